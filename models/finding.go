@@ -1,0 +1,102 @@
+package models
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FindingKind is one of the kinds of SPEC.md.
+type FindingKind string
+
+// Finding kinds.
+const (
+	KindStatusMismatch       FindingKind = "status_mismatch"
+	KindMissingLocally       FindingKind = "missing_locally"
+	KindMissingAtCoinflow    FindingKind = "missing_at_coinflow"
+	KindAmountMismatch       FindingKind = "amount_mismatch"
+	KindSpeedMismatch        FindingKind = "speed_mismatch"
+	KindStuckPayout          FindingKind = "stuck_payout"
+	KindUnverifiedWithdrawer FindingKind = "unverified_withdrawer"
+	KindWalletLowBalance     FindingKind = "wallet_low_balance"
+	KindWalletDrift          FindingKind = "wallet_drift"
+	KindWebhookUnprocessable FindingKind = "webhook_unprocessable"
+)
+
+// Severity of a finding.
+type Severity string
+
+// Severities, least to most severe.
+const (
+	SeverityInfo    Severity = "info"
+	SeverityWarning Severity = "warning"
+	SeverityError   Severity = "error"
+)
+
+// FindingStatus is a finding's place in its lifecycle.
+type FindingStatus string
+
+// Finding statuses.
+const (
+	FindingOpen         FindingStatus = "open"
+	FindingAcknowledged FindingStatus = "acknowledged"
+	FindingResolved     FindingStatus = "resolved"
+)
+
+// Details is a finding's free-form JSON object.
+type Details map[string]any
+
+// Value stores Details as JSON text.
+func (d Details) Value() (driver.Value, error) {
+	if d == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[string]any(d))
+	return string(b), err
+}
+
+// Scan reads Details from JSON text.
+func (d *Details) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		*d = Details{}
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("scan details from %T", src)
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("scan details: %w", err)
+	}
+	*d = m
+	return nil
+}
+
+// Finding is one thing that does not add up, identified by (Kind, Subject):
+// at most one unresolved finding exists per identity.
+type Finding struct {
+	ID             string `gorm:"primaryKey"`
+	Kind           FindingKind
+	Subject        string // the payout id, user id, inbox event id... the kind decides
+	Severity       Severity
+	Status         FindingStatus
+	PayoutID       *string
+	UserID         *string
+	Details        Details `gorm:"type:text"`
+	FirstSeenAt    time.Time
+	LastSeenAt     time.Time
+	ResolvedAt     *time.Time
+	AcknowledgedAt *time.Time
+	AcknowledgedBy *string
+	AckNote        *string
+}
+
+// ErrInvalidFinding is returned for a finding without kind, subject or severity.
+var ErrInvalidFinding = errors.New("invalid finding")

@@ -1,0 +1,142 @@
+package models
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm/clause"
+)
+
+// FindingRaise records that a finding's condition holds now: it opens a new
+// finding, or, when one is already unresolved for (Kind, Subject), updates
+// its last_seen_at, severity and details. It returns the stored finding and
+// whether it was opened by this call.
+func (s *Store) FindingRaise(ctx context.Context, f Finding) (*Finding, bool, error) {
+	if f.Kind == "" || f.Subject == "" || f.Severity == "" {
+		return nil, false, fmt.Errorf("raise finding %q/%q: %w", f.Kind, f.Subject, ErrInvalidFinding)
+	}
+	now := s.Now()
+	f.ID = NewID()
+	f.Status = FindingOpen
+	f.FirstSeenAt, f.LastSeenAt = now, now
+	if f.Details == nil {
+		f.Details = Details{}
+	}
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:     []clause.Column{{Name: "kind"}, {Name: "subject"}},
+		TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "resolved_at IS NULL"}}},
+		DoUpdates:   clause.AssignmentColumns([]string{"last_seen_at", "severity", "details"}),
+	}).Create(&f).Error
+	if err != nil {
+		return nil, false, fmt.Errorf("raise finding %s/%s: %w", f.Kind, f.Subject, translate(err))
+	}
+	var got Finding
+	err = s.db.WithContext(ctx).Where("kind = ? AND subject = ? AND resolved_at IS NULL", f.Kind, f.Subject).First(&got).Error
+	if err != nil {
+		return nil, false, fmt.Errorf("load finding %s/%s: %w", f.Kind, f.Subject, translate(err))
+	}
+	return &got, got.ID == f.ID, nil
+}
+
+// FindingGet loads one finding.
+func (s *Store) FindingGet(ctx context.Context, id string) (*Finding, error) {
+	var f Finding
+	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&f).Error; err != nil {
+		return nil, fmt.Errorf("get finding %s: %w", id, translate(err))
+	}
+	return &f, nil
+}
+
+// FindingAcknowledge marks an open finding acknowledged by who, with a note.
+// Acknowledging keeps it unresolved: its condition still holds. ErrNotFound
+// for an unknown id; ErrConflict for a resolved finding.
+func (s *Store) FindingAcknowledge(ctx context.Context, id, who, note string) (*Finding, error) {
+	res := s.db.WithContext(ctx).Model(&Finding{}).Where("id = ? AND resolved_at IS NULL", id).
+		Updates(map[string]any{"status": FindingAcknowledged, "acknowledged_at": s.Now(), "acknowledged_by": who, "ack_note": note})
+	if res.Error != nil {
+		return nil, fmt.Errorf("acknowledge finding %s: %w", id, translate(res.Error))
+	}
+	f, err := s.FindingGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if res.RowsAffected == 0 {
+		return f, fmt.Errorf("acknowledge finding %s: already resolved: %w", id, ErrConflict)
+	}
+	return f, nil
+}
+
+// FindingResolve resolves the unresolved finding (kind, subject), if any,
+// and reports whether there was one.
+func (s *Store) FindingResolve(ctx context.Context, kind FindingKind, subject string) (bool, error) {
+	now := s.Now()
+	res := s.db.WithContext(ctx).Model(&Finding{}).Where("kind = ? AND subject = ? AND resolved_at IS NULL", kind, subject).
+		Updates(map[string]any{"status": FindingResolved, "resolved_at": now, "last_seen_at": now})
+	if res.Error != nil {
+		return false, fmt.Errorf("resolve finding %s/%s: %w", kind, subject, translate(res.Error))
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// FindingFilter narrows FindingList.
+type FindingFilter struct {
+	Status   FindingStatus
+	Kind     FindingKind
+	Severity Severity
+	PayoutID string
+	Page
+}
+
+// FindingList returns findings, most recently opened first, and the next
+// page's cursor.
+func (s *Store) FindingList(ctx context.Context, f FindingFilter) ([]Finding, string, error) {
+	q := s.db.WithContext(ctx).Model(&Finding{})
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Severity != "" {
+		q = q.Where("severity = ?", f.Severity)
+	}
+	if f.PayoutID != "" {
+		q = q.Where("payout_id = ?", f.PayoutID)
+	}
+	if f.Cursor != "" {
+		t, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(first_seen_at < ? OR (first_seen_at = ? AND id < ?))", t, t, id)
+	}
+	limit := f.limit()
+	var fs []Finding
+	if err := q.Order("first_seen_at DESC, id DESC").Limit(limit + 1).Find(&fs).Error; err != nil {
+		return nil, "", fmt.Errorf("list findings: %w", translate(err))
+	}
+	next := ""
+	if len(fs) > limit {
+		fs = fs[:limit]
+		last := fs[limit-1]
+		next = encodeCursor(last.FirstSeenAt, last.ID)
+	}
+	return fs, next, nil
+}
+
+// FindingCountOpen counts unresolved findings by kind.
+func (s *Store) FindingCountOpen(ctx context.Context) (map[FindingKind]int64, error) {
+	var rows []struct {
+		Kind FindingKind
+		N    int64
+	}
+	if err := s.db.WithContext(ctx).Raw("SELECT kind, COUNT(*) AS n FROM findings WHERE resolved_at IS NULL GROUP BY kind").
+		Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count findings: %w", translate(err))
+	}
+	out := map[FindingKind]int64{}
+	for _, r := range rows {
+		out[r.Kind] = r.N
+	}
+	return out, nil
+}

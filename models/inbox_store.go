@@ -1,0 +1,133 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// InboxInsert stores events in one transaction (one commit, one fsync) with
+// INSERT ... ON CONFLICT (dedup_key) DO NOTHING, and reports for each event
+// whether it was new. When it returns nil every event is durably stored: new,
+// or already there from an earlier commit.
+func (s *Store) InboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	now := s.Now()
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at) VALUES ")
+	args := make([]any, 0, len(evs)*5)
+	for i, ev := range evs {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, 'pending', 0, ?)")
+		args = append(args, ev.DedupKey, ev.EventType, ev.Body, now, now)
+	}
+	sb.WriteString(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key")
+
+	inserted := make(map[string]bool, len(evs))
+	err := s.Tx(ctx, func(tx *Store) error {
+		rows, err := tx.db.Raw(sb.String(), args...).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			inserted[k] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
+	}
+	out := make([]bool, len(evs))
+	for i, ev := range evs {
+		// Two deliveries of one event in the same batch: the first is new.
+		out[i] = inserted[ev.DedupKey]
+		delete(inserted, ev.DedupKey)
+	}
+	return out, nil
+}
+
+// InboxClaim selects up to limit due pending events, oldest first, and on
+// PostgreSQL locks them with FOR UPDATE SKIP LOCKED so that several payoutd
+// processes share one inbox without taking the same event. Call it in Tx.
+func (s *Store) InboxClaim(ctx context.Context, limit int) ([]InboxEvent, error) {
+	q := "SELECT * FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+	if s.dialect == DialectPostgres {
+		q += " FOR UPDATE SKIP LOCKED"
+	}
+	var evs []InboxEvent
+	if err := s.db.WithContext(ctx).Raw(q, s.Now(), limit).Scan(&evs).Error; err != nil {
+		return nil, fmt.Errorf("claim inbox events: %w", translate(err))
+	}
+	return evs, nil
+}
+
+// InboxFinish records the outcome of processing event id.
+func (s *Store) InboxFinish(ctx context.Context, id int64, status InboxStatus, reason string) error {
+	res := s.db.WithContext(ctx).Model(&InboxEvent{}).Where("id = ? AND status = ?", id, InboxPending).
+		Updates(map[string]any{"status": status, "processed_at": s.Now(), "last_error": nonEmpty(reason)})
+	if res.Error != nil {
+		return fmt.Errorf("finish inbox event %d: %w", id, translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("finish inbox event %d: %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// InboxRetryLater counts a failed attempt and schedules the next one.
+func (s *Store) InboxRetryLater(ctx context.Context, id int64, attempts int, next time.Time, reason string) error {
+	err := s.db.WithContext(ctx).Model(&InboxEvent{}).Where("id = ? AND status = ?", id, InboxPending).
+		Updates(map[string]any{"attempts": attempts, "next_attempt_at": next.UTC(), "last_error": reason}).Error
+	if err != nil {
+		return fmt.Errorf("reschedule inbox event %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+// InboxGet loads one event.
+func (s *Store) InboxGet(ctx context.Context, id int64) (*InboxEvent, error) {
+	var ev InboxEvent
+	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&ev).Error; err != nil {
+		return nil, fmt.Errorf("get inbox event %d: %w", id, translate(err))
+	}
+	return &ev, nil
+}
+
+// InboxBacklog counts pending events and returns the oldest one's receipt
+// time (zero when there is none).
+func (s *Store) InboxBacklog(ctx context.Context) (int64, time.Time, error) {
+	var n int64
+	var oldest dbTime
+	err := s.db.WithContext(ctx).Raw("SELECT COUNT(*), MIN(received_at) FROM inbox_events WHERE status = 'pending'").
+		Row().Scan(&n, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("count inbox backlog: %w", translate(err))
+	}
+	return n, oldest.Time, nil
+}
+
+// InboxCounts returns the number of stored events by status.
+func (s *Store) InboxCounts(ctx context.Context) (map[InboxStatus]int64, error) {
+	var rows []struct {
+		Status InboxStatus
+		N      int64
+	}
+	if err := s.db.WithContext(ctx).Raw("SELECT status, COUNT(*) AS n FROM inbox_events GROUP BY status").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count inbox events: %w", translate(err))
+	}
+	out := map[InboxStatus]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}

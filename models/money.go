@@ -1,0 +1,55 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Money is an exact amount in minor units of one currency. Money is never a
+// float: not in storage, not in a comparison, not in a log field.
+type Money struct {
+	Cents    int64  `json:"cents"`
+	Currency string `json:"currency"`
+}
+
+// ErrCurrencyMismatch is returned when amounts of two currencies are combined.
+var ErrCurrencyMismatch = errors.New("currency mismatch")
+
+// ValidCurrency reports whether code is an ISO 4217 code Coinflow accepts.
+func ValidCurrency(code string) bool {
+	_, ok := currencies[code]
+	return ok
+}
+
+// Add returns m+o; both must be in the same currency. A zero Money (no
+// currency) adopts the other's currency, so sums can start from Money{}.
+func (m Money) Add(o Money) (Money, error) {
+	switch {
+	case m.Currency == "":
+		m.Currency = o.Currency
+	case o.Currency != "" && o.Currency != m.Currency:
+		return Money{}, fmt.Errorf("add %s to %s: %w", o.Currency, m.Currency, ErrCurrencyMismatch)
+	}
+	m.Cents += o.Cents
+	return m, nil
+}
+
+// String formats m for people, e.g. "1,234.56 USD". Minor units are assumed to
+// be hundredths, which holds for every currency Coinflow pays out in.
+func (m Money) String() string {
+	c := m.Cents
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	whole, frac := c/100, c%100
+	digits := fmt.Sprint(whole)
+	var grouped []byte
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			grouped = append(grouped, ',')
+		}
+		grouped = append(grouped, digits[i])
+	}
+	return fmt.Sprintf("%s%s.%02d %s", sign, grouped, frac, m.Currency)
+}

@@ -1,0 +1,117 @@
+package models
+
+import "time"
+
+// PayoutStatus is where a payout stands. See transition.go for the order.
+type PayoutStatus string
+
+// The payout statuses of SPEC.md.
+const (
+	StatusRequested PayoutStatus = "requested" // recorded here, Coinflow not yet called
+	StatusUnknown   PayoutStatus = "unknown"   // the pay call's outcome is not known
+	StatusPending   PayoutStatus = "pending"
+	StatusInReview  PayoutStatus = "in_review"
+	StatusCompleted PayoutStatus = "completed"
+	StatusFailed    PayoutStatus = "failed"
+)
+
+// Valid reports whether s is one of the statuses above.
+func (s PayoutStatus) Valid() bool {
+	_, ok := statusRank[s]
+	return ok
+}
+
+// Terminal reports whether s ends the payout (a later terminal event may
+// still replace it: a bank return, a manual success).
+func (s PayoutStatus) Terminal() bool { return s == StatusCompleted || s == StatusFailed }
+
+// Status details refine a status without adding one to SPEC's list.
+const (
+	DetailUnclaimed = "unclaimed" // PayPal/Venmo: waiting for the recipient (status pending)
+	DetailOnHold    = "on_hold"   // PayPal/Venmo: held by the provider (status in_review)
+)
+
+// Origin says where payoutd first learned of a payout.
+type Origin string
+
+// Payout origins (the "source" field of the API's payout).
+const (
+	OriginAPI        Origin = "api"        // initiated through POST /api/v1/payouts
+	OriginDiscovered Origin = "discovered" // first seen in a webhook or at Coinflow
+)
+
+// Source names who supplied the evidence behind a state change.
+type Source string
+
+// Evidence sources, written on every history row.
+const (
+	SourceWebhook   Source = "webhook"
+	SourceAPI       Source = "api"
+	SourceReconcile Source = "reconcile"
+)
+
+// Payout is payoutd's record of one Coinflow payout.
+type Payout struct {
+	ID                  string  `gorm:"primaryKey"`
+	IdempotencyKey      *string // unique when set
+	UserID              string
+	Amount              Money `gorm:"embedded;embeddedPrefix:amount_"`
+	RequestedSpeed      *string
+	EffectiveSpeed      *string
+	Status              PayoutStatus
+	StatusDetail        *string
+	StatusAt            time.Time // when the evidence behind Status says it happened
+	ReturnStatus        *string
+	CoinflowTransaction *string // Coinflow's transaction signature; unique when set
+	CoinflowTransferID  *string
+	AccountToken        *string // destination token; never logged or shown
+	UserFees            Money   `gorm:"embedded;embeddedPrefix:user_fees_"`
+	MerchantFees        Money   `gorm:"embedded;embeddedPrefix:merchant_fees_"`
+	ExpectedDeliveryAt  *time.Time
+	Source              Origin
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// State is the part of the payout that the transition function orders.
+func (p *Payout) State() PayoutState {
+	return PayoutState{Status: p.Status, Detail: deref(p.StatusDetail), At: p.StatusAt}
+}
+
+// PayoutHistory is one piece of evidence about a payout and what it did:
+// Applied is false for evidence that was recorded but changed nothing (a late
+// older event, a duplicate).
+type PayoutHistory struct {
+	ID           int64 `gorm:"primaryKey;autoIncrement"`
+	PayoutID     string
+	FromStatus   *string
+	ToStatus     string
+	FromDetail   *string
+	ToDetail     *string
+	Applied      bool
+	Reason       string
+	Source       Source
+	InboxEventID *int64 // the webhook behind it; unique, so one event applies once
+	EvidenceAt   time.Time
+	CreatedAt    time.Time
+}
+
+// TableName keeps the table name singular-noun style used in the migrations.
+func (PayoutHistory) TableName() string { return "payout_history" }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// nonEmpty returns nil for "" and a pointer otherwise, for nullable columns.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

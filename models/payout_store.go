@@ -1,0 +1,195 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// NewID returns a new time-ordered identifier for payouts and findings.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// PayoutGet loads one payout.
+func (s *Store) PayoutGet(ctx context.Context, id string) (*Payout, error) {
+	var p Payout
+	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&p).Error; err != nil {
+		return nil, fmt.Errorf("get payout %s: %w", id, translate(err))
+	}
+	return &p, nil
+}
+
+// PayoutForUpdate finds the payout a Coinflow withdrawal belongs to: by
+// transaction signature first, then by idempotency key. In a transaction on
+// PostgreSQL the row is locked until commit. ErrNotFound when neither matches.
+func (s *Store) PayoutForUpdate(ctx context.Context, transaction, idempotencyKey string) (*Payout, error) {
+	var p Payout
+	if transaction != "" {
+		err := s.forUpdate(s.db.WithContext(ctx)).Where("coinflow_transaction = ?", transaction).First(&p).Error
+		if err == nil {
+			return &p, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, fmt.Errorf("find payout by transaction: %w", translate(err))
+		}
+	}
+	if idempotencyKey != "" {
+		err := s.forUpdate(s.db.WithContext(ctx)).Where("idempotency_key = ?", idempotencyKey).First(&p).Error
+		if err == nil {
+			return &p, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, fmt.Errorf("find payout by idempotency key: %w", translate(err))
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// PayoutCreate inserts a new payout with its first history row. ErrConflict
+// when its idempotency key or transaction is already taken.
+func (s *Store) PayoutCreate(ctx context.Context, p *Payout, source Source, inboxEventID *int64) error {
+	now := s.Now()
+	if p.ID == "" {
+		p.ID = NewID()
+	}
+	p.CreatedAt, p.UpdatedAt = now, now
+	if p.StatusAt.IsZero() {
+		p.StatusAt = now
+	}
+	p.StatusAt = p.StatusAt.UTC()
+	return s.Tx(ctx, func(tx *Store) error {
+		if err := tx.db.Create(p).Error; err != nil {
+			return fmt.Errorf("create payout: %w", translate(err))
+		}
+		h := PayoutHistory{
+			PayoutID: p.ID, ToStatus: string(p.Status), ToDetail: p.StatusDetail, Applied: true,
+			Reason: ReasonCreated, Source: source, InboxEventID: inboxEventID, EvidenceAt: p.StatusAt, CreatedAt: now,
+		}
+		if err := tx.db.Create(&h).Error; err != nil {
+			return fmt.Errorf("create payout history: %w", translate(err))
+		}
+		return nil
+	})
+}
+
+// PayoutApply is the one place a payout's status changes. It runs Transition
+// on p's current state, writes the new state when the evidence wins (guarded
+// by the old state in WHERE, so a concurrent writer cannot be overwritten),
+// and always writes a history row, applied or not. extra columns (fees,
+// speeds, the transaction) are written with an applied change only. Call it
+// in a transaction that loaded p with PayoutForUpdate.
+func (s *Store) PayoutApply(ctx context.Context, p *Payout, ev PayoutEvidence, inboxEventID *int64, extra map[string]any) (PayoutChange, error) {
+	ev.At = ev.At.UTC().Truncate(time.Microsecond)
+	cur := p.State()
+	ch := Transition(cur, ev)
+	now := s.Now()
+	if ch.Apply {
+		updates := map[string]any{
+			"status": ch.Next.Status, "status_detail": nonEmpty(ch.Next.Detail),
+			"status_at": ch.Next.At, "updated_at": now,
+		}
+		for k, v := range extra {
+			updates[k] = v
+		}
+		res := s.db.WithContext(ctx).Model(&Payout{}).
+			Where("id = ? AND status = ? AND status_at = ?", p.ID, cur.Status, cur.At).Updates(updates)
+		if res.Error != nil {
+			return ch, fmt.Errorf("update payout %s: %w", p.ID, translate(res.Error))
+		}
+		if res.RowsAffected != 1 {
+			return ch, fmt.Errorf("update payout %s: state changed underneath: %w", p.ID, ErrConflict)
+		}
+		p.Status, p.StatusDetail, p.StatusAt, p.UpdatedAt = ch.Next.Status, nonEmpty(ch.Next.Detail), ch.Next.At, now
+	}
+	h := PayoutHistory{
+		PayoutID: p.ID, FromStatus: ptr(string(cur.Status)), ToStatus: string(ev.Status),
+		FromDetail: nonEmpty(cur.Detail), ToDetail: nonEmpty(ev.Detail), Applied: ch.Apply, Reason: ch.Reason,
+		Source: ev.Source, InboxEventID: inboxEventID, EvidenceAt: ev.At, CreatedAt: now,
+	}
+	if err := s.db.WithContext(ctx).Create(&h).Error; err != nil {
+		return ch, fmt.Errorf("write payout history: %w", translate(err))
+	}
+	return ch, nil
+}
+
+// PayoutUpdateFields sets columns that are not state (speeds, fees, the
+// transaction signature) without touching the status.
+func (s *Store) PayoutUpdateFields(ctx context.Context, id string, fields map[string]any) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	fields["updated_at"] = s.Now()
+	if err := s.db.WithContext(ctx).Model(&Payout{}).Where("id = ?", id).Updates(fields).Error; err != nil {
+		return fmt.Errorf("update payout %s: %w", id, translate(err))
+	}
+	return nil
+}
+
+// PayoutHistoryList returns a payout's history, oldest first.
+func (s *Store) PayoutHistoryList(ctx context.Context, payoutID string) ([]PayoutHistory, error) {
+	var hs []PayoutHistory
+	if err := s.db.WithContext(ctx).Where("payout_id = ?", payoutID).Order("id").Find(&hs).Error; err != nil {
+		return nil, fmt.Errorf("list payout history %s: %w", payoutID, translate(err))
+	}
+	return hs, nil
+}
+
+// PayoutFilter narrows PayoutList. Empty fields do not filter.
+type PayoutFilter struct {
+	Status         PayoutStatus
+	UserID         string
+	Speed          string // requested or effective
+	Transaction    string
+	IdempotencyKey string
+	From, To       time.Time // created_at in [From, To)
+	Page
+}
+
+// PayoutList returns payouts newest first and the cursor of the next page
+// ("" on the last page).
+func (s *Store) PayoutList(ctx context.Context, f PayoutFilter) ([]Payout, string, error) {
+	q := s.db.WithContext(ctx).Model(&Payout{})
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.UserID != "" {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	if f.Speed != "" {
+		q = q.Where("(requested_speed = ? OR effective_speed = ?)", f.Speed, f.Speed)
+	}
+	if f.Transaction != "" {
+		q = q.Where("coinflow_transaction = ?", f.Transaction)
+	}
+	if f.IdempotencyKey != "" {
+		q = q.Where("idempotency_key = ?", f.IdempotencyKey)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("created_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("created_at < ?", f.To.UTC())
+	}
+	if f.Cursor != "" {
+		t, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, id)
+	}
+	limit := f.limit()
+	var ps []Payout
+	if err := q.Order("created_at DESC, id DESC").Limit(limit + 1).Find(&ps).Error; err != nil {
+		return nil, "", fmt.Errorf("list payouts: %w", translate(err))
+	}
+	next := ""
+	if len(ps) > limit {
+		ps = ps[:limit]
+		last := ps[limit-1]
+		next = encodeCursor(last.CreatedAt, last.ID)
+	}
+	return ps, next, nil
+}

@@ -1,0 +1,231 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+)
+
+// DefaultSQLitePath is where the embedded database lives when no URL is set.
+const DefaultSQLitePath = "data/payoutd.db"
+
+// Dialects.
+const (
+	DialectPostgres = "postgres"
+	DialectSQLite   = "sqlite"
+)
+
+// Sentinel errors the store translates driver errors into.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Options configure Open.
+type Options struct {
+	// URL selects the database: empty for the embedded SQLite file at
+	// DefaultSQLitePath, "sqlite:PATH" for another SQLite file, or a
+	// postgres:// (postgresql://) URL.
+	URL string
+	// NowFunc is the clock; default time.Now. Every time the store writes is
+	// taken from it, in UTC.
+	NowFunc func() time.Time
+	// MaxOpenConns caps the PostgreSQL pool (SQLite always uses one
+	// connection: one writer, and no busy errors between our own goroutines).
+	MaxOpenConns int
+}
+
+// Store is every read and write payoutd makes. A Store made by Tx runs its
+// methods inside that transaction.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	nowFunc func() time.Time
+}
+
+// Open connects to the database named by opts.URL. It does not migrate.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	nowFunc := opts.NowFunc
+	if nowFunc == nil {
+		nowFunc = time.Now
+	}
+	s := &Store{nowFunc: nowFunc}
+	var dial gorm.Dialector
+	switch u := opts.URL; {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		s.dialect = DialectPostgres
+		dial = postgres.New(postgres.Config{DSN: u})
+	case u == "", strings.HasPrefix(u, "sqlite:"):
+		s.dialect = DialectSQLite
+		path := strings.TrimPrefix(u, "sqlite:")
+		if path == "" {
+			path = DefaultSQLitePath
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+		dial = sqlite.Open(sqliteDSN(path))
+	default:
+		return nil, fmt.Errorf("database url: want empty, sqlite:PATH or postgres://..., got scheme %q", scheme(u))
+	}
+	db, err := gorm.Open(dial, &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return s.Now() },
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", s.dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", s.dialect, err)
+	}
+	if s.dialect == DialectSQLite {
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(max(opts.MaxOpenConns, 4))
+		sqlDB.SetMaxIdleConns(max(opts.MaxOpenConns, 4))
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	s.db = db
+	if err := s.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN turns on WAL and a full fsync on every commit: a webhook is
+// answered 200 only after its commit, so the commit must survive power loss.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_time_format=sqlite&_txlock=immediate"
+}
+
+func scheme(u string) string {
+	if i := strings.Index(u, ":"); i > 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// Dialect is DialectPostgres or DialectSQLite.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Now is the store's clock, in UTC at microsecond precision (PostgreSQL's).
+func (s *Store) Now() time.Time { return s.nowFunc().UTC().Truncate(time.Microsecond) }
+
+// DB exposes the GORM handle for tests and benchmarks that need raw SQL.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Tx runs fn in one transaction: committed when fn returns nil, rolled back
+// otherwise.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		return fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc})
+	})
+}
+
+// Savepoint runs fn inside a savepoint of the current transaction: when fn
+// fails, its writes are undone and the transaction stays usable.
+func (s *Store) Savepoint(ctx context.Context, name string, fn func() error) error {
+	if err := s.db.WithContext(ctx).SavePoint(name).Error; err != nil {
+		return fmt.Errorf("savepoint: %w", translate(err))
+	}
+	if err := fn(); err != nil {
+		if rbErr := s.db.WithContext(ctx).RollbackTo(name).Error; rbErr != nil {
+			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+		}
+		return err
+	}
+	return nil
+}
+
+// forUpdate locks the selected rows on PostgreSQL. SQLite has one writer and
+// one connection, so the transaction already excludes everyone else.
+func (s *Store) forUpdate(q *gorm.DB) *gorm.DB {
+	if s.dialect == DialectPostgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return q
+}
+
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case strings.Contains(err.Error(), "UNIQUE constraint failed"):
+		// The SQLite driver does not always map its constraint errors.
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
+
+// dbTime scans a time from either dialect: SQLite hands back text for
+// expressions (MIN, MAX) whose column type it cannot see.
+type dbTime struct{ time.Time }
+
+// sqliteTimeLayout is how the SQLite driver writes times (_time_format=sqlite).
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
+
+func (t *dbTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		t.Time = time.Time{}
+	case time.Time:
+		t.Time = v.UTC()
+	case string:
+		return t.parse(v)
+	case []byte:
+		return t.parse(string(v))
+	default:
+		return fmt.Errorf("scan time from %T", src)
+	}
+	return nil
+}
+
+func (t *dbTime) parse(s string) error {
+	for _, layout := range []string{sqliteTimeLayout, time.RFC3339Nano, "2006-01-02 15:04:05.999999999 -0700 MST"} {
+		if v, err := time.Parse(layout, s); err == nil {
+			t.Time = v.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("scan time from %q", s)
+}
