@@ -1,0 +1,219 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/internal/respond"
+	"github.com/payoutd/payoutd/models"
+)
+
+type handlers struct {
+	store *models.Store
+	log   *logrus.Entry
+}
+
+// speeds are Coinflow's WithdrawSpeed values.
+var speeds = map[string]bool{
+	"asap": true, "same_day": true, "standard": true, "card": true, "iban": true, "pix": true,
+	"eft": true, "venmo": true, "paypal": true, "wire": true, "interac": true,
+}
+
+// storeError answers for a store error: 404 for not found, 409 for a
+// conflict, 503 for anything else (the database), never the error's text.
+func (h *handlers) storeError(c *gin.Context, err error, what string) {
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		respond.Error(c, http.StatusNotFound, "not_found", what+" not found")
+	case errors.Is(err, models.ErrBadCursor):
+		respond.FieldErrors(c, map[string]string{"cursor": "not a cursor this server issued"})
+	case errors.Is(err, models.ErrConflict):
+		respond.Error(c, http.StatusConflict, "conflict", what+" changed; retry")
+	default:
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later")
+	}
+}
+
+// query reads the common paging and time filters, collecting problems.
+type query struct {
+	c    *gin.Context
+	errs map[string]string
+}
+
+func (q *query) page() models.Page {
+	p := models.Page{Cursor: q.c.Query("cursor")}
+	if s := q.c.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 500 {
+			q.errs["limit"] = "must be a whole number from 1 to 500"
+		}
+		p.Limit = n
+	}
+	return p
+}
+
+// time accepts RFC 3339 or a date (midnight UTC).
+func (q *query) time(name string) time.Time {
+	s := q.c.Query(name)
+	if s == "" {
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC()
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t
+	}
+	q.errs[name] = "must be an RFC 3339 time or a YYYY-MM-DD date"
+	return time.Time{}
+}
+
+func (q *query) oneOf(name string, allowed func(string) bool) string {
+	s := q.c.Query(name)
+	if s != "" && !allowed(s) {
+		q.errs[name] = "is not a known value"
+	}
+	return s
+}
+
+func (h *handlers) listPayouts(c *gin.Context) {
+	q := &query{c: c, errs: map[string]string{}}
+	f := models.PayoutFilter{
+		Status:         models.PayoutStatus(q.oneOf("status", func(s string) bool { return models.PayoutStatus(s).Valid() })),
+		UserID:         c.Query("user_id"),
+		Speed:          q.oneOf("speed", func(s string) bool { return speeds[s] }),
+		Transaction:    c.Query("transaction"),
+		IdempotencyKey: c.Query("idempotency_key"),
+		From:           q.time("from"),
+		To:             q.time("to"),
+		Page:           q.page(),
+	}
+	if len(q.errs) > 0 {
+		respond.FieldErrors(c, q.errs)
+		return
+	}
+	ps, next, err := h.store.PayoutList(c.Request.Context(), f)
+	if err != nil {
+		h.storeError(c, err, "payout")
+		return
+	}
+	out := make([]payoutView, len(ps))
+	for i := range ps {
+		out[i] = newPayoutView(&ps[i], nil)
+	}
+	c.JSON(http.StatusOK, gin.H{"payouts": out, "next_cursor": next})
+}
+
+func (h *handlers) getPayout(c *gin.Context) {
+	ctx := c.Request.Context()
+	p, err := h.store.PayoutGet(ctx, c.Param("id"))
+	if err != nil {
+		h.storeError(c, err, "payout")
+		return
+	}
+	hist, err := h.store.PayoutHistoryList(ctx, p.ID)
+	if err != nil {
+		h.storeError(c, err, "payout")
+		return
+	}
+	c.JSON(http.StatusOK, newPayoutView(p, hist))
+}
+
+func (h *handlers) getWithdrawer(c *gin.Context) {
+	ctx := c.Request.Context()
+	w, err := h.store.WithdrawerGet(ctx, c.Param("user_id"))
+	if err != nil {
+		h.storeError(c, err, "withdrawer")
+		return
+	}
+	hist, err := h.store.WithdrawerHistoryList(ctx, w.UserID)
+	if err != nil {
+		h.storeError(c, err, "withdrawer")
+		return
+	}
+	c.JSON(http.StatusOK, newWithdrawerView(w, hist))
+}
+
+var (
+	findingStatuses = map[string]bool{"open": true, "acknowledged": true, "resolved": true}
+	findingKinds    = map[string]bool{
+		"status_mismatch": true, "missing_locally": true, "missing_at_coinflow": true, "amount_mismatch": true,
+		"speed_mismatch": true, "stuck_payout": true, "unverified_withdrawer": true, "wallet_low_balance": true,
+		"wallet_drift": true, "webhook_unprocessable": true,
+	}
+	severities = map[string]bool{"info": true, "warning": true, "error": true}
+)
+
+func (h *handlers) listFindings(c *gin.Context) {
+	q := &query{c: c, errs: map[string]string{}}
+	f := models.FindingFilter{
+		Status:   models.FindingStatus(q.oneOf("status", func(s string) bool { return findingStatuses[s] })),
+		Kind:     models.FindingKind(q.oneOf("kind", func(s string) bool { return findingKinds[s] })),
+		Severity: models.Severity(q.oneOf("severity", func(s string) bool { return severities[s] })),
+		PayoutID: c.Query("payout_id"),
+		Page:     q.page(),
+	}
+	if len(q.errs) > 0 {
+		respond.FieldErrors(c, q.errs)
+		return
+	}
+	fs, next, err := h.store.FindingList(c.Request.Context(), f)
+	if err != nil {
+		h.storeError(c, err, "finding")
+		return
+	}
+	out := make([]findingView, len(fs))
+	for i := range fs {
+		out[i] = newFindingView(&fs[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"findings": out, "next_cursor": next})
+}
+
+type acknowledgeRequest struct {
+	Note string `json:"note"`
+	By   string `json:"by"`
+}
+
+const maxNote = 2000
+
+func (h *handlers) acknowledgeFinding(c *gin.Context) {
+	var req acknowledgeRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		respond.Error(c, http.StatusBadRequest, "bad_json", "body must be a JSON object with a note")
+		return
+	}
+	errs := map[string]string{}
+	if strings.TrimSpace(req.Note) == "" {
+		errs["note"] = "is required"
+	} else if len(req.Note) > maxNote {
+		errs["note"] = "must be at most 2000 bytes"
+	}
+	if len(req.By) > 200 {
+		errs["by"] = "must be at most 200 bytes"
+	}
+	if len(errs) > 0 {
+		respond.FieldErrors(c, errs)
+		return
+	}
+	who := cmpOrString(strings.TrimSpace(req.By), "api")
+	f, err := h.store.FindingAcknowledge(c.Request.Context(), c.Param("id"), who, req.Note)
+	if err != nil {
+		h.storeError(c, err, "finding")
+		return
+	}
+	c.JSON(http.StatusOK, newFindingView(f))
+}
+
+func cmpOrString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,76 @@
+package api
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/internal/respond"
+	"github.com/payoutd/payoutd/metrics"
+)
+
+// recovery turns a panic into a logged 500 with a fixed message.
+func recovery(log *logrus.Entry) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.WithFields(logrus.Fields{"route": c.FullPath(), "panic": r}).Error("handler panicked")
+				respond.Error(c, http.StatusInternalServerError, "internal", "internal error")
+			}
+		}()
+		c.Next()
+	}
+}
+
+// observe logs each request (route template, never the query: it may hold
+// user ids and cursors) and records its latency.
+func observe(log *logrus.Entry, m *metrics.Metrics) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Writer.Status()
+		elapsed := time.Since(start)
+		m.HTTPDuration.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Observe(elapsed.Seconds())
+		if route == "/metrics" || route == "/healthz" || route == "/readyz" {
+			return
+		}
+		entry := log.WithFields(logrus.Fields{
+			"method": c.Request.Method, "route": route, "status": status, "duration_ms": elapsed.Milliseconds(),
+		})
+		if status >= 500 {
+			entry.Warn("request")
+		} else {
+			entry.Debug("request")
+		}
+	}
+}
+
+// bearerAuth requires Authorization: Bearer <token>, compared in constant
+// time; with no token configured the API answers 503.
+func bearerAuth(token []byte) gin.HandlerFunc {
+	want := sha256.Sum256(token)
+	return func(c *gin.Context) {
+		if len(token) == 0 {
+			respond.Error(c, http.StatusServiceUnavailable, "not_configured", "api token not configured")
+			return
+		}
+		got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || !hmac.Equal(sum[:], want[:]) {
+			c.Header("WWW-Authenticate", `Bearer realm="payoutd"`)
+			respond.Error(c, http.StatusUnauthorized, "unauthorized", "missing or wrong API token")
+			return
+		}
+		c.Next()
+	}
+}

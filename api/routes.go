@@ -1,0 +1,74 @@
+// Package api is payoutd's HTTP surface: every route is registered here, the
+// JSON API handlers live beside it, and the webhook endpoint comes from
+// package webhook.
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/internal/respond"
+	"github.com/payoutd/payoutd/metrics"
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/webhook"
+)
+
+// Deps is what the router needs.
+type Deps struct {
+	Store    *models.Store
+	Metrics  *metrics.Metrics
+	Log      *logrus.Entry
+	Webhook  *webhook.Handler
+	APIToken []byte
+}
+
+// NewRouter registers every route.
+func NewRouter(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(recovery(d.Log), observe(d.Log, d.Metrics))
+	r.NoRoute(func(c *gin.Context) { respond.Error(c, http.StatusNotFound, "not_found", "no such route") })
+	r.HandleMethodNotAllowed = true
+	r.NoMethod(func(c *gin.Context) {
+		respond.Error(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route")
+	})
+
+	r.POST("/webhooks/coinflow", d.Webhook.ServeHTTP)
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", readyz(d.Store))
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+
+	h := &handlers{store: d.Store, log: d.Log}
+	v1 := r.Group("/api/v1", bearerAuth(d.APIToken))
+	v1.GET("/payouts", h.listPayouts)
+	v1.GET("/payouts/:id", h.getPayout)
+	v1.GET("/withdrawers/:user_id", h.getWithdrawer)
+	v1.GET("/findings", h.listFindings)
+	v1.POST("/findings/:id/acknowledge", h.acknowledgeFinding)
+	return r
+}
+
+// readyz is 200 when the database answers and carries every migration.
+func readyz(store *models.Store) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			respond.Error(c, http.StatusServiceUnavailable, "database_unavailable", "the database does not answer")
+			return
+		}
+		current, err := store.MigrationsCurrent(ctx)
+		if err != nil || !current {
+			respond.Error(c, http.StatusServiceUnavailable, "migrations_pending", "database migrations are not current")
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	}
+}

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"time"
+
+	"github.com/payoutd/payoutd/models"
+)
+
+// payoutView is a payout as SPEC.md shows it.
+type payoutView struct {
+	ID                 string              `json:"id"`
+	IdempotencyKey     *string             `json:"idempotency_key"`
+	UserID             string              `json:"user_id"`
+	Amount             models.Money        `json:"amount"`
+	RequestedSpeed     *string             `json:"requested_speed"`
+	EffectiveSpeed     *string             `json:"effective_speed"`
+	Status             models.PayoutStatus `json:"status"`
+	StatusDetail       *string             `json:"status_detail"`
+	ReturnStatus       *string             `json:"return_status"`
+	Coinflow           coinflowRef         `json:"coinflow"`
+	Fees               feesView            `json:"fees"`
+	ExpectedDeliveryAt *time.Time          `json:"expected_delivery_at"`
+	CreatedAt          time.Time           `json:"created_at"`
+	UpdatedAt          time.Time           `json:"updated_at"`
+	Source             models.Origin       `json:"source"`
+	History            []historyView       `json:"history,omitempty"`
+}
+
+type coinflowRef struct {
+	Transaction *string `json:"transaction"`
+	TransferID  *string `json:"transfer_id"`
+}
+
+type feesView struct {
+	User     models.Money `json:"user"`
+	Merchant models.Money `json:"merchant"`
+}
+
+type historyView struct {
+	FromStatus   *string       `json:"from_status"`
+	ToStatus     string        `json:"to_status"`
+	FromDetail   *string       `json:"from_detail,omitempty"`
+	ToDetail     *string       `json:"to_detail,omitempty"`
+	Applied      bool          `json:"applied"`
+	Reason       string        `json:"reason"`
+	Source       models.Source `json:"source"`
+	InboxEventID *int64        `json:"inbox_event_id,omitempty"`
+	EvidenceAt   time.Time     `json:"evidence_at"`
+	RecordedAt   time.Time     `json:"recorded_at"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func newPayoutView(p *models.Payout, history []models.PayoutHistory) payoutView {
+	v := payoutView{
+		ID: p.ID, IdempotencyKey: p.IdempotencyKey, UserID: p.UserID, Amount: p.Amount,
+		RequestedSpeed: p.RequestedSpeed, EffectiveSpeed: p.EffectiveSpeed, Status: p.Status,
+		StatusDetail: p.StatusDetail, ReturnStatus: p.ReturnStatus,
+		Coinflow:           coinflowRef{Transaction: p.CoinflowTransaction, TransferID: p.CoinflowTransferID},
+		Fees:               feesView{User: p.UserFees, Merchant: p.MerchantFees},
+		ExpectedDeliveryAt: utcPtr(p.ExpectedDeliveryAt), CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
+		Source: p.Source,
+	}
+	for _, h := range history {
+		v.History = append(v.History, historyView{
+			FromStatus: h.FromStatus, ToStatus: h.ToStatus, FromDetail: h.FromDetail, ToDetail: h.ToDetail,
+			Applied: h.Applied, Reason: h.Reason, Source: h.Source, InboxEventID: h.InboxEventID,
+			EvidenceAt: h.EvidenceAt.UTC(), RecordedAt: h.CreatedAt.UTC(),
+		})
+	}
+	return v
+}
+
+type withdrawerView struct {
+	UserID             string                    `json:"user_id"`
+	Wallet             string                    `json:"wallet"`
+	Blockchain         string                    `json:"blockchain"`
+	Email              string                    `json:"email"` // masked
+	VerificationStatus models.VerificationStatus `json:"verification_status"`
+	VerificationAt     time.Time                 `json:"verification_at"`
+	Blocked            bool                      `json:"blocked"`
+	LastSyncedAt       *time.Time                `json:"last_synced_at"`
+	UpdatedAt          time.Time                 `json:"updated_at"`
+	History            []withdrawerHistoryView   `json:"history"`
+}
+
+type withdrawerHistoryView struct {
+	FromStatus *string       `json:"from_status"`
+	ToStatus   string        `json:"to_status"`
+	Applied    bool          `json:"applied"`
+	Reason     string        `json:"reason"`
+	Source     models.Source `json:"source"`
+	EvidenceAt time.Time     `json:"evidence_at"`
+	RecordedAt time.Time     `json:"recorded_at"`
+}
+
+func newWithdrawerView(w *models.Withdrawer, history []models.WithdrawerHistory) withdrawerView {
+	v := withdrawerView{
+		UserID: w.UserID, Wallet: w.Wallet, Blockchain: w.Blockchain, Email: w.EmailMasked,
+		VerificationStatus: w.VerificationStatus, VerificationAt: w.VerificationAt.UTC(), Blocked: w.Blocked,
+		LastSyncedAt: utcPtr(w.LastSyncedAt), UpdatedAt: w.UpdatedAt.UTC(), History: []withdrawerHistoryView{},
+	}
+	for _, h := range history {
+		v.History = append(v.History, withdrawerHistoryView{
+			FromStatus: h.FromStatus, ToStatus: h.ToStatus, Applied: h.Applied, Reason: h.Reason,
+			Source: h.Source, EvidenceAt: h.EvidenceAt.UTC(), RecordedAt: h.CreatedAt.UTC(),
+		})
+	}
+	return v
+}
+
+// findingView is a finding as SPEC.md shows it.
+type findingView struct {
+	ID             string               `json:"id"`
+	Kind           models.FindingKind   `json:"kind"`
+	Severity       models.Severity      `json:"severity"`
+	Status         models.FindingStatus `json:"status"`
+	Subject        string               `json:"subject"`
+	PayoutID       *string              `json:"payout_id"`
+	UserID         *string              `json:"user_id"`
+	Details        models.Details       `json:"details"`
+	FirstSeenAt    time.Time            `json:"first_seen_at"`
+	LastSeenAt     time.Time            `json:"last_seen_at"`
+	ResolvedAt     *time.Time           `json:"resolved_at"`
+	AcknowledgedAt *time.Time           `json:"acknowledged_at"`
+	AcknowledgedBy *string              `json:"acknowledged_by"`
+	Note           *string              `json:"note"`
+}
+
+func newFindingView(f *models.Finding) findingView {
+	return findingView{
+		ID: f.ID, Kind: f.Kind, Severity: f.Severity, Status: f.Status, Subject: f.Subject,
+		PayoutID: f.PayoutID, UserID: f.UserID, Details: f.Details,
+		FirstSeenAt: f.FirstSeenAt.UTC(), LastSeenAt: f.LastSeenAt.UTC(), ResolvedAt: utcPtr(f.ResolvedAt),
+		AcknowledgedAt: utcPtr(f.AcknowledgedAt), AcknowledgedBy: f.AcknowledgedBy, Note: f.AckNote,
+	}
+}

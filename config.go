@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// Secret is a configuration value that must never be printed: String,
+// GoString and MarshalJSON all give "[redacted]". Value returns the secret.
+type Secret string
+
+const redacted = "[redacted]"
+
+func (s Secret) String() string   { return redacted }
+func (s Secret) GoString() string { return redacted }
+
+// MarshalJSON keeps secrets out of any JSON dump of the config.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
+
+// Value is the secret itself.
+func (s Secret) Value() string { return string(s) }
+
+// Duration is a time.Duration written as "5m" in YAML and the environment.
+type Duration time.Duration
+
+// UnmarshalYAML reads "90s", "5m" and the like.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 30s or 5m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D is the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Config is config.yaml. Every key can be overridden by an environment
+// variable named PAYOUTD_ + the key's path in upper case with "_" for "."
+// (database.url -> PAYOUTD_DATABASE_URL); the environment wins.
+type Config struct {
+	Listen string `yaml:"listen"`
+	Log    struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	Database struct {
+		URL          Secret `yaml:"url"`
+		MaxOpenConns int    `yaml:"max_open_conns"`
+	} `yaml:"database"`
+	Coinflow struct {
+		BaseURL            string   `yaml:"base_url"`
+		APIKey             Secret   `yaml:"api_key"`
+		WebhookKey         Secret   `yaml:"webhook_key"`
+		SignatureTolerance Duration `yaml:"signature_tolerance"`
+	} `yaml:"coinflow"`
+	API struct {
+		Token Secret `yaml:"token"`
+	} `yaml:"api"`
+	Reconcile struct {
+		Schedule string `yaml:"schedule"`
+	} `yaml:"reconcile"`
+	Wallet struct {
+		LowBalanceCents int64 `yaml:"low_balance_cents"`
+	} `yaml:"wallet"`
+	Webhook struct {
+		CommitWorkers  int      `yaml:"commit_workers"`
+		CommitMaxBatch int      `yaml:"commit_max_batch"`
+		AnswerTimeout  Duration `yaml:"answer_timeout"`
+	} `yaml:"webhook"`
+	Applier struct {
+		PollInterval Duration `yaml:"poll_interval"`
+		BatchSize    int      `yaml:"batch_size"`
+		MaxAttempts  int      `yaml:"max_attempts"`
+	} `yaml:"applier"`
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// defaultConfig holds SPEC's defaults; config.yaml and the environment
+// override them.
+func defaultConfig() Config {
+	var c Config
+	c.Listen = "127.0.0.1:8080"
+	c.Log.Level = "info"
+	c.Log.Format = "auto"
+	c.Database.MaxOpenConns = 16
+	c.Coinflow.BaseURL = "https://api-sandbox.coinflow.cash/api"
+	c.Coinflow.SignatureTolerance = Duration(5 * time.Minute)
+	c.Reconcile.Schedule = "@every 5m"
+	c.Webhook.CommitWorkers = 2
+	c.Webhook.CommitMaxBatch = 256
+	c.Webhook.AnswerTimeout = Duration(4500 * time.Millisecond)
+	c.Applier.PollInterval = Duration(500 * time.Millisecond)
+	c.Applier.BatchSize = 100
+	c.Applier.MaxAttempts = 8
+	c.ShutdownTimeout = Duration(20 * time.Second)
+	return c
+}
+
+// loadConfig reads path (a missing file is an error only when required),
+// then applies the environment, then validates.
+func loadConfig(path string, required bool, getenv func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && !required:
+	case err != nil:
+		return cfg, fmt.Errorf("read config: %w", err)
+	default:
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "PAYOUTD", getenv); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+var durationType = reflect.TypeFor[Duration]()
+
+// applyEnv walks the config struct and overrides each leaf from its
+// environment variable.
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
+	var errs []error
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name := prefix + "_" + strings.ToUpper(tag)
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			errs = append(errs, applyEnv(fv, name, getenv))
+			continue
+		}
+		raw := getenv(name)
+		if raw == "" {
+			continue
+		}
+		switch {
+		case fv.Type() == durationType:
+			d, err := time.ParseDuration(raw)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration like 30s or 5m", name, raw))
+				continue
+			}
+			fv.SetInt(int64(d))
+		case fv.Kind() == reflect.String:
+			fv.SetString(raw)
+		case fv.Kind() == reflect.Int, fv.Kind() == reflect.Int64:
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number", name, raw))
+				continue
+			}
+			fv.SetInt(n)
+		case fv.Kind() == reflect.Bool:
+			b, err := strconv.ParseBool(raw)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, raw))
+				continue
+			}
+			fv.SetBool(b)
+		default:
+			errs = append(errs, fmt.Errorf("%s: unsupported type %s", name, fv.Type()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "%q is not host:port", c.Listen)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "auto", "json", "text":
+	default:
+		bad("log.format", "%q is not auto, json or text", c.Log.Format)
+	}
+	if u := c.Database.URL.Value(); u != "" && !strings.HasPrefix(u, "postgres://") &&
+		!strings.HasPrefix(u, "postgresql://") && !strings.HasPrefix(u, "sqlite:") {
+		bad("database.url", "must be empty (embedded SQLite), sqlite:PATH or a postgres:// URL")
+	}
+	if c.Database.MaxOpenConns < 1 {
+		bad("database.max_open_conns", "must be at least 1")
+	}
+	if !strings.HasPrefix(c.Coinflow.BaseURL, "http://") && !strings.HasPrefix(c.Coinflow.BaseURL, "https://") {
+		bad("coinflow.base_url", "%q is not an http(s) URL", c.Coinflow.BaseURL)
+	}
+	if c.Coinflow.SignatureTolerance.D() <= 0 {
+		bad("coinflow.signature_tolerance", "must be positive")
+	}
+	if _, err := cron.ParseStandard(c.Reconcile.Schedule); err != nil {
+		bad("reconcile.schedule", "%q is not a cron schedule: %v", c.Reconcile.Schedule, err)
+	}
+	if c.Wallet.LowBalanceCents < 0 {
+		bad("wallet.low_balance_cents", "must not be negative")
+	}
+	if c.Webhook.CommitWorkers < 1 || c.Webhook.CommitMaxBatch < 1 {
+		bad("webhook", "commit_workers and commit_max_batch must be at least 1")
+	}
+	if a := c.Webhook.AnswerTimeout.D(); a <= 0 || a >= 5*time.Second {
+		bad("webhook.answer_timeout", "must be positive and under Coinflow's 5s deadline")
+	}
+	if c.Applier.PollInterval.D() <= 0 || c.Applier.BatchSize < 1 || c.Applier.MaxAttempts < 1 {
+		bad("applier", "poll_interval, batch_size and max_attempts must be positive")
+	}
+	if c.ShutdownTimeout.D() <= 0 {
+		bad("shutdown_timeout", "must be positive")
+	}
+	return errors.Join(errs...)
+}

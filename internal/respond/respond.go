@@ -1,0 +1,31 @@
+// Package respond writes payoutd's HTTP answers: JSON bodies, and errors in
+// the one shape of SPEC.md, {"error":{"code":"...","message":"..."}}, with a
+// fixed public message: an internal error's text never reaches a client.
+package respond
+
+import "github.com/gin-gonic/gin"
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail names the error for programs (Code) and people (Message).
+type ErrorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// Error aborts the request with status and the error body.
+func Error(c *gin.Context, status int, code, message string) {
+	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
+}
+
+// FieldErrors aborts with 422 and one message per invalid field.
+func FieldErrors(c *gin.Context, fields map[string]string) {
+	c.AbortWithStatusJSON(422, ErrorBody{Error: ErrorDetail{Code: "invalid_request", Message: "the request has invalid fields", Fields: fields}})
+}
+
+// JSON writes v with status.
+func JSON(c *gin.Context, status int, v any) { c.JSON(status, v) }

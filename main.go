@@ -1,0 +1,215 @@
+// Command payoutd tracks merchant-initiated Coinflow payouts: it stores
+// Coinflow's payout and KYC webhooks durably exactly once, applies them to
+// its record of payouts and withdrawers, and serves that record to finance.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/metrics"
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/webhook"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "payoutd:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a bad command line: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	if _, ok := errors.AsType[usageError](err); ok {
+		return 2
+	}
+	return 1
+}
+
+const usage = "usage: payoutd [serve|migrate] [--config PATH]"
+
+// run is the whole program; main only maps its error to an exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cmd, rest := "serve", args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		cmd, rest = rest[0], rest[1:]
+	}
+	fs := flag.NewFlagSet("payoutd "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	configPath := fs.String("config", "config.yaml", "path to the configuration file")
+	switch cmd {
+	case "serve", "migrate":
+	default:
+		return usageError{fmt.Sprintf("unknown command %q; %s", cmd, usage)}
+	}
+	if err := fs.Parse(rest); err != nil {
+		return usageError{flagError(err)}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q; %s", fs.Arg(0), usage)}
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	cfg, err := loadConfig(*configPath, explicit, getenv)
+	if err != nil {
+		return usageError{strings.ReplaceAll("config: "+err.Error(), "\n", "; ")}
+	}
+	log := newLogger(cfg, stderr)
+
+	switch cmd {
+	case "migrate":
+		return migrate(ctx, cfg, log, stdout)
+	default:
+		return serve(ctx, cfg, log)
+	}
+}
+
+// flagError names the flag in one line.
+func flagError(err error) string {
+	msg := err.Error()
+	if errors.Is(err, flag.ErrHelp) {
+		return usage
+	}
+	return msg + "; " + usage
+}
+
+func newLogger(cfg Config, out io.Writer) *logrus.Logger {
+	l := logrus.New()
+	l.SetOutput(out)
+	level, _ := logrus.ParseLevel(cfg.Log.Level)
+	l.SetLevel(level)
+	format := cfg.Log.Format
+	if format == "auto" {
+		format = "json"
+		if f, ok := out.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "json" {
+		l.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
+	} else {
+		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, TimestampFormat: time.RFC3339})
+	}
+	return l
+}
+
+func openStore(ctx context.Context, cfg Config) (*models.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return models.Open(ctx, models.Options{URL: cfg.Database.URL.Value(), MaxOpenConns: cfg.Database.MaxOpenConns})
+}
+
+func migrate(ctx context.Context, cfg Config, log *logrus.Logger, stdout io.Writer) error {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := store.MigrationVersion(ctx)
+	if err != nil {
+		return err
+	}
+	log.WithFields(logrus.Fields{"dialect": store.Dialect(), "applied": applied, "version": v}).Info("migrated")
+	fmt.Fprintf(stdout, "database (%s) at migration version %d; applied %d now\n", store.Dialect(), v, len(applied))
+	return nil
+}
+
+func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
+	log := logger.WithField("component", "main")
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if _, err := store.Migrate(ctx); err != nil {
+		return err
+	}
+
+	m := metrics.New()
+	m.RegisterBacklog(store.InboxBacklog, time.Now)
+	applier := webhook.NewApplier(store, logger.WithField("component", "applier"), m, webhook.ApplierConfig{
+		BatchSize: cfg.Applier.BatchSize, PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
+	})
+	committer := webhook.NewCommitter(store, logger.WithField("component", "committer"), m, webhook.CommitterConfig{
+		MaxBatch: cfg.Webhook.CommitMaxBatch, Workers: cfg.Webhook.CommitWorkers,
+	}, applier.Notify)
+	hook := webhook.NewHandler(committer, m, logger.WithField("component", "webhook"), webhook.HandlerConfig{
+		Key: []byte(cfg.Coinflow.WebhookKey.Value()), Tolerance: cfg.Coinflow.SignatureTolerance.D(),
+		AnswerTimeout: cfg.Webhook.AnswerTimeout.D(),
+	})
+	router := api.NewRouter(api.Deps{
+		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: hook,
+		APIToken: []byte(cfg.API.Token.Value()),
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		committer.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler: router, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 90 * time.Second, MaxHeaderBytes: 64 << 10,
+	}
+	applierCtx, stopApplier := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { applier.Run(applierCtx) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.WithFields(logrus.Fields{
+		"addr": ln.Addr().String(), "dialect": store.Dialect(),
+		"webhook_key_set": cfg.Coinflow.WebhookKey != "", "api_token_set": cfg.API.Token != "",
+	}).Info("payoutd listening")
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-serveErr:
+		log.WithError(err).Error("http server stopped")
+	}
+	// Drain in-flight requests first: each is waiting for its commit, which
+	// the committer must still serve. Then stop the committer and the
+	// applier (which finishes its batch), and close the database.
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout.D())
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		log.WithError(serr).Warn("http shutdown")
+	}
+	committer.Close()
+	stopApplier()
+	wg.Wait()
+	log.Info("stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,108 @@
+// Package metrics holds payoutd's Prometheus collectors, on a registry of
+// their own (never the global one), served at GET /metrics.
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the collectors the other packages update.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// WebhooksReceived counts deliveries at the endpoint by event type and
+	// outcome: stored, duplicate, unauthenticated, too_large, unavailable,
+	// not_configured.
+	WebhooksReceived *prometheus.CounterVec
+	// WebhookEventsProcessed counts stored events the applier finished, by
+	// event type and outcome: applied, ignored, unprocessable, parked.
+	WebhookEventsProcessed *prometheus.CounterVec
+	// WebhookApplyRetries counts apply attempts that failed and were
+	// rescheduled.
+	WebhookApplyRetries prometheus.Counter
+	// ApplyLag is the time from a webhook's receipt to its application.
+	ApplyLag prometheus.Histogram
+	// CommitBatchSize is how many webhooks share one commit.
+	CommitBatchSize prometheus.Histogram
+	// HTTPDuration is request latency by method, route and status code.
+	HTTPDuration *prometheus.HistogramVec
+}
+
+// New makes the collectors and registers them with Go and process metrics.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		WebhooksReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_webhooks_received_total",
+			Help: "Webhook deliveries received, by event type and outcome.",
+		}, []string{"event_type", "outcome"}),
+		WebhookEventsProcessed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_webhook_events_processed_total",
+			Help: "Stored webhook events the applier finished, by event type and outcome.",
+		}, []string{"event_type", "outcome"}),
+		WebhookApplyRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "payoutd_webhook_apply_retries_total",
+			Help: "Webhook apply attempts that failed and were rescheduled.",
+		}),
+		ApplyLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "payoutd_webhook_apply_lag_seconds",
+			Help:    "Time from a webhook's receipt to its application.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}),
+		CommitBatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "payoutd_webhook_commit_batch_size",
+			Help:    "Webhooks stored per database commit.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}),
+		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "payoutd_http_request_duration_seconds",
+			Help:    "HTTP request latency by method, route and status code.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method", "route", "code"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.WebhooksReceived, m.WebhookEventsProcessed, m.WebhookApplyRetries,
+		m.ApplyLag, m.CommitBatchSize, m.HTTPDuration,
+	)
+	return m
+}
+
+// BacklogFunc reports the inbox backlog: pending events and the oldest's
+// receipt time.
+type BacklogFunc func(ctx context.Context) (int64, time.Time, error)
+
+// RegisterBacklog adds gauges read from the database at scrape time: the
+// number of stored webhooks not yet applied, and the age of the oldest.
+func (m *Metrics) RegisterBacklog(backlog BacklogFunc, now func() time.Time) {
+	read := func() (int64, time.Time) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, oldest, err := backlog(ctx)
+		if err != nil {
+			return -1, time.Time{}
+		}
+		return n, oldest
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "payoutd_inbox_backlog",
+			Help: "Stored webhook events not yet applied (-1 when the database does not answer).",
+		}, func() float64 { n, _ := read(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "payoutd_inbox_oldest_pending_age_seconds",
+			Help: "Age of the oldest stored webhook event not yet applied (0 when none).",
+		}, func() float64 {
+			_, oldest := read()
+			if oldest.IsZero() {
+				return 0
+			}
+			return now().Sub(oldest).Seconds()
+		}),
+	)
+}

@@ -1,0 +1,173 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/metrics"
+	"github.com/payoutd/payoutd/models"
+)
+
+// ErrCommitUnavailable is returned when an event could not be committed in
+// time: the database is down or too slow. The caller answers 503 so that
+// Coinflow retries; nothing was promised.
+var ErrCommitUnavailable = errors.New("webhook store unavailable")
+
+// CommitterConfig tunes group commit.
+type CommitterConfig struct {
+	// MaxBatch caps the events in one transaction (default 256).
+	MaxBatch int
+	// Workers is how many transactions may be in flight at once: while one
+	// commits, the next batch gathers (default 2; SQLite serialises anyway).
+	Workers int
+	// Timeout bounds one batch's database work (default 4s, inside
+	// Coinflow's 5s answer deadline).
+	Timeout time.Duration
+}
+
+// Committer stores webhooks by group commit: each worker takes every
+// request waiting, inserts them in one transaction, and answers each only
+// after that transaction has committed. One fsync then serves many requests,
+// without weakening the rule that no webhook is acknowledged before its
+// durable write.
+type Committer struct {
+	store   *models.Store
+	log     *logrus.Entry
+	metrics *metrics.Metrics
+	cfg     CommitterConfig
+	reqs    chan *commitRequest
+	onStore func() // told after a commit that stored something new
+
+	stop    chan struct{}
+	stopped sync.WaitGroup
+	once    sync.Once
+}
+
+type commitRequest struct {
+	ev   models.InboxEvent
+	done chan commitResult // buffered: a worker never blocks on a gone caller
+}
+
+type commitResult struct {
+	inserted bool
+	err      error
+}
+
+// NewCommitter starts the commit workers; Close stops them.
+func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg CommitterConfig, onStore func()) *Committer {
+	cfg.MaxBatch = cmpOr(cfg.MaxBatch, 256)
+	cfg.Workers = cmpOr(cfg.Workers, 2)
+	cfg.Timeout = cmpOr(cfg.Timeout, 4*time.Second)
+	if onStore == nil {
+		onStore = func() {}
+	}
+	c := &Committer{
+		store: store, log: log, metrics: m, cfg: cfg, onStore: onStore,
+		reqs: make(chan *commitRequest, cfg.MaxBatch*cfg.Workers), stop: make(chan struct{}),
+	}
+	for range cfg.Workers {
+		c.stopped.Add(1)
+		go c.work()
+	}
+	return c
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Submit stores ev and returns once it is durably committed (inserted true)
+// or found already stored by an earlier commit (inserted false). Any error
+// means the event may not be stored.
+func (c *Committer) Submit(ctx context.Context, ev models.InboxEvent) (bool, error) {
+	req := &commitRequest{ev: ev, done: make(chan commitResult, 1)}
+	select {
+	case c.reqs <- req:
+	case <-c.stop:
+		return false, ErrCommitUnavailable
+	case <-ctx.Done():
+		return false, ErrCommitUnavailable
+	}
+	select {
+	case res := <-req.done:
+		return res.inserted, res.err
+	case <-ctx.Done():
+		// The batch may still commit; Coinflow's retry will then be a
+		// duplicate, which is harmless. What matters is not to say 200.
+		return false, ErrCommitUnavailable
+	}
+}
+
+// Close stops the workers after the batches in flight. Call it after the
+// HTTP server has stopped handing it requests.
+func (c *Committer) Close() {
+	c.once.Do(func() { close(c.stop) })
+	c.stopped.Wait()
+	// Anything still queued was never committed; its callers are told so.
+	for {
+		select {
+		case req := <-c.reqs:
+			req.done <- commitResult{err: ErrCommitUnavailable}
+		default:
+			return
+		}
+	}
+}
+
+func (c *Committer) work() {
+	defer c.stopped.Done()
+	batch := make([]*commitRequest, 0, c.cfg.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-c.stop:
+			return
+		case req := <-c.reqs:
+			batch = append(batch, req)
+		}
+	gather:
+		for len(batch) < c.cfg.MaxBatch {
+			select {
+			case req := <-c.reqs:
+				batch = append(batch, req)
+			default:
+				break gather
+			}
+		}
+		c.commit(batch)
+	}
+}
+
+func (c *Committer) commit(batch []*commitRequest) {
+	evs := make([]models.InboxEvent, len(batch))
+	for i, r := range batch {
+		evs[i] = r.ev
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+	inserted, err := c.store.InboxInsert(ctx, evs)
+	cancel()
+	if err != nil {
+		c.log.WithError(err).WithField("batch", len(batch)).Warn("commit webhooks")
+		for _, r := range batch {
+			r.done <- commitResult{err: ErrCommitUnavailable}
+		}
+		return
+	}
+	c.metrics.CommitBatchSize.Observe(float64(len(batch)))
+	anyNew := false
+	for i, r := range batch {
+		anyNew = anyNew || inserted[i]
+		r.done <- commitResult{inserted: inserted[i]}
+	}
+	if anyNew {
+		c.onStore()
+	}
+}

@@ -1,0 +1,336 @@
+package webhook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/payoutd/payoutd/models"
+)
+
+// Coinflow event types payoutd tracks. "Withdraw Unclaimed" and "Withdraw On
+// Hold" are in Coinflow's docs but not its spec's enum.
+const (
+	EventWithdrawPending   = "Withdraw Pending"
+	EventWithdrawSuccess   = "Withdraw Success"
+	EventWithdrawFailure   = "Withdraw Failure"
+	EventWithdrawUnclaimed = "Withdraw Unclaimed"
+	EventWithdrawOnHold    = "Withdraw On Hold"
+	EventKYCCreated        = "KYC Created"
+	EventKYCSuccess        = "KYC Success"
+	EventKYCFailure        = "KYC Failure"
+)
+
+// withdrawEvents maps a tracked withdraw event to the evidence it carries.
+var withdrawEvents = map[string]struct {
+	status models.PayoutStatus
+	detail string
+}{
+	EventWithdrawPending:   {models.StatusPending, ""},
+	EventWithdrawSuccess:   {models.StatusCompleted, ""},
+	EventWithdrawFailure:   {models.StatusFailed, ""},
+	EventWithdrawUnclaimed: {models.StatusPending, models.DetailUnclaimed},
+	EventWithdrawOnHold:    {models.StatusInReview, models.DetailOnHold},
+}
+
+var kycEvents = map[string]models.VerificationStatus{
+	EventKYCCreated: models.VerificationPending,
+	EventKYCSuccess: models.VerificationApproved,
+	EventKYCFailure: models.VerificationRejected,
+}
+
+// Tracked reports whether payoutd applies events of this type.
+func Tracked(eventType string) bool {
+	_, w := withdrawEvents[eventType]
+	_, k := kycEvents[eventType]
+	return w || k
+}
+
+// EventTypeLabel bounds the metric label: tracked types by name, anything
+// else "other", and "none" for a body whose type could not be read.
+func EventTypeLabel(eventType string) string {
+	switch {
+	case eventType == "":
+		return "none"
+	case Tracked(eventType):
+		return eventType
+	}
+	return "other"
+}
+
+// userIDSeparator joins merchant id and user id in a userId withdrawer's
+// wallet ("acme-payoutsʬu-1001").
+const userIDSeparator = "ʬ"
+
+// head is the part of a webhook read on the request path: enough to name the
+// event, nothing more.
+type head struct {
+	EventType string `json:"eventType"`
+	Category  string `json:"category"`
+	Created   string `json:"created"`
+	Data      struct {
+		Signature string `json:"signature"`
+		Wallet    string `json:"wallet"`
+	} `json:"data"`
+}
+
+// DedupKey names the event a raw body carries, so that every delivery of one
+// event (a retry, a duplicate, the same body re-signed with a new timestamp)
+// is stored once. Coinflow sends no event id; an event is identified by its
+// category, type, subject (the withdrawal's transaction signature, or the
+// withdrawer's wallet for KYC) and its created time. Anything else (an
+// untracked type, a body that is not a readable event) is identified by the
+// SHA-256 of its bytes. It also returns the event type, "" when unreadable.
+func DedupKey(body []byte) (key, eventType string) {
+	var h head
+	if !utf8.Valid(body) || json.Unmarshal(body, &h) != nil {
+		return rawKey(body), ""
+	}
+	subject := h.Data.Signature
+	if _, ok := kycEvents[h.EventType]; ok {
+		subject = h.Data.Wallet
+	}
+	created, err := parseCreated(h.Created)
+	if !Tracked(h.EventType) || subject == "" || err != nil {
+		return rawKey(body), h.EventType
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{h.Category, h.EventType, subject, created.Format(time.RFC3339Nano)}, "\x00")))
+	return "ev:" + hex.EncodeToString(sum[:]), h.EventType
+}
+
+func rawKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "raw:" + hex.EncodeToString(sum[:])
+}
+
+func parseCreated(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("created %q is not an RFC 3339 time", s)
+	}
+	return t.UTC(), nil
+}
+
+// Decoding outcomes other than a tracked event.
+var (
+	// ErrUntracked: an authentic, well-formed event of a type payoutd does
+	// not track. It is kept and counted.
+	ErrUntracked = errors.New("untracked event type")
+	// ErrUnprocessable: an authentic body no retry could make sense of.
+	ErrUnprocessable = errors.New("unprocessable webhook")
+)
+
+// WithdrawEvent is a decoded Withdraw* webhook.
+type WithdrawEvent struct {
+	Type           string
+	Status         models.PayoutStatus
+	Detail         string
+	Created        time.Time
+	Signature      string
+	UserID         string
+	IdempotencyKey string
+	Total          models.Money
+	UserFees       models.Money
+	MerchantFees   models.Money
+}
+
+// KYCEvent is a decoded KYC* webhook.
+type KYCEvent struct {
+	Type        string
+	Status      models.VerificationStatus
+	Created     time.Time
+	UserID      string
+	Wallet      string
+	Blockchain  string
+	EmailMasked string
+}
+
+type envelope struct {
+	EventType string          `json:"eventType"`
+	Category  string          `json:"category"`
+	Created   string          `json:"created"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// cents is CurrencyCents as sent; Cents stays a json.Number so that 1.5,
+// 1e3 or a string are refused rather than rounded.
+type cents struct {
+	Cents    json.Number `json:"cents"`
+	Currency string      `json:"currency"`
+}
+
+type withdrawData struct {
+	Wallet           string `json:"wallet"`
+	Blockchain       string `json:"blockchain"`
+	Signature        string `json:"signature"`
+	UserFees         *cents `json:"userFees"`
+	UserGasFees      *cents `json:"userGasFees"`
+	UserCustomFees   *cents `json:"userCustomFees"`
+	UserSwapFees     *cents `json:"userSwapFees"`
+	MerchantFees     *cents `json:"merchantFees"`
+	MerchantGasFees  *cents `json:"merchantGasFees"`
+	MerchantSwapFees *cents `json:"merchantSwapFees"`
+	Total            *cents `json:"total"`
+	Currency         string `json:"currency"`
+	MerchantID       string `json:"merchantId"`
+	UserID           string `json:"userId"`
+	IdempotencyKey   string `json:"idempotencyKey"`
+}
+
+type kycData struct {
+	Wallet     string `json:"wallet"`
+	Blockchain string `json:"blockchain"`
+	Email      string `json:"email"`
+}
+
+func unprocessable(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrUnprocessable}, args...)...)
+}
+
+// Decode reads a stored body into a *WithdrawEvent or *KYCEvent. It returns
+// ErrUntracked for a readable event of another type and ErrUnprocessable
+// (wrapped with the reason) for anything a retry could not fix. Reasons name
+// fields, never their values: they end up in findings and logs.
+func Decode(body []byte) (any, error) {
+	if !utf8.Valid(body) {
+		return nil, unprocessable("body is not valid UTF-8")
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, unprocessable("body is not a JSON object")
+	}
+	var env envelope
+	if err := json.Unmarshal(trimmed, &env); err != nil {
+		return nil, unprocessable("body is not valid JSON for a webhook envelope")
+	}
+	if env.EventType == "" {
+		return nil, unprocessable("eventType is missing")
+	}
+	if !Tracked(env.EventType) {
+		return nil, ErrUntracked
+	}
+	created, err := parseCreated(env.Created)
+	if err != nil {
+		return nil, unprocessable("created is missing or not an RFC 3339 time")
+	}
+	if len(env.Data) == 0 || bytes.TrimSpace(env.Data)[0] != '{' {
+		return nil, unprocessable("data is missing or not an object")
+	}
+	if st, ok := kycEvents[env.EventType]; ok {
+		return decodeKYC(env, created, st)
+	}
+	return decodeWithdraw(env, created)
+}
+
+func decodeKYC(env envelope, created time.Time, st models.VerificationStatus) (*KYCEvent, error) {
+	var d kycData
+	if err := json.Unmarshal(env.Data, &d); err != nil {
+		return nil, unprocessable("data does not match KycWebhookData")
+	}
+	if d.Wallet == "" {
+		return nil, unprocessable("data.wallet is missing")
+	}
+	ev := &KYCEvent{Type: env.EventType, Status: st, Created: created, Wallet: d.Wallet, Blockchain: d.Blockchain, UserID: userIDFromWallet(d.Wallet)}
+	if d.Email != "" {
+		ev.EmailMasked = models.MaskEmail(d.Email)
+	}
+	return ev, nil
+}
+
+func userIDFromWallet(wallet string) string {
+	if _, user, ok := strings.Cut(wallet, userIDSeparator); ok && user != "" {
+		return user
+	}
+	return wallet
+}
+
+func decodeWithdraw(env envelope, created time.Time) (*WithdrawEvent, error) {
+	var d withdrawData
+	if err := json.Unmarshal(env.Data, &d); err != nil {
+		return nil, unprocessable("data does not match WithdrawWebhookData")
+	}
+	if d.Signature == "" {
+		return nil, unprocessable("data.signature is missing")
+	}
+	if d.Total == nil {
+		return nil, unprocessable("data.total is missing")
+	}
+	total, err := d.Total.money("total")
+	if err != nil {
+		return nil, err
+	}
+	if d.Currency != "" && d.Currency != total.Currency {
+		if !models.ValidCurrency(d.Currency) {
+			return nil, unprocessable("data.currency is not a known currency")
+		}
+		return nil, unprocessable("data.currency differs from data.total.currency")
+	}
+	userFees, err := sumFees(total.Currency, map[string]*cents{
+		"userFees": d.UserFees, "userGasFees": d.UserGasFees, "userCustomFees": d.UserCustomFees, "userSwapFees": d.UserSwapFees,
+	})
+	if err != nil {
+		return nil, err
+	}
+	merchantFees, err := sumFees(total.Currency, map[string]*cents{
+		"merchantFees": d.MerchantFees, "merchantGasFees": d.MerchantGasFees, "merchantSwapFees": d.MerchantSwapFees,
+	})
+	if err != nil {
+		return nil, err
+	}
+	userID := d.UserID
+	if userID == "" {
+		userID = userIDFromWallet(d.Wallet)
+	}
+	if userID == "" {
+		return nil, unprocessable("data.userId and data.wallet are both missing")
+	}
+	w := withdrawEvents[env.EventType]
+	return &WithdrawEvent{
+		Type: env.EventType, Status: w.status, Detail: w.detail, Created: created,
+		Signature: d.Signature, UserID: userID, IdempotencyKey: d.IdempotencyKey,
+		Total: total, UserFees: userFees, MerchantFees: merchantFees,
+	}, nil
+}
+
+func (c *cents) money(field string) (models.Money, error) {
+	n, err := strconv.ParseInt(c.Cents.String(), 10, 64)
+	if err != nil {
+		return models.Money{}, unprocessable("data.%s.cents is not an integer", field)
+	}
+	if n < 0 {
+		return models.Money{}, unprocessable("data.%s.cents is negative", field)
+	}
+	if !models.ValidCurrency(c.Currency) {
+		return models.Money{}, unprocessable("data.%s.currency is not a known currency", field)
+	}
+	return models.Money{Cents: n, Currency: c.Currency}, nil
+}
+
+// sumFees adds the fee fields that are present; all must be in the payout's
+// currency.
+func sumFees(currency string, fees map[string]*cents) (models.Money, error) {
+	sum := models.Money{Currency: currency}
+	for name, c := range fees {
+		if c == nil {
+			continue
+		}
+		m, err := c.money(name)
+		if err != nil {
+			return models.Money{}, err
+		}
+		if sum, err = sum.Add(m); err != nil {
+			return models.Money{}, unprocessable("data.%s is not in the payout's currency", name)
+		}
+		if sum.Cents < 0 {
+			return models.Money{}, unprocessable("fees overflow")
+		}
+	}
+	return sum, nil
+}
