@@ -155,24 +155,24 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 
 	m := metrics.New()
 	m.RegisterBacklog(store.InboxBacklog, time.Now)
-	applier := webhook.NewApplier(store, logger.WithField("component", "applier"), m, webhook.ApplierConfig{
-		BatchSize: cfg.Applier.BatchSize, PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
-	})
-	committer := webhook.NewCommitter(store, logger.WithField("component", "committer"), m, webhook.CommitterConfig{
-		MaxBatch: cfg.Webhook.CommitMaxBatch, Workers: cfg.Webhook.CommitWorkers,
-	}, applier.Notify)
-	hook := webhook.NewHandler(committer, m, logger.WithField("component", "webhook"), webhook.HandlerConfig{
-		Key: []byte(cfg.Coinflow.WebhookKey.Value()), Tolerance: cfg.Coinflow.SignatureTolerance.D(),
-		AnswerTimeout: cfg.Webhook.AnswerTimeout.D(),
+	pipe := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
+		Handler: webhook.HandlerConfig{
+			Key: []byte(cfg.Coinflow.WebhookKey.Value()), Tolerance: cfg.Coinflow.SignatureTolerance.D(),
+			AnswerTimeout: cfg.Webhook.AnswerTimeout.D(),
+		},
+		Committer: webhook.CommitterConfig{MaxBatch: cfg.Webhook.CommitMaxBatch, Workers: cfg.Webhook.CommitWorkers},
+		Applier: webhook.ApplierConfig{
+			BatchSize: cfg.Applier.BatchSize, PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
+		},
 	})
 	router := api.NewRouter(api.Deps{
-		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: hook,
+		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
 		APIToken: []byte(cfg.API.Token.Value()),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		committer.Close()
+		pipe.Committer.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
@@ -181,7 +181,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	}
 	applierCtx, stopApplier := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Go(func() { applier.Run(applierCtx) })
+	wg.Go(func() { pipe.Applier.Run(applierCtx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -204,7 +204,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
 		log.WithError(serr).Warn("http shutdown")
 	}
-	committer.Close()
+	pipe.Committer.Close()
 	stopApplier()
 	wg.Wait()
 	log.Info("stopped")

@@ -80,6 +80,11 @@ func (h *Handler) ServeHTTP(c *gin.Context) {
 		return
 	}
 	key, eventType := DedupKey(body)
+	if ackBeforeCommit {
+		c.JSON(http.StatusOK, ackResponse{Status: "stored"})
+		go h.committer.Submit(context.WithoutCancel(c.Request.Context()), models.InboxEvent{DedupKey: key, EventType: eventType, Body: body}) //nolint:errcheck
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), h.cfg.AnswerTimeout)
 	defer cancel()
 	inserted, err := h.committer.Submit(ctx, models.InboxEvent{DedupKey: key, EventType: eventType, Body: body})

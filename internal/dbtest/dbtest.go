@@ -163,4 +163,3 @@ func (c *Clock) Advance(d time.Duration) {
 	t := <-c.ch
 	c.ch <- t.Add(d)
 }
-
