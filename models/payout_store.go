@@ -59,7 +59,7 @@ func (s *Store) PayoutCreate(ctx context.Context, p *Payout, source Source, inbo
 	if p.StatusAt.IsZero() {
 		p.StatusAt = now
 	}
-	p.StatusAt = p.StatusAt.UTC()
+	p.StatusAt = p.StatusAt.UTC().Truncate(time.Microsecond)
 	return s.Tx(ctx, func(tx *Store) error {
 		if err := tx.db.Create(p).Error; err != nil {
 			return fmt.Errorf("create payout: %w", translate(err))

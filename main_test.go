@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigDefaultsFileAndEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("listen: 127.0.0.1:9999\nwallet:\n  low_balance_cents: 500\n"), 0o600))
+
+	cfg, err := loadConfig(path, true, env(map[string]string{
+		"PAYOUTD_WALLET_LOW_BALANCE_CENTS":     "700",
+		"PAYOUTD_COINFLOW_SIGNATURE_TOLERANCE": "90s",
+		"PAYOUTD_API_TOKEN":                    "tok",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9999", cfg.Listen, "file overrides default")
+	require.EqualValues(t, 700, cfg.Wallet.LowBalanceCents, "environment overrides file")
+	require.Equal(t, 90*time.Second, cfg.Coinflow.SignatureTolerance.D())
+	require.Equal(t, "tok", cfg.API.Token.Value())
+	require.Equal(t, "@every 5m", cfg.Reconcile.Schedule, "SPEC default")
+	require.Equal(t, "", cfg.Database.URL.Value(), "embedded SQLite by default")
+}
+
+func TestConfigShippedFileIsValid(t *testing.T) {
+	cfg, err := loadConfig("config.yaml", true, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, defaultConfig(), cfg, "config.yaml documents the defaults")
+}
+
+func TestConfigRejectsUnknownKeysAndBadValues(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("listen: 127.0.0.1:1\nlisten_typo: x\n"), 0o600))
+	_, err := loadConfig(path, true, env(nil))
+	require.ErrorContains(t, err, "listen_typo")
+
+	_, err = loadConfig(filepath.Join(dir, "missing.yaml"), false, env(map[string]string{
+		"PAYOUTD_RECONCILE_SCHEDULE":           "every now and then",
+		"PAYOUTD_WALLET_LOW_BALANCE_CENTS":     "12.5",
+		"PAYOUTD_DATABASE_URL":                 "mysql://x",
+		"PAYOUTD_COINFLOW_SIGNATURE_TOLERANCE": "soon",
+	}))
+	require.Error(t, err)
+	for _, want := range []string{"PAYOUTD_WALLET_LOW_BALANCE_CENTS", "PAYOUTD_COINFLOW_SIGNATURE_TOLERANCE"} {
+		require.ErrorContains(t, err, want)
+	}
+
+	_, err = loadConfig(filepath.Join(dir, "missing.yaml"), true, env(nil))
+	require.Error(t, err, "an explicitly named config file must exist")
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	var cfg Config
+	cfg.Coinflow.WebhookKey = "whsec-very-secret"
+	cfg.Database.URL = "postgres://u:hunter2@db/x"
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	for _, s := range []string{string(b), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.Coinflow.WebhookKey)} {
+		require.NotContains(t, s, "whsec-very-secret")
+		require.NotContains(t, s, "hunter2")
+	}
+}
+
+func TestRunUsageErrorsExit2(t *testing.T) {
+	for name, args := range map[string][]string{
+		"unknown command":  {"payoutd", "frobnicate"},
+		"unknown flag":     {"payoutd", "serve", "--nope"},
+		"extra argument":   {"payoutd", "migrate", "extra"},
+		"missing named config": {"payoutd", "migrate", "--config", "/nonexistent/payoutd.yaml"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), args, env(nil), &stdout, &stderr)
+			require.Error(t, err)
+			require.Equal(t, 2, exitCode(err))
+			require.NotContains(t, err.Error(), "\n", "one line")
+		})
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// TestServeStartsAndShutsDown runs the real serve on a fresh SQLite file,
+// polls /healthz and /readyz, then cancels and expects a clean return.
+func TestServeStartsAndShutsDown(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"payoutd", "serve"}, env(map[string]string{
+			"PAYOUTD_LISTEN":               addr,
+			"PAYOUTD_DATABASE_URL":         "sqlite:" + filepath.Join(dir, "p.db"),
+			"PAYOUTD_COINFLOW_WEBHOOK_KEY": "whsec-key-for-test",
+			"PAYOUTD_API_TOKEN":            "tok",
+		}), &bytes.Buffer{}, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "serve did not become ready: %s", stderr.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	logs := stderr.String()
+	require.Contains(t, logs, "payoutd listening")
+	require.False(t, strings.Contains(logs, "whsec-key-for-test"), "the webhook key never reaches the log")
+}
