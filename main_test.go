@@ -81,9 +81,9 @@ func TestSecretsNeverPrint(t *testing.T) {
 
 func TestRunUsageErrorsExit2(t *testing.T) {
 	for name, args := range map[string][]string{
-		"unknown command":  {"payoutd", "frobnicate"},
-		"unknown flag":     {"payoutd", "serve", "--nope"},
-		"extra argument":   {"payoutd", "migrate", "extra"},
+		"unknown command":      {"payoutd", "frobnicate"},
+		"unknown flag":         {"payoutd", "serve", "--nope"},
+		"extra argument":       {"payoutd", "migrate", "extra"},
 		"missing named config": {"payoutd", "migrate", "--config", "/nonexistent/payoutd.yaml"},
 	} {
 		t.Run(name, func(t *testing.T) {
