@@ -1,0 +1,248 @@
+package coinflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config configures a Client. Zero values take the defaults in New.
+type Config struct {
+	BaseURL string // e.g. https://api-sandbox.coinflow.cash/api
+	APIKey  string // the merchant API key; required
+	// HTTPClient defaults to a client with its own transport; its Timeout
+	// is not used (Timeout below bounds each attempt).
+	HTTPClient *http.Client
+	// Timeout bounds one attempt, from sending to the end of the body
+	// (default 15s).
+	Timeout time.Duration
+	// MaxAttempts bounds attempts per call, the first included (default 4).
+	MaxAttempts int
+	// BaseBackoff is the first retry's delay, doubled per retry up to
+	// MaxBackoff, with full jitter (defaults 250ms, 8s). A Retry-After
+	// from the server replaces the computed delay, capped at MaxRetryAfter
+	// (default 60s); a longer one ends the retries.
+	BaseBackoff, MaxBackoff, MaxRetryAfter time.Duration
+	// SleepFunc waits between attempts (default: a timer that honours ctx).
+	SleepFunc func(ctx context.Context, d time.Duration) error
+}
+
+// Client calls Coinflow. It is safe for concurrent use.
+type Client struct {
+	base   *url.URL
+	apiKey string
+	http   *http.Client
+	cfg    Config
+}
+
+// maxBody bounds a response body read into memory: a page of withdraws at
+// the largest limit is far below it.
+const maxBody = 32 << 20
+
+// New returns a client, or ErrNoAPIKey when the key is empty.
+func New(cfg Config) (*Client, error) {
+	if cfg.APIKey == "" {
+		return nil, ErrNoAPIKey
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("coinflow base url %q is not an http(s) URL", cfg.BaseURL)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 0, ForceAttemptHTTP2: true,
+		}}
+	}
+	cfg.Timeout = orDefault(cfg.Timeout, 15*time.Second)
+	cfg.MaxAttempts = orDefault(cfg.MaxAttempts, 4)
+	cfg.BaseBackoff = orDefault(cfg.BaseBackoff, 250*time.Millisecond)
+	cfg.MaxBackoff = orDefault(cfg.MaxBackoff, 8*time.Second)
+	cfg.MaxRetryAfter = orDefault(cfg.MaxRetryAfter, 60*time.Second)
+	if cfg.SleepFunc == nil {
+		cfg.SleepFunc = sleep
+	}
+	return &Client{base: base, apiKey: cfg.APIKey, http: cfg.HTTPClient, cfg: cfg}, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// request is one logical call, possibly sent several times.
+type request struct {
+	op     string
+	method string
+	path   string
+	query  url.Values
+	body   any
+	userID string // x-coinflow-auth-user-id, for /withdraw endpoints
+}
+
+// do sends r, retrying what may succeed later, and decodes a 2xx body into
+// out. The request body is marshalled once, so every attempt sends the same
+// bytes (for the payout: the same idempotency key).
+func (c *Client) do(ctx context.Context, r request, out any) error {
+	var body []byte
+	if r.body != nil {
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return fmt.Errorf("coinflow %s: encode request: %w", r.op, err)
+		}
+	}
+	u := *c.base
+	u.Path = c.base.Path + r.path
+	u.RawQuery = r.query.Encode()
+	var last *APIError
+	for attempt := 1; ; attempt++ {
+		err := c.attempt(ctx, r, u.String(), body, out)
+		if err == nil {
+			return nil
+		}
+		apiErr, ok := errors.AsType[*APIError](err)
+		if !ok {
+			return err // the caller's context ended
+		}
+		apiErr.Attempts = attempt
+		last = apiErr
+		if !apiErr.Retryable() || attempt >= c.cfg.MaxAttempts {
+			return last
+		}
+		wait := c.backoff(attempt)
+		if apiErr.RetryAfter > 0 {
+			if apiErr.RetryAfter > c.cfg.MaxRetryAfter {
+				return last
+			}
+			wait = apiErr.RetryAfter
+		}
+		if err := c.cfg.SleepFunc(ctx, wait); err != nil {
+			return last
+		}
+	}
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.BaseBackoff << min(attempt-1, 20)
+	if d <= 0 || d > c.cfg.MaxBackoff {
+		d = c.cfg.MaxBackoff
+	}
+	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond
+}
+
+// attempt sends once. It returns nil, an *APIError, or ctx's error when the
+// caller's context ended (not retried).
+func (c *Client) attempt(ctx context.Context, r request, target string, body []byte, out any) error {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, target, rd)
+	if err != nil {
+		return &APIError{Op: r.op, Err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Authorization", c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.userID != "" {
+		req.Header.Set("x-coinflow-auth-user-id", r.userID)
+		req.Header.Set("x-coinflow-auth-blockchain", "solana")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &APIError{Op: r.op, Err: scrub(err)}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &APIError{Op: r.op, Err: fmt.Errorf("read response: %w", scrub(err))}
+	}
+	if len(data) > maxBody {
+		return &APIError{Op: r.op, StatusCode: resp.StatusCode, Err: fmt.Errorf("%w: body over %d bytes", ErrMalformedResponse, maxBody)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return errorFrom(r.op, resp, data)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		// A truncated or garbled answer: the call may have worked, but we
+		// cannot know what it said. Status 0 marks it retryable.
+		return &APIError{Op: r.op, Err: fmt.Errorf("%w: %v", ErrMalformedResponse, err)}
+	}
+	return nil
+}
+
+// scrub keeps the URL (and so nothing of the query) out of a transport
+// error's text.
+func scrub(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+func errorFrom(op string, resp *http.Response, data []byte) *APIError {
+	e := &APIError{Op: op, StatusCode: resp.StatusCode}
+	var body struct {
+		Msg              string `json:"msg"`
+		Message          string `json:"message"`
+		VerificationLink string `json:"verificationLink"`
+		Verification     struct {
+			Status string `json:"status"`
+		} `json:"verification"`
+	}
+	if json.Unmarshal(data, &body) == nil {
+		e.Message = body.Msg
+		if e.Message == "" {
+			e.Message = body.Message
+		}
+		e.VerificationLink = body.VerificationLink
+		e.VerificationStatus = body.Verification.Status
+	}
+	if len(e.Message) > 200 {
+		e.Message = e.Message[:200]
+	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		} else if t, err := http.ParseTime(ra); err == nil {
+			e.RetryAfter = max(time.Until(t), 0)
+		}
+	}
+	return e
+}

@@ -1,0 +1,101 @@
+package coinflow
+
+import (
+	"context"
+	"iter"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// ListWithdrawsParams selects withdraws. Zero fields do not filter.
+type ListWithdrawsParams struct {
+	Since, Until time.Time // on createdAt
+	Status       string
+	Speed        string
+	// Limit is the page size (default 100).
+	Limit int
+}
+
+// DefaultPageLimit is the page size Withdraws asks for by default.
+const DefaultPageLimit = 100
+
+func (p ListWithdrawsParams) query(page int) url.Values {
+	q := url.Values{}
+	if !p.Since.IsZero() {
+		q.Set("since", p.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !p.Until.IsZero() {
+		q.Set("until", p.Until.UTC().Format(time.RFC3339Nano))
+	}
+	if p.Status != "" {
+		q.Set("status", p.Status)
+	}
+	if p.Speed != "" {
+		q.Set("speed", p.Speed)
+	}
+	q.Set("sortBy", "createdAt")
+	q.Set("sortDirection", "1")
+	q.Set("page", strconv.Itoa(page))
+	q.Set("limit", strconv.Itoa(orDefault(p.Limit, DefaultPageLimit)))
+	return q
+}
+
+// WithdrawsPage fetches one page (1-based) of GET /merchant/withdraws,
+// oldest first. Coinflow answers a bare array with no total: a page shorter
+// than the limit is the last.
+func (c *Client) WithdrawsPage(ctx context.Context, p ListWithdrawsParams, page int) ([]Withdraw, error) {
+	var ws []Withdraw
+	err := c.do(ctx, request{op: "list withdraws", method: "GET", path: "/merchant/withdraws", query: p.query(page)}, &ws)
+	return ws, err
+}
+
+// Withdraws streams every withdraw matching p, page by page: memory is one
+// page, never the history. The sequence ends after the first error, which
+// it yields with a zero Withdraw.
+func (c *Client) Withdraws(ctx context.Context, p ListWithdrawsParams) iter.Seq2[Withdraw, error] {
+	limit := orDefault(p.Limit, DefaultPageLimit)
+	return func(yield func(Withdraw, error) bool) {
+		for page := 1; ; page++ {
+			ws, err := c.WithdrawsPage(ctx, p, page)
+			if err != nil {
+				yield(Withdraw{}, err)
+				return
+			}
+			for i := range ws {
+				if !yield(ws[i], nil) {
+					return
+				}
+			}
+			if len(ws) < limit {
+				return
+			}
+		}
+	}
+}
+
+// GetWithdraw fetches one withdraw by transaction signature or transfer id.
+// ErrNotFound when Coinflow does not know it.
+func (c *Client) GetWithdraw(ctx context.Context, id string) (*Withdraw, error) {
+	var out struct {
+		Withdrawal Withdraw `json:"withdrawal"`
+	}
+	err := c.do(ctx, request{op: "get withdraw", method: "GET", path: "/merchant/withdraws/" + url.PathEscape(id)}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out.Withdrawal, nil
+}
+
+// Balance returns the Coinflow wallet balance in USD cents.
+func (c *Client) Balance(ctx context.Context) (int64, error) {
+	var out struct {
+		Balance struct {
+			Cents int64 `json:"cents"`
+		} `json:"balance"`
+	}
+	if err := c.do(ctx, request{op: "payout balance", method: "GET", path: "/merchant/withdraws/payout/balance"}, &out); err != nil {
+		return 0, err
+	}
+	return out.Balance.Cents, nil
+}
