@@ -21,6 +21,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/webhook"
@@ -165,9 +167,19 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 			BatchSize: cfg.Applier.BatchSize, PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
 		},
 	})
+	var initiator *initiate.Service
+	if key := cfg.Coinflow.APIKey.Value(); key != "" {
+		cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: key})
+		if err != nil {
+			return err
+		}
+		initiator = initiate.New(store, cf, logger.WithField("component", "initiate"), initiate.Config{})
+	} else {
+		log.Warn("coinflow.api_key is not configured: payout initiation answers 503")
+	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(cfg.API.Token.Value()),
+		APIToken: []byte(cfg.API.Token.Value()), Initiator: initiator,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -10,13 +10,15 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
 )
 
 type handlers struct {
-	store *models.Store
-	log   *logrus.Entry
+	store     *models.Store
+	log       *logrus.Entry
+	initiator *initiate.Service // nil when no Coinflow API key is configured
 }
 
 // speeds are Coinflow's WithdrawSpeed values.

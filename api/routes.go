@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
@@ -25,6 +26,9 @@ type Deps struct {
 	Log      *logrus.Entry
 	Webhook  *webhook.Handler
 	APIToken []byte
+	// Initiator pays out through Coinflow; nil answers 503 on POST
+	// /api/v1/payouts (no Coinflow API key configured).
+	Initiator *initiate.Service
 }
 
 // NewRouter registers every route.
@@ -45,8 +49,9 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/readyz", readyz(d.Store))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	h := &handlers{store: d.Store, log: d.Log}
+	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator}
 	v1 := r.Group("/api/v1", bearerAuth(d.APIToken))
+	v1.POST("/payouts", h.createPayout)
 	v1.GET("/payouts", h.listPayouts)
 	v1.GET("/payouts/:id", h.getPayout)
 	v1.GET("/withdrawers/:user_id", h.getWithdrawer)

@@ -69,8 +69,12 @@ type Payout struct {
 	MerchantFees        Money   `gorm:"embedded;embeddedPrefix:merchant_fees_"`
 	ExpectedDeliveryAt  *time.Time
 	Source              Origin
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// RequestFingerprint hashes the initiation request behind the
+	// idempotency key, so a reused key with another body is refused.
+	RequestFingerprint   *string
+	InitiationLeaseUntil *time.Time // who drives the payout to Coinflow, until when
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // State is the part of the payout that the transition function orders.

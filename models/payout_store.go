@@ -193,3 +193,28 @@ func (s *Store) PayoutList(ctx context.Context, f PayoutFilter) ([]Payout, strin
 	}
 	return ps, next, nil
 }
+
+// PayoutByIdempotencyKey loads the payout recorded under key.
+func (s *Store) PayoutByIdempotencyKey(ctx context.Context, key string) (*Payout, error) {
+	var p Payout
+	if err := s.db.WithContext(ctx).Where("idempotency_key = ?", key).First(&p).Error; err != nil {
+		return nil, fmt.Errorf("get payout by idempotency key: %w", translate(err))
+	}
+	return &p, nil
+}
+
+// PayoutLeaseInitiation takes the right to call Coinflow for a payout that
+// has not reached it yet (status requested or unknown) until the given time,
+// unless another holder's lease is still running. It reports whether the
+// lease was taken: with several processes, only the holder pays.
+func (s *Store) PayoutLeaseInitiation(ctx context.Context, id string, until time.Time) (bool, error) {
+	now := s.Now()
+	res := s.db.WithContext(ctx).Model(&Payout{}).
+		Where("id = ? AND status IN ? AND (initiation_lease_until IS NULL OR initiation_lease_until < ?)",
+			id, []PayoutStatus{StatusRequested, StatusUnknown}, now).
+		Updates(map[string]any{"initiation_lease_until": until.UTC(), "updated_at": now})
+	if res.Error != nil {
+		return false, fmt.Errorf("lease payout %s: %w", id, translate(res.Error))
+	}
+	return res.RowsAffected == 1, nil
+}

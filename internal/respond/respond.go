@@ -15,6 +15,9 @@ type ErrorDetail struct {
 	Code    string            `json:"code"`
 	Message string            `json:"message"`
 	Fields  map[string]string `json:"fields,omitempty"`
+	// VerificationLink and VerificationStatus accompany verification_required.
+	VerificationLink   string `json:"verification_link,omitempty"`
+	VerificationStatus string `json:"verification_status,omitempty"`
 }
 
 // Error aborts the request with status and the error body.

@@ -16,6 +16,8 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
@@ -32,6 +34,8 @@ const (
 type Options struct {
 	Clock    *dbtest.Clock // default: a clock at the store's time
 	Pipeline webhook.PipelineConfig
+	// Coinflow, when set, enables POST /api/v1/payouts against it.
+	Coinflow *coinflow.Client
 }
 
 // Server is a running in-process payoutd.
@@ -64,9 +68,13 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	cfg.Handler.NowFunc = clock.Now
 	cfg.Applier.NowFunc = clock.Now
 	pipe := webhook.NewPipeline(store, logger, m, cfg)
+	var initiator *initiate.Service
+	if opts.Coinflow != nil {
+		initiator = initiate.New(store, opts.Coinflow, logger.WithField("component", "initiate"), initiate.Config{})
+	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(APIToken),
+		APIToken: []byte(APIToken), Initiator: initiator,
 	})
 	srv := httptest.NewServer(router)
 	t.Cleanup(func() {

@@ -1,0 +1,302 @@
+// Package initiate is payout initiation through payoutd: it records the
+// payout under its idempotency key before Coinflow is called, quotes, pays
+// and stores what Coinflow answered (signature, effective speed, fees), so
+// that payoutd knows what the merchant asked for and a crash or timeout in
+// between is settled by the key, never by paying twice.
+package initiate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/models"
+)
+
+// Errors the API maps to answers. Where a payout was recorded, Result.Payout
+// holds it even with an error.
+var (
+	ErrIdempotencyMismatch = errors.New("idempotency key was used for a different payout")
+	ErrWithdrawerBlocked   = errors.New("withdrawer is blocked at Coinflow")
+	ErrUnknownAccount      = errors.New("account is not a saved destination of this withdrawer")
+	ErrInsufficientFunds   = errors.New("insufficient funds in the Coinflow wallet")
+	ErrRejected            = errors.New("Coinflow rejected the payout")
+	ErrUnavailable         = errors.New("Coinflow unavailable")
+	ErrInProgress          = errors.New("payout is being initiated by another request")
+)
+
+// VerificationError is the withdrawer's verification outstanding at
+// Coinflow; Link is where the user completes it.
+type VerificationError struct {
+	Link   string
+	Status string
+}
+
+func (e *VerificationError) Error() string { return "withdrawer must complete verification" }
+
+// Result is what Initiate did.
+type Result struct {
+	Payout  *models.Payout
+	Created bool // a new payout was recorded by this call
+}
+
+// Config tunes the service.
+type Config struct {
+	// Lease bounds how long one request may drive a payout before another
+	// may take over (default 2m: longer than the client's retries).
+	Lease time.Duration
+}
+
+// Service initiates payouts.
+type Service struct {
+	store *models.Store
+	cf    *coinflow.Client
+	log   *logrus.Entry
+	cfg   Config
+}
+
+// New returns the service.
+func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, cfg Config) *Service {
+	if cfg.Lease == 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	return &Service{store: store, cf: cf, log: log, cfg: cfg}
+}
+
+// Initiate pays req out once per idempotency key. A repeated key returns
+// the payout already recorded (and resumes it when an earlier attempt never
+// learned Coinflow's answer).
+func (s *Service) Initiate(ctx context.Context, req Request) (Result, error) {
+	if req.IdempotencyKey == "" {
+		req.IdempotencyKey = uuid.NewString()
+	}
+	fp := req.fingerprint()
+	existing, err := s.store.PayoutByIdempotencyKey(ctx, req.IdempotencyKey)
+	switch {
+	case err == nil:
+		return s.repeat(ctx, existing, req, fp)
+	case !errors.Is(err, models.ErrNotFound):
+		return Result{}, err
+	}
+
+	if err := s.checkWithdrawer(ctx, req); err != nil {
+		return Result{}, err
+	}
+
+	p := &models.Payout{
+		IdempotencyKey: &req.IdempotencyKey, UserID: req.UserID, Amount: req.Amount,
+		RequestedSpeed: &req.Speed, Status: models.StatusRequested, AccountToken: &req.Account,
+		Source: models.OriginAPI, RequestFingerprint: &fp,
+	}
+	lease := s.store.Now().Add(s.cfg.Lease)
+	p.InitiationLeaseUntil = &lease
+	if err := s.store.PayoutCreate(ctx, p, models.SourceAPI, nil); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			// A concurrent request with the same key recorded it first; it
+			// holds the lease and pays. This one only reports.
+			existing, gerr := s.store.PayoutByIdempotencyKey(ctx, req.IdempotencyKey)
+			if gerr != nil {
+				return Result{}, gerr
+			}
+			return s.repeat(ctx, existing, req, fp)
+		}
+		return Result{}, err
+	}
+	s.log.WithFields(logrus.Fields{"payout_id": p.ID, "user_id": p.UserID, "cents": p.Amount.Cents, "speed": req.Speed}).
+		Info("payout recorded")
+	err = s.drive(ctx, p, req)
+	return Result{Payout: p, Created: true}, err
+}
+
+// repeat answers a known idempotency key.
+func (s *Service) repeat(ctx context.Context, p *models.Payout, req Request, fp string) (Result, error) {
+	if p.RequestFingerprint != nil && *p.RequestFingerprint != fp {
+		return Result{Payout: p}, ErrIdempotencyMismatch
+	}
+	if p.Status != models.StatusRequested && p.Status != models.StatusUnknown {
+		return Result{Payout: p}, nil
+	}
+	ok, err := s.store.PayoutLeaseInitiation(ctx, p.ID, s.store.Now().Add(s.cfg.Lease))
+	if err != nil {
+		return Result{Payout: p}, err
+	}
+	if !ok {
+		return Result{Payout: p}, ErrInProgress
+	}
+	// Resuming with the same key is safe: Coinflow answers a replay with the
+	// original payout.
+	err = s.drive(ctx, p, req)
+	return Result{Payout: p}, err
+}
+
+// checkWithdrawer asks Coinflow whether the user may be paid to account.
+func (s *Service) checkWithdrawer(ctx context.Context, req Request) error {
+	w, err := s.cf.GetWithdrawer(ctx, req.UserID)
+	if err != nil {
+		if apiErr, ok := errors.AsType[*coinflow.APIError](err); ok && errors.Is(err, coinflow.ErrVerificationRequired) {
+			return &VerificationError{Link: apiErr.VerificationLink, Status: apiErr.VerificationStatus}
+		}
+		return classify(err)
+	}
+	if w.Verification.Status != "" && w.Verification.Status != string(models.VerificationApproved) {
+		return &VerificationError{Status: w.Verification.Status}
+	}
+	if w.Blocked() {
+		return ErrWithdrawerBlocked
+	}
+	for _, list := range [][]coinflow.Destination{w.BankAccounts, w.Cards, w.Ibans, w.Pixes, w.Efts} {
+		for _, d := range list {
+			if d.Token == req.Account && !d.IsDeleted {
+				return nil
+			}
+		}
+	}
+	return ErrUnknownAccount
+}
+
+// classify maps a Coinflow error that is not about the payout itself.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, coinflow.ErrNotFound), errors.Is(err, coinflow.ErrRejected):
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// drive quotes and pays a recorded payout and stores the outcome. It must
+// hold the payout's initiation lease. Writes after the pay call outlive the
+// caller's cancellation: what Coinflow said must be recorded.
+func (s *Service) drive(ctx context.Context, p *models.Payout, req Request) error {
+	log := s.log.WithField("payout_id", p.ID)
+	amount := coinflow.Amount{Cents: req.Amount.Cents, Currency: req.Amount.Currency}
+	quote, err := s.cf.Quote(ctx, coinflow.QuoteRequest{Speed: req.Speed, Account: req.Account, UserID: req.UserID, Amount: amount})
+	if err != nil {
+		// Nothing was sent to pay: the payout stays requested, and a repeat
+		// of the key resumes it.
+		s.release(context.WithoutCancel(ctx), p)
+		log.WithError(err).Warn("quote payout")
+		return s.payError(context.WithoutCancel(ctx), p, err, false)
+	}
+	resp, err := s.cf.Payout(ctx, coinflow.PayoutRequest{
+		IdempotencyKey: req.IdempotencyKey, Speed: req.Speed, Account: req.Account, UserID: req.UserID, Amount: amount,
+	})
+	ctx = context.WithoutCancel(ctx)
+	if err != nil {
+		log.WithError(err).Warn("pay payout")
+		return s.payError(ctx, p, err, true)
+	}
+	return s.accepted(ctx, p, req, quote, resp)
+}
+
+func (s *Service) release(ctx context.Context, p *models.Payout) {
+	if err := s.store.PayoutUpdateFields(ctx, p.ID, map[string]any{"initiation_lease_until": nil}); err != nil {
+		s.log.WithError(err).WithField("payout_id", p.ID).Warn("release initiation lease")
+	}
+	p.InitiationLeaseUntil = nil
+}
+
+// accepted records Coinflow's 200: the signature, the effective speed, the
+// quoted fees and delivery date, and status pending.
+func (s *Service) accepted(ctx context.Context, p *models.Payout, req Request, q *coinflow.Quote, resp *coinflow.PayoutResponse) error {
+	fields := map[string]any{
+		"coinflow_transaction": resp.Signature, "effective_speed": resp.EffectiveSpeed,
+		"merchant_fees_cents": q.MerchantFees.Cents, "merchant_fees_currency": q.MerchantFees.Currency,
+		"initiation_lease_until": nil,
+	}
+	if sq, ok := q.Speeds[resp.EffectiveSpeed]; ok {
+		fields["user_fees_cents"], fields["user_fees_currency"] = sq.Fee.Cents, sq.Fee.Currency
+		if t, err := time.Parse(time.RFC3339Nano, sq.ExpectedDeliveryDateISO); err == nil {
+			fields["expected_delivery_at"] = t.UTC()
+		}
+	}
+	err := s.store.Tx(ctx, func(tx *models.Store) error {
+		cur, err := tx.PayoutForUpdate(ctx, "", req.IdempotencyKey)
+		if err != nil {
+			return err
+		}
+		if cur.CoinflowTransaction != nil && *cur.CoinflowTransaction != resp.Signature {
+			return fmt.Errorf("payout %s already has another transaction: %w", cur.ID, models.ErrConflict)
+		}
+		if err := tx.PayoutUpdateFields(ctx, cur.ID, fields); err != nil {
+			return err
+		}
+		_, err = tx.PayoutApply(ctx, cur, models.PayoutEvidence{Status: models.StatusPending, At: tx.Now(), Source: models.SourceAPI}, nil, nil)
+		return err
+	})
+	if err != nil {
+		// Coinflow has the payout; reconciliation will match it by key.
+		s.log.WithError(err).WithField("payout_id", p.ID).Error("record accepted payout")
+		return fmt.Errorf("record accepted payout: %w", err)
+	}
+	s.log.WithFields(logrus.Fields{"payout_id": p.ID, "speed": req.Speed, "effective_speed": resp.EffectiveSpeed}).Info("payout accepted by Coinflow")
+	return s.reload(ctx, p)
+}
+
+// payError records what a failed quote or pay call means for the payout.
+func (s *Service) payError(ctx context.Context, p *models.Payout, err error, paySent bool) error {
+	apiErr, isAPI := errors.AsType[*coinflow.APIError](err)
+	var (
+		status models.PayoutStatus
+		detail string
+		out    error
+	)
+	switch {
+	case errors.Is(err, coinflow.ErrInsufficientFunds):
+		status, detail, out = models.StatusFailed, "insufficient_funds", ErrInsufficientFunds
+	case errors.Is(err, coinflow.ErrVerificationRequired):
+		status, detail = models.StatusFailed, "verification_required"
+		out = &VerificationError{}
+		if isAPI {
+			out = &VerificationError{Link: apiErr.VerificationLink, Status: apiErr.VerificationStatus}
+		}
+	case errors.Is(err, coinflow.ErrRateLimited) && isAPI && !apiErr.OutcomeUnknown():
+		// 429: Coinflow refused to look at it; nothing was paid.
+		out = fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case paySent && (!isAPI || apiErr.OutcomeUnknown()):
+		// Timeout, 5xx, a garbled answer, or our caller gone: the payout may
+		// exist at Coinflow. Reconciliation settles it by the key.
+		status, out = models.StatusUnknown, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case !paySent && (!isAPI || apiErr.Retryable() || apiErr.OutcomeUnknown()):
+		out = fmt.Errorf("%w: %w", ErrUnavailable, err)
+	default:
+		status, detail, out = models.StatusFailed, "rejected_by_coinflow", fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	if status == "" {
+		s.release(ctx, p)
+		return out
+	}
+	werr := s.store.Tx(ctx, func(tx *models.Store) error {
+		cur, err := tx.PayoutForUpdate(ctx, "", *p.IdempotencyKey)
+		if err != nil {
+			return err
+		}
+		if err := tx.PayoutUpdateFields(ctx, cur.ID, map[string]any{"initiation_lease_until": nil}); err != nil {
+			return err
+		}
+		_, err = tx.PayoutApply(ctx, cur, models.PayoutEvidence{Status: status, Detail: detail, At: tx.Now(), Source: models.SourceAPI}, nil, nil)
+		return err
+	})
+	if werr != nil {
+		return errors.Join(out, fmt.Errorf("record payout outcome: %w", werr))
+	}
+	if rerr := s.reload(ctx, p); rerr != nil {
+		return errors.Join(out, rerr)
+	}
+	return out
+}
+
+func (s *Service) reload(ctx context.Context, p *models.Payout) error {
+	cur, err := s.store.PayoutGet(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	*p = *cur
+	return nil
+}
