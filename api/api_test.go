@@ -773,7 +773,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 		clock.Advance(time.Hour)
 		code, b = send(t, http.MethodPost, ackURL(other.ID), bearer, `{"note":"too late","by":"carol"}`)
 		require.Equal(t, http.StatusConflict, code, "%s", b)
-		requireError(t, b, "conflict")
+		requireError(t, b, "finding_resolved")
 		after, err := store.FindingGet(ctx, other.ID)
 		require.NoError(t, err)
 		require.Equal(t, models.FindingResolved, after.Status)
@@ -792,6 +792,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		require.Equal(t, http.StatusOK, code, "%s", b)
 		code, b = send(t, http.MethodGet, base+"/readyz", "", "")
 		require.Equal(t, http.StatusOK, code, "%s", b)
+		require.JSONEq(t, `{"status":"ready"}`, string(b))
 
 		body := []byte(`{"eventType":"Withdraw Pending","category":"Withdraw","created":"2025-06-09T23:00:00.000Z",` +
 			`"data":{"signature":"sig-metrics","userId":"u-m","total":{"cents":100,"currency":"USD"}}}`)
@@ -818,7 +819,17 @@ func TestHealthReadyMetrics(t *testing.T) {
 		require.Equal(t, 1, n)
 		require.Contains(t, metricsText(), "\npayoutd_inbox_backlog 0\n")
 
-		// With the database gone the process is alive but not ready.
+		// Behind on migrations, and then with the database gone, the process
+		// is alive but not ready.
+		var version int
+		require.NoError(t, store.DB().Raw("SELECT MAX(version) FROM schema_migrations").Scan(&version).Error)
+		require.NoError(t, store.DB().Exec("DELETE FROM schema_migrations WHERE version = ?", version).Error)
+		code, b = send(t, http.MethodGet, base+"/readyz", "", "")
+		require.Equal(t, http.StatusServiceUnavailable, code, "%s", b)
+		requireError(t, b, "migrations_pending")
+		code, _ = send(t, http.MethodGet, base+"/healthz", "", "")
+		require.Equal(t, http.StatusOK, code)
+
 		require.NoError(t, store.Close())
 		code, b = send(t, http.MethodGet, base+"/readyz", "", "")
 		require.Equal(t, http.StatusServiceUnavailable, code, "%s", b)

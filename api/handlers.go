@@ -206,6 +206,10 @@ func (h *handlers) acknowledgeFinding(c *gin.Context) {
 	}
 	who := cmpOrString(strings.TrimSpace(req.By), "api")
 	f, err := h.store.FindingAcknowledge(c.Request.Context(), c.Param("id"), who, req.Note)
+	if errors.Is(err, models.ErrConflict) {
+		respond.Error(c, http.StatusConflict, "finding_resolved", "the finding is already resolved")
+		return
+	}
 	if err != nil {
 		h.storeError(c, err, "finding")
 		return

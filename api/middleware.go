@@ -64,7 +64,9 @@ func bearerAuth(token []byte) gin.HandlerFunc {
 			respond.Error(c, http.StatusServiceUnavailable, "not_configured", "api token not configured")
 			return
 		}
-		got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		// The scheme name is case-insensitive (RFC 7235); the token is not.
+		scheme, got, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer")
 		sum := sha256.Sum256([]byte(got))
 		if !ok || !hmac.Equal(sum[:], want[:]) {
 			c.Header("WWW-Authenticate", `Bearer realm="payoutd"`)

@@ -1,6 +1,9 @@
 package models
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 // Withdrawer is a merchant user who receives payouts, as payoutd last knew it.
 type Withdrawer struct {
@@ -45,5 +48,6 @@ func MaskEmail(email string) string {
 	if at <= 0 {
 		return "***"
 	}
-	return email[:1] + "***" + email[at:]
+	_, size := utf8.DecodeRuneInString(email)
+	return email[:size] + "***" + email[at:]
 }

@@ -61,6 +61,7 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	logger, hook := logtest.NewNullLogger()
 	logger.SetLevel(logrus.DebugLevel)
 	m := metrics.New()
+	m.RegisterBacklog(store.InboxBacklog, clock.Now)
 	cfg := opts.Pipeline
 	if cfg.Handler.Key == nil {
 		cfg.Handler.Key = []byte(WebhookKey)
