@@ -102,7 +102,7 @@ func defaultConfig() Config {
 	c.Reconcile.Schedule = "@every 5m"
 	c.Webhook.CommitWorkers = 2
 	c.Webhook.CommitMaxBatch = 256
-	c.Webhook.AnswerTimeout = Duration(4500 * time.Millisecond)
+	c.Webhook.AnswerTimeout = Duration(4 * time.Second)
 	c.Applier.PollInterval = Duration(500 * time.Millisecond)
 	c.Applier.BatchSize = 100
 	c.Applier.MaxAttempts = 8

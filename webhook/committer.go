@@ -24,8 +24,9 @@ type CommitterConfig struct {
 	// Workers is how many transactions may be in flight at once: while one
 	// commits, the next batch gathers (default 2; SQLite serialises anyway).
 	Workers int
-	// Timeout bounds one batch's database work (default 4s, inside
-	// Coinflow's 5s answer deadline).
+	// Timeout bounds one batch's database work (default 3.5s, so that a
+	// request queued behind a stalled batch still hears 503 inside
+	// Coinflow's 5s deadline).
 	Timeout time.Duration
 }
 
@@ -61,7 +62,7 @@ type commitResult struct {
 func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg CommitterConfig, onStore func()) *Committer {
 	cfg.MaxBatch = cmpOr(cfg.MaxBatch, 256)
 	cfg.Workers = cmpOr(cfg.Workers, 2)
-	cfg.Timeout = cmpOr(cfg.Timeout, 4*time.Second)
+	cfg.Timeout = cmpOr(cfg.Timeout, 3500*time.Millisecond)
 	if onStore == nil {
 		onStore = func() {}
 	}

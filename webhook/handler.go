@@ -24,7 +24,7 @@ type HandlerConfig struct {
 	Key []byte
 	// Tolerance bounds |now - t| of a Coinflow-Signature (default 5m).
 	Tolerance time.Duration
-	// AnswerTimeout bounds the wait for the durable commit (default 4.5s:
+	// AnswerTimeout bounds the wait for the durable commit (default 4s:
 	// Coinflow counts an answer after 5s as a failure).
 	AnswerTimeout time.Duration
 	NowFunc       func() time.Time
@@ -43,7 +43,7 @@ type Handler struct {
 // NewHandler returns the webhook handler.
 func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg HandlerConfig) *Handler {
 	cfg.Tolerance = cmpOr(cfg.Tolerance, 5*time.Minute)
-	cfg.AnswerTimeout = cmpOr(cfg.AnswerTimeout, 4500*time.Millisecond)
+	cfg.AnswerTimeout = cmpOr(cfg.AnswerTimeout, 4*time.Second)
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
