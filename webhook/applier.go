@@ -275,7 +275,8 @@ func (a *Applier) failed(ctx context.Context, tx *models.Store, ev *models.Inbox
 	log := a.log.WithFields(logrus.Fields{"inbox_event_id": ev.ID, "attempts": attempts}).WithError(cause)
 	if attempts < a.cfg.MaxAttempts {
 		log.Warn("apply webhook event; will retry")
-		return false, tx.InboxRetryLater(ctx, ev.ID, attempts, a.cfg.NowFunc().Add(a.backoff(attempts)), cause.Error())
+		// The store's clock decides when the event is due again; schedule by it.
+		return false, tx.InboxRetryLater(ctx, ev.ID, attempts, tx.Now().Add(a.backoff(attempts)), cause.Error())
 	}
 	log.Error("apply webhook event; parked")
 	if err := a.raiseUnprocessable(ctx, tx, ev, "apply failed "+strconv.Itoa(attempts)+" times; parked"); err != nil {

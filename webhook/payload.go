@@ -159,11 +159,11 @@ type envelope struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// cents is CurrencyCents as sent; Cents stays a json.Number so that 1.5,
-// 1e3 or a string are refused rather than rounded.
+// cents is CurrencyCents as sent; Cents stays raw so that 1.5, 1e3 or a
+// string ("100") are refused rather than rounded or coerced.
 type cents struct {
-	Cents    json.Number `json:"cents"`
-	Currency string      `json:"currency"`
+	Cents    json.RawMessage `json:"cents"`
+	Currency string          `json:"currency"`
 }
 
 type withdrawData struct {
@@ -223,10 +223,19 @@ func Decode(body []byte) (any, error) {
 	if len(env.Data) == 0 || bytes.TrimSpace(env.Data)[0] != '{' {
 		return nil, unprocessable("data is missing or not an object")
 	}
+	// Return a plain nil with an error, never a typed nil pointer.
 	if st, ok := kycEvents[env.EventType]; ok {
-		return decodeKYC(env, created, st)
+		ev, err := decodeKYC(env, created, st)
+		if err != nil {
+			return nil, err
+		}
+		return ev, nil
 	}
-	return decodeWithdraw(env, created)
+	ev, err := decodeWithdraw(env, created)
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
 }
 
 func decodeKYC(env envelope, created time.Time, st models.VerificationStatus) (*KYCEvent, error) {
@@ -300,7 +309,7 @@ func decodeWithdraw(env envelope, created time.Time) (*WithdrawEvent, error) {
 }
 
 func (c *cents) money(field string) (models.Money, error) {
-	n, err := strconv.ParseInt(c.Cents.String(), 10, 64)
+	n, err := strconv.ParseInt(string(c.Cents), 10, 64)
 	if err != nil {
 		return models.Money{}, unprocessable("data.%s.cents is not an integer", field)
 	}
