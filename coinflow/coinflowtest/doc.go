@@ -1,0 +1,93 @@
+// Package coinflowtest is an in-memory, local stand-in for Coinflow's
+// merchant payout API and its webhook delivery, for tests (like
+// net/http/httptest) and for payoutd sim. It imports no testing package.
+//
+//	srv := coinflowtest.NewServer(coinflowtest.Options{
+//		WebhookURL: daemonURL + "/webhooks/coinflow",
+//		WebhookKey: "whk", InitialBalanceCents: 1_000_000,
+//	})
+//	defer srv.Close()
+//	srv.AddWithdrawer(coinflowtest.WithdrawerSpec{UserID: "u-1", BankToken: "bnk_1"})
+//	// ... the client under test calls srv.URL + "/merchant/withdraws/payout/delegated" ...
+//	srv.Advance(7 * time.Hour) // same_day payouts complete, Withdraw Success queued
+//	srv.WaitWebhooks(ctx)
+//
+// It serves the 17 operations of shared/coinflow/openapi-payouts.json at
+// their documented paths relative to the base URL (a leading /api is also
+// accepted), with bodies that validate against the spec's schemas and follow
+// the fixtures' shapes, and a JSON control surface under /_sim/ (see
+// control.go). Its wire types are its own reading of the docs, independent
+// of package coinflow, so that tests compare two readings.
+//
+// # Clock and lifecycle
+//
+// The emulator clock starts at Options.Start (default 2025-06-02T14:00Z)
+// and moves only through Advance and SetNow. A payout is pending from its
+// creation until createdAt + Options.Lifecycle[effective speed], its
+// expectedDeliveryDate; the Advance that passes it completes it (Withdraw
+// Success, created at the due time). Stuck, SetInReview, Fail,
+// FailAfterSuccess and ReturnComplete script the other paths. Webhook
+// retry timing alone runs on real time, scaled by Options.WebhookRetry.
+//
+// # Money
+//
+// A payout debits amount + the merchant fee of its effective speed
+// (Options.Fees) and answers 402 {"msg":"Insufficient funds"}, creating
+// nothing, when the balance is short. Fail credits both back at once and
+// leaves returnStatus return_completed (as the fixture's failed card payout
+// shows); FailAfterSuccess leaves pending_return and credits nothing until
+// ReturnComplete. So: a failed withdraw has been refunded exactly when its
+// returnStatus is return_completed.
+//
+// # Choices where the docs are silent ([ASSUMED])
+//
+//   - Auth: /merchant/*, /withdraw* and /_sim/* need Authorization equal to
+//     Options.APIKey, else 401 {"msg"}; /withdraw* also need
+//     x-coinflow-auth-user-id (or x-coinflow-auth-wallet "<merchantId>ʬ<userId>").
+//   - GET /merchant/withdraws: pages are 1-based (page 0 is a 400), limit
+//     defaults to 50 and is clamped to Options.PageLimitMax (100) without
+//     error, so a client asking for more must not read a short page as the
+//     last one. Order is createdAt ascending (sortDirection 1, the default;
+//     -1 descending; ties in creation order), which keeps paging stable
+//     while payouts are added. since and until are ISO-8601 (or epoch ms),
+//     both inclusive, on createdAt. status takes the four
+//     WithdrawStatusWithReview values, speed matches the effective speed,
+//     search matches transaction, transferId, idempotencyKey, userId and
+//     accountId.
+//   - GET /merchant/withdraws/{id}: a withdraw in review is shown as
+//     "pending" (IWithdraw.status has no in_review; payoutInitiated is false
+//     then). Synthetic withdraws (SeedSynthetic) are list-only.
+//   - Delegated payout checks, in order: body (400 {"msg"}: missing field,
+//     unknown speed, cents not a positive JSON integer, currency other than
+//     USD), idempotency replay, withdrawer exists (404), not blocked (403
+//     {"msg":"User is blocked"}, the docs' message: blocking is not a
+//     verification matter, so no verificationLink; Options.BlockedStatus
+//     can choose 451 instead), verification approved (451
+//     {verificationLink, message}), account is one of the withdrawer's
+//     saved tokens (400), funds (402).
+//   - Idempotency: a repeated idempotencyKey answers the first request's 200
+//     body byte for byte and creates nothing, whatever the new body says;
+//     concurrent identical requests are serialised. Refused requests are not
+//     remembered.
+//   - Speeds: same_day above 100000000 cents goes out as standard (NACHA);
+//     SetDowngrade programs other downgrades. The fee is the effective
+//     speed's, in the quote's totals too. Rails without a fee configured are
+//     quoted "Unavailable" with limit 0 but not refused; limits are not
+//     enforced.
+//   - Webhooks: Version 2 envelopes, "created" from the emulator clock;
+//     Withdraw data has wallet = the merchant's settlement wallet
+//     (blockchain solana), total = amount; KYC data has blockchain "user".
+//     Each attempt is POSTed with Authorization = WebhookKey and a fresh
+//     Coinflow-Signature (real send time by default), and is retried until
+//     the receiver answers exactly 200. First attempts go out one at a time
+//     in event order; retries run on their own and can overtake. An attempt
+//     without an HTTP answer is logged with responseCode 0.
+//     GET /merchant/webhooks lists attempts oldest first with data = the
+//     inner data, transactionId matching data.signature. A dropped event
+//     (WebhookFaults) is never sent and never logged. No webhook exists for
+//     in_review, a completed return, or blocking.
+//   - KYC: a US info body passes at once (200, KYC Created then KYC Success)
+//     unless its ssn is FailingSSN; other bodies answer 451 pending (KYC
+//     Created). Withdrawers made by KYC start without destinations;
+//     AddWithdrawer gives a bank account and a card unless tokens are named.
+package coinflowtest

@@ -1,0 +1,194 @@
+package coinflowtest
+
+import (
+	"fmt"
+	"net/http"
+)
+
+type payoutRequest struct {
+	Speed               string      `json:"speed"`
+	Account             string      `json:"account"`
+	UserID              string      `json:"userId"`
+	IdempotencyKey      string      `json:"idempotencyKey"`
+	WaitForConfirmation *bool       `json:"waitForConfirmation"`
+	Amount              *amountJSON `json:"amount"`
+}
+
+// validateDestination checks the fields quote and payout share and returns
+// the cents or a 400 message.
+func validateDestination(speed, account, userID string, amount *amountJSON) (int64, string) {
+	switch {
+	case speed == "":
+		return 0, "speed is required"
+	case !validSpeed(speed):
+		return 0, fmt.Sprintf("speed must be one of %v", speeds)
+	case account == "":
+		return 0, "account is required"
+	case userID == "":
+		return 0, "userId is required"
+	}
+	return amount.validate()
+}
+
+type payoutResponseJSON struct {
+	Signature      string `json:"signature"`
+	EffectiveSpeed string `json:"effectiveSpeed"`
+}
+
+type verificationRequiredJSON struct {
+	VerificationLink string `json:"verificationLink"`
+	Message          string `json:"message"`
+}
+
+// handlePayout is POST /merchant/withdraws/payout/delegated. The whole
+// decision runs under the state lock, so concurrent requests with one
+// idempotencyKey create one payout and all get its answer.
+func (e *Emulator) handlePayout(w http.ResponseWriter, r *http.Request) {
+	var req payoutRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.IdempotencyKey == "" {
+		writeMsg(w, http.StatusBadRequest, "idempotencyKey is required")
+		return
+	}
+	cents, msg := validateDestination(req.Speed, req.Account, req.UserID, req.Amount)
+	if msg != "" {
+		writeMsg(w, http.StatusBadRequest, msg)
+		return
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// [ASSUMED] a replay answers what the first request got, whatever its
+	// body; only successful payouts are remembered, so a request refused
+	// with 402 can be retried with the same key once funds arrive.
+	if prev := e.byKey[req.IdempotencyKey]; prev != nil {
+		writeRaw(w, http.StatusOK, prev.response)
+		return
+	}
+	wd, ok := e.payableLocked(w, req.UserID, req.Account)
+	if !ok {
+		return
+	}
+	effective := e.effectiveSpeedLocked(req.Speed, cents)
+	fee := e.feeFor(effective)
+	if e.balance < cents+fee {
+		writeMsg(w, http.StatusPaymentRequired, "Insufficient funds")
+		return
+	}
+	e.balance -= cents + fee
+	wr := &withdraw{Withdraw: Withdraw{
+		Transaction:          e.ids.signature.signature(),
+		TransferID:           e.ids.transfer.uuid(),
+		IdempotencyKey:       req.IdempotencyKey,
+		UserID:               req.UserID,
+		WithdrawerID:         wd.id,
+		Account:              req.Account,
+		AmountCents:          cents,
+		Currency:             "USD",
+		RequestedSpeed:       req.Speed,
+		EffectiveSpeed:       effective,
+		Status:               StatusPending,
+		MerchantFeeCents:     fee,
+		Provider:             providerFor(effective),
+		CreatedAt:            e.now,
+		UpdatedAt:            e.now,
+		ExpectedDeliveryDate: e.now.Add(e.durationFor(effective)),
+	}}
+	wr.response = mustJSON(payoutResponseJSON{Signature: wr.Transaction, EffectiveSpeed: effective})
+	e.insertLocked(wr)
+	e.payoutsCreated++
+	e.emitWithdrawLocked(wr, EventWithdrawPending, e.now)
+	writeRaw(w, http.StatusOK, wr.response)
+}
+
+// payableLocked checks that userID may be paid to account, answering the
+// refusal itself: 404 unknown withdrawer, Options.BlockedStatus (403)
+// blocked, 451 not verified, 400 account not theirs.
+func (e *Emulator) payableLocked(w http.ResponseWriter, userID, account string) (*withdrawer, bool) {
+	wd := e.byUser[userID]
+	switch {
+	case wd == nil:
+		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
+	case wd.blocked() && e.opts.BlockedStatus != http.StatusUnavailableForLegalReasons:
+		// [ASSUMED] blocked is an availability decision, not a verification
+		// one: no verificationLink to offer (Options.BlockedStatus).
+		writeMsg(w, e.opts.BlockedStatus, "User is blocked")
+	case wd.blocked() || wd.verification != VerificationApproved:
+		writeJSON(w, http.StatusUnavailableForLegalReasons, verificationRequiredJSON{
+			VerificationLink: e.verificationLink(wd, ""),
+			Message:          "User must complete additional verification",
+		})
+	case !wd.hasAccount(account):
+		writeMsg(w, http.StatusBadRequest, "account is not a saved destination of this withdrawer")
+	default:
+		return wd, true
+	}
+	return nil, false
+}
+
+func providerFor(speed string) string {
+	switch speed {
+	case SpeedASAP:
+		return "rtp"
+	case SpeedSameDay, SpeedStandard:
+		return "ach"
+	case SpeedCard:
+		return "push-to-card"
+	}
+	return speed
+}
+
+type balanceJSON struct {
+	Balance struct {
+		Cents int64 `json:"cents"`
+	} `json:"balance"`
+}
+
+// handleBalance is GET /merchant/withdraws/payout/balance.
+func (e *Emulator) handleBalance(w http.ResponseWriter, r *http.Request) {
+	var b balanceJSON
+	b.Balance.Cents = e.Balance()
+	writeJSON(w, http.StatusOK, b)
+}
+
+type quoteRequest struct {
+	Speed   string      `json:"speed"`
+	Account string      `json:"account"`
+	UserID  string      `json:"userId"`
+	Amount  *amountJSON `json:"amount"`
+}
+
+// handleQuote is POST /merchant/withdraws/payout/delegated/quote. Its
+// totals are for the speed the payout would really take (after the NACHA
+// rule and programmed downgrades), so they match what the payout debits.
+func (e *Emulator) handleQuote(w http.ResponseWriter, r *http.Request) {
+	var req quoteRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	cents, msg := validateDestination(req.Speed, req.Account, req.UserID, req.Amount)
+	if msg != "" {
+		writeMsg(w, http.StatusBadRequest, msg)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	wd := e.byUser[req.UserID]
+	if wd == nil {
+		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
+		return
+	}
+	if !wd.hasAccount(req.Account) {
+		writeMsg(w, http.StatusBadRequest, "account is not a saved destination of this withdrawer")
+		return
+	}
+	fee := e.feeFor(e.effectiveSpeedLocked(req.Speed, cents))
+	writeJSON(w, http.StatusOK, delegatedQuoteJSON{
+		speedQuotesJSON:    e.speedQuotesLocked(cents),
+		TotalMerchantDebit: cc(cents+fee, "USD"),
+		UserPayout:         cc(cents, "USD"),
+		MerchantFees:       cc(fee, "USD"),
+	})
+}

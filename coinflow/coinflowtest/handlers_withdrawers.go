@@ -1,0 +1,233 @@
+package coinflowtest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// handleListWithdrawers is GET /merchant/withdrawers: every withdrawer in
+// creation order; blocked=true|false filters on availability Blocked,
+// search matches userId, email, wallet or _id (case-insensitive).
+func (e *Emulator) handleListWithdrawers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	blocked := first(q, "blocked")
+	if blocked != "" && blocked != "true" && blocked != "false" {
+		writeMsg(w, http.StatusBadRequest, "blocked must be 'true' or 'false'")
+		return
+	}
+	search := strings.ToLower(first(q, "search"))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := []withdrawerJSON{}
+	for _, wd := range e.withdrawers {
+		if blocked != "" && wd.blocked() != (blocked == "true") {
+			continue
+		}
+		if search != "" && !strings.Contains(strings.ToLower(wd.userID+"\x00"+wd.email+"\x00"+e.walletOf(wd.userID)+"\x00"+wd.id), search) {
+			continue
+		}
+		out = append(out, e.withdrawerJSONOf(wd))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type blockRequest struct {
+	Status     string `json:"status"`
+	Reason     string `json:"reason"`
+	Blockchain string `json:"blockchain"`
+}
+
+// handleBlockWithdrawer is PUT /merchant/block-withdrawer/{withdrawerId}
+// (the _id; a userId or wallet is accepted too). 200 with no body.
+func (e *Emulator) handleBlockWithdrawer(w http.ResponseWriter, r *http.Request) {
+	var req blockRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	switch {
+	case req.Status != AvailabilityFunctional && req.Status != AvailabilityBlocked && req.Status != AvailabilityOverride:
+		writeMsg(w, http.StatusBadRequest, "status must be Functional, Blocked or Override")
+		return
+	case req.Reason == "":
+		writeMsg(w, http.StatusBadRequest, "reason is required")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	wd := e.lookupWithdrawerLocked(r.PathValue("withdrawerId"))
+	if wd == nil {
+		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
+		return
+	}
+	e.setAvailabilityLocked(wd, req.Status, req.Reason, "merchant-api")
+	w.WriteHeader(http.StatusOK)
+}
+
+// verificationRequiredResponseJSON is WithdrawerVerificationRequiredResponse.
+type verificationRequiredResponseJSON struct {
+	Verification     verificationJSON `json:"verification"`
+	VerificationLink string           `json:"verificationLink"`
+	RedirectLink     string           `json:"redirectLink,omitempty"`
+	RejectionReasons []string         `json:"rejectionReasons,omitempty"`
+	Withdrawer       withdrawerJSON   `json:"withdrawer"`
+}
+
+func (e *Emulator) writeVerificationRequired(w http.ResponseWriter, wd *withdrawer, redirect string) {
+	body := verificationRequiredResponseJSON{
+		Verification:     verificationJSON{Reference: wd.reference, Status: wd.verification, Vendor: wd.vendor},
+		VerificationLink: e.verificationLink(wd, redirect),
+		RedirectLink:     redirect,
+		Withdrawer:       e.withdrawerJSONOf(wd),
+	}
+	if wd.verification == VerificationRejected {
+		body.RejectionReasons = []string{"Identity could not be verified"}
+	}
+	writeJSON(w, http.StatusUnavailableForLegalReasons, body)
+}
+
+type withdrawerResponseJSON struct {
+	Withdrawer withdrawerWithAccountsJSON `json:"withdrawer"`
+}
+
+// verifiedLocked finds the request's withdrawer and answers 404 or 451
+// itself when it is missing or not approved.
+func (e *Emulator) verifiedLocked(w http.ResponseWriter, r *http.Request, redirect string) (*withdrawer, bool) {
+	wd := e.byUser[e.userID(r)]
+	if wd == nil {
+		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
+		return nil, false
+	}
+	if wd.verification != VerificationApproved {
+		e.writeVerificationRequired(w, wd, redirect)
+		return nil, false
+	}
+	return wd, true
+}
+
+// handleGetWithdrawer is GET /withdraw: the withdrawer and its saved
+// destinations, or 451 while verification is outstanding.
+func (e *Emulator) handleGetWithdrawer(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	wd, ok := e.verifiedLocked(w, r, first(r.URL.Query(), "redirectLink"))
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)})
+}
+
+type bankAccountRequest struct {
+	Alias         string `json:"alias"`
+	RoutingNumber string `json:"routingNumber"`
+	AccountNumber string `json:"accountNumber"`
+	Type          string `json:"type"`
+}
+
+// handleAddBankAccount is POST /withdraw/account and /withdraw/account/v2.
+func (e *Emulator) handleAddBankAccount(w http.ResponseWriter, r *http.Request) {
+	var req bankAccountRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	switch {
+	case req.Alias == "" || req.RoutingNumber == "" || req.AccountNumber == "":
+		writeMsg(w, http.StatusBadRequest, "alias, routingNumber and accountNumber are required")
+		return
+	case req.Type != "checking" && req.Type != "savings":
+		writeMsg(w, http.StatusBadRequest, "type must be checking or savings")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	wd, ok := e.verifiedLocked(w, r, "")
+	if !ok {
+		return
+	}
+	e.addBankLocked(wd, e.ids.token.token("bnk_", 24), last4(req.AccountNumber), req.Alias)
+	writeJSON(w, http.StatusOK, withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)})
+}
+
+type debitCardRequest struct {
+	CardToken string `json:"cardToken"`
+	ExpMonth  string `json:"expMonth"`
+	ExpYear   string `json:"expYear"`
+}
+
+// handleAddDebitCard is POST /withdraw/debit-card: answers the new card's
+// token as a JSON string.
+func (e *Emulator) handleAddDebitCard(w http.ResponseWriter, r *http.Request) {
+	var req debitCardRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.CardToken == "" || req.ExpMonth == "" || req.ExpYear == "" {
+		writeMsg(w, http.StatusBadRequest, "cardToken, expMonth and expYear are required")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	wd, ok := e.verifiedLocked(w, r, "")
+	if !ok {
+		return
+	}
+	token := e.ids.token.token("crd_", 24)
+	e.addCardLocked(wd, token, last4(req.CardToken), req.ExpMonth, req.ExpYear)
+	writeJSON(w, http.StatusOK, token)
+}
+
+type ibanRequest struct {
+	Number   string `json:"number"`
+	SortCode string `json:"sortCode"`
+	BIC      string `json:"bic"`
+}
+
+// handleAddIBAN is POST /withdraw/iban: answers the new account's token.
+func (e *Emulator) handleAddIBAN(w http.ResponseWriter, r *http.Request) {
+	var req ibanRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Number == "" {
+		writeMsg(w, http.StatusBadRequest, "number is required")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	wd, ok := e.verifiedLocked(w, r, "")
+	if !ok {
+		return
+	}
+	token := e.ids.token.token("iban_", 24)
+	e.addIBANLocked(wd, token, last4(req.Number), req.SortCode, req.BIC)
+	writeJSON(w, http.StatusOK, token)
+}
+
+// handleAddPIX is POST /withdraw/pix: answers the new key's token.
+func (e *Emulator) handleAddPIX(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		PixKey string `json:"pixKey"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.PixKey == "" {
+		writeMsg(w, http.StatusBadRequest, "pixKey is required")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	wd, ok := e.verifiedLocked(w, r, "")
+	if !ok {
+		return
+	}
+	token := e.ids.token.token("pix_", 24)
+	e.addPIXLocked(wd, token, req.PixKey)
+	writeJSON(w, http.StatusOK, token)
+}
+
+func last4(s string) string {
+	if len(s) <= 4 {
+		return s
+	}
+	return s[len(s)-4:]
+}

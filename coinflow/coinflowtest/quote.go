@@ -1,0 +1,138 @@
+package coinflowtest
+
+import (
+	"math/big"
+	"net/http"
+)
+
+// quoteEntryJSON is WithdrawQuoteFeesAndLimit.
+type quoteEntryJSON struct {
+	Fee                     currencyCents `json:"fee"`
+	Limit                   currencyCents `json:"limit"`
+	FinalSettlement         currencyCents `json:"finalSettlement"`
+	ExpectedDeliveryDate    string        `json:"expectedDeliveryDate"`
+	ExpectedDeliveryDateISO string        `json:"expectedDeliveryDateISO,omitempty"`
+}
+
+type gasFeesJSON struct {
+	GasFees    currencyCents `json:"gasFees"`
+	GasFeesWei string        `json:"gasFeesWei"`
+}
+
+// speedQuotesJSON is WithdrawQuote: one entry per speed plus the quote.
+type speedQuotesJSON struct {
+	ASAP     quoteEntryJSON `json:"asap"`
+	SameDay  quoteEntryJSON `json:"same_day"`
+	Standard quoteEntryJSON `json:"standard"`
+	Card     quoteEntryJSON `json:"card"`
+	IBAN     quoteEntryJSON `json:"iban"`
+	PIX      quoteEntryJSON `json:"pix"`
+	EFT      quoteEntryJSON `json:"eft"`
+	Venmo    quoteEntryJSON `json:"venmo"`
+	PayPal   quoteEntryJSON `json:"paypal"`
+	Wire     quoteEntryJSON `json:"wire"`
+	Interac  quoteEntryJSON `json:"interac"`
+	Quote    currencyCents  `json:"quote"`
+	GasFees  gasFeesJSON    `json:"gasFees"`
+	SwapFees currencyCents  `json:"swapFees"`
+}
+
+// delegatedQuoteJSON is DelegatedPayoutQuote.
+type delegatedQuoteJSON struct {
+	speedQuotesJSON
+	TotalMerchantDebit currencyCents `json:"totalMerchantDebit"`
+	UserPayout         currencyCents `json:"userPayout"`
+	MerchantFees       currencyCents `json:"merchantFees"`
+}
+
+// quoteLimits are the per-transaction limits quoted for the rails the
+// merchant has (the fixtures' values); other available rails get the
+// NACHA limit.
+var quoteLimits = map[string]int64{
+	SpeedASAP:     500_000,
+	SpeedCard:     500_000,
+	SpeedSameDay:  NACHALimitCents,
+	SpeedStandard: NACHALimitCents,
+}
+
+var deliveryTexts = map[string]string{
+	SpeedASAP:     "Instant",
+	SpeedCard:     "Instant",
+	SpeedSameDay:  "Same business day",
+	SpeedStandard: "1-3 business days",
+}
+
+// speedQuotesLocked quotes cents at every speed. [ASSUMED, as the fixture]
+// finalSettlement is the amount less the fee; a rail the merchant does not
+// have is quoted with limit 0 and "Unavailable".
+func (e *Emulator) speedQuotesLocked(cents int64) speedQuotesJSON {
+	entry := func(speed string) quoteEntryJSON {
+		if !e.available[speed] {
+			return quoteEntryJSON{
+				Fee: cc(0, "USD"), Limit: cc(0, "USD"), FinalSettlement: cc(cents, "USD"),
+				ExpectedDeliveryDate: "Unavailable",
+			}
+		}
+		fee := e.feeFor(speed)
+		limit, ok := quoteLimits[speed]
+		if !ok {
+			limit = NACHALimitCents
+		}
+		text, ok := deliveryTexts[speed]
+		if !ok {
+			text = "Within " + e.durationFor(speed).String()
+		}
+		return quoteEntryJSON{
+			Fee: cc(fee, "USD"), Limit: cc(limit, "USD"), FinalSettlement: cc(cents-fee, "USD"),
+			ExpectedDeliveryDate:    text,
+			ExpectedDeliveryDateISO: isoMillis(e.now.Add(e.durationFor(speed))),
+		}
+	}
+	return speedQuotesJSON{
+		ASAP: entry(SpeedASAP), SameDay: entry(SpeedSameDay), Standard: entry(SpeedStandard),
+		Card: entry(SpeedCard), IBAN: entry(SpeedIBAN), PIX: entry(SpeedPIX), EFT: entry(SpeedEFT),
+		Venmo: entry(SpeedVenmo), PayPal: entry(SpeedPayPal), Wire: entry(SpeedWire),
+		Interac:  entry(SpeedInterac),
+		Quote:    cc(cents, "USD"),
+		GasFees:  gasFeesJSON{GasFees: cc(0, "USD"), GasFeesWei: "0"},
+		SwapFees: cc(0, "USD"),
+	}
+}
+
+// handleWithdrawQuote is GET /withdraw/quote: the user-side quote, amount
+// in token units (USDC dollars).
+func (e *Emulator) handleWithdrawQuote(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	for _, k := range []string{"token", "amount", "merchantId"} {
+		if first(q, k) == "" {
+			writeMsg(w, http.StatusBadRequest, k+" is required")
+			return
+		}
+	}
+	amount, ok := parseDollars(first(q, "amount"))
+	if !ok {
+		writeMsg(w, http.StatusBadRequest, "amount must be a positive number")
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	writeJSON(w, http.StatusOK, e.speedQuotesLocked(amount))
+}
+
+// parseDollars reads a decimal amount of dollars exactly (big.Rat, never a
+// float) and rounds it to cents, half away from zero.
+func parseDollars(s string) (int64, bool) {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || r.Sign() <= 0 {
+		return 0, false
+	}
+	r.Mul(r, big.NewRat(100, 1))
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if new(big.Int).Mul(m, big.NewInt(2)).Cmp(r.Denom()) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsInt64() || q.Sign() <= 0 {
+		return 0, false
+	}
+	return q.Int64(), true
+}
