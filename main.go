@@ -47,7 +47,7 @@ func exitCode(err error) int {
 	return 1
 }
 
-const usage = "usage: payoutd [serve|migrate] [--config PATH]"
+const usage = "usage: payoutd [serve|migrate|sim] [--config PATH] (sim: --listen --api-key --webhook-url --webhook-key --seed --balance-cents --realtime)"
 
 // run is the whole program; main only maps its error to an exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -61,8 +61,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("payoutd "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	configPath := fs.String("config", "config.yaml", "path to the configuration file")
+	var simf simFlags
 	switch cmd {
 	case "serve", "migrate":
+	case "sim":
+		simf.register(fs)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q; %s", cmd, usage)}
 	}
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "migrate":
 		return migrate(ctx, cfg, log, stdout)
+	case "sim":
+		return sim(ctx, simf, log.WithField("component", "sim"), stdout)
 	default:
 		return serve(ctx, cfg, log)
 	}

@@ -9,12 +9,13 @@ import (
 
 // Sentinels that callers branch on; *APIError matches them with errors.Is.
 var (
-	ErrInsufficientFunds    = errors.New("insufficient funds in the Coinflow wallet")      // 402
-	ErrVerificationRequired = errors.New("withdrawer must complete verification")          // 451
-	ErrNotFound             = errors.New("not found at Coinflow")                          // 404
-	ErrRateLimited          = errors.New("rate limited by Coinflow")                       // 429
-	ErrUnavailable          = errors.New("Coinflow unavailable")                           // 5xx, network, timeout
-	ErrUnauthorized         = errors.New("Coinflow refused the API key")                   // 401, 403
+	ErrInsufficientFunds    = errors.New("insufficient funds in the Coinflow wallet") // 402
+	ErrVerificationRequired = errors.New("withdrawer must complete verification")     // 451
+	ErrNotFound             = errors.New("not found at Coinflow")                     // 404
+	ErrRateLimited          = errors.New("rate limited by Coinflow")                  // 429
+	ErrUnavailable          = errors.New("Coinflow unavailable")                      // 5xx, network, timeout
+	ErrUnauthorized         = errors.New("Coinflow refused the API key")
+	ErrBlocked              = errors.New("withdrawer is blocked at Coinflow")              // 401, 403
 	ErrRejected             = errors.New("Coinflow rejected the request")                  // other 4xx
 	ErrMalformedResponse    = errors.New("Coinflow answered with a body that is not JSON") // undecodable 2xx
 	ErrNoAPIKey             = errors.New("coinflow.api_key is not configured")
@@ -64,13 +65,21 @@ func (e *APIError) Is(target error) bool {
 	case ErrUnavailable:
 		return e.StatusCode == 0 || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
 	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+		return e.StatusCode == http.StatusUnauthorized || (e.StatusCode == http.StatusForbidden && !e.blocked())
+	case ErrBlocked:
+		return e.blocked()
 	case ErrRejected:
 		return e.StatusCode >= 400 && e.StatusCode < 500 && !e.Retryable() &&
 			e.StatusCode != http.StatusPaymentRequired && e.StatusCode != http.StatusUnavailableForLegalReasons &&
 			e.StatusCode != http.StatusNotFound && e.StatusCode != http.StatusUnauthorized && e.StatusCode != http.StatusForbidden
 	}
 	return false
+}
+
+// blocked: on the payout endpoint a 403 is the withdrawer's availability
+// ("User is blocked" on Coinflow's payout error page), not the API key.
+func (e *APIError) blocked() bool {
+	return e.StatusCode == http.StatusForbidden && e.Op == opPayout
 }
 
 // Retryable reports whether the same request may succeed later: no answer,

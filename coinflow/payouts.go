@@ -2,6 +2,8 @@ package coinflow
 
 import "context"
 
+const opPayout = "delegated payout"
+
 // Quote asks what a payout would cost. It changes nothing at Coinflow, so
 // it is retried like a read.
 func (c *Client) Quote(ctx context.Context, req QuoteRequest) (*Quote, error) {
@@ -20,10 +22,10 @@ func (c *Client) Quote(ctx context.Context, req QuoteRequest) (*Quote, error) {
 // APIError.OutcomeUnknown() when the payout may or may not exist.
 func (c *Client) Payout(ctx context.Context, req PayoutRequest) (*PayoutResponse, error) {
 	if req.IdempotencyKey == "" {
-		return nil, &APIError{Op: "delegated payout", StatusCode: 400, Message: "idempotency key is required"}
+		return nil, &APIError{Op: opPayout, StatusCode: 400, Message: "idempotency key is required"}
 	}
 	var out PayoutResponse
-	err := c.do(ctx, request{op: "delegated payout", method: "POST", path: "/merchant/withdraws/payout/delegated", body: req}, &out)
+	err := c.do(ctx, request{op: opPayout, method: "POST", path: "/merchant/withdraws/payout/delegated", body: req}, &out)
 	if err != nil {
 		return nil, err
 	}

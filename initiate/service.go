@@ -250,6 +250,8 @@ func (s *Service) payError(ctx context.Context, p *models.Payout, err error, pay
 	switch {
 	case errors.Is(err, coinflow.ErrInsufficientFunds):
 		status, detail, out = models.StatusFailed, "insufficient_funds", ErrInsufficientFunds
+	case errors.Is(err, coinflow.ErrBlocked):
+		status, detail, out = models.StatusFailed, "withdrawer_blocked", ErrWithdrawerBlocked
 	case errors.Is(err, coinflow.ErrVerificationRequired):
 		status, detail = models.StatusFailed, "verification_required"
 		out = &VerificationError{}
