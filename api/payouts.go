@@ -15,13 +15,13 @@ import (
 	"github.com/payoutd/payoutd/models"
 )
 
-// createPayoutRequest is POST /api/v1/payouts. Cents stays a json.Number so
-// that 12.5 is refused rather than rounded.
+// createPayoutRequest is POST /api/v1/payouts. Cents stays raw so that 12.5
+// or "100" is refused rather than rounded or coerced.
 type createPayoutRequest struct {
 	UserID string `json:"user_id"`
 	Amount struct {
-		Cents    json.Number `json:"cents"`
-		Currency string      `json:"currency"`
+		Cents    json.RawMessage `json:"cents"`
+		Currency string          `json:"currency"`
 	} `json:"amount"`
 	Speed          string `json:"speed"`
 	Account        string `json:"account"`
@@ -50,7 +50,6 @@ func (h *handlers) createPayout(c *gin.Context) {
 	var body createPayoutRequest
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	dec.UseNumber()
 	if err := dec.Decode(&body); err != nil || dec.More() {
 		respond.FieldErrors(c, map[string]string{"body": "must be one JSON object with user_id, amount {cents, currency}, speed, account and optionally idempotency_key"})
 		return
@@ -59,7 +58,7 @@ func (h *handlers) createPayout(c *gin.Context) {
 		UserID: body.UserID, Amount: models.Money{Currency: body.Amount.Currency},
 		Speed: body.Speed, Account: body.Account, IdempotencyKey: body.IdempotencyKey,
 	}
-	cents, centsErr := strconv.ParseInt(body.Amount.Cents.String(), 10, 64)
+	cents, centsErr := strconv.ParseInt(string(body.Amount.Cents), 10, 64)
 	req.Amount.Cents = cents
 	errs := req.Validate()
 	if centsErr != nil {
