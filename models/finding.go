@@ -96,6 +96,9 @@ type Finding struct {
 	AcknowledgedAt *time.Time
 	AcknowledgedBy *string
 	AckNote        *string
+	FirstRunID     *string // the reconciliation run that opened it, if one did
+	LastRunID      *string // the last run that saw its condition
+	ResolvedRunID  *string // the run that resolved it
 }
 
 // ErrInvalidFinding is returned for a finding without kind, subject or severity.

@@ -18,6 +18,7 @@ func (s *Store) FindingRaise(ctx context.Context, f Finding) (*Finding, bool, er
 	now := s.Now()
 	f.ID = NewID()
 	f.Status = FindingOpen
+	f.FirstRunID = f.LastRunID
 	f.FirstSeenAt, f.LastSeenAt = now, now
 	if f.Details == nil {
 		f.Details = Details{}
@@ -25,7 +26,7 @@ func (s *Store) FindingRaise(ctx context.Context, f Finding) (*Finding, bool, er
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:     []clause.Column{{Name: "kind"}, {Name: "subject"}},
 		TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "resolved_at IS NULL"}}},
-		DoUpdates:   clause.AssignmentColumns([]string{"last_seen_at", "severity", "details"}),
+		DoUpdates:   clause.AssignmentColumns([]string{"last_seen_at", "severity", "details", "last_run_id"}),
 	}).Create(&f).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("raise finding %s/%s: %w", f.Kind, f.Subject, translate(err))
@@ -76,6 +77,45 @@ func (s *Store) FindingResolve(ctx context.Context, kind FindingKind, subject st
 		return false, fmt.Errorf("resolve finding %s/%s: %w", kind, subject, translate(res.Error))
 	}
 	return res.RowsAffected > 0, nil
+}
+
+// FindingResolveUnseen resolves the unresolved findings of kind that run
+// did not raise again: the run checked everything the kind covers and their
+// condition is gone. A non-empty subjectPrefix limits it to those subjects.
+// It returns how many it resolved.
+func (s *Store) FindingResolveUnseen(ctx context.Context, kind FindingKind, runID string, subjectPrefix string) (int64, error) {
+	now := s.Now()
+	q := s.db.WithContext(ctx).Model(&Finding{}).
+		Where("kind = ? AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id <> ?)", kind, runID)
+	if subjectPrefix != "" {
+		q = q.Where("subject LIKE ?", subjectPrefix+"%")
+	}
+	res := q.Updates(map[string]any{"status": FindingResolved, "resolved_at": now, "resolved_run_id": runID})
+	if res.Error != nil {
+		return 0, fmt.Errorf("resolve unseen %s findings: %w", kind, translate(res.Error))
+	}
+	return res.RowsAffected, nil
+}
+
+// FindingResolveFor resolves the unresolved finding (kind, subject) in run.
+func (s *Store) FindingResolveFor(ctx context.Context, kind FindingKind, subject, runID string) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&Finding{}).Where("kind = ? AND subject = ? AND resolved_at IS NULL", kind, subject).
+		Updates(map[string]any{"status": FindingResolved, "resolved_at": s.Now(), "resolved_run_id": runID})
+	if res.Error != nil {
+		return false, fmt.Errorf("resolve finding %s/%s: %w", kind, subject, translate(res.Error))
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// FindingsOfRun lists the findings a run opened, saw or resolved.
+func (s *Store) FindingsOfRun(ctx context.Context, runID string, limit int) ([]Finding, error) {
+	var fs []Finding
+	err := s.db.WithContext(ctx).Where("first_run_id = ? OR last_run_id = ? OR resolved_run_id = ?", runID, runID, runID).
+		Order("first_seen_at DESC, id DESC").Limit(limit).Find(&fs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list findings of run %s: %w", runID, translate(err))
+	}
+	return fs, nil
 }
 
 // FindingFilter narrows FindingList.

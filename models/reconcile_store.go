@@ -1,0 +1,331 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Run outcomes.
+const (
+	RunRunning = "running"
+	RunOK      = "ok"
+	RunPartial = "partial" // some of Coinflow could not be seen
+	RunFailed  = "failed"
+)
+
+// ReconcileRun is one reconciliation run.
+type ReconcileRun struct {
+	ID          string `gorm:"primaryKey"`
+	Trigger     string // schedule, api, cli
+	StartedAt   time.Time
+	FinishedAt  *time.Time
+	Outcome     string
+	WindowSince *time.Time
+	Counts      Details `gorm:"type:text"`
+	Problems    Details `gorm:"type:text"` // check name -> what went wrong
+}
+
+// RunCreate records a run as running.
+func (s *Store) RunCreate(ctx context.Context, trigger string) (*ReconcileRun, error) {
+	r := &ReconcileRun{ID: NewID(), Trigger: trigger, StartedAt: s.Now(), Outcome: RunRunning, Counts: Details{}, Problems: Details{}}
+	if err := s.db.WithContext(ctx).Create(r).Error; err != nil {
+		return nil, fmt.Errorf("create run: %w", translate(err))
+	}
+	return r, nil
+}
+
+// RunFinish records a run's end.
+func (s *Store) RunFinish(ctx context.Context, r *ReconcileRun) error {
+	now := s.Now()
+	r.FinishedAt = &now
+	err := s.db.WithContext(ctx).Model(&ReconcileRun{}).Where("id = ?", r.ID).Updates(map[string]any{
+		"finished_at": now, "outcome": r.Outcome, "window_since": r.WindowSince, "counts": r.Counts, "problems": r.Problems,
+	}).Error
+	if err != nil {
+		return fmt.Errorf("finish run %s: %w", r.ID, translate(err))
+	}
+	return nil
+}
+
+// RunGet loads one run.
+func (s *Store) RunGet(ctx context.Context, id string) (*ReconcileRun, error) {
+	var r ReconcileRun
+	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&r).Error; err != nil {
+		return nil, fmt.Errorf("get run %s: %w", id, translate(err))
+	}
+	return &r, nil
+}
+
+// RunLastOK returns the newest run that ended ok, or ErrNotFound.
+func (s *Store) RunLastOK(ctx context.Context) (*ReconcileRun, error) {
+	var r ReconcileRun
+	if err := s.db.WithContext(ctx).Where("outcome = ?", RunOK).Order("started_at DESC").First(&r).Error; err != nil {
+		return nil, fmt.Errorf("last ok run: %w", translate(err))
+	}
+	return &r, nil
+}
+
+// RunList returns runs newest first and the next page's cursor.
+func (s *Store) RunList(ctx context.Context, p Page) ([]ReconcileRun, string, error) {
+	q := s.db.WithContext(ctx).Model(&ReconcileRun{})
+	if p.Cursor != "" {
+		t, id, err := decodeCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(started_at < ? OR (started_at = ? AND id < ?))", t, t, id)
+	}
+	limit := p.limit()
+	var rs []ReconcileRun
+	if err := q.Order("started_at DESC, id DESC").Limit(limit + 1).Find(&rs).Error; err != nil {
+		return nil, "", fmt.Errorf("list runs: %w", translate(err))
+	}
+	next := ""
+	if len(rs) > limit {
+		rs = rs[:limit]
+		next = encodeCursor(rs[limit-1].StartedAt, rs[limit-1].ID)
+	}
+	return rs, next, nil
+}
+
+// WalletSnapshot is the Coinflow wallet balance seen by a run.
+type WalletSnapshot struct {
+	ID           int64 `gorm:"primaryKey;autoIncrement"`
+	RunID        string
+	TakenAt      time.Time
+	BalanceCents int64
+}
+
+// WalletSnapshotAdd records a balance.
+func (s *Store) WalletSnapshotAdd(ctx context.Context, runID string, cents int64) (*WalletSnapshot, error) {
+	w := &WalletSnapshot{RunID: runID, TakenAt: s.Now(), BalanceCents: cents}
+	if err := s.db.WithContext(ctx).Create(w).Error; err != nil {
+		return nil, fmt.Errorf("record wallet snapshot: %w", translate(err))
+	}
+	return w, nil
+}
+
+// WalletSnapshotLatestBefore returns the newest snapshot taken before t.
+func (s *Store) WalletSnapshotLatestBefore(ctx context.Context, t time.Time) (*WalletSnapshot, error) {
+	var w WalletSnapshot
+	if err := s.db.WithContext(ctx).Where("taken_at < ?", t.UTC()).Order("taken_at DESC, id DESC").First(&w).Error; err != nil {
+		return nil, fmt.Errorf("latest wallet snapshot: %w", translate(err))
+	}
+	return &w, nil
+}
+
+// WalletSnapshots lists snapshots taken in [from, to), oldest first.
+func (s *Store) WalletSnapshots(ctx context.Context, from, to time.Time) ([]WalletSnapshot, error) {
+	var ws []WalletSnapshot
+	if err := s.db.WithContext(ctx).Where("taken_at >= ? AND taken_at < ?", from.UTC(), to.UTC()).Order("taken_at, id").Find(&ws).Error; err != nil {
+		return nil, fmt.Errorf("list wallet snapshots: %w", translate(err))
+	}
+	return ws, nil
+}
+
+// PayoutsMatching loads the local payouts that match any of the Coinflow
+// transactions or idempotency keys, for one page of withdraws.
+func (s *Store) PayoutsMatching(ctx context.Context, transactions, keys []string) ([]Payout, error) {
+	var ps []Payout
+	q := s.db.WithContext(ctx)
+	switch {
+	case len(transactions) > 0 && len(keys) > 0:
+		q = q.Where("coinflow_transaction IN ? OR idempotency_key IN ?", transactions, keys)
+	case len(transactions) > 0:
+		q = q.Where("coinflow_transaction IN ?", transactions)
+	case len(keys) > 0:
+		q = q.Where("idempotency_key IN ?", keys)
+	default:
+		return nil, nil
+	}
+	if err := q.Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("load payouts for a page: %w", translate(err))
+	}
+	return ps, nil
+}
+
+// PayoutsMarkSeen stamps payouts as seen at Coinflow by run.
+func (s *Store) PayoutsMarkSeen(ctx context.Context, ids []string, runID string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Model(&Payout{}).Where("id IN ?", ids).Update("coinflow_seen_run", runID).Error; err != nil {
+		return fmt.Errorf("mark payouts seen: %w", translate(err))
+	}
+	return nil
+}
+
+// PayoutsEach calls fn for each payout the query selects, in batches, so
+// that memory stays one batch whatever the table's size.
+func (s *Store) payoutsEach(ctx context.Context, q *gorm.DB, fn func(*Payout) error) error {
+	var batch []Payout
+	res := q.WithContext(ctx).FindInBatches(&batch, 1000, func(_ *gorm.DB, _ int) error {
+		for i := range batch {
+			if err := fn(&batch[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if res.Error != nil {
+		return fmt.Errorf("scan payouts: %w", translate(res.Error))
+	}
+	return nil
+}
+
+// PayoutsNotSeen calls fn for payouts created in [since, before) that run
+// did not see at Coinflow and that should be there: everything except
+// payouts refused before they reached Coinflow (failed with no transaction).
+func (s *Store) PayoutsNotSeen(ctx context.Context, since, before time.Time, runID string, fn func(*Payout) error) error {
+	q := s.db.Model(&Payout{}).
+		Where("created_at >= ? AND created_at < ?", since.UTC(), before.UTC()).
+		Where("(coinflow_seen_run IS NULL OR coinflow_seen_run <> ?)", runID).
+		Where("NOT (status = ? AND coinflow_transaction IS NULL)", StatusFailed)
+	return s.payoutsEach(ctx, q, fn)
+}
+
+// PayoutsInStatus calls fn for every payout in one of statuses.
+func (s *Store) PayoutsInStatus(ctx context.Context, statuses []PayoutStatus, fn func(*Payout) error) error {
+	return s.payoutsEach(ctx, s.db.Model(&Payout{}).Where("status IN ?", statuses), fn)
+}
+
+// PayoutsSpeedDiffers calls fn for payouts whose effective speed is known
+// and differs from the requested one.
+func (s *Store) PayoutsSpeedDiffers(ctx context.Context, fn func(*Payout) error) error {
+	q := s.db.Model(&Payout{}).Where("requested_speed IS NOT NULL AND effective_speed IS NOT NULL AND requested_speed <> effective_speed")
+	return s.payoutsEach(ctx, q, fn)
+}
+
+// PayoutsCreatedSince calls fn for payouts created at or after since.
+func (s *Store) PayoutsCreatedSince(ctx context.Context, since time.Time, fn func(*Payout) error) error {
+	return s.payoutsEach(ctx, s.db.Model(&Payout{}).Where("created_at >= ?", since.UTC()), fn)
+}
+
+// WalletMovement is what local payouts say moved through the wallet in an
+// interval: debits for payouts made (amount and merchant fees), credits for
+// failures refunded and returns completed.
+type WalletMovement struct {
+	PayoutsCents  int64 // amounts of payouts that reached Coinflow
+	FeesCents     int64 // merchant fees of those payouts
+	RefundedCents int64 // amount + merchant fee of failed payouts whose funds came back (failures and returns)
+}
+
+// WalletMovementBetween sums local evidence of wallet movement in (from, to].
+// A payout is debited when Coinflow accepted it (its first history row to
+// pending or beyond), refunded when it failed (its failure row), and its
+// return credited at returned_at. Amounts are taken in the wallet's
+// currency, USD.
+func (s *Store) WalletMovementBetween(ctx context.Context, from, to time.Time) (WalletMovement, error) {
+	var m WalletMovement
+	from, to = from.UTC(), to.UTC()
+	row := s.db.WithContext(ctx).Raw(`
+SELECT COALESCE(SUM(p.amount_cents), 0), COALESCE(SUM(p.merchant_fees_cents), 0)
+FROM payouts p
+WHERE p.amount_currency = 'USD' AND p.coinflow_transaction IS NOT NULL
+  AND (SELECT MIN(h.created_at) FROM payout_history h
+       WHERE h.payout_id = p.id AND h.applied AND h.to_status IN ('pending', 'in_review', 'completed', 'failed')) > ?
+  AND (SELECT MIN(h.created_at) FROM payout_history h
+       WHERE h.payout_id = p.id AND h.applied AND h.to_status IN ('pending', 'in_review', 'completed', 'failed')) <= ?`,
+		from, to).Row()
+	if err := row.Scan(&m.PayoutsCents, &m.FeesCents); err != nil {
+		return m, fmt.Errorf("sum payouts debited: %w", translate(err))
+	}
+	row = s.db.WithContext(ctx).Raw(`
+SELECT COALESCE(SUM(p.amount_cents + p.merchant_fees_cents), 0)
+FROM payouts p
+WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transaction IS NOT NULL
+  AND p.return_status = 'return_completed'
+  AND COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
+       WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) > ?
+  AND COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
+       WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) <= ?`, from, to).Row()
+	if err := row.Scan(&m.RefundedCents); err != nil {
+		return m, fmt.Errorf("sum payouts refunded: %w", translate(err))
+	}
+	return m, nil
+}
+
+// SumInFlight is the amount plus merchant fees of payouts not yet settled
+// (requested, unknown, pending, in review), in USD cents.
+func (s *Store) SumInFlight(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(amount_cents + merchant_fees_cents), 0) FROM payouts
+WHERE amount_currency = 'USD' AND status IN ('requested', 'unknown', 'pending', 'in_review')`).Row().Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sum payouts in flight: %w", translate(err))
+	}
+	return n, nil
+}
+
+// WithdrawerSync records what Coinflow's withdrawer list says: the
+// verification status (through WithdrawerApply, so history is written when
+// it changes), the blocked flag and the sync time.
+func (s *Store) WithdrawerSync(ctx context.Context, id WithdrawerIdentity, status VerificationStatus, blocked bool) (changed bool, err error) {
+	now := s.Now()
+	err = s.Tx(ctx, func(tx *Store) error {
+		w, gerr := tx.WithdrawerGet(ctx, id.UserID)
+		switch {
+		case errors.Is(gerr, ErrNotFound):
+			changed = true
+		case gerr != nil:
+			return gerr
+		default:
+			changed = w.VerificationStatus != status || w.Blocked != blocked
+		}
+		if gerr != nil || w.VerificationStatus != status {
+			if _, err := tx.WithdrawerApply(ctx, id, WithdrawerEvidence{Status: status, At: now, Source: SourceReconcile}, nil); err != nil {
+				return err
+			}
+		}
+		return tx.db.WithContext(ctx).Model(&Withdrawer{}).Where("user_id = ?", id.UserID).
+			Updates(map[string]any{"blocked": blocked, "last_synced_at": now, "updated_at": now}).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("sync withdrawer %s: %w", id.UserID, translate(err))
+	}
+	return changed, nil
+}
+
+// JobLeaseClaim implements the scheduler's lease: at most one claim per
+// minGap for a job across processes, and none while another holder's lease
+// runs. The claim is one conditional UPDATE, so it is atomic on both
+// databases.
+func (s *Store) JobLeaseClaim(ctx context.Context, job, holder string, minGap, lease time.Duration) (bool, error) {
+	now := s.Now()
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&jobLease{Job: job, ClaimedAt: time.Unix(0, 0).UTC()}).Error
+	if err != nil {
+		return false, fmt.Errorf("create job lease %s: %w", job, translate(err))
+	}
+	res := s.db.WithContext(ctx).Model(&jobLease{}).
+		Where("job = ? AND claimed_at <= ? AND (lease_until IS NULL OR lease_until < ?)", job, now.Add(-minGap), now).
+		Updates(map[string]any{"holder": holder, "claimed_at": now, "lease_until": now.Add(lease)})
+	if res.Error != nil {
+		return false, fmt.Errorf("claim job %s: %w", job, translate(res.Error))
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// JobLeaseRelease ends holder's lease on job.
+func (s *Store) JobLeaseRelease(ctx context.Context, job, holder string) error {
+	err := s.db.WithContext(ctx).Model(&jobLease{}).Where("job = ? AND holder = ?", job, holder).
+		Update("lease_until", nil).Error
+	if err != nil {
+		return fmt.Errorf("release job %s: %w", job, translate(err))
+	}
+	return nil
+}
+
+type jobLease struct {
+	Job        string `gorm:"primaryKey"`
+	Holder     *string
+	ClaimedAt  time.Time
+	LeaseUntil *time.Time
+}
+
+func (jobLease) TableName() string { return "job_leases" }
