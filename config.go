@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/payoutd/payoutd/scheduler"
 )
 
 // Secret is a configuration value that must never be printed: String,
@@ -71,10 +72,19 @@ type Config struct {
 		Token Secret `yaml:"token"`
 	} `yaml:"api"`
 	Reconcile struct {
-		Schedule string `yaml:"schedule"`
+		Schedule             string   `yaml:"schedule"`
+		Lookback             Duration `yaml:"lookback"`
+		MissingGrace         Duration `yaml:"missing_grace"`
+		PageSize             int      `yaml:"page_size"`
+		Timeout              Duration `yaml:"timeout"`
+		InstantWindow        Duration `yaml:"instant_window"`
+		StandardBusinessDays int      `yaml:"standard_business_days"`
+		OtherBusinessDays    int      `yaml:"other_business_days"`
+		StuckGrace           Duration `yaml:"stuck_grace"`
 	} `yaml:"reconcile"`
 	Wallet struct {
-		LowBalanceCents int64 `yaml:"low_balance_cents"`
+		LowBalanceCents     int64 `yaml:"low_balance_cents"`
+		DriftToleranceCents int64 `yaml:"drift_tolerance_cents"`
 	} `yaml:"wallet"`
 	Webhook struct {
 		CommitWorkers  int      `yaml:"commit_workers"`
@@ -100,6 +110,14 @@ func defaultConfig() Config {
 	c.Coinflow.BaseURL = "https://api-sandbox.coinflow.cash/api"
 	c.Coinflow.SignatureTolerance = Duration(5 * time.Minute)
 	c.Reconcile.Schedule = "@every 5m"
+	c.Reconcile.Lookback = Duration(35 * 24 * time.Hour)
+	c.Reconcile.MissingGrace = Duration(30 * time.Minute)
+	c.Reconcile.PageSize = 100
+	c.Reconcile.Timeout = Duration(10 * time.Minute)
+	c.Reconcile.InstantWindow = Duration(30 * time.Minute)
+	c.Reconcile.StandardBusinessDays = 3
+	c.Reconcile.OtherBusinessDays = 2
+	c.Reconcile.StuckGrace = Duration(15 * time.Minute)
 	c.Webhook.CommitWorkers = 2
 	c.Webhook.CommitMaxBatch = 256
 	c.Webhook.AnswerTimeout = Duration(4 * time.Second)
@@ -215,11 +233,18 @@ func (c Config) Validate() error {
 	if c.Coinflow.SignatureTolerance.D() <= 0 {
 		bad("coinflow.signature_tolerance", "must be positive")
 	}
-	if _, err := cron.ParseStandard(c.Reconcile.Schedule); err != nil {
-		bad("reconcile.schedule", "%q is not a cron schedule: %v", c.Reconcile.Schedule, err)
+	if _, err := scheduler.Parse(c.Reconcile.Schedule); err != nil {
+		bad("reconcile.schedule", "%v", err)
 	}
-	if c.Wallet.LowBalanceCents < 0 {
-		bad("wallet.low_balance_cents", "must not be negative")
+	r := c.Reconcile
+	if r.Lookback.D() <= 0 || r.MissingGrace.D() <= 0 || r.Timeout.D() <= 0 || r.InstantWindow.D() <= 0 || r.StuckGrace.D() < 0 {
+		bad("reconcile", "lookback, missing_grace, timeout and instant_window must be positive, stuck_grace not negative")
+	}
+	if r.PageSize < 1 || r.StandardBusinessDays < 1 || r.OtherBusinessDays < 1 {
+		bad("reconcile", "page_size, standard_business_days and other_business_days must be at least 1")
+	}
+	if c.Wallet.LowBalanceCents < 0 || c.Wallet.DriftToleranceCents < 0 {
+		bad("wallet", "low_balance_cents and drift_tolerance_cents must not be negative")
 	}
 	if c.Webhook.CommitWorkers < 1 || c.Webhook.CommitMaxBatch < 1 {
 		bad("webhook", "commit_workers and commit_max_batch must be at least 1")

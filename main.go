@@ -21,10 +21,11 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/api"
-	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/reconcile"
+	"github.com/payoutd/payoutd/scheduler"
 	"github.com/payoutd/payoutd/webhook"
 )
 
@@ -44,10 +45,13 @@ func exitCode(err error) int {
 	if _, ok := errors.AsType[usageError](err); ok {
 		return 2
 	}
+	if e, ok := errors.AsType[exitError](err); ok {
+		return e.code
+	}
 	return 1
 }
 
-const usage = "usage: payoutd [serve|migrate|sim] [--config PATH] (sim: --listen --api-key --webhook-url --webhook-key --seed --balance-cents --realtime)"
+const usage = "usage: payoutd [serve|migrate|reconcile --once [--fail-on-findings]|sim] [--config PATH]"
 
 // run is the whole program; main only maps its error to an exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -62,8 +66,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(io.Discard)
 	configPath := fs.String("config", "config.yaml", "path to the configuration file")
 	var simf simFlags
+	var once, failOnFindings bool
 	switch cmd {
 	case "serve", "migrate":
+	case "reconcile":
+		fs.BoolVar(&once, "once", false, "run every check once and exit")
+		fs.BoolVar(&failOnFindings, "fail-on-findings", false, "exit 3 when open findings of severity error remain")
 	case "sim":
 		simf.register(fs)
 	default:
@@ -88,6 +96,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, log, stdout)
 	case "sim":
 		return sim(ctx, simf, log.WithField("component", "sim"), stdout)
+	case "reconcile":
+		if !once {
+			return usageError{"reconcile needs --once (the daemon runs it on its schedule); " + usage}
+		}
+		return reconcileOnce(ctx, cfg, log, stdout, failOnFindings)
 	default:
 		return serve(ctx, cfg, log)
 	}
@@ -172,19 +185,30 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 			BatchSize: cfg.Applier.BatchSize, PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
 		},
 	})
-	var initiator *initiate.Service
-	if key := cfg.Coinflow.APIKey.Value(); key != "" {
-		cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: key})
-		if err != nil {
+	var (
+		initiator  *initiate.Service
+		reconciler *reconcile.Reconciler
+		sched      *scheduler.Scheduler
+	)
+	if cf, err := coinflowClient(cfg); err == nil {
+		initiator = initiate.New(store, cf, logger.WithField("component", "initiate"), initiate.Config{})
+		reconciler = newReconciler(cfg, store, cf, logger, m)
+		sched = scheduler.New(logger.WithField("component", "scheduler"), scheduler.DBLeaser{Store: store}, holderName())
+		if err := sched.Add(scheduler.Job{
+			Name: "reconcile", Schedule: cfg.Reconcile.Schedule, Timeout: cfg.Reconcile.Timeout.D(),
+			Run: func(ctx context.Context) error {
+				_, err := reconciler.RunOnce(ctx, "schedule")
+				return err
+			},
+		}); err != nil {
 			return err
 		}
-		initiator = initiate.New(store, cf, logger.WithField("component", "initiate"), initiate.Config{})
 	} else {
-		log.Warn("coinflow.api_key is not configured: payout initiation answers 503")
+		log.WithError(err).Warn("payout initiation and reconciliation are off")
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(cfg.API.Token.Value()), Initiator: initiator,
+		APIToken: []byte(cfg.API.Token.Value()), Initiator: initiator, Reconciler: reconciler,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -200,6 +224,9 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { pipe.Applier.Run(applierCtx) })
 
+	if sched != nil {
+		sched.Start()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.WithFields(logrus.Fields{
@@ -222,6 +249,9 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		log.WithError(serr).Warn("http shutdown")
 	}
 	pipe.Committer.Close()
+	if sched != nil {
+		sched.Stop(shutdownCtx)
+	}
 	stopApplier()
 	wg.Wait()
 	log.Info("stopped")

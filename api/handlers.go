@@ -13,12 +13,14 @@ import (
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/reconcile"
 )
 
 type handlers struct {
-	store     *models.Store
-	log       *logrus.Entry
-	initiator *initiate.Service // nil when no Coinflow API key is configured
+	store      *models.Store
+	log        *logrus.Entry
+	initiator  *initiate.Service     // nil when no Coinflow API key is configured
+	reconciler *reconcile.Reconciler // likewise
 }
 
 // speeds are Coinflow's WithdrawSpeed values.
@@ -77,6 +79,17 @@ func (q *query) time(name string) time.Time {
 	return time.Time{}
 }
 
+func (q *query) bool(name string) bool {
+	switch q.c.Query(name) {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	}
+	q.errs[name] = "must be true or false"
+	return false
+}
+
 func (q *query) oneOf(name string, allowed func(string) bool) string {
 	s := q.c.Query(name)
 	if s != "" && !allowed(s) {
@@ -93,6 +106,7 @@ func (h *handlers) listPayouts(c *gin.Context) {
 		Speed:          q.oneOf("speed", func(s string) bool { return speeds[s] }),
 		Transaction:    c.Query("transaction"),
 		IdempotencyKey: c.Query("idempotency_key"),
+		Stuck:          q.bool("stuck"),
 		From:           q.time("from"),
 		To:             q.time("to"),
 		Page:           q.page(),

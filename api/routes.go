@@ -16,6 +16,7 @@ import (
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/reconcile"
 	"github.com/payoutd/payoutd/webhook"
 )
 
@@ -29,6 +30,8 @@ type Deps struct {
 	// Initiator pays out through Coinflow; nil answers 503 on POST
 	// /api/v1/payouts (no Coinflow API key configured).
 	Initiator *initiate.Service
+	// Reconciler runs reconciliation on demand; nil answers 503.
+	Reconciler *reconcile.Reconciler
 }
 
 // NewRouter registers every route.
@@ -49,7 +52,7 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/readyz", readyz(d.Store))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator}
+	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator, reconciler: d.Reconciler}
 	v1 := r.Group("/api/v1", bearerAuth(d.APIToken))
 	v1.POST("/payouts", h.createPayout)
 	v1.GET("/payouts", h.listPayouts)
@@ -57,6 +60,9 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/withdrawers/:user_id", h.getWithdrawer)
 	v1.GET("/findings", h.listFindings)
 	v1.POST("/findings/:id/acknowledge", h.acknowledgeFinding)
+	v1.POST("/reconcile", h.startReconcile)
+	v1.GET("/reconcile/runs", h.listRuns)
+	v1.GET("/reconcile/runs/:id", h.getRun)
 	return r
 }
 

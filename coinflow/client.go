@@ -114,8 +114,15 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return fmt.Errorf("coinflow %s: encode request: %w", r.op, err)
 		}
 	}
+	// r.path is already escaped (ids are escaped by the operation), so it is
+	// set as the raw path and not escaped a second time.
 	u := *c.base
-	u.Path = c.base.Path + r.path
+	u.RawPath = c.base.EscapedPath() + r.path
+	path, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return fmt.Errorf("coinflow %s: bad path: %w", r.op, err)
+	}
+	u.Path = path
 	u.RawQuery = r.query.Encode()
 	var last *APIError
 	for attempt := 1; ; attempt++ {
@@ -140,7 +147,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			wait = apiErr.RetryAfter
 		}
 		if err := c.cfg.SleepFunc(ctx, wait); err != nil {
-			return last
+			return err // the caller's context ended while waiting
 		}
 	}
 }

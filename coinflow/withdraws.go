@@ -50,14 +50,40 @@ func (c *Client) WithdrawsPage(ctx context.Context, p ListWithdrawsParams, page 
 	return ws, err
 }
 
+// WithdrawPages streams the pages of withdraws matching p. Coinflow gives
+// no total and may cap the page size below the limit asked for, so a short
+// page ends the stream only when a longer one was seen before; otherwise one
+// more page is asked for, and an empty page ends it. The sequence ends after
+// the first error, which it yields with a nil page.
+func (c *Client) WithdrawPages(ctx context.Context, p ListWithdrawsParams) iter.Seq2[[]Withdraw, error] {
+	return func(yield func([]Withdraw, error) bool) {
+		longest := 0
+		for page := 1; ; page++ {
+			ws, err := c.WithdrawsPage(ctx, p, page)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if len(ws) == 0 {
+				return
+			}
+			if !yield(ws, nil) {
+				return
+			}
+			if len(ws) < longest {
+				return
+			}
+			longest = max(longest, len(ws))
+		}
+	}
+}
+
 // Withdraws streams every withdraw matching p, page by page: memory is one
 // page, never the history. The sequence ends after the first error, which
 // it yields with a zero Withdraw.
 func (c *Client) Withdraws(ctx context.Context, p ListWithdrawsParams) iter.Seq2[Withdraw, error] {
-	limit := orDefault(p.Limit, DefaultPageLimit)
 	return func(yield func(Withdraw, error) bool) {
-		for page := 1; ; page++ {
-			ws, err := c.WithdrawsPage(ctx, p, page)
+		for ws, err := range c.WithdrawPages(ctx, p) {
 			if err != nil {
 				yield(Withdraw{}, err)
 				return
@@ -66,9 +92,6 @@ func (c *Client) Withdraws(ctx context.Context, p ListWithdrawsParams) iter.Seq2
 				if !yield(ws[i], nil) {
 					return
 				}
-			}
-			if len(ws) < limit {
-				return
 			}
 		}
 	}

@@ -106,3 +106,32 @@ func (m *Metrics) RegisterBacklog(backlog BacklogFunc, now func() time.Time) {
 		}),
 	)
 }
+
+// Reconcile holds the reconciliation collectors.
+type Reconcile struct {
+	Runs        *prometheus.CounterVec // by outcome
+	Degraded    prometheus.Gauge       // 1 while runs keep failing
+	LastSuccess prometheus.Gauge       // unix time of the last run that ended ok
+	Duration    prometheus.Histogram
+}
+
+// NewReconcile registers the reconciliation collectors.
+func (m *Metrics) NewReconcile() *Reconcile {
+	r := &Reconcile{
+		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_reconcile_runs_total", Help: "Reconciliation runs by outcome (ok, partial, failed).",
+		}, []string{"outcome"}),
+		Degraded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "payoutd_reconcile_degraded", Help: "1 while reconciliation keeps ending partial or failed.",
+		}),
+		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "payoutd_reconcile_last_success_timestamp_seconds", Help: "Unix time the last successful reconciliation finished.",
+		}),
+		Duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "payoutd_reconcile_duration_seconds", Help: "Duration of reconciliation runs.",
+			Buckets: []float64{.1, .5, 1, 5, 15, 30, 60, 120, 300, 600},
+		}),
+	}
+	m.Registry.MustRegister(r.Runs, r.Degraded, r.LastSuccess, r.Duration)
+	return r
+}

@@ -180,3 +180,20 @@ func (s *Store) FindingCountOpen(ctx context.Context) (map[FindingKind]int64, er
 	}
 	return out, nil
 }
+
+// FindingCountOpenBySeverity counts unresolved findings by severity.
+func (s *Store) FindingCountOpenBySeverity(ctx context.Context) (map[Severity]int64, error) {
+	var rows []struct {
+		Severity Severity
+		N        int64
+	}
+	if err := s.db.WithContext(ctx).Raw("SELECT severity, COUNT(*) AS n FROM findings WHERE resolved_at IS NULL GROUP BY severity").
+		Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count findings by severity: %w", translate(err))
+	}
+	out := map[Severity]int64{}
+	for _, r := range rows {
+		out[r.Severity] = r.N
+	}
+	return out, nil
+}

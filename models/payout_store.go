@@ -144,6 +144,7 @@ type PayoutFilter struct {
 	Speed          string // requested or effective
 	Transaction    string
 	IdempotencyKey string
+	Stuck          bool      // only payouts with an unresolved stuck_payout finding
 	From, To       time.Time // created_at in [From, To)
 	Page
 }
@@ -166,6 +167,9 @@ func (s *Store) PayoutList(ctx context.Context, f PayoutFilter) ([]Payout, strin
 	}
 	if f.IdempotencyKey != "" {
 		q = q.Where("idempotency_key = ?", f.IdempotencyKey)
+	}
+	if f.Stuck {
+		q = q.Where("id IN (SELECT payout_id FROM findings WHERE kind = ? AND resolved_at IS NULL AND payout_id IS NOT NULL)", KindStuckPayout)
 	}
 	if !f.From.IsZero() {
 		q = q.Where("created_at >= ?", f.From.UTC())

@@ -329,3 +329,17 @@ type jobLease struct {
 }
 
 func (jobLease) TableName() string { return "job_leases" }
+
+// FindingResolveSeenPayouts resolves unresolved findings of kind whose
+// subject is a payout that run saw at Coinflow and did not raise again: the
+// run compared those payouts in full, so their condition is gone.
+func (s *Store) FindingResolveSeenPayouts(ctx context.Context, kind FindingKind, runID string) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&Finding{}).
+		Where("kind = ? AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id <> ?)", kind, runID).
+		Where("subject IN (SELECT id FROM payouts WHERE coinflow_seen_run = ?)", runID).
+		Updates(map[string]any{"status": FindingResolved, "resolved_at": s.Now(), "resolved_run_id": runID})
+	if res.Error != nil {
+		return 0, fmt.Errorf("resolve %s findings of seen payouts: %w", kind, translate(res.Error))
+	}
+	return res.RowsAffected, nil
+}

@@ -226,7 +226,9 @@ func (a *Applier) applyWithdraw(ctx context.Context, tx *models.Store, inboxID i
 // finding does not depend on delivery order.
 func (a *Applier) raiseTerminalConflict(ctx context.Context, tx *models.Store, p *models.Payout, inboxID int64, ch models.PayoutChange, e *WithdrawEvent) error {
 	_, _, err := tx.FindingRaise(ctx, models.Finding{
-		Kind: models.KindStatusMismatch, Subject: p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
+		// Its own subject: reconciliation resolves disagreements it no longer
+		// sees, but money that changed its mind stays for a person.
+		Kind: models.KindStatusMismatch, Subject: "terminal:" + p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
 		Details: models.Details{
 			"reason": "terminal_status_changed", "source": models.SourceWebhook, "event_type": e.Type,
 			"status": p.Status, "evidence_status": e.Status, "applied": ch.Apply, "inbox_event_id": inboxID,

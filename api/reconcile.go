@@ -1,0 +1,90 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/payoutd/payoutd/internal/respond"
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/reconcile"
+)
+
+type runView struct {
+	ID          string         `json:"id"`
+	Trigger     string         `json:"trigger"`
+	Outcome     string         `json:"outcome"`
+	StartedAt   time.Time      `json:"started_at"`
+	FinishedAt  *time.Time     `json:"finished_at"`
+	WindowSince *time.Time     `json:"window_since"`
+	Counts      models.Details `json:"counts"`
+	Problems    models.Details `json:"problems"`
+	Findings    []findingView  `json:"findings,omitempty"`
+}
+
+func newRunView(r *models.ReconcileRun) runView {
+	return runView{
+		ID: r.ID, Trigger: r.Trigger, Outcome: r.Outcome, StartedAt: r.StartedAt.UTC(),
+		FinishedAt: utcPtr(r.FinishedAt), WindowSince: utcPtr(r.WindowSince), Counts: r.Counts, Problems: r.Problems,
+	}
+}
+
+func (h *handlers) startReconcile(c *gin.Context) {
+	if h.reconciler == nil {
+		respond.Error(c, http.StatusServiceUnavailable, "not_configured", "coinflow api key not configured")
+		return
+	}
+	run, err := h.reconciler.Start(c.Request.Context(), "api")
+	switch {
+	case errors.Is(err, reconcile.ErrBusy):
+		respond.Error(c, http.StatusConflict, "reconcile_running", "a reconciliation run is already going")
+	case err != nil:
+		h.storeError(c, err, "run")
+	default:
+		c.JSON(http.StatusAccepted, gin.H{"run_id": run.ID})
+	}
+}
+
+func (h *handlers) listRuns(c *gin.Context) {
+	q := &query{c: c, errs: map[string]string{}}
+	page := q.page()
+	if len(q.errs) > 0 {
+		respond.FieldErrors(c, q.errs)
+		return
+	}
+	runs, next, err := h.store.RunList(c.Request.Context(), page)
+	if err != nil {
+		h.storeError(c, err, "run")
+		return
+	}
+	out := make([]runView, len(runs))
+	for i := range runs {
+		out[i] = newRunView(&runs[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"runs": out, "next_cursor": next})
+}
+
+// maxRunFindings bounds the findings shown with one run.
+const maxRunFindings = 500
+
+func (h *handlers) getRun(c *gin.Context) {
+	ctx := c.Request.Context()
+	run, err := h.store.RunGet(ctx, c.Param("id"))
+	if err != nil {
+		h.storeError(c, err, "run")
+		return
+	}
+	fs, err := h.store.FindingsOfRun(ctx, run.ID, maxRunFindings)
+	if err != nil {
+		h.storeError(c, err, "run")
+		return
+	}
+	v := newRunView(run)
+	v.Findings = make([]findingView, len(fs))
+	for i := range fs {
+		v.Findings[i] = newFindingView(&fs[i])
+	}
+	c.JSON(http.StatusOK, v)
+}

@@ -1,0 +1,237 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/payoutd/payoutd/bizday"
+	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/models"
+)
+
+// NACHALimitCents is NACHA's same-day ACH per-payment limit: above it
+// Coinflow downgrades same_day to standard by rule.
+const NACHALimitCents = 100_000_000
+
+// expectedDowngrade reports whether a speed difference is the NACHA rule.
+func expectedDowngrade(p *models.Payout) bool {
+	return p.RequestedSpeed != nil && p.EffectiveSpeed != nil &&
+		*p.RequestedSpeed == "same_day" && *p.EffectiveSpeed == "standard" &&
+		p.Amount.Currency == "USD" && p.Amount.Cents > NACHALimitCents
+}
+
+// checkSpeeds raises speed_mismatch for every payout whose effective speed
+// differs from the requested one. It reads only local state, so it always
+// checks everything and resolves what it no longer sees.
+func (r *Reconciler) checkSpeeds(ctx context.Context, st *runState) {
+	err := r.store.PayoutsSpeedDiffers(ctx, func(p *models.Payout) error {
+		details := models.Details{"requested_speed": *p.RequestedSpeed, "effective_speed": *p.EffectiveSpeed, "amount": p.Amount}
+		sev := models.SeverityWarning
+		if expectedDowngrade(p) {
+			details["expected"], details["reason"] = true, "nacha_same_day_limit"
+			sev = models.SeverityInfo
+		} else {
+			details["expected"] = false
+		}
+		return r.raise(ctx, r.store, st, models.Finding{
+			Kind: models.KindSpeedMismatch, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID, Details: details,
+		})
+	})
+	if err != nil {
+		st.problem("speed", err, true)
+		return
+	}
+	n, err := r.store.FindingResolveUnseen(ctx, models.KindSpeedMismatch, st.run.ID, "")
+	r.resolved(st, n, err, "speed")
+}
+
+var instantSpeeds = map[string]bool{"asap": true, "card": true, "pix": true, "venmo": true, "paypal": true, "interac": true}
+
+// Deadline is when a payout should have been delivered: Coinflow's
+// expectedDeliveryDate when known, else the rail's window from creation.
+func (r *Reconciler) Deadline(p *models.Payout) (time.Time, string) {
+	if p.ExpectedDeliveryAt != nil {
+		return p.ExpectedDeliveryAt.Add(r.cfg.StuckGrace), "expected_delivery_date"
+	}
+	speed := ""
+	switch {
+	case p.EffectiveSpeed != nil:
+		speed = *p.EffectiveSpeed
+	case p.RequestedSpeed != nil:
+		speed = *p.RequestedSpeed
+	}
+	var due time.Time
+	switch {
+	case instantSpeeds[speed]:
+		due = p.CreatedAt.Add(r.cfg.InstantWindow)
+	case speed == "same_day":
+		due = bizday.EndOfBusinessDay(p.CreatedAt)
+	case speed == "standard", speed == "":
+		due = bizday.AddBusinessDays(p.CreatedAt, r.cfg.StandardBusinessDays)
+	default:
+		due = bizday.AddBusinessDays(p.CreatedAt, r.cfg.OtherBusinessDays)
+	}
+	return due.Add(r.cfg.StuckGrace), "window:" + speed
+}
+
+// checkStuck raises stuck_payout for payouts pending or in review past
+// their deadline, and resolves those that moved on.
+func (r *Reconciler) checkStuck(ctx context.Context, st *runState) {
+	err := r.store.PayoutsInStatus(ctx, []models.PayoutStatus{models.StatusPending, models.StatusInReview}, func(p *models.Payout) error {
+		due, basis := r.Deadline(p)
+		if !st.now.After(due) {
+			return nil
+		}
+		st.add("stuck", 1)
+		return r.raise(ctx, r.store, st, models.Finding{
+			Kind: models.KindStuckPayout, Subject: p.ID, Severity: models.SeverityWarning, PayoutID: &p.ID, UserID: &p.UserID,
+			Details: models.Details{
+				"status": p.Status, "deadline": due, "deadline_basis": basis,
+				"overdue_seconds": int64(st.now.Sub(due).Seconds()), "amount": p.Amount,
+			},
+		})
+	})
+	if err != nil {
+		st.problem("stuck", err, true)
+		return
+	}
+	n, err := r.store.FindingResolveUnseen(ctx, models.KindStuckPayout, st.run.ID, "")
+	r.resolved(st, n, err, "stuck")
+}
+
+// checkWithdrawers syncs every withdrawer's verification and blocked flag
+// from Coinflow, then raises unverified_withdrawer for payouts in the window
+// whose withdrawer is not approved or is blocked.
+func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
+	list, err := r.cf.Withdrawers(ctx, coinflow.ListWithdrawersParams{})
+	if err != nil {
+		st.problem("withdrawers", fmt.Errorf("list withdrawers: %w", err), false)
+		return
+	}
+	type state struct {
+		status  string
+		blocked bool
+	}
+	known := make(map[string]state, len(list))
+	for i := range list {
+		w := &list[i]
+		status := w.Verification.Status
+		if status == "" {
+			status = string(models.VerificationPending)
+		}
+		id := models.WithdrawerIdentity{UserID: w.UserID(), Wallet: w.Wallet, Blockchain: w.Blockchain}
+		if w.Email != "" {
+			id.EmailMasked = models.MaskEmail(w.Email)
+		}
+		changed, err := r.store.WithdrawerSync(ctx, id, models.VerificationStatus(status), w.Blocked())
+		if err != nil {
+			st.problem("withdrawers", err, true)
+			return
+		}
+		if changed {
+			st.add("withdrawers_changed", 1)
+		}
+		known[id.UserID] = state{status: status, blocked: w.Blocked()}
+	}
+	st.add("withdrawers_synced", int64(len(list)))
+	err = r.store.PayoutsCreatedSince(ctx, st.since, func(p *models.Payout) error {
+		w, ok := known[p.UserID]
+		if !ok || (w.status == string(models.VerificationApproved) && !w.blocked) {
+			return nil
+		}
+		sev := models.SeverityWarning
+		if w.blocked {
+			sev = models.SeverityError
+		}
+		return r.raise(ctx, r.store, st, models.Finding{
+			Kind: models.KindUnverifiedWithdrawer, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
+			Details: models.Details{"verification_status": w.status, "blocked": w.blocked, "payout_status": p.Status},
+		})
+	})
+	if err != nil {
+		st.problem("withdrawers", err, true)
+		return
+	}
+	n, err := r.store.FindingResolveUnseen(ctx, models.KindUnverifiedWithdrawer, st.run.ID, "")
+	r.resolved(st, n, err, "withdrawers")
+}
+
+// checkWallet snapshots the balance, raises wallet_low_balance under the
+// floor or under what is in flight, and, when the payouts check saw all of
+// Coinflow, compares the balance's change since the previous snapshot with
+// what local payouts explain.
+func (r *Reconciler) checkWallet(ctx context.Context, st *runState, payoutsComplete bool) {
+	balance, err := r.cf.Balance(ctx)
+	if err != nil {
+		st.problem("wallet", fmt.Errorf("read balance: %w", err), false)
+		return
+	}
+	snap, err := r.store.WalletSnapshotAdd(ctx, st.run.ID, balance)
+	if err != nil {
+		st.problem("wallet", err, true)
+		return
+	}
+	st.add("balance_cents", balance)
+	inFlight, err := r.store.SumInFlight(ctx)
+	if err != nil {
+		st.problem("wallet", err, true)
+		return
+	}
+	floor := r.cfg.LowBalanceCents
+	if (floor > 0 && balance < floor) || balance < inFlight {
+		sev := models.SeverityWarning
+		if balance < inFlight {
+			sev = models.SeverityError
+		}
+		if err := r.raise(ctx, r.store, st, models.Finding{
+			Kind: models.KindWalletLowBalance, Subject: "wallet", Severity: sev,
+			Details: models.Details{"balance_cents": balance, "floor_cents": floor, "in_flight_cents": inFlight},
+		}); err != nil {
+			st.problem("wallet", err, true)
+			return
+		}
+	} else {
+		ok, err := r.store.FindingResolveFor(ctx, models.KindWalletLowBalance, "wallet", st.run.ID)
+		if ok {
+			st.add("findings_resolved", 1)
+		}
+		if err != nil {
+			st.problem("wallet", err, true)
+			return
+		}
+	}
+	if !payoutsComplete {
+		return // drift needs the whole picture of payouts
+	}
+	prev, err := r.store.WalletSnapshotLatestBefore(ctx, snap.TakenAt)
+	if err != nil {
+		return // the first snapshot: nothing to compare with
+	}
+	mv, err := r.store.WalletMovementBetween(ctx, prev.TakenAt, snap.TakenAt)
+	if err != nil {
+		st.problem("wallet", err, true)
+		return
+	}
+	actual := balance - prev.BalanceCents
+	explained := -mv.PayoutsCents - mv.FeesCents + mv.RefundedCents
+	unexplained := actual - explained
+	if unexplained <= r.cfg.DriftToleranceCents && unexplained >= -r.cfg.DriftToleranceCents {
+		return
+	}
+	if err := r.raise(ctx, r.store, st, models.Finding{
+		Kind:    models.KindWalletDrift,
+		Subject: fmt.Sprintf("wallet:%d-%d", prev.ID, snap.ID), Severity: models.SeverityError,
+		Details: models.Details{
+			"from": prev.TakenAt, "to": snap.TakenAt,
+			"balance_before_cents": prev.BalanceCents, "balance_after_cents": balance, "change_cents": actual,
+			"explained_cents": explained,
+			"explained_by": models.Details{
+				"payouts_cents": -mv.PayoutsCents, "merchant_fees_cents": -mv.FeesCents, "failures_and_returns_cents": mv.RefundedCents,
+			},
+			"unexplained_cents": unexplained, "tolerance_cents": r.cfg.DriftToleranceCents,
+		},
+	}); err != nil {
+		st.problem("wallet", err, true)
+	}
+}

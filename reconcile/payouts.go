@@ -1,0 +1,329 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/models"
+)
+
+type page struct {
+	ws  []coinflow.Withdraw
+	err error
+}
+
+// checkPayouts streams Coinflow's withdraws over the window, one page ahead
+// of the comparison (so fetching and comparing overlap), matches each to a
+// local payout, heals or raises, and marks what it saw. After a complete
+// stream it looks for local payouts Coinflow does not have. It reports
+// whether it saw all of Coinflow's withdraws in the window.
+func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	params := coinflow.ListWithdrawsParams{Since: st.since, Limit: r.cfg.PageSize}
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		for ws, err := range r.cf.WithdrawPages(pctx, params) {
+			select {
+			case pages <- page{ws: ws, err: err}:
+			case <-pctx.Done():
+				return
+			}
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			st.problem("payouts", fmt.Errorf("list withdraws: %w", p.err), false)
+			return false
+		}
+		st.add("withdraws_seen", int64(len(p.ws)))
+		if err := r.comparePage(ctx, st, p.ws); err != nil {
+			// One retry: a webhook may have moved a payout underneath.
+			if err = r.comparePage(ctx, st, p.ws); err != nil {
+				st.problem("payouts", fmt.Errorf("compare withdraws: %w", err), true)
+				return false
+			}
+		}
+	}
+	if err := r.findMissingAtCoinflow(ctx, st); err != nil {
+		st.problem("missing_at_coinflow", err, !isCoinflow(err))
+		return false
+	}
+	for _, kind := range []models.FindingKind{models.KindStatusMismatch, models.KindAmountMismatch, models.KindMissingAtCoinflow} {
+		n, err := r.store.FindingResolveSeenPayouts(ctx, kind, st.run.ID)
+		r.resolved(st, n, err, "payouts")
+	}
+	return true
+}
+
+func isCoinflow(err error) bool {
+	_, ok := errors.AsType[*coinflow.APIError](err)
+	return ok
+}
+
+// comparePage handles one page in one transaction.
+func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflow.Withdraw) error {
+	txns := make([]string, 0, len(ws))
+	keys := make([]string, 0, len(ws))
+	for i := range ws {
+		txns = append(txns, ws[i].Transaction)
+		if ws[i].IdempotencyKey != "" {
+			keys = append(keys, ws[i].IdempotencyKey)
+		}
+	}
+	counts := map[string]int64{}
+	err := r.store.Tx(ctx, func(tx *models.Store) error {
+		clear(counts)
+		locals, err := tx.PayoutsMatching(ctx, txns, keys)
+		if err != nil {
+			return err
+		}
+		byTx := make(map[string]*models.Payout, len(locals))
+		byKey := make(map[string]*models.Payout, len(locals))
+		for i := range locals {
+			p := &locals[i]
+			if p.CoinflowTransaction != nil {
+				byTx[*p.CoinflowTransaction] = p
+			}
+			if p.IdempotencyKey != nil {
+				byKey[*p.IdempotencyKey] = p
+			}
+		}
+		seen := make([]string, 0, len(ws))
+		for i := range ws {
+			w := &ws[i]
+			p := byTx[w.Transaction]
+			keyTaken := false
+			if p == nil && w.IdempotencyKey != "" {
+				if k := byKey[w.IdempotencyKey]; k != nil {
+					if k.CoinflowTransaction == nil || *k.CoinflowTransaction == w.Transaction {
+						p = k
+					} else {
+						keyTaken = true
+					}
+				}
+			}
+			if p == nil {
+				np, err := r.discover(ctx, tx, st, w, keyTaken)
+				if err != nil {
+					return err
+				}
+				byTx[w.Transaction] = np
+				counts["payouts_discovered"]++
+				seen = append(seen, np.ID)
+				continue
+			}
+			healed, err := r.compare(ctx, tx, st, p, w)
+			if err != nil {
+				return err
+			}
+			if healed {
+				counts["payouts_healed"]++
+			}
+			seen = append(seen, p.ID)
+		}
+		return tx.PayoutsMarkSeen(ctx, seen, st.run.ID)
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range counts {
+		st.add(k, v)
+	}
+	return nil
+}
+
+// coinflowStatus maps a withdraw status to payoutd's.
+func coinflowStatus(s string) (models.PayoutStatus, bool) {
+	switch s {
+	case coinflow.WithdrawPending:
+		return models.StatusPending, true
+	case coinflow.WithdrawInReview:
+		return models.StatusInReview, true
+	case coinflow.WithdrawCompleted:
+		return models.StatusCompleted, true
+	case coinflow.WithdrawFailed:
+		return models.StatusFailed, true
+	}
+	return "", false
+}
+
+// withdrawFields are the columns Coinflow is the source of truth for.
+func withdrawFields(p *models.Payout, w *coinflow.Withdraw) map[string]any {
+	f := map[string]any{}
+	if p.CoinflowTransaction == nil {
+		f["coinflow_transaction"] = w.Transaction
+	}
+	if w.TransferID != "" && (p.CoinflowTransferID == nil || *p.CoinflowTransferID != w.TransferID) {
+		f["coinflow_transfer_id"] = w.TransferID
+	}
+	if w.Speed != "" && (p.EffectiveSpeed == nil || *p.EffectiveSpeed != w.Speed) {
+		f["effective_speed"] = w.Speed
+	}
+	if w.ExpectedDeliveryDate != nil && (p.ExpectedDeliveryAt == nil || !p.ExpectedDeliveryAt.Equal(*w.ExpectedDeliveryDate)) {
+		f["expected_delivery_at"] = w.ExpectedDeliveryDate.UTC()
+	}
+	if fees, err := w.MerchantPaidFees.Total(); err == nil && fees.Currency != "" && (fees.Cents != p.MerchantFees.Cents || fees.Currency != p.MerchantFees.Currency) {
+		f["merchant_fees_cents"], f["merchant_fees_currency"] = fees.Cents, fees.Currency
+	}
+	if fees, err := w.UserPaidFees.Total(); err == nil && fees.Currency != "" && (fees.Cents != p.UserFees.Cents || fees.Currency != p.UserFees.Currency) {
+		f["user_fees_cents"], f["user_fees_currency"] = fees.Cents, fees.Currency
+	}
+	if w.ReturnStatus != "" && (p.ReturnStatus == nil || *p.ReturnStatus != w.ReturnStatus) {
+		f["return_status"] = w.ReturnStatus
+		if w.ReturnedAt != nil {
+			f["returned_at"] = w.ReturnedAt.UTC()
+		}
+	}
+	return f
+}
+
+func evidenceAt(w *coinflow.Withdraw) models.PayoutEvidence {
+	at := w.UpdatedAt
+	if at.IsZero() {
+		at = w.CreatedAt
+	}
+	status, _ := coinflowStatus(w.Status)
+	return models.PayoutEvidence{Status: status, At: at, Source: models.SourceReconcile}
+}
+
+// compare brings p up to date with w where Coinflow is ahead and raises
+// what does not agree. It reports whether the status was healed.
+func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState, p *models.Payout, w *coinflow.Withdraw) (bool, error) {
+	fields := withdrawFields(p, w)
+	amount := models.Money{Cents: w.Amount.Cents, Currency: w.Amount.Currency}
+	if amount != p.Amount {
+		if p.Source == models.OriginDiscovered {
+			// Its amount came from a webhook's total, whose meaning Coinflow
+			// does not define; the withdraw record is authoritative.
+			fields["amount_cents"], fields["amount_currency"] = amount.Cents, amount.Currency
+		} else if err := r.raise(ctx, tx, st, models.Finding{
+			Kind: models.KindAmountMismatch, Subject: p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
+			Details: models.Details{"local": p.Amount, "coinflow": amount, "transaction": w.Transaction},
+		}); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.PayoutUpdateFields(ctx, p.ID, fields); err != nil {
+		return false, err
+	}
+	ev := evidenceAt(w)
+	if ev.Status == "" {
+		return false, nil // a status this version does not know: fields only
+	}
+	ch, err := tx.PayoutApply(ctx, p, ev, nil, nil)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case ch.Apply && ch.Conflict:
+		// Coinflow moved a finished payout to the other outcome (a bank
+		// return, a manual success): healed, and finance must see it. Kept
+		// under its own subject so that reconciliation never resolves it.
+		return true, r.raise(ctx, tx, st, models.Finding{
+			Kind: models.KindStatusMismatch, Subject: "terminal:" + p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
+			Details: models.Details{"reason": "terminal_status_changed", "source": models.SourceReconcile, "status": ch.Next.Status, "coinflow_status": w.Status},
+		})
+	case ch.Apply:
+		return true, nil
+	case p.Status == ev.Status:
+		return false, nil
+	}
+	reason, sev := "local_ahead", models.SeverityWarning
+	if ch.Conflict {
+		reason, sev = "contradiction", models.SeverityError // e.g. completed here, failed there
+	}
+	return false, r.raise(ctx, tx, st, models.Finding{
+		Kind: models.KindStatusMismatch, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
+		Details: models.Details{"reason": reason, "local_status": p.Status, "coinflow_status": w.Status, "transaction": w.Transaction},
+	})
+}
+
+// discover records a withdraw payoutd has no record of: a discovered payout,
+// and a missing_locally finding (kept open until someone acknowledges it:
+// money left the wallet without payoutd being asked).
+func (r *Reconciler) discover(ctx context.Context, tx *models.Store, st *runState, w *coinflow.Withdraw, keyTaken bool) (*models.Payout, error) {
+	ev := evidenceAt(w)
+	status := ev.Status
+	if status == "" {
+		status = models.StatusPending
+	}
+	userID := w.UserID
+	if userID == "" {
+		userID = w.Withdrawer.ID
+	}
+	p := &models.Payout{
+		UserID: userID, Amount: models.Money{Cents: w.Amount.Cents, Currency: w.Amount.Currency},
+		Status: status, StatusAt: ev.At, CoinflowTransaction: &w.Transaction, Source: models.OriginDiscovered,
+	}
+	if w.IdempotencyKey != "" && !keyTaken {
+		p.IdempotencyKey = &w.IdempotencyKey
+	}
+	if err := tx.PayoutCreate(ctx, p, models.SourceReconcile, nil); err != nil {
+		return nil, err
+	}
+	if err := tx.PayoutUpdateFields(ctx, p.ID, withdrawFields(p, w)); err != nil {
+		return nil, err
+	}
+	details := models.Details{"transaction": w.Transaction, "amount": p.Amount, "status": w.Status, "speed": w.Speed}
+	if keyTaken {
+		details["reason"] = "idempotency_key_belongs_to_another_payout"
+	}
+	return p, r.raise(ctx, tx, st, models.Finding{
+		Kind: models.KindMissingLocally, Subject: w.Transaction, Severity: models.SeverityWarning,
+		PayoutID: &p.ID, UserID: &p.UserID, Details: details,
+	})
+}
+
+// findMissingAtCoinflow raises missing_at_coinflow for local payouts in the
+// window, past the grace period, that the stream did not show. A payout
+// with a transaction is first confirmed with a single get, so a page that
+// shifted under the stream never makes a false finding.
+func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) error {
+	var missing []models.Payout
+	err := r.store.PayoutsNotSeen(ctx, st.since, st.now.Add(-r.cfg.MissingGrace), st.run.ID, func(p *models.Payout) error {
+		missing = append(missing, *p)
+		if len(missing) > 10*r.cfg.MaxConfirmations {
+			return fmt.Errorf("more than %d payouts absent from Coinflow's list", 10*r.cfg.MaxConfirmations)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	confirmations := 0
+	for i := range missing {
+		p := &missing[i]
+		if p.CoinflowTransaction != nil {
+			if confirmations >= r.cfg.MaxConfirmations {
+				return fmt.Errorf("%d payouts absent from the list could not all be confirmed", len(missing))
+			}
+			confirmations++
+			w, err := r.cf.GetWithdraw(ctx, *p.CoinflowTransaction)
+			switch {
+			case err == nil:
+				if err := r.comparePage(ctx, st, []coinflow.Withdraw{*w}); err != nil {
+					return err
+				}
+				continue
+			case !errors.Is(err, coinflow.ErrNotFound):
+				return fmt.Errorf("confirm withdraw: %w", err)
+			}
+		}
+		sev := models.SeverityError
+		if p.Status == models.StatusRequested || p.Status == models.StatusUnknown {
+			sev = models.SeverityWarning // never confirmed by Coinflow: perhaps never sent
+		}
+		if err := r.raise(ctx, r.store, st, models.Finding{
+			Kind: models.KindMissingAtCoinflow, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
+			Details: models.Details{"status": p.Status, "transaction": p.CoinflowTransaction, "idempotency_key": p.IdempotencyKey, "created_at": p.CreatedAt},
+		}); err != nil {
+			return err
+		}
+		st.add("missing_at_coinflow", 1)
+	}
+	return nil
+}

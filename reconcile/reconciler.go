@@ -1,0 +1,263 @@
+// Package reconcile compares payoutd's record with Coinflow's on every axis
+// the merchant cares about: payouts and their statuses and amounts, the
+// requested against the effective speed, payouts stuck past their delivery
+// window, withdrawers' verification, and the wallet balance. It heals local
+// state where Coinflow is simply ahead (a missed webhook) and records the
+// rest as findings, one per kind and subject.
+//
+// A run that cannot see all of Coinflow ends partial: it raises nothing it
+// could not prove (no missing_at_coinflow, no wallet_drift) and resolves
+// nothing of the kinds it could not check in full.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/metrics"
+	"github.com/payoutd/payoutd/models"
+)
+
+// Config tunes the checks. Zero values take the defaults in New.
+type Config struct {
+	// Lookback is how far back each run compares withdraws (by creation).
+	// It is also the return window: a completed payout stays watched this
+	// long, so a bank return is caught. Default 35 days.
+	Lookback time.Duration
+	// Overlap reaches back before the last successful run's start when
+	// that is older than Lookback (payoutd was down). Default 1h.
+	Overlap time.Duration
+	// MissingGrace is how long a payout recorded here may be absent from
+	// Coinflow's list before it is missing_at_coinflow. Default 30m.
+	MissingGrace time.Duration
+	// PageSize is the withdraws page size (Coinflow's documented maximum is
+	// unknown; the emulator's is 100). Default 100.
+	PageSize int
+	// InstantWindow is the delivery window of instant rails (asap, card,
+	// pix, venmo, paypal, interac). Default 30m.
+	InstantWindow time.Duration
+	// StandardBusinessDays is standard ACH's window; OtherBusinessDays that
+	// of iban, eft and wire. Defaults 3 and 2. Same-day ACH is due by the
+	// end of its business day.
+	StandardBusinessDays, OtherBusinessDays int
+	// StuckGrace is added to every delivery deadline. Default 15m.
+	StuckGrace time.Duration
+	// LowBalanceCents is the wallet floor (0: none).
+	LowBalanceCents int64
+	// DriftToleranceCents is how much unexplained wallet movement is let
+	// pass. Default 0.
+	DriftToleranceCents int64
+	// MaxConfirmations bounds single gets used to confirm a payout absent
+	// from the list before calling it missing. Default 200.
+	MaxConfirmations int
+	// Timeout bounds one run. Default 10m.
+	Timeout time.Duration
+	// DegradedAfter is how many runs in a row must end partial or failed
+	// before the reconciler reports itself degraded. Default 3.
+	DegradedAfter int
+}
+
+// ErrBusy is returned when a run is already going in this process.
+var ErrBusy = errors.New("a reconciliation run is already going")
+
+// Reconciler runs the checks.
+type Reconciler struct {
+	store   *models.Store
+	cf      *coinflow.Client
+	log     *logrus.Entry
+	metrics *metrics.Reconcile
+	cfg     Config
+
+	mu       sync.Mutex // one run at a time in this process
+	stateMu  sync.Mutex
+	failures int
+	degraded bool
+}
+
+// New returns a reconciler. m may be nil (no metrics).
+func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics.Reconcile, cfg Config) *Reconciler {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.Lookback, 35*24*time.Hour)
+	def(&cfg.Overlap, time.Hour)
+	def(&cfg.MissingGrace, 30*time.Minute)
+	def(&cfg.InstantWindow, 30*time.Minute)
+	def(&cfg.StuckGrace, 15*time.Minute)
+	def(&cfg.Timeout, 10*time.Minute)
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = coinflow.DefaultPageLimit
+	}
+	if cfg.StandardBusinessDays <= 0 {
+		cfg.StandardBusinessDays = 3
+	}
+	if cfg.OtherBusinessDays <= 0 {
+		cfg.OtherBusinessDays = 2
+	}
+	if cfg.MaxConfirmations <= 0 {
+		cfg.MaxConfirmations = 200
+	}
+	if cfg.DegradedAfter <= 0 {
+		cfg.DegradedAfter = 3
+	}
+	return &Reconciler{store: store, cf: cf, log: log, metrics: m, cfg: cfg}
+}
+
+// RunOnce runs every check now and returns the finished run.
+func (r *Reconciler) RunOnce(ctx context.Context, trigger string) (*models.ReconcileRun, error) {
+	if !r.mu.TryLock() {
+		return nil, ErrBusy
+	}
+	defer r.mu.Unlock()
+	run, err := r.store.RunCreate(ctx, trigger)
+	if err != nil {
+		return nil, err
+	}
+	r.execute(ctx, run)
+	return run, nil
+}
+
+// Start begins a run in the background and returns it as recorded (running).
+func (r *Reconciler) Start(ctx context.Context, trigger string) (*models.ReconcileRun, error) {
+	if !r.mu.TryLock() {
+		return nil, ErrBusy
+	}
+	run, err := r.store.RunCreate(ctx, trigger)
+	if err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
+	snapshot := *run
+	go func() {
+		defer r.mu.Unlock()
+		r.execute(context.WithoutCancel(ctx), run)
+	}()
+	return &snapshot, nil
+}
+
+// runState is what one run accumulates.
+type runState struct {
+	run      *models.ReconcileRun
+	now      time.Time
+	since    time.Time
+	counts   map[string]int64
+	problems map[string]string
+	local    bool // a local (database) error happened
+}
+
+func (st *runState) add(counter string, n int64) { st.counts[counter] += n }
+
+func (st *runState) problem(check string, err error, local bool) {
+	st.problems[check] = err.Error()
+	st.local = st.local || local
+}
+
+func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	st := &runState{run: run, now: r.store.Now(), counts: map[string]int64{}, problems: map[string]string{}}
+	st.since = st.now.Add(-r.cfg.Lookback)
+	if last, err := r.store.RunLastOK(ctx); err == nil && last.StartedAt.Add(-r.cfg.Overlap).Before(st.since) {
+		st.since = last.StartedAt.Add(-r.cfg.Overlap)
+	}
+	run.WindowSince = &st.since
+	log := r.log.WithField("run_id", run.ID)
+
+	payoutsComplete := r.checkPayouts(ctx, st)
+	r.checkSpeeds(ctx, st)
+	r.checkStuck(ctx, st)
+	r.checkWithdrawers(ctx, st)
+	r.checkWallet(ctx, st, payoutsComplete)
+
+	switch {
+	case len(st.problems) == 0:
+		run.Outcome = models.RunOK
+	case st.local && len(st.counts) == 0:
+		run.Outcome = models.RunFailed
+	default:
+		run.Outcome = models.RunPartial
+	}
+	run.Counts = models.Details{}
+	for k, v := range st.counts {
+		run.Counts[k] = v
+	}
+	run.Problems = models.Details{}
+	for k, v := range st.problems {
+		run.Problems[k] = v
+	}
+	if err := r.store.RunFinish(context.WithoutCancel(ctx), run); err != nil {
+		log.WithError(err).Error("record reconciliation run")
+	}
+	r.observe(run, time.Since(start), log)
+}
+
+// observe updates metrics and raises the degraded signal once when runs
+// keep failing, rather than a log line per run.
+func (r *Reconciler) observe(run *models.ReconcileRun, took time.Duration, log *logrus.Entry) {
+	if r.metrics != nil {
+		r.metrics.Runs.WithLabelValues(run.Outcome).Inc()
+		r.metrics.Duration.Observe(took.Seconds())
+		if run.Outcome == models.RunOK {
+			r.metrics.LastSuccess.Set(float64(time.Now().Unix()))
+		}
+	}
+	entry := log.WithFields(logrus.Fields{"outcome": run.Outcome, "duration_ms": took.Milliseconds()})
+	for k, v := range run.Counts {
+		entry = entry.WithField(k, v)
+	}
+	r.stateMu.Lock()
+	defer r.stateMu.Unlock()
+	if run.Outcome == models.RunOK {
+		r.failures = 0
+		if r.degraded {
+			r.degraded = false
+			log.Info("reconciler recovered")
+		}
+		r.setDegraded(0)
+		entry.Info("reconciliation run")
+		return
+	}
+	r.failures++
+	entry.WithField("problems", run.Problems).Warn("reconciliation run incomplete")
+	if r.failures >= r.cfg.DegradedAfter && !r.degraded {
+		r.degraded = true
+		r.setDegraded(1)
+		log.WithField("runs", r.failures).Error("reconciler degraded: runs keep ending partial or failed")
+	}
+}
+
+func (r *Reconciler) setDegraded(v float64) {
+	if r.metrics != nil {
+		r.metrics.Degraded.Set(v)
+	}
+}
+
+// raise records a finding seen by this run.
+func (r *Reconciler) raise(ctx context.Context, store *models.Store, st *runState, f models.Finding) error {
+	f.LastRunID = &st.run.ID
+	_, opened, err := store.FindingRaise(ctx, f)
+	if err != nil {
+		return err
+	}
+	st.add("findings_raised", 1)
+	if opened {
+		st.add("findings_opened", 1)
+	}
+	return nil
+}
+
+func (r *Reconciler) resolved(st *runState, n int64, err error, check string) {
+	if err != nil {
+		st.problem(check, err, true)
+		return
+	}
+	st.add("findings_resolved", n)
+}
