@@ -51,7 +51,7 @@ func exitCode(err error) int {
 	return 1
 }
 
-const usage = "usage: payoutd [serve|migrate|reconcile --once [--fail-on-findings]|sim] [--config PATH]"
+const usage = "usage: payoutd [serve|migrate|reconcile --once [--fail-on-findings]|sim|demo] [--config PATH]"
 
 // run is the whole program; main only maps its error to an exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var simf simFlags
 	var once, failOnFindings bool
 	switch cmd {
-	case "serve", "migrate":
+	case "serve", "migrate", "demo":
 	case "reconcile":
 		fs.BoolVar(&once, "once", false, "run every check once and exit")
 		fs.BoolVar(&failOnFindings, "fail-on-findings", false, "exit 3 when open findings of severity error remain")
@@ -96,6 +96,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, log, stdout)
 	case "sim":
 		return sim(ctx, simf, log.WithField("component", "sim"), stdout)
+	case "demo":
+		if !explicit && getenv("PAYOUTD_LOG_LEVEL") == "" {
+			log.SetLevel(logrus.ErrorLevel) // the demo prints its own summary
+		}
+		return demo(ctx, cfg, log, stdout)
 	case "reconcile":
 		if !once {
 			return usageError{"reconcile needs --once (the daemon runs it on its schedule); " + usage}

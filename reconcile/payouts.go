@@ -194,6 +194,17 @@ func evidenceAt(w *coinflow.Withdraw) models.PayoutEvidence {
 // what does not agree. It reports whether the status was healed.
 func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState, p *models.Payout, w *coinflow.Withdraw) (bool, error) {
 	fields := withdrawFields(p, w)
+	if p.Source == models.OriginDiscovered {
+		// Known here only because a webhook told of it: still money that
+		// left the wallet without payoutd being asked. Same identity as a
+		// payout this run discovers itself.
+		if err := r.raise(ctx, tx, st, models.Finding{
+			Kind: models.KindMissingLocally, Subject: w.Transaction, Severity: models.SeverityWarning, PayoutID: &p.ID, UserID: &p.UserID,
+			Details: models.Details{"transaction": w.Transaction, "amount": p.Amount, "status": w.Status, "speed": w.Speed},
+		}); err != nil {
+			return false, err
+		}
+	}
 	amount := models.Money{Cents: w.Amount.Cents, Currency: w.Amount.Currency}
 	if amount != p.Amount {
 		if p.Source == models.OriginDiscovered {
