@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// InboxInsert stores events in one transaction (one commit, one fsync) with
+// InboxInsert stores events in one statement (one commit, one fsync) with
 // INSERT ... ON CONFLICT (dedup_key) DO NOTHING, and reports for each event
 // whether it was new. When it returns nil every event is durably stored: new,
 // or already there from an earlier commit.
@@ -28,23 +28,21 @@ func (s *Store) InboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, erro
 	}
 	sb.WriteString(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key")
 
+	// One statement is atomic on its own: no BEGIN/COMMIT round trips.
 	inserted := make(map[string]bool, len(evs))
-	err := s.Tx(ctx, func(tx *Store) error {
-		rows, err := tx.db.Raw(sb.String(), args...).Rows()
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				return err
-			}
-			inserted[k] = true
-		}
-		return rows.Err()
-	})
+	rows, err := s.db.WithContext(ctx).Raw(sb.String(), args...).Rows()
 	if err != nil {
+		return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
+		}
+		inserted[k] = true
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
 	}
 	out := make([]bool, len(evs))
@@ -80,6 +78,22 @@ func (s *Store) InboxFinish(ctx context.Context, id int64, status InboxStatus, r
 	}
 	if res.RowsAffected != 1 {
 		return fmt.Errorf("finish inbox event %d: %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// InboxFinishMany records one outcome for several events at once.
+func (s *Store) InboxFinishMany(ctx context.Context, ids []int64, status InboxStatus) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	res := s.db.WithContext(ctx).Model(&InboxEvent{}).Where("id IN ? AND status = ?", ids, InboxPending).
+		Updates(map[string]any{"status": status, "processed_at": s.Now()})
+	if res.Error != nil {
+		return fmt.Errorf("finish %d inbox events: %w", len(ids), translate(res.Error))
+	}
+	if res.RowsAffected != int64(len(ids)) {
+		return fmt.Errorf("finish %d inbox events: %d changed: %w", len(ids), res.RowsAffected, ErrConflict)
 	}
 	return nil
 }

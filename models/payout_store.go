@@ -2,12 +2,10 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // NewID returns a new time-ordered identifier for payouts and findings.
@@ -26,24 +24,34 @@ func (s *Store) PayoutGet(ctx context.Context, id string) (*Payout, error) {
 // transaction signature first, then by idempotency key. In a transaction on
 // PostgreSQL the row is locked until commit. ErrNotFound when neither matches.
 func (s *Store) PayoutForUpdate(ctx context.Context, transaction, idempotencyKey string) (*Payout, error) {
-	var p Payout
-	if transaction != "" {
-		err := s.forUpdate(s.db.WithContext(ctx)).Where("coinflow_transaction = ?", transaction).First(&p).Error
-		if err == nil {
-			return &p, nil
+	if transaction == "" && idempotencyKey == "" {
+		return nil, ErrNotFound
+	}
+	// One query for both keys; a transaction match wins over a key match.
+	var ps []Payout
+	q := s.forUpdate(s.db.WithContext(ctx))
+	switch {
+	case transaction != "" && idempotencyKey != "":
+		q = q.Where("coinflow_transaction = ? OR idempotency_key = ?", transaction, idempotencyKey)
+	case transaction != "":
+		q = q.Where("coinflow_transaction = ?", transaction)
+	default:
+		q = q.Where("idempotency_key = ?", idempotencyKey)
+	}
+	if err := q.Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("find payout: %w", translate(err))
+	}
+	var byKey *Payout
+	for i := range ps {
+		if transaction != "" && ps[i].CoinflowTransaction != nil && *ps[i].CoinflowTransaction == transaction {
+			return &ps[i], nil
 		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, fmt.Errorf("find payout by transaction: %w", translate(err))
+		if idempotencyKey != "" && ps[i].IdempotencyKey != nil && *ps[i].IdempotencyKey == idempotencyKey {
+			byKey = &ps[i]
 		}
 	}
-	if idempotencyKey != "" {
-		err := s.forUpdate(s.db.WithContext(ctx)).Where("idempotency_key = ?", idempotencyKey).First(&p).Error
-		if err == nil {
-			return &p, nil
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, fmt.Errorf("find payout by idempotency key: %w", translate(err))
-		}
+	if byKey != nil {
+		return byKey, nil
 	}
 	return nil, ErrNotFound
 }

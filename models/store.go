@@ -51,6 +51,7 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	nowFunc func() time.Time
+	inTx    bool // made by Tx: methods run in its transaction
 }
 
 // Open connects to the database named by opts.URL. It does not migrate.
@@ -151,10 +152,14 @@ func (s *Store) Close() error {
 }
 
 // Tx runs fn in one transaction: committed when fn returns nil, rolled back
-// otherwise.
+// otherwise. Called on a Store already in a transaction, it joins that
+// transaction instead of nesting a savepoint (use Savepoint for that).
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
 	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc})
+		return fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc, inTx: true})
 	})
 }
 

@@ -99,43 +99,22 @@ type finished struct {
 	received  time.Time
 }
 
+// errIsolate: the fast path met a failing event; redo the batch with each
+// event in a savepoint.
+var errIsolate = errors.New("an event failed; isolate events")
+
 // ApplyBatch claims and processes one batch and returns how many events it
-// claimed.
+// claimed. The batch first runs without savepoints (the common case, every
+// event applies); if any event fails, the whole transaction is rolled back
+// and the batch is redone with each event in its own savepoint, so the
+// failing one is rescheduled and the others still apply.
 func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
-	var done []finished
-	var claimed, retried int
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
-		done, retried = done[:0], 0
-		evs, err := tx.InboxClaim(ctx, a.cfg.BatchSize)
-		if err != nil {
-			return err
-		}
-		claimed = len(evs)
-		for i := range evs {
-			ev := &evs[i]
-			var outcome models.InboxStatus
-			err := tx.Savepoint(ctx, "apply_event", func() error {
-				var err error
-				outcome, err = a.process(ctx, tx, ev)
-				return err
-			})
-			if err != nil {
-				parked, perr := a.failed(ctx, tx, ev, err)
-				if perr != nil {
-					return perr
-				}
-				if !parked {
-					retried++
-					continue
-				}
-				outcome = models.InboxParked
-			}
-			done = append(done, finished{eventType: ev.EventType, outcome: outcome, received: ev.ReceivedAt})
-		}
-		return nil
-	})
+	claimed, done, retried, err := a.applyBatch(ctx, false)
+	if errors.Is(err, errIsolate) {
+		claimed, done, retried, err = a.applyBatch(ctx, true)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("apply batch: %w", err)
 	}
@@ -150,13 +129,62 @@ func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
 	return claimed, nil
 }
 
-// process decides and applies one event, and marks it finished. Errors are
-// transient (the database); anything about the body itself is an outcome.
+func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, done []finished, retried int, err error) {
+	err = a.store.Tx(ctx, func(tx *models.Store) error {
+		done, retried = done[:0], 0
+		evs, err := tx.InboxClaim(ctx, a.cfg.BatchSize)
+		if err != nil {
+			return err
+		}
+		claimed = len(evs)
+		finish := map[models.InboxStatus][]int64{}
+		for i := range evs {
+			ev := &evs[i]
+			var outcome models.InboxStatus
+			run := func() error {
+				var err error
+				outcome, err = a.process(ctx, tx, ev)
+				return err
+			}
+			if !isolate {
+				if err := run(); err != nil {
+					return fmt.Errorf("%w: %w", errIsolate, err)
+				}
+			} else if err := tx.Savepoint(ctx, "apply_event", run); err != nil {
+				parked, perr := a.failed(ctx, tx, ev, err)
+				if perr != nil {
+					return perr
+				}
+				if !parked {
+					retried++
+					continue
+				}
+				outcome = models.InboxParked
+			}
+			if outcome == models.InboxApplied || outcome == models.InboxIgnored {
+				finish[outcome] = append(finish[outcome], ev.ID)
+			}
+			done = append(done, finished{eventType: ev.EventType, outcome: outcome, received: ev.ReceivedAt})
+		}
+		for status, ids := range finish {
+			if err := tx.InboxFinishMany(ctx, ids, status); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return claimed, done, retried, err
+}
+
+// process decides and applies one event. Applied and ignored events are
+// marked finished by the caller, in one statement per batch; an
+// unprocessable one is marked here, with its reason. Errors are transient
+// (the database); anything about the body itself is an outcome.
 func (a *Applier) process(ctx context.Context, tx *models.Store, ev *models.InboxEvent) (models.InboxStatus, error) {
 	decoded, err := Decode(ev.Body)
 	switch {
 	case errors.Is(err, ErrUntracked):
-		return models.InboxIgnored, tx.InboxFinish(ctx, ev.ID, models.InboxIgnored, "")
+		return models.InboxIgnored, nil
 	case errors.Is(err, ErrUnprocessable):
 		if ferr := a.raiseUnprocessable(ctx, tx, ev, err.Error()); ferr != nil {
 			return "", ferr
@@ -177,7 +205,7 @@ func (a *Applier) process(ctx context.Context, tx *models.Store, ev *models.Inbo
 	if err != nil {
 		return "", err
 	}
-	return models.InboxApplied, tx.InboxFinish(ctx, ev.ID, models.InboxApplied, "")
+	return models.InboxApplied, nil
 }
 
 func (a *Applier) applyWithdraw(ctx context.Context, tx *models.Store, inboxID int64, e *WithdrawEvent) error {

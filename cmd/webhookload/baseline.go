@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// runBaseline measures single-row autocommit inserts: what PostgreSQL alone
+// does for one durable write per request, each writer on its own connection
+// (pgx caches the prepared statement, so this is the cheapest client path).
+// PostgreSQL already flushes concurrent commits together; payoutd's group
+// commit should come close to this, or beat it.
+func runBaseline(ctx context.Context, o options, events *eventFactory) (res *result, err error) {
+	db, err := createDatabase(ctx, o.databaseURL, "webhookload_baseline")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if derr := db.drop(); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+
+	conns := make([]*pgx.Conn, o.concurrency)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
+	for i := range conns {
+		if conns[i], err = pgx.Connect(ctx, db.url); err != nil {
+			return nil, fmt.Errorf("connect to baseline database: %w", err)
+		}
+	}
+	if _, err := conns[0].Exec(ctx, "CREATE TABLE bench (key TEXT PRIMARY KEY, body BYTEA NOT NULL)"); err != nil {
+		return nil, fmt.Errorf("create bench table: %w", err)
+	}
+
+	const insert = "INSERT INTO bench(key, body) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+	res = drive(ctx, "baseline", db.name, o.concurrency, o.warmup, o.duration, hooks{}, func(ctx context.Context, w int) outcome {
+		n := events.next()
+		tag, err := conns[w].Exec(ctx, insert, dedupKey(events.run, n), events.withdrawPending(n))
+		switch {
+		case err != nil:
+			return outcome{kind: pgErrorKind(err)}
+		case tag.RowsAffected() != 1:
+			return outcome{ok: true, kind: "duplicate"}
+		}
+		return outcome{ok: true}
+	})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var rows int64
+	if err := conns[0].QueryRow(ctx, "SELECT count(*) FROM bench").Scan(&rows); err != nil {
+		return nil, fmt.Errorf("count bench rows: %w", err)
+	}
+	if rows < int64(res.ok) {
+		fmt.Fprintf(os.Stderr, "webhookload: baseline counted %d successes but the table holds %d rows\n", res.ok, rows)
+	}
+	return res, nil
+}
+
+// pgErrorKind names a database error by its SQLSTATE.
+func pgErrorKind(err error) string {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return "sqlstate " + pgErr.Code
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "connection error"
+}

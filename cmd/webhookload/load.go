@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/webhook"
+)
+
+// payoutdResult is the payoutd phase: the load's view, and what the
+// in-process server's own counters say about the same window.
+type payoutdResult struct {
+	*result
+	desc      string
+	inProcess bool
+	dials     int64
+	pipeline  pipelineStats
+	backlog   int64 // events committed but not yet applied at the window's end
+	logLevels map[logrus.Level]int
+	warnings  map[string]int
+	drain     *drainResult // with -drain
+}
+
+// runPayoutd starts payoutd in-process (unless o.target names one) and
+// posts signed webhooks at it.
+func runPayoutd(ctx context.Context, o options, events *eventFactory, progress func(string, ...any)) (res *payoutdResult, err error) {
+	res = &payoutdResult{}
+	var target string
+	var key []byte
+	var srv *server
+	if o.target != "" {
+		if target, err = webhookURL(o.target); err != nil {
+			return nil, err
+		}
+		key, res.desc = []byte(o.key), "already running at "+target
+	} else {
+		if srv, err = startPayoutd(ctx, o); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if serr := srv.stop(); serr != nil && err == nil {
+				err = fmt.Errorf("stop payoutd: %w", serr)
+			}
+		}()
+		target, key, res.inProcess = srv.url, srv.key, true
+		appliers := "no applier"
+		if o.applier {
+			appliers = fmt.Sprintf("%d applier(s) with batch %d", o.appliers, o.applierBatch)
+		}
+		if o.claimIndex {
+			appliers += " (experiment: claim index added)"
+		}
+		res.desc = fmt.Sprintf("in-process on %s; commit workers %d, max batch %d, pool %d, %s; log level %s",
+			srv.desc, o.commitWorkers, o.commitMaxBatch, o.maxOpenConns, appliers, o.logLevel)
+		progress("payoutd listening at %s (%s)", target, srv.desc)
+	}
+
+	var dials atomic.Int64
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return dialer.DialContext(ctx, network, addr)
+			},
+			MaxIdleConns:        2 * o.concurrency,
+			MaxIdleConnsPerHost: 2 * o.concurrency,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		},
+	}
+	defer client.CloseIdleConnections()
+
+	var h hooks
+	var before pipelineStats
+	var profile *os.File
+	var profileErr error
+	if o.cpuProfile != "" {
+		if profile, err = os.Create(o.cpuProfile); err != nil {
+			return nil, fmt.Errorf("create cpu profile: %w", err)
+		}
+		defer func() {
+			if cerr := profile.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("write cpu profile: %w", cerr)
+			}
+		}()
+	}
+	h.windowStart = func() {
+		if srv != nil {
+			before = srv.pipelineStats()
+		}
+		if profile != nil {
+			profileErr = pprof.StartCPUProfile(profile)
+		}
+	}
+	h.windowEnd = func() {
+		if profile != nil && profileErr == nil {
+			pprof.StopCPUProfile()
+		}
+		if srv != nil {
+			res.pipeline = srv.pipelineStats().sub(before)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if n, _, err := srv.store.InboxBacklog(ctx); err == nil {
+				res.backlog = n
+			}
+		}
+	}
+
+	pgDB := "" // an outside payoutd: every backend may be its
+	if srv != nil {
+		pgDB = cmp.Or(srv.pgDB, noPostgres) // on SQLite, none is
+	}
+	res.result = drive(ctx, "payoutd", pgDB, o.concurrency, o.warmup, o.duration, h, func(ctx context.Context, _ int) outcome {
+		return post(ctx, client, target, key, events.withdrawPending(events.next()))
+	})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if profileErr != nil {
+		return nil, fmt.Errorf("start cpu profile: %w", profileErr)
+	}
+	res.dials = dials.Load()
+	if srv != nil {
+		res.logLevels, res.warnings = srv.logs.snapshot()
+		if err := checkStored(ctx, srv.store, res.result); err != nil {
+			return nil, err
+		}
+		if o.drain > 0 && o.applier {
+			progress("draining: timing the applier on the backlog, with no load, for up to %s", o.drain)
+			if res.drain, err = measureDrain(ctx, srv, pgDB, o.drain, o.drainProfile); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// drainResult is the applier working off the backlog with no load.
+type drainResult struct {
+	applied, remaining int64
+	elapsed            time.Duration
+	cpu                cpuUsage
+}
+
+// measureDrain times the applier until the backlog is gone or limit passes,
+// with a CPU profile of it when profilePath is set.
+func measureDrain(ctx context.Context, srv *server, pgDB string, limit time.Duration, profilePath string) (_ *drainResult, err error) {
+	if profilePath != "" {
+		f, err := os.Create(profilePath)
+		if err != nil {
+			return nil, fmt.Errorf("create drain cpu profile: %w", err)
+		}
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("write drain cpu profile: %w", cerr)
+			}
+		}()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("start drain cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	backlog := func() (int64, error) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		n, _, err := srv.store.InboxBacklog(ctx)
+		return n, err
+	}
+	start, cpu := time.Now(), readCPU(pgDB)
+	first, err := backlog()
+	if err != nil {
+		return nil, err
+	}
+	n := first
+	for n > 0 && time.Since(start) < limit {
+		// Not more often: the count reads the whole backlog.
+		if !sleepUntil(ctx, time.Now().Add(time.Second)) {
+			return nil, ctx.Err()
+		}
+		if n, err = backlog(); err != nil {
+			return nil, err
+		}
+	}
+	return &drainResult{applied: first - n, remaining: n, elapsed: time.Since(start), cpu: readCPU(pgDB).since(cpu)}, nil
+}
+
+// webhookURL accepts payoutd's base URL or the webhook URL itself.
+func webhookURL(target string) (string, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", usageError{fmt.Sprintf("-target %q is not an http(s) URL", target)}
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/webhooks/coinflow"
+	}
+	return u.String(), nil
+}
+
+// post delivers one signed webhook as Coinflow does and classifies the
+// answer. Only a 200 is a success.
+func post(ctx context.Context, client *http.Client, target string, key, body []byte) outcome {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return outcome{kind: "build request"}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Coinflow-Signature", webhook.Sign(key, time.Now(), body))
+	resp, err := client.Do(req)
+	if err != nil {
+		return outcome{kind: transportErrorKind(err)}
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return outcome{kind: "read answer: " + transportErrorKind(err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		kind := "http " + strconv.Itoa(resp.StatusCode)
+		if json.Unmarshal(answer, &e) == nil && e.Error.Code != "" {
+			kind += " " + e.Error.Code
+		}
+		return outcome{kind: kind}
+	}
+	if bytes.Contains(answer, []byte(`"duplicate"`)) {
+		// Every event is distinct: a duplicate would be a dedup bug.
+		return outcome{ok: true, kind: "200 duplicate (unexpected: every event is distinct)"}
+	}
+	return outcome{ok: true}
+}
+
+func transportErrorKind(err error) string {
+	netErr, isNet := errors.AsType[net.Error](err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), isNet && netErr.Timeout():
+		return "client timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	return "transport error"
+}
+
+// checkStored cross-checks the load's count against the inbox: every 200
+// must be a stored row.
+func checkStored(ctx context.Context, store *models.Store, r *result) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	counts, err := store.InboxCounts(ctx)
+	if err != nil {
+		return err
+	}
+	var rows int64
+	for _, n := range counts {
+		rows += n
+	}
+	if rows < int64(r.ok) {
+		r.notes[fmt.Sprintf("inbox holds %d rows, fewer than the %d successes counted", rows, r.ok)]++
+	}
+	return nil
+}
