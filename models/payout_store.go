@@ -63,7 +63,13 @@ func (s *Store) PayoutCreate(ctx context.Context, p *Payout, source Source, inbo
 	if p.ID == "" {
 		p.ID = NewID()
 	}
-	p.CreatedAt, p.UpdatedAt = now, now
+	// A discovered payout may carry Coinflow's creation time; anything else
+	// is created now.
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = now
+	}
+	p.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
+	p.UpdatedAt = now
 	if p.StatusAt.IsZero() {
 		p.StatusAt = now
 	}

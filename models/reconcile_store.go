@@ -101,9 +101,9 @@ type WalletSnapshot struct {
 	BalanceCents int64
 }
 
-// WalletSnapshotAdd records a balance.
-func (s *Store) WalletSnapshotAdd(ctx context.Context, runID string, cents int64) (*WalletSnapshot, error) {
-	w := &WalletSnapshot{RunID: runID, TakenAt: s.Now(), BalanceCents: cents}
+// WalletSnapshotAdd records a balance read at takenAt.
+func (s *Store) WalletSnapshotAdd(ctx context.Context, runID string, takenAt time.Time, cents int64) (*WalletSnapshot, error) {
+	w := &WalletSnapshot{RunID: runID, TakenAt: takenAt.UTC().Truncate(time.Microsecond), BalanceCents: cents}
 	if err := s.db.WithContext(ctx).Create(w).Error; err != nil {
 		return nil, fmt.Errorf("record wallet snapshot: %w", translate(err))
 	}
@@ -216,22 +216,17 @@ type WalletMovement struct {
 }
 
 // WalletMovementBetween sums local evidence of wallet movement in (from, to].
-// A payout is debited when Coinflow accepted it (its first history row to
-// pending or beyond), refunded when it failed (its failure row), and its
-// return credited at returned_at. Amounts are taken in the wallet's
-// currency, USD.
+// A payout that reached Coinflow is debited (amount and merchant fee) at its
+// creation: payoutd records a payout just before calling Coinflow, and a
+// discovered payout carries Coinflow's creation time. A failed payout whose
+// funds came back is credited at its return time (returned_at), or at its
+// failure when Coinflow gave none. Amounts are the wallet's currency, USD.
 func (s *Store) WalletMovementBetween(ctx context.Context, from, to time.Time) (WalletMovement, error) {
 	var m WalletMovement
 	from, to = from.UTC(), to.UTC()
 	row := s.db.WithContext(ctx).Raw(`
-SELECT COALESCE(SUM(p.amount_cents), 0), COALESCE(SUM(p.merchant_fees_cents), 0)
-FROM payouts p
-WHERE p.amount_currency = 'USD' AND p.coinflow_transaction IS NOT NULL
-  AND (SELECT MIN(h.created_at) FROM payout_history h
-       WHERE h.payout_id = p.id AND h.applied AND h.to_status IN ('pending', 'in_review', 'completed', 'failed')) > ?
-  AND (SELECT MIN(h.created_at) FROM payout_history h
-       WHERE h.payout_id = p.id AND h.applied AND h.to_status IN ('pending', 'in_review', 'completed', 'failed')) <= ?`,
-		from, to).Row()
+SELECT COALESCE(SUM(amount_cents), 0), COALESCE(SUM(merchant_fees_cents), 0) FROM payouts
+WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL AND created_at > ? AND created_at <= ?`, from, to).Row()
 	if err := row.Scan(&m.PayoutsCents, &m.FeesCents); err != nil {
 		return m, fmt.Errorf("sum payouts debited: %w", translate(err))
 	}

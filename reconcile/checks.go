@@ -157,21 +157,34 @@ func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
 	r.resolved(st, n, err, "withdrawers")
 }
 
-// checkWallet snapshots the balance, raises wallet_low_balance under the
-// floor or under what is in flight, and, when the payouts check saw all of
-// Coinflow, compares the balance's change since the previous snapshot with
-// what local payouts explain.
-func (r *Reconciler) checkWallet(ctx context.Context, st *runState, payoutsComplete bool) {
-	balance, err := r.cf.Balance(ctx)
+// balanceRead is the wallet balance and when it was read; ok is false when
+// Coinflow did not answer.
+type balanceRead struct {
+	cents int64
+	at    time.Time
+	ok    bool
+}
+
+func (r *Reconciler) readBalance(ctx context.Context, st *runState) balanceRead {
+	at := r.store.Now()
+	cents, err := r.cf.Balance(ctx)
 	if err != nil {
 		st.problem("wallet", fmt.Errorf("read balance: %w", err), false)
+		return balanceRead{}
+	}
+	return balanceRead{cents: cents, at: at, ok: true}
+}
+
+// checkWallet raises wallet_low_balance under the floor or under what is in
+// flight and, when the payouts check saw all of Coinflow, snapshots the
+// balance and compares its change since the previous snapshot with what
+// local payouts explain. Snapshots are kept only from complete runs, so an
+// interval is always judged against a complete picture.
+func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceRead, payoutsComplete bool) {
+	if !bal.ok {
 		return
 	}
-	snap, err := r.store.WalletSnapshotAdd(ctx, st.run.ID, balance)
-	if err != nil {
-		st.problem("wallet", err, true)
-		return
-	}
+	balance := bal.cents
 	st.add("balance_cents", balance)
 	inFlight, err := r.store.SumInFlight(ctx)
 	if err != nil {
@@ -204,8 +217,13 @@ func (r *Reconciler) checkWallet(ctx context.Context, st *runState, payoutsCompl
 	if !payoutsComplete {
 		return // drift needs the whole picture of payouts
 	}
-	prev, err := r.store.WalletSnapshotLatestBefore(ctx, snap.TakenAt)
+	prev, prevErr := r.store.WalletSnapshotLatestBefore(ctx, bal.at)
+	snap, err := r.store.WalletSnapshotAdd(ctx, st.run.ID, bal.at, balance)
 	if err != nil {
+		st.problem("wallet", err, true)
+		return
+	}
+	if prevErr != nil {
 		return // the first snapshot: nothing to compare with
 	}
 	mv, err := r.store.WalletMovementBetween(ctx, prev.TakenAt, snap.TakenAt)

@@ -171,11 +171,15 @@ func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
 	run.WindowSince = &st.since
 	log := r.log.WithField("run_id", run.ID)
 
+	// The balance is read before the withdraws are listed: a payout made
+	// after the read is then both outside this balance and (by its creation
+	// time) outside this interval, so it cannot look like drift.
+	bal := r.readBalance(ctx, st)
 	payoutsComplete := r.checkPayouts(ctx, st)
 	r.checkSpeeds(ctx, st)
 	r.checkStuck(ctx, st)
 	r.checkWithdrawers(ctx, st)
-	r.checkWallet(ctx, st, payoutsComplete)
+	r.checkWallet(ctx, st, bal, payoutsComplete)
 
 	switch {
 	case len(st.problems) == 0:
