@@ -77,13 +77,32 @@ func (s *Scheduler) Add(job Job) error {
 	if job.Timeout <= 0 {
 		job.Timeout = 10 * time.Minute
 	}
-	// Two processes must not both run one tick: a claim is refused within
-	// half an interval of the last one.
-	now := time.Now().UTC()
-	next := sched.Next(now)
-	minGap := sched.Next(next).Sub(next) / 2
+	// Processes tick out of phase ("@every" counts from each one's start),
+	// so "one run per tick" means at most one run per interval across them:
+	// a claim is refused within 90% of the shortest interval of the
+	// schedule (irregular specs such as "46,47 * * * *" have several; the
+	// 10% absorbs timer and clock jitter between processes).
+	minGap := shortestInterval(sched, time.Now().UTC()) * 9 / 10
 	s.cron.Schedule(sched, cron.FuncJob(func() { s.tick(job, minGap) }))
 	return nil
+}
+
+// shortestInterval is the least time between consecutive ticks over the
+// schedule's next 50 ticks.
+func shortestInterval(sched cron.Schedule, from time.Time) time.Duration {
+	prev := sched.Next(from)
+	shortest := time.Duration(0)
+	for range 50 {
+		next := sched.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		if d := next.Sub(prev); shortest == 0 || d < shortest {
+			shortest = d
+		}
+		prev = next
+	}
+	return shortest
 }
 
 // Start begins running jobs on their schedules.
@@ -92,7 +111,7 @@ func (s *Scheduler) Start() { s.cron.Start() }
 // Stop stops scheduling, then waits for running jobs; if ctx ends first
 // their contexts are cancelled and Stop still waits for them to return.
 func (s *Scheduler) Stop(ctx context.Context) {
-	<-s.cron.Stop().Done()
+	s.cron.Stop() // no new ticks; s.running tracks the runs still going
 	done := make(chan struct{})
 	go func() { s.running.Wait(); close(done) }()
 	select {
