@@ -1,0 +1,148 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/testserver"
+	"github.com/payoutd/payoutd/report"
+	"github.com/payoutd/payoutd/report/reporttest"
+)
+
+const reportPath = "/api/v1/reports/summary?from=2025-06-01&to=2025-06-03"
+
+// getReport sends an authenticated GET with an optional Accept header and
+// returns the status, headers and body.
+func getReport(t *testing.T, srv *testserver.Server, path, accept string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", bearer)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+func TestReportSummaryJSON(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, srv *testserver.Server, clock *dbtest.Clock) {
+		fx := reporttest.Seed(t, srv.Store, clock)
+		for name, accept := range map[string]string{"no accept": "", "any": "*/*", "json": "application/json"} {
+			t.Run(name, func(t *testing.T) {
+				code, h, b := getReport(t, srv, reportPath, accept)
+				require.Equal(t, http.StatusOK, code, "%s", b)
+				require.Contains(t, h.Get("Content-Type"), "application/json")
+				requireUTCTimes(t, b)
+				var s report.Summary
+				require.NoError(t, json.Unmarshal(b, &s))
+				reporttest.CheckSummary(t, fx, &s, reporttest.Now)
+
+				// The API serves exactly what report.Build computes.
+				want, err := report.Build(t.Context(), srv.Store, reporttest.From, reporttest.To)
+				require.NoError(t, err)
+				wantJSON, err := json.Marshal(want)
+				require.NoError(t, err)
+				require.JSONEq(t, string(wantJSON), string(b))
+			})
+		}
+	})
+}
+
+func TestReportSummaryCSV(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, srv *testserver.Server, clock *dbtest.Clock) {
+		fx := reporttest.Seed(t, srv.Store, clock)
+		want, err := report.Build(t.Context(), srv.Store, reporttest.From, reporttest.To)
+		require.NoError(t, err)
+		var wantCSV bytes.Buffer
+		require.NoError(t, report.WriteCSV(&wantCSV, want))
+
+		for name, tc := range map[string]struct{ path, accept string }{
+			"format=csv":        {path: reportPath + "&format=csv"},
+			"accept text/csv":   {path: reportPath, accept: "text/csv"},
+			"accept with q":     {path: reportPath, accept: "text/csv;q=0.9"},
+			"format over accep": {path: reportPath + "&format=csv", accept: "application/json"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				code, h, b := getReport(t, srv, tc.path, tc.accept)
+				require.Equal(t, http.StatusOK, code, "%s", b)
+				require.Equal(t, "text/csv; charset=utf-8", h.Get("Content-Type"))
+				require.Equal(t, `attachment; filename="payoutd-report-2025-06-01-to-2025-06-03.csv"`, h.Get("Content-Disposition"))
+				reporttest.CheckCSV(t, fx, b, reporttest.Now)
+				require.Equal(t, wantCSV.String(), string(b))
+			})
+		}
+
+		code, h, b := getReport(t, srv, reportPath+"&format=json", "text/csv")
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, h.Get("Content-Type"), "application/json", "an explicit format wins over Accept")
+		require.True(t, json.Valid(b))
+	})
+}
+
+func TestReportSummaryEmptyRange(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, srv *testserver.Server, clock *dbtest.Clock) {
+		reporttest.Seed(t, srv.Store, clock)
+		code, _, b := getReport(t, srv, "/api/v1/reports/summary?from=2025-01-01&to=2025-01-02", "")
+		require.Equal(t, http.StatusOK, code, "%s", b)
+		var s report.Summary
+		require.NoError(t, json.Unmarshal(b, &s))
+		require.NoError(t, s.Check())
+		require.Empty(t, s.Payouts.Rows)
+		require.Empty(t, s.Payouts.Totals)
+		require.Empty(t, s.Wallet.Snapshots)
+
+		code, _, b = getReport(t, srv, "/api/v1/reports/summary?from=2025-01-01&to=2025-01-02&format=csv", "")
+		require.Equal(t, http.StatusOK, code, "%s", b)
+		for _, row := range reporttest.ReadCSV(t, b) {
+			require.NotEqual(t, report.SectionPayouts, row["section"])
+			require.NotEqual(t, report.SectionPayoutsTotal, row["section"])
+		}
+	})
+}
+
+func TestReportSummaryRejectsBadRanges(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, srv *testserver.Server, _ *dbtest.Clock) {
+		for name, tc := range map[string]struct {
+			query string
+			field string
+		}{
+			"missing from":   {"to=2025-06-02", "from"},
+			"missing to":     {"from=2025-06-01", "to"},
+			"missing both":   {"", "from"},
+			"not a date":     {"from=yesterday&to=2025-06-02", "from"},
+			"a time":         {"from=2025-06-01&to=2025-06-02T00:00:00Z", "to"},
+			"from equals to": {"from=2025-06-01&to=2025-06-01", "to"},
+			"from after to":  {"from=2025-06-02&to=2025-06-01", "to"},
+			"over 366 days":  {"from=2025-01-01&to=2026-01-03", "to"},
+			"unknown format": {"from=2025-06-01&to=2025-06-02&format=xlsx", "format"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				code, _, b := getReport(t, srv, "/api/v1/reports/summary?"+tc.query, "")
+				require.Equal(t, http.StatusUnprocessableEntity, code, "%s", b)
+				e := requireError(t, b, "invalid_request")
+				require.Contains(t, e.Error.Fields, tc.field, "%s", b)
+			})
+		}
+		code, _, b := getReport(t, srv, "/api/v1/reports/summary?from=2025-01-01&to=2026-01-02", "")
+		require.Equal(t, http.StatusOK, code, "366 days is allowed: %s", b)
+
+		code, b = send(t, http.MethodGet, srv.URL+reportPath, "", "")
+		require.Equal(t, http.StatusUnauthorized, code)
+		requireError(t, b, "unauthorized")
+	})
+}

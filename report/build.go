@@ -1,0 +1,253 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/reconcile"
+)
+
+// walletCurrency is the Coinflow wallet's: WalletMovementBetween counts USD
+// payouts only.
+const walletCurrency = "USD"
+
+// ageBuckets are the Aging buckets but the last, each with the age it stays
+// under.
+var ageBuckets = []struct {
+	name  string
+	under time.Duration
+}{
+	{AgeUnder1Day, 24 * time.Hour},
+	{Age1To3Days, 72 * time.Hour},
+	{Age3To7Days, 7 * 24 * time.Hour},
+}
+
+// Build computes the report for [from, to): from and to are UTC midnights
+// (a *RangeError otherwise), to excluded. The grouping happens in the
+// database; totals are summed here from the rows. On PostgreSQL every
+// section reads the same snapshot of the database.
+func Build(ctx context.Context, store *models.Store, from, to time.Time) (*Summary, error) {
+	if err := CheckRange(from, to); err != nil {
+		return nil, err
+	}
+	from, to = from.UTC(), to.UTC()
+	var s *Summary
+	err := store.ReportRead(ctx, func(st *models.Store) error {
+		var err error
+		s, err = build(ctx, st, from, to)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build report %s to %s: %w", from.Format(time.DateOnly), to.Format(time.DateOnly), err)
+	}
+	return s, nil
+}
+
+func build(ctx context.Context, st *models.Store, from, to time.Time) (*Summary, error) {
+	s := &Summary{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), GeneratedAt: st.Now()}
+	for _, section := range []func(context.Context, *models.Store, *Summary, time.Time, time.Time) error{
+		buildPayouts, buildFees, buildSpeeds, buildFailures, buildAging, buildWallet, buildFindings,
+	} {
+		if err := section(ctx, st, s, from, to); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func buildPayouts(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	rows, err := st.ReportPayouts(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	s.Payouts.Rows = make([]PayoutRow, len(rows))
+	for i, r := range rows {
+		s.Payouts.Rows[i] = PayoutRow{Date: r.Day, Status: r.Status, Speed: r.Speed, Amount: amount(r.Currency, r.Count, r.Cents)}
+	}
+	s.Payouts.Totals = total(s.Payouts.Rows, func(r PayoutRow) (Amount, bool) { return r.Amount, true })
+	return nil
+}
+
+func buildFees(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	rows, err := st.ReportFees(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	s.Fees.Rows = make([]FeeRow, len(rows))
+	for i, r := range rows {
+		s.Fees.Rows[i] = FeeRow{Date: r.Day, Payer: r.Payer, Amount: amount(r.Currency, r.Count, r.Cents)}
+	}
+	s.Fees.User = total(s.Fees.Rows, func(r FeeRow) (Amount, bool) { return r.Amount, r.Payer == models.FeePayerUser })
+	s.Fees.Merchant = total(s.Fees.Rows, func(r FeeRow) (Amount, bool) { return r.Amount, r.Payer == models.FeePayerMerchant })
+	return nil
+}
+
+func buildSpeeds(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	rows, err := st.ReportSpeeds(ctx, from, to, reconcile.NACHALimitCents)
+	if err != nil {
+		return err
+	}
+	s.Speeds.Rows = make([]SpeedRow, len(rows))
+	for i, r := range rows {
+		s.Speeds.Rows[i] = SpeedRow{
+			RequestedSpeed: r.RequestedSpeed, EffectiveSpeed: r.EffectiveSpeed, Class: r.Class,
+			Amount: amount(r.Currency, r.Count, r.Cents),
+		}
+	}
+	class := func(c string) func(SpeedRow) (Amount, bool) {
+		return func(r SpeedRow) (Amount, bool) { return r.Amount, r.Class == c }
+	}
+	s.Speeds.AsRequested = total(s.Speeds.Rows, class(models.SpeedAsRequested))
+	s.Speeds.NACHADowngrades = total(s.Speeds.Rows, class(models.SpeedNACHADowngrade))
+	s.Speeds.OtherDowngrades = total(s.Speeds.Rows, class(models.SpeedOtherDowngrade))
+	return nil
+}
+
+func buildFailures(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	rows, err := st.ReportFailures(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	s.Failures.Rows = make([]FailureRow, len(rows))
+	for i, r := range rows {
+		s.Failures.Rows[i] = FailureRow{Status: r.Status, ReturnStatus: r.ReturnStatus, Amount: amount(r.Currency, r.Count, r.Cents)}
+	}
+	s.Failures.Failed = total(s.Failures.Rows, func(r FailureRow) (Amount, bool) {
+		return r.Amount, r.Status == string(models.StatusFailed)
+	})
+	s.Failures.Returns = total(s.Failures.Rows, func(r FailureRow) (Amount, bool) { return r.Amount, isReturn(r.ReturnStatus) })
+	return nil
+}
+
+func isReturn(returnStatus string) bool {
+	return returnStatus == models.ReturnStatusPending || returnStatus == models.ReturnStatusCompleted
+}
+
+func buildAging(ctx context.Context, st *models.Store, s *Summary, _, _ time.Time) error {
+	cutoffs := make([]time.Time, len(ageBuckets))
+	for i, b := range ageBuckets {
+		cutoffs[i] = s.GeneratedAt.Add(-b.under)
+	}
+	rows, err := st.ReportAging(ctx, cutoffs)
+	if err != nil {
+		return err
+	}
+	s.Aging.Rows = make([]AgingRow, len(rows))
+	for i, r := range rows {
+		bucket := AgeOver7Days
+		if r.Bucket < len(ageBuckets) {
+			bucket = ageBuckets[r.Bucket].name
+		}
+		s.Aging.Rows[i] = AgingRow{Kind: r.Kind, Bucket: bucket, Amount: amount(r.Currency, r.Count, r.Cents)}
+	}
+	kind := func(k string) func(AgingRow) (Amount, bool) {
+		return func(r AgingRow) (Amount, bool) { return r.Amount, r.Kind == k }
+	}
+	s.Aging.Stuck = total(s.Aging.Rows, kind(models.AgingStuck))
+	s.Aging.Unclaimed = total(s.Aging.Rows, kind(models.AgingUnclaimed))
+	return nil
+}
+
+// buildWallet explains each step between consecutive snapshots with
+// WalletMovementBetween, the evidence reconcile's wallet_drift check uses,
+// so the report and the findings agree on what is unexplained.
+func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	snaps, err := st.WalletSnapshots(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	s.Wallet.Currency = walletCurrency
+	s.Wallet.Snapshots = make([]WalletPoint, len(snaps))
+	var sum models.WalletMovement
+	var change int64
+	for i, w := range snaps {
+		s.Wallet.Snapshots[i] = WalletPoint{TakenAt: w.TakenAt.UTC(), RunID: w.RunID, Balance: money(w.BalanceCents, walletCurrency)}
+		if i == 0 {
+			continue
+		}
+		prev := snaps[i-1]
+		m, err := st.WalletMovementBetween(ctx, prev.TakenAt, w.TakenAt)
+		if err != nil {
+			return err
+		}
+		mv := movement(w.BalanceCents-prev.BalanceCents, m)
+		s.Wallet.Snapshots[i].Movement = &mv
+		change += w.BalanceCents - prev.BalanceCents
+		sum.PayoutsCents += m.PayoutsCents
+		sum.FeesCents += m.FeesCents
+		sum.RefundedCents += m.RefundedCents
+	}
+	s.Wallet.Movement = movement(change, sum)
+	return nil
+}
+
+func movement(change int64, m models.WalletMovement) WalletMovement {
+	explained := m.RefundedCents - (m.PayoutsCents + m.FeesCents)
+	return WalletMovement{
+		Change:      money(change, walletCurrency),
+		Payouts:     money(m.PayoutsCents, walletCurrency),
+		Fees:        money(m.FeesCents, walletCurrency),
+		Refunded:    money(m.RefundedCents, walletCurrency),
+		Explained:   money(explained, walletCurrency),
+		Unexplained: money(change-explained, walletCurrency),
+	}
+}
+
+// buildFindings counts the listed findings rather than asking the database
+// twice, so the counts always match the list.
+func buildFindings(ctx context.Context, st *models.Store, s *Summary, _, _ time.Time) error {
+	fs, err := st.FindingListUnresolved(ctx)
+	if err != nil {
+		return err
+	}
+	s.Findings.List = make([]Finding, len(fs))
+	counts := map[[2]string]int64{}
+	for i, f := range fs {
+		s.Findings.List[i] = Finding{
+			ID: f.ID, Kind: string(f.Kind), Severity: string(f.Severity), Status: string(f.Status), Subject: f.Subject,
+			PayoutID: f.PayoutID, UserID: f.UserID, FirstSeenAt: f.FirstSeenAt.UTC(), LastSeenAt: f.LastSeenAt.UTC(),
+			Details: f.Details,
+		}
+		counts[[2]string{string(f.Kind), string(f.Severity)}]++
+	}
+	s.Findings.Counts = make([]FindingCount, 0, len(counts))
+	for k, n := range counts {
+		s.Findings.Counts = append(s.Findings.Counts, FindingCount{Kind: k[0], Severity: k[1], Count: n})
+	}
+	slices.SortFunc(s.Findings.Counts, func(a, b FindingCount) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Severity, b.Severity))
+	})
+	for _, c := range s.Findings.Counts {
+		s.Findings.Total += c.Count
+	}
+	return nil
+}
+
+// total sums, per currency, the amounts of the rows pick keeps, sorted by
+// currency. Amounts of different currencies are never added together.
+func total[R any](rows []R, pick func(R) (Amount, bool)) []Amount {
+	byCurrency := map[string]*Amount{}
+	for _, r := range rows {
+		a, ok := pick(r)
+		if !ok {
+			continue
+		}
+		t := byCurrency[a.Currency]
+		if t == nil {
+			t = &Amount{Currency: a.Currency}
+			byCurrency[a.Currency] = t
+		}
+		t.Count += a.Count
+		t.Cents += a.Cents
+	}
+	out := make([]Amount, 0, len(byCurrency))
+	for _, t := range byCurrency {
+		out = append(out, amount(t.Currency, t.Count, t.Cents))
+	}
+	slices.SortFunc(out, func(a, b Amount) int { return cmp.Compare(a.Currency, b.Currency) })
+	return out
+}
