@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -96,6 +97,17 @@ type Config struct {
 		BatchSize    int      `yaml:"batch_size"`
 		MaxAttempts  int      `yaml:"max_attempts"`
 	} `yaml:"applier"`
+	Alerts struct {
+		SlackWebhookURL     Secret   `yaml:"slack_webhook_url"`
+		WebhookURL          Secret   `yaml:"webhook_url"`
+		PagerDutyRoutingKey Secret   `yaml:"pagerduty_routing_key"`
+		PagerDutyURL        string   `yaml:"pagerduty_url"`
+		RenotifyInterval    Duration `yaml:"renotify_interval"`
+		SummaryThreshold    int      `yaml:"summary_threshold"`
+		NotifyResolved      bool     `yaml:"notify_resolved"`
+		DispatchInterval    Duration `yaml:"dispatch_interval"`
+		DashboardURL        string   `yaml:"dashboard_url"`
+	} `yaml:"alerts"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }
 
@@ -124,6 +136,11 @@ func defaultConfig() Config {
 	c.Applier.PollInterval = Duration(500 * time.Millisecond)
 	c.Applier.BatchSize = 100
 	c.Applier.MaxAttempts = 8
+	c.Alerts.PagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
+	c.Alerts.RenotifyInterval = Duration(24 * time.Hour)
+	c.Alerts.SummaryThreshold = 10
+	c.Alerts.NotifyResolved = true
+	c.Alerts.DispatchInterval = Duration(10 * time.Second)
 	c.ShutdownTimeout = Duration(20 * time.Second)
 	return c
 }
@@ -254,6 +271,30 @@ func (c Config) Validate() error {
 	}
 	if c.Applier.PollInterval.D() <= 0 || c.Applier.BatchSize < 1 || c.Applier.MaxAttempts < 1 {
 		bad("applier", "poll_interval, batch_size and max_attempts must be positive")
+	}
+	// Alert URLs are secrets: a problem with one is named, never quoted.
+	httpURL := func(raw string) bool {
+		u, err := url.Parse(raw)
+		return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	}
+	al := c.Alerts
+	if v := al.SlackWebhookURL.Value(); v != "" && !httpURL(v) {
+		bad("alerts.slack_webhook_url", "is not an http(s) URL")
+	}
+	if v := al.WebhookURL.Value(); v != "" && !httpURL(v) {
+		bad("alerts.webhook_url", "is not an http(s) URL")
+	}
+	if al.PagerDutyRoutingKey != "" && !httpURL(al.PagerDutyURL) {
+		bad("alerts.pagerduty_url", "%q is not an http(s) URL", al.PagerDutyURL)
+	}
+	if al.DashboardURL != "" && !httpURL(al.DashboardURL) {
+		bad("alerts.dashboard_url", "%q is not an http(s) URL", al.DashboardURL)
+	}
+	if al.RenotifyInterval.D() <= 0 || al.DispatchInterval.D() <= 0 {
+		bad("alerts", "renotify_interval and dispatch_interval must be positive")
+	}
+	if al.SummaryThreshold < 1 {
+		bad("alerts.summary_threshold", "must be at least 1")
 	}
 	if c.ShutdownTimeout.D() <= 0 {
 		bad("shutdown_timeout", "must be positive")
