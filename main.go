@@ -51,7 +51,7 @@ func exitCode(err error) int {
 	return 1
 }
 
-const usage = "usage: payoutd [serve|migrate|reconcile --once [--fail-on-findings]|sim|demo] [--config PATH]"
+const usage = "usage: payoutd [serve|migrate|reconcile --once [--fail-on-findings]|report --from DATE --to DATE [--format csv|json]|sim|demo] [--config PATH]"
 
 // run is the whole program; main only maps its error to an exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(io.Discard)
 	configPath := fs.String("config", "config.yaml", "path to the configuration file")
 	var simf simFlags
+	var reportf reportFlags
 	var once, failOnFindings bool
 	switch cmd {
 	case "serve", "migrate", "demo":
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.BoolVar(&failOnFindings, "fail-on-findings", false, "exit 3 when open findings of severity error remain")
 	case "sim":
 		simf.register(fs)
+	case "report":
+		reportf.register(fs)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q; %s", cmd, usage)}
 	}
@@ -94,6 +97,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "migrate":
 		return migrate(ctx, cfg, log, stdout)
+	case "report":
+		from, to, err := reportf.check()
+		if err != nil {
+			return err
+		}
+		return reportCommand(ctx, cfg, stdout, from, to, reportf.format)
 	case "sim":
 		return sim(ctx, simf, log.WithField("component", "sim"), stdout)
 	case "demo":
@@ -180,6 +189,10 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 
 	m := metrics.New()
 	m.RegisterBacklog(store.InboxBacklog, time.Now)
+	alerts, err := newAlerts(cfg, store, logger, m)
+	if err != nil {
+		return err
+	}
 	pipe := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler: webhook.HandlerConfig{
 			Key: []byte(cfg.Coinflow.WebhookKey.Value()), Tolerance: cfg.Coinflow.SignatureTolerance.D(),
@@ -203,6 +216,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 			Name: "reconcile", Schedule: cfg.Reconcile.Schedule, Timeout: cfg.Reconcile.Timeout.D(),
 			Run: func(ctx context.Context) error {
 				_, err := reconciler.RunOnce(ctx, "schedule")
+				alerts.Kick() // announce the run's findings now, not at the next tick
 				return err
 			},
 		}); err != nil {
@@ -228,6 +242,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	applierCtx, stopApplier := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { pipe.Applier.Run(applierCtx) })
+	wg.Go(func() { alerts.Run(applierCtx) })
 
 	if sched != nil {
 		sched.Start()

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/dashboard"
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
@@ -63,6 +64,8 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/reconcile", h.startReconcile)
 	v1.GET("/reconcile/runs", h.listRuns)
 	v1.GET("/reconcile/runs/:id", h.getRun)
+	v1.GET("/reports/summary", h.reportSummary)
+	dashboard.Register(r, dashboard.Deps{Store: d.Store, Token: d.APIToken, Log: d.Log})
 	return r
 }
 

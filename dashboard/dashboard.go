@@ -1,0 +1,171 @@
+package dashboard
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/models"
+)
+
+// Deps is what the dashboard needs.
+type Deps struct {
+	Store *models.Store
+	// Token is the API token; the dashboard answers 503 without one.
+	Token []byte
+	Log   *logrus.Entry
+	// SecureCookies marks the session cookie Secure even when the request
+	// did not arrive over TLS here (TLS ends at a proxy in front).
+	SecureCookies bool
+	// NowFunc is the clock for sessions and chart windows; default the
+	// store's clock.
+	NowFunc func() time.Time
+}
+
+// contentSecurityPolicy allows nothing but the daemon's own scripts, styles
+// and images, no inline script or style, no framing, and forms that post
+// back here only.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// maxFormBytes bounds a form body; the largest field is a 2000-byte note.
+const maxFormBytes = 64 << 10
+
+type handler struct {
+	store    *models.Store
+	log      *logrus.Entry
+	sessions *sessions
+	secure   bool
+	now      func() time.Time
+	pages    map[string]*template.Template
+	assets   *assetSet
+}
+
+// Register adds the dashboard's routes to r: GET / and the pages under it,
+// /login, /logout and /assets/. It panics when Deps has no store or the
+// embedded templates do not parse, both programmer errors at startup.
+func Register(r *gin.Engine, d Deps) {
+	if d.Store == nil {
+		panic("dashboard: Deps.Store is nil")
+	}
+	assets := mustLoadAssets()
+	h := &handler{
+		store:    d.Store,
+		log:      d.Log,
+		sessions: newSessions(d.Token),
+		secure:   d.SecureCookies,
+		now:      d.NowFunc,
+		pages:    mustParsePages(assets),
+		assets:   assets,
+	}
+	if h.log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		h.log = logrus.NewEntry(l)
+	}
+	h.log = h.log.WithField("component", "dashboard")
+	if h.now == nil {
+		h.now = d.Store.Now
+	}
+
+	r.GET("/assets/*name", securityHeaders(false), h.asset)
+
+	g := r.Group("", securityHeaders(true), h.requireToken)
+	g.GET("/login", h.loginForm)
+	g.POST("/login", limitBody, h.login)
+	g.POST("/logout", limitBody, h.logout)
+
+	authed := g.Group("", h.requireSession)
+	authed.GET("/", h.overview)
+	authed.GET("/findings", h.findings)
+	authed.POST("/findings/:id/acknowledge", limitBody, h.requireCSRF, h.acknowledge)
+	authed.GET("/payouts", h.payouts)
+	authed.GET("/payouts/:id", h.payout)
+	authed.GET("/runs", h.runs)
+	authed.GET("/runs/:id", h.run)
+}
+
+// securityHeaders sets the headers every dashboard answer carries; pages
+// (not the static assets) are also kept out of caches: they show money.
+func securityHeaders(page bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		hd := c.Writer.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		if page {
+			hd.Set("Cache-Control", "no-store")
+		}
+		c.Next()
+	}
+}
+
+func limitBody(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+	c.Next()
+}
+
+// view is what every page template gets.
+type view struct {
+	Title  string
+	Active string // the nav entry to highlight
+	CSRF   string // for the forms of a logged-in page; "" when logged out
+	Data   any
+}
+
+// render executes a page into a buffer first, so that a template error
+// answers a clean 500 rather than half a page.
+func (h *handler) render(c *gin.Context, status int, name string, v view) {
+	t, ok := h.pages[name]
+	if !ok {
+		panic("dashboard: no page template " + name)
+	}
+	if s := sessionOf(c); s != "" {
+		v.CSRF = h.sessions.csrf(s)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		h.log.WithError(err).WithField("page", name).Error("render page")
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("internal error"))
+		c.Abort()
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+type errorPage struct {
+	Heading string
+	Message string
+	Back    string // a link to offer, or ""
+}
+
+// fail renders an error page with a fixed message and aborts.
+func (h *handler) fail(c *gin.Context, status int, heading, message, back string) {
+	h.render(c, status, "error", view{Title: heading, Data: errorPage{Heading: heading, Message: message, Back: back}})
+	c.Abort()
+}
+
+// storeError answers for a store error: 404 for what does not exist, 400
+// for a cursor this server did not issue, else 503 (logged), never the
+// error's text.
+func (h *handler) storeError(c *gin.Context, err error, what, back string) {
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		h.fail(c, http.StatusNotFound, "Not found", "There is no "+what+" with that id.", back)
+	case errors.Is(err, models.ErrBadCursor):
+		h.fail(c, http.StatusBadRequest, "Bad page link", "That page link is not one this dashboard made.", back)
+	default:
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.fail(c, http.StatusServiceUnavailable, "Database unavailable",
+			"The database did not answer. Try again in a moment.", back)
+	}
+}

@@ -1,0 +1,229 @@
+// Package dashboardtest seeds a store with what the dashboard shows and
+// drives the dashboard over HTTP, for the dashboard's handler tests and the
+// browser test in e2e.
+package dashboardtest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/models"
+)
+
+// Fixture is what Seed stored.
+type Fixture struct {
+	End      time.Time         // the clock when Seed returned
+	Payouts  []*models.Payout  // oldest first, as created
+	Search   *models.Payout    // a completed payout with a stale event in its history
+	Findings []*models.Finding // as stored after Seed's changes
+	// Open, Acked and Resolved are one finding in each state.
+	Open, Acked, Resolved *models.Finding
+	Runs                  []*models.ReconcileRun // oldest first
+	Snapshots             []*models.WalletSnapshot
+}
+
+// Search payout identifiers, known to tests.
+const (
+	SearchUser        = "user-search-7"
+	SearchTransaction = "sig-search-7f3a"
+	SearchKey         = "idem-search-7f3a"
+)
+
+// DaysSeeded is how many UTC days, ending on end's, hold seeded payouts.
+const DaysSeeded = 10
+
+// Seed fills store through its own methods, moving clock (the store's
+// clock) back to spread the records over the DaysSeeded days before end and
+// leaving it at end: payouts of every status with history from webhook,
+// reconcile and api (one stale event among them), findings of several kinds,
+// severities and states, reconciliation runs and wallet snapshots.
+func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time) *Fixture {
+	t.Helper()
+	ctx := t.Context()
+	end = end.UTC()
+	fx := &Fixture{End: end}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+	statuses := []models.PayoutStatus{
+		models.StatusCompleted, models.StatusPending, models.StatusCompleted, models.StatusFailed,
+		models.StatusInReview, models.StatusCompleted, models.StatusRequested, models.StatusUnknown,
+	}
+	speeds := []string{"standard", "same_day", "asap"}
+	startDay := end.Truncate(24*time.Hour).AddDate(0, 0, -(DaysSeeded - 1))
+	n := 0
+	for day := range DaysSeeded {
+		perDay := 2 + day%3
+		for j := range perDay {
+			at := startDay.AddDate(0, 0, day).Add(time.Duration(9+j*3) * time.Hour)
+			if at.After(end.Add(-time.Hour)) {
+				at = end.Add(-time.Duration(perDay-j+1) * time.Hour)
+			}
+			clock.Set(at)
+			n++
+			p := &models.Payout{
+				IdempotencyKey:      ptr(fmt.Sprintf("idem-%03d", n)),
+				UserID:              fmt.Sprintf("user-%d", n%4),
+				Amount:              models.Money{Cents: int64(12_500 + 7_300*n + 100_000*(n%3)), Currency: "USD"},
+				RequestedSpeed:      ptr(speeds[n%len(speeds)]),
+				Status:              models.StatusPending,
+				CoinflowTransaction: ptr(fmt.Sprintf("sig-%03d", n)),
+				AccountToken:        ptr(fmt.Sprintf("acct-secret-%03d", n)),
+				Source:              models.OriginAPI,
+			}
+			must(store.PayoutCreate(ctx, p, models.SourceAPI, nil))
+			if final := statuses[n%len(statuses)]; final != models.StatusPending {
+				src := models.SourceWebhook
+				if n%2 == 0 {
+					src = models.SourceReconcile
+				}
+				clock.Set(at.Add(30 * time.Minute))
+				apply(t, store, p, models.PayoutEvidence{Status: final, At: at.Add(25 * time.Minute), Source: src})
+			}
+			fx.Payouts = append(fx.Payouts, p)
+		}
+	}
+
+	// The payout a search finds: completed by a webhook, then a late
+	// pending event that is recorded but not applied.
+	at := end.Add(-5 * time.Hour)
+	clock.Set(at)
+	s := &models.Payout{
+		IdempotencyKey: ptr(SearchKey), UserID: SearchUser, Amount: models.Money{Cents: 98_765_43, Currency: "USD"},
+		RequestedSpeed: ptr("same_day"), EffectiveSpeed: ptr("standard"), Status: models.StatusPending,
+		CoinflowTransaction: ptr(SearchTransaction), AccountToken: ptr("acct-secret-search"), Source: models.OriginAPI,
+	}
+	must(store.PayoutCreate(ctx, s, models.SourceAPI, nil))
+	clock.Set(at.Add(time.Hour))
+	apply(t, store, s, models.PayoutEvidence{Status: models.StatusCompleted, At: at.Add(50 * time.Minute), Source: models.SourceWebhook})
+	clock.Set(at.Add(2 * time.Hour))
+	apply(t, store, s, models.PayoutEvidence{Status: models.StatusPending, At: at.Add(10 * time.Minute), Source: models.SourceReconcile})
+	fx.Payouts = append(fx.Payouts, s)
+	fx.Search = s
+
+	// One payout in another currency, which the USD totals leave out.
+	clock.Set(end.Add(-4 * time.Hour))
+	eur := &models.Payout{
+		IdempotencyKey: ptr("idem-eur-1"), UserID: "user-eur", Amount: models.Money{Cents: 4_200_00, Currency: "EUR"},
+		RequestedSpeed: ptr("standard"), Status: models.StatusPending, CoinflowTransaction: ptr("sig-eur-1"),
+		Source: models.OriginDiscovered,
+	}
+	must(store.PayoutCreate(ctx, eur, models.SourceWebhook, nil))
+	fx.Payouts = append(fx.Payouts, eur)
+
+	// Runs with wallet snapshots, every six hours over the seeded days.
+	balance := int64(5_000_000_00)
+	for i, t0 := 0, startDay; t0.Before(end); i, t0 = i+1, t0.Add(6*time.Hour) {
+		clock.Set(t0)
+		run, err := store.RunCreate(ctx, "schedule")
+		must(err)
+		// Payouts draw the wallet down; a top-up comes every two days.
+		balance -= 18_000_00 + int64(i%4)*6_500_00
+		if i%8 == 7 {
+			balance += 150_000_00
+		}
+		snap, err := store.WalletSnapshotAdd(ctx, run.ID, t0, balance)
+		must(err)
+		fx.Snapshots = append(fx.Snapshots, snap)
+		clock.Set(t0.Add(1500 * time.Millisecond))
+		run.Outcome = models.RunOK
+		run.Counts = models.Details{"withdraws_seen": 40 + i, "payouts_checked": 38 + i}
+		run.Problems = models.Details{}
+		if i%7 == 3 {
+			run.Outcome = models.RunPartial
+			run.Problems = models.Details{"payouts": "coinflow answered 503"}
+		}
+		must(store.RunFinish(ctx, run))
+		fx.Runs = append(fx.Runs, run)
+	}
+	lastRun := fx.Runs[len(fx.Runs)-1].ID
+
+	// Findings: several kinds and severities; one acknowledged, one resolved.
+	clock.Set(end.Add(-3 * time.Hour))
+	raise := func(kind models.FindingKind, subject string, sev models.Severity, payoutID, userID string, details models.Details) *models.Finding {
+		f := models.Finding{Kind: kind, Subject: subject, Severity: sev, Details: details, LastRunID: &lastRun}
+		if payoutID != "" {
+			f.PayoutID = &payoutID
+		}
+		if userID != "" {
+			f.UserID = &userID
+		}
+		got, _, err := store.FindingRaise(ctx, f)
+		must(err)
+		clock.Advance(time.Minute)
+		return got
+	}
+	p0, p1, p2, p3 := fx.Payouts[0], fx.Payouts[1], fx.Payouts[2], fx.Payouts[3]
+	raise(models.KindStuckPayout, p1.ID, models.SeverityWarning, p1.ID, p1.UserID, models.Details{"status": "pending", "age_hours": 80})
+	raise(models.KindStuckPayout, p2.ID, models.SeverityWarning, p2.ID, p2.UserID, models.Details{"status": "pending", "age_hours": 51})
+	fx.Open = raise(models.KindStatusMismatch, s.ID, models.SeverityError, s.ID, s.UserID,
+		models.Details{"local": "completed", "coinflow": "failed"})
+	raise(models.KindAmountMismatch, p3.ID, models.SeverityError, p3.ID, p3.UserID,
+		models.Details{"local_cents": p3.Amount.Cents, "coinflow_cents": p3.Amount.Cents + 100})
+	raise(models.KindSpeedMismatch, p0.ID, models.SeverityInfo, p0.ID, p0.UserID,
+		models.Details{"requested_speed": "same_day", "effective_speed": "standard", "expected": false})
+	raise(models.KindUnverifiedWithdrawer, "user-3", models.SeverityWarning, "", "user-3", models.Details{"verification_status": "pending"})
+	raise(models.KindWalletLowBalance, "wallet", models.SeverityWarning, "", "", models.Details{"balance_cents": balance, "floor_cents": balance + 1})
+	acked := raise(models.KindWebhookUnprocessable, "inbox-41", models.SeverityError, "", "", models.Details{"reason": "missing signature field"})
+	resolved := raise(models.KindMissingAtCoinflow, p2.ID, models.SeverityError, p2.ID, p2.UserID, models.Details{"idempotency_key": deref(p2.IdempotencyKey)})
+	_, err := store.FindingAcknowledge(ctx, acked.ID, "ops", "known: replayed by hand")
+	must(err)
+	ok, err := store.FindingResolve(ctx, resolved.Kind, resolved.Subject)
+	must(err)
+	if !ok {
+		t.Fatalf("seed: finding %s was not resolved", resolved.ID)
+	}
+	clock.Set(end)
+
+	all, _, err := store.FindingList(ctx, models.FindingFilter{Page: models.Page{Limit: 500}})
+	must(err)
+	for i := range all {
+		f := &all[i]
+		fx.Findings = append(fx.Findings, f)
+		switch f.ID {
+		case acked.ID:
+			fx.Acked = f
+		case resolved.ID:
+			fx.Resolved = f
+		case fx.Open.ID:
+			fx.Open = f
+		}
+	}
+	for _, p := range fx.Payouts {
+		got, err := store.PayoutGet(ctx, p.ID)
+		must(err)
+		*p = *got
+	}
+	return fx
+}
+
+// apply records evidence for p through the store's one state-change path.
+func apply(t testing.TB, store *models.Store, p *models.Payout, ev models.PayoutEvidence) {
+	t.Helper()
+	ctx := t.Context()
+	err := store.Tx(ctx, func(tx *models.Store) error {
+		got, err := tx.PayoutForUpdate(ctx, deref(p.CoinflowTransaction), deref(p.IdempotencyKey))
+		if err != nil {
+			return err
+		}
+		_, err = tx.PayoutApply(ctx, got, ev, nil, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("seed: apply %s to payout %s: %v", ev.Status, p.ID, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

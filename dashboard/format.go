@@ -1,0 +1,129 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/payoutd/payoutd/models"
+)
+
+// pageNames are the templates under templates/, each rendered inside
+// templates/layout.html.
+var pageNames = []string{"login", "error", "overview", "findings", "payouts", "payout", "runs", "run"}
+
+func mustParsePages(assets *assetSet) map[string]*template.Template {
+	funcs := template.FuncMap{
+		"asset":   assets.url,
+		"when":    formatTime,
+		"whenPtr": formatTimePtr,
+		"iso":     isoTime,
+		"str":     deref,
+		"money":   func(m models.Money) string { return strings.TrimSpace(m.String()) },
+		"human":   func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
+		"pairs":   pairs,
+		"short":   shortID,
+		"findingTable": func(fs []models.Finding, csrf, ret string) findingTable {
+			return findingTable{Findings: fs, Actions: csrf != "", CSRF: csrf, Return: ret}
+		},
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(embedded, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")
+		if err != nil {
+			panic("dashboard: parse template " + name + ": " + err.Error())
+		}
+		pages[name] = t
+	}
+	return pages
+}
+
+// Times are shown in UTC, as the API gives them. A no-break space keeps the
+// zone with the time when a narrow column wraps after the date.
+const timeLayout = "2006-01-02 15:04:05\u00a0UTC"
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func formatTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return formatTime(*t)
+}
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// shortID is the end of a long id, enough to tell rows apart; the full id
+// is in the link and its title. The end, because ids are UUIDv7: their
+// first digits are a timestamp, the same for records made together.
+func shortID(id string) string {
+	if len(id) <= 12 {
+		return id
+	}
+	return "…" + id[len(id)-8:]
+}
+
+// findingTable is what the findings-table partial shows: the rows, and the
+// acknowledge forms when a session gave a CSRF token.
+type findingTable struct {
+	Findings []models.Finding
+	Actions  bool
+	CSRF     string
+	Return   string // where an acknowledge returns to
+}
+
+type pair struct{ Key, Value string }
+
+// pairs lists a JSON object's entries sorted by key, nested values as
+// compact JSON, for a finding's details or a run's counts.
+func pairs(d models.Details) []pair {
+	out := make([]pair, 0, len(d))
+	for k, v := range d {
+		var s string
+		switch v := v.(type) {
+		case string:
+			s = v
+		case nil:
+			s = "null"
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				s = fmt.Sprint(v)
+			} else {
+				s = string(b)
+			}
+		}
+		out = append(out, pair{Key: k, Value: s})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// withQuery returns path with the non-empty values of q.
+func withQuery(path string, q url.Values) string {
+	for k, vs := range q {
+		if len(vs) == 0 || vs[0] == "" {
+			delete(q, k)
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}

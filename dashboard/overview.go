@@ -1,0 +1,217 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/payoutd/payoutd/models"
+)
+
+// overviewDays is the window of the overview's charts and totals, in UTC
+// days ending today.
+const overviewDays = 30
+
+// maxWalletPoints bounds the wallet line: a run every five minutes gives
+// thousands of snapshots a month, more than a chart can show.
+const maxWalletPoints = 240
+
+// chartCurrency is the currency the volume chart and totals are in: the
+// wallet's. Payouts in another currency are counted and named apart.
+const chartCurrency = "USD"
+
+// statusOrder stacks the volume bars from settled to open to failed.
+var statusOrder = []models.PayoutStatus{
+	models.StatusCompleted, models.StatusPending, models.StatusInReview,
+	models.StatusRequested, models.StatusUnknown, models.StatusFailed,
+}
+
+type overviewData struct {
+	Since, Until  time.Time
+	Days          int
+	PayoutCount   int64
+	Volume        models.Money
+	Completed     models.Money
+	FailedCount   int64
+	OtherCurrency int64 // payouts in the window not in chartCurrency
+	InFlight      models.Money
+	OpenFindings  int64
+	Errors        int64
+	Warnings      int64
+	Wallet        *models.WalletSnapshot
+	WalletBalance models.Money
+	LastRun       *models.ReconcileRun
+	Charts        charts
+}
+
+// charts is the JSON that assets/app.js draws. Money stays in integer
+// cents; the script formats it.
+type charts struct {
+	Currency string      `json:"currency"`
+	Volume   volumeChart `json:"volume"`
+	Findings countChart  `json:"findings"`
+	Wallet   walletChart `json:"wallet"`
+}
+
+type volumeChart struct {
+	Labels []string       `json:"labels"`
+	Series []volumeSeries `json:"series"`
+}
+
+type volumeSeries struct {
+	Status string  `json:"status"`
+	Cents  []int64 `json:"cents"`
+}
+
+type countChart struct {
+	Labels []string `json:"labels"`
+	Counts []int64  `json:"counts"`
+}
+
+type walletChart struct {
+	Labels []string `json:"labels"`
+	Cents  []int64  `json:"cents"`
+}
+
+func (h *handler) overview(c *gin.Context) {
+	d, err := h.loadOverview(c.Request.Context())
+	if err != nil {
+		h.storeError(c, err, "data", "")
+		return
+	}
+	h.render(c, http.StatusOK, "overview", view{Title: "Overview", Active: "overview", Data: d})
+}
+
+func (h *handler) loadOverview(ctx context.Context) (*overviewData, error) {
+	now := h.now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	since := today.AddDate(0, 0, -(overviewDays - 1))
+	d := &overviewData{
+		Since: since, Until: now, Days: overviewDays,
+		Volume: models.Money{Currency: chartCurrency}, Completed: models.Money{Currency: chartCurrency},
+		Charts: charts{Currency: chartCurrency},
+	}
+	if err := h.loadVolume(ctx, d, since); err != nil {
+		return nil, err
+	}
+
+	inFlight, err := h.store.SumInFlight(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.InFlight = models.Money{Cents: inFlight, Currency: chartCurrency}
+
+	byKind, err := h.store.FindingCountOpen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kinds := make([]string, 0, len(byKind))
+	for k, n := range byKind {
+		kinds = append(kinds, string(k))
+		d.OpenFindings += n
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		ni, nj := byKind[models.FindingKind(kinds[i])], byKind[models.FindingKind(kinds[j])]
+		if ni != nj {
+			return ni > nj
+		}
+		return kinds[i] < kinds[j]
+	})
+	d.Charts.Findings = countChart{Labels: kinds, Counts: make([]int64, len(kinds))}
+	for i, k := range kinds {
+		d.Charts.Findings.Counts[i] = byKind[models.FindingKind(k)]
+	}
+	bySeverity, err := h.store.FindingCountOpenBySeverity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.Errors, d.Warnings = bySeverity[models.SeverityError], bySeverity[models.SeverityWarning]
+
+	if err := h.loadWallet(ctx, d, since, now); err != nil {
+		return nil, err
+	}
+
+	runs, _, err := h.store.RunList(ctx, models.Page{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) > 0 {
+		d.LastRun = &runs[0]
+	}
+	return d, nil
+}
+
+// loadVolume sums the payouts created since the window's start by UTC day
+// and status. It streams them in batches through the store, so memory stays
+// one batch whatever the volume.
+func (h *handler) loadVolume(ctx context.Context, d *overviewData, since time.Time) error {
+	perStatus := map[models.PayoutStatus][]int64{}
+	for _, s := range statusOrder {
+		perStatus[s] = make([]int64, overviewDays)
+	}
+	err := h.store.PayoutsCreatedSince(ctx, since, func(p *models.Payout) error {
+		d.PayoutCount++
+		if p.Status == models.StatusFailed {
+			d.FailedCount++
+		}
+		if p.Amount.Currency != chartCurrency {
+			d.OtherCurrency++
+			return nil
+		}
+		day := int(p.CreatedAt.UTC().Sub(since) / (24 * time.Hour))
+		cents, ok := perStatus[p.Status]
+		if !ok || day < 0 || day >= overviewDays {
+			return nil
+		}
+		cents[day] += p.Amount.Cents
+		d.Volume.Cents += p.Amount.Cents
+		if p.Status == models.StatusCompleted {
+			d.Completed.Cents += p.Amount.Cents
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sum payout volume: %w", err)
+	}
+	d.Charts.Volume.Labels = make([]string, overviewDays)
+	for i := range overviewDays {
+		d.Charts.Volume.Labels[i] = since.AddDate(0, 0, i).Format("Jan 2")
+	}
+	for _, s := range statusOrder {
+		d.Charts.Volume.Series = append(d.Charts.Volume.Series, volumeSeries{Status: string(s), Cents: perStatus[s]})
+	}
+	return nil
+}
+
+// loadWallet takes the balance snapshots of the window, thinned to at most
+// maxWalletPoints (always keeping the newest), and the latest balance even
+// when it is older than the window.
+func (h *handler) loadWallet(ctx context.Context, d *overviewData, since, now time.Time) error {
+	snaps, err := h.store.WalletSnapshots(ctx, since, now.Add(time.Second))
+	if err != nil {
+		return err
+	}
+	step := (len(snaps) + maxWalletPoints - 1) / maxWalletPoints
+	for i := range snaps {
+		if step > 1 && i%step != 0 && i != len(snaps)-1 {
+			continue
+		}
+		d.Charts.Wallet.Labels = append(d.Charts.Wallet.Labels, snaps[i].TakenAt.UTC().Format("Jan 2 15:04"))
+		d.Charts.Wallet.Cents = append(d.Charts.Wallet.Cents, snaps[i].BalanceCents)
+	}
+	latest, err := h.store.WalletSnapshotLatestBefore(ctx, now.Add(time.Second))
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		d.Wallet = latest
+		d.WalletBalance = models.Money{Cents: latest.BalanceCents, Currency: chartCurrency}
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/payoutd/payoutd/models"
+)
+
+type runRow struct {
+	models.ReconcileRun
+	Duration string // "" while running
+}
+
+func newRunRow(r models.ReconcileRun) runRow {
+	row := runRow{ReconcileRun: r}
+	if r.FinishedAt != nil {
+		row.Duration = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+	}
+	return row
+}
+
+type runsData struct {
+	Runs []runRow
+	Next string
+}
+
+func (h *handler) runs(c *gin.Context) {
+	cursor := c.Query("cursor")
+	rs, next, err := h.store.RunList(c.Request.Context(), models.Page{Limit: pageSize, Cursor: cursor})
+	if err != nil {
+		h.storeError(c, err, "run", "/runs")
+		return
+	}
+	d := runsData{}
+	for _, r := range rs {
+		d.Runs = append(d.Runs, newRunRow(r))
+	}
+	if next != "" {
+		d.Next = withQuery("/runs", url.Values{"cursor": {next}})
+	}
+	h.render(c, http.StatusOK, "runs", view{Title: "Reconciliation runs", Active: "runs", Data: d})
+}
+
+type runData struct {
+	Run      runRow
+	Findings []models.Finding
+	Self     string
+	Acked    string
+}
+
+// maxRunFindings bounds the findings shown with one run, as the API does.
+const maxRunFindings = 500
+
+func (h *handler) run(c *gin.Context) {
+	ctx := c.Request.Context()
+	r, err := h.store.RunGet(ctx, c.Param("id"))
+	if err != nil {
+		h.storeError(c, err, "run", "/runs")
+		return
+	}
+	fs, err := h.store.FindingsOfRun(ctx, r.ID, maxRunFindings)
+	if err != nil {
+		h.storeError(c, err, "run", "/runs")
+		return
+	}
+	d := runData{
+		Run: newRunRow(*r), Findings: fs, Self: "/runs/" + url.PathEscape(r.ID),
+		Acked: h.ackedNotice(ctx, c.Query("acked")),
+	}
+	h.render(c, http.StatusOK, "run", view{Title: "Run " + shortID(r.ID), Active: "runs", Data: d})
+}
