@@ -56,16 +56,17 @@ func demo(ctx context.Context, cfg Config, logger *logrus.Logger, stdout io.Writ
 	defer emuSrv.Close()
 	go followWallClock(ctx, emu)
 
+	// The configured address when it is free, else any free port; always
+	// a concrete one, as the emulator and the summary need it.
 	listen := cfg.Listen
-	if ln, err := net.Listen("tcp", listen); err == nil {
-		ln.Close()
-	} else {
-		listen = "127.0.0.1:0"
-		if ln, err := net.Listen("tcp", listen); err == nil {
-			listen = ln.Addr().String()
-			ln.Close()
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("find a port for payoutd: %w", err)
 		}
 	}
+	listen = ln.Addr().String()
+	ln.Close()
 	cfg.Listen = listen
 	cfg.Database.URL = Secret("sqlite:" + filepath.Join(dir, "payoutd.db"))
 	cfg.Coinflow.BaseURL = "http://" + emuLn.Addr().String()

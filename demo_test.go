@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer lets the test read what the demo has printed so far.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDemoShowsEveryFindingKind runs `payoutd demo` as a newcomer would: no
+// database server, no configuration. Its summary must show every finding
+// kind the scripted traffic produces, and it must stop cleanly.
+func TestDemoShowsEveryFindingKind(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"payoutd", "demo", "--config", "config.yaml"},
+			env(map[string]string{"PAYOUTD_LISTEN": "127.0.0.1:0"}), &out, &bytes.Buffer{})
+	}()
+	deadline := time.After(2 * time.Minute)
+	for !strings.Contains(out.String(), "Serving until Ctrl-C.") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo stopped early: %v\n%s", err, out.String())
+		case <-deadline:
+			t.Fatalf("demo printed no summary in 2 minutes:\n%s", out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	summary := out.String()
+	for _, kind := range demoKinds {
+		require.Contains(t, summary, "  "+kind+" (", "finding kind %s in the summary", kind)
+	}
+	require.NotContains(t, summary, "expected but not raised")
+	require.Contains(t, summary, "409 verification required")
+	require.Contains(t, summary, "Dashboard: http://127.0.0.1:")
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop after cancellation")
+	}
+}
