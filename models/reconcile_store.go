@@ -129,22 +129,46 @@ func (s *Store) WalletSnapshots(ctx context.Context, from, to time.Time) ([]Wall
 }
 
 // PayoutsMatching loads the local payouts that match any of the Coinflow
-// transactions or idempotency keys, for one page of withdraws.
+// transactions, and, for keys whose withdraw the transactions did not
+// match, by idempotency key: almost every page is matched by transaction
+// alone, so the second query is rarely needed.
 func (s *Store) PayoutsMatching(ctx context.Context, transactions, keys []string) ([]Payout, error) {
 	var ps []Payout
-	q := s.db.WithContext(ctx)
-	switch {
-	case len(transactions) > 0 && len(keys) > 0:
-		q = q.Where("coinflow_transaction IN ? OR idempotency_key IN ?", transactions, keys)
-	case len(transactions) > 0:
-		q = q.Where("coinflow_transaction IN ?", transactions)
-	case len(keys) > 0:
-		q = q.Where("idempotency_key IN ?", keys)
-	default:
-		return nil, nil
+	if len(transactions) > 0 {
+		if err := s.db.WithContext(ctx).Where("coinflow_transaction IN ?", transactions).Find(&ps).Error; err != nil {
+			return nil, fmt.Errorf("load payouts for a page: %w", translate(err))
+		}
 	}
-	if err := q.Find(&ps).Error; err != nil {
+	if len(keys) == 0 {
+		return ps, nil
+	}
+	have := make(map[string]bool, len(ps))
+	for i := range ps {
+		if ps[i].IdempotencyKey != nil {
+			have[*ps[i].IdempotencyKey] = true
+		}
+	}
+	var missing []string
+	for _, k := range keys {
+		if !have[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return ps, nil
+	}
+	var byKey []Payout
+	if err := s.db.WithContext(ctx).Where("idempotency_key IN ?", missing).Find(&byKey).Error; err != nil {
 		return nil, fmt.Errorf("load payouts for a page: %w", translate(err))
+	}
+	for i := range byKey {
+		dup := false
+		for j := range ps {
+			dup = dup || ps[j].ID == byKey[i].ID
+		}
+		if !dup {
+			ps = append(ps, byKey[i])
+		}
 	}
 	return ps, nil
 }
@@ -154,7 +178,8 @@ func (s *Store) PayoutsMarkSeen(ctx context.Context, ids []string, runID string)
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.db.WithContext(ctx).Model(&Payout{}).Where("id IN ?", ids).Update("coinflow_seen_run", runID).Error; err != nil {
+	// UpdateColumn: a sighting is not a change of the payout (updated_at stays).
+	if err := s.db.WithContext(ctx).Model(&Payout{}).Where("id IN ?", ids).UpdateColumn("coinflow_seen_run", runID).Error; err != nil {
 		return fmt.Errorf("mark payouts seen: %w", translate(err))
 	}
 	return nil
