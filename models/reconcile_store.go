@@ -226,6 +226,20 @@ func (s *Store) PayoutsSpeedDiffers(ctx context.Context, fn func(*Payout) error)
 	return s.payoutsEach(ctx, q, fn)
 }
 
+// PayoutsOfUsersSince calls fn for payouts of the given users created at
+// or after since.
+func (s *Store) PayoutsOfUsersSince(ctx context.Context, users []string, since time.Time, fn func(*Payout) error) error {
+	for len(users) > 0 {
+		chunk := users[:min(len(users), 500)]
+		users = users[len(chunk):]
+		q := s.db.Model(&Payout{}).Where("user_id IN ? AND created_at >= ?", chunk, since.UTC())
+		if err := s.payoutsEach(ctx, q, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PayoutsCreatedSince calls fn for payouts created at or after since.
 func (s *Store) PayoutsCreatedSince(ctx context.Context, since time.Time, fn func(*Payout) error) error {
 	return s.payoutsEach(ctx, s.db.Model(&Payout{}).Where("created_at >= ?", since.UTC()), fn)

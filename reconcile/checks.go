@@ -135,11 +135,16 @@ func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
 		known[id.UserID] = state{status: status, blocked: w.Blocked()}
 	}
 	st.add("withdrawers_synced", int64(len(list)))
-	err = r.store.PayoutsCreatedSince(ctx, st.since, func(p *models.Payout) error {
-		w, ok := known[p.UserID]
-		if !ok || (w.status == string(models.VerificationApproved) && !w.blocked) {
-			return nil
+	// Only payouts to withdrawers who are not approved or are blocked can
+	// raise anything: ask for those, not for every payout in the window.
+	var bad []string
+	for user, w := range known {
+		if w.status != string(models.VerificationApproved) || w.blocked {
+			bad = append(bad, user)
 		}
+	}
+	err = r.store.PayoutsOfUsersSince(ctx, bad, st.since, func(p *models.Payout) error {
+		w := known[p.UserID]
 		sev := models.SeverityWarning
 		if w.blocked {
 			sev = models.SeverityError
