@@ -1,0 +1,151 @@
+// Command reconcilebench measures one reconciliation run over a large
+// history: n local payouts in PostgreSQL against the same n withdraws
+// listed by the Coinflow emulator, 1% of them disagreeing.
+//
+// For each size it creates a fresh database on the server -database-url
+// names, migrates it, bulk-loads n payouts with COPY (each in sync with
+// Coinflow as earlier runs would have left it, with its completion history
+// row), runs VACUUM ANALYZE, records a previous wallet snapshot (so the
+// drift check compares, as in every run after the first), and serves the
+// matching withdraws from coinflowtest.SeedSynthetic: same transaction,
+// idempotency key, amount and status, created over 20 days ending two
+// hours ago. Every 100th disagrees, on the amount or (in turn) the status.
+// It then times one reconcile.Reconciler.RunOnce with page size 100 (the
+// emulator's most) and reports wall time, records/s, peak RSS (VmHWM, reset
+// before the run, and VmRSS sampled every 100ms), the run's counts and
+// outcome, and the findings by kind against those the data holds. The
+// database is dropped at the end (unless -keep).
+//
+//	go run ./cmd/reconcilebench -n 1000000
+//	go run ./cmd/reconcilebench -scaling                  # 100000 then 1000000, and the ratio of times
+//	go run ./cmd/reconcilebench -n 100000 -cpuprofile /tmp/rec.pprof -sql-stats
+//	go run ./cmd/reconcilebench -database-url postgres://postgres@db:5432/postgres?sslmode=disable
+//
+// The emulator runs in this process: its page rendering shows in the CPU
+// profile (package coinflowtest) and in the RSS figures. Targets: a 1M run
+// in at most 120 s and 300 MB peak RSS, and at most 12x the 100k run's time.
+// It exits 0 whatever the figures (a measurement, not a test); setup
+// failures exit 1 and bad flags 2.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "reconcilebench:", err)
+		if _, ok := errors.AsType[usageError](err); ok {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a bad command line: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Targets the run is held to.
+const (
+	targetSeconds = 120.0 // for 1,000,000 payouts
+	targetRSS     = 300 << 20
+	targetRatio   = 12.0 // 1M time over 100k time
+)
+
+// options is the command line.
+type options struct {
+	databaseURL  string
+	sizes        []int
+	cpuProfile   string
+	sqlStats     bool
+	maxOpenConns int
+	loadWorkers  int
+	history      bool
+	timeout      time.Duration
+	keep         bool
+	verbose      bool
+	waitQuiet    time.Duration
+}
+
+func parseFlags(args []string, getenv func(string) string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("reconcilebench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	defaultURL := getenv("PAYOUTD_TEST_DATABASE_URL")
+	if defaultURL == "" {
+		defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	fs.StringVar(&o.databaseURL, "database-url", defaultURL, "PostgreSQL admin URL; each size gets its own database there, dropped at the end")
+	n := fs.Int("n", 1_000_000, "payouts (and withdraws) to reconcile")
+	scaling := fs.Bool("scaling", false, "run n=100000 and n=1000000 (ignoring -n) and report the ratio of times")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process: reconciler and emulator) to this file; with -scaling, FILE.<n>")
+	fs.BoolVar(&o.sqlStats, "sql-stats", false, "time the store's statements during the run, by shape, and print the costliest")
+	fs.IntVar(&o.maxOpenConns, "max-open-conns", 16, "database.max_open_conns for the store")
+	fs.IntVar(&o.loadWorkers, "load-workers", 2, "connections copying rows in parallel while loading")
+	fs.BoolVar(&o.history, "history", true, "load a completion history row per payout, so that payout_history has a realistic size")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "reconcile.timeout for the run (payoutd's default is 10m)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the databases (for EXPLAIN) and print their URLs")
+	fs.BoolVar(&o.verbose, "v", false, "show the reconciler's log")
+	fs.DurationVar(&o.waitQuiet, "wait-quiet", time.Minute, "before each run, wait up to this long for the machine to be nearly idle (it may be shared)")
+	if err := fs.Parse(args); err != nil {
+		return o, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	o.sizes = []int{*n}
+	if *scaling {
+		o.sizes = []int{100_000, 1_000_000}
+	}
+	var errs []string
+	if *n < 1 {
+		errs = append(errs, "-n must be at least 1")
+	}
+	if o.maxOpenConns < 1 || o.loadWorkers < 1 {
+		errs = append(errs, "-max-open-conns and -load-workers must be at least 1")
+	}
+	if o.timeout <= 0 || o.waitQuiet < 0 {
+		errs = append(errs, "-timeout must be positive and -wait-quiet not negative")
+	}
+	if !strings.HasPrefix(o.databaseURL, "postgres://") && !strings.HasPrefix(o.databaseURL, "postgresql://") {
+		errs = append(errs, "-database-url must be a postgres:// URL")
+	}
+	if len(errs) > 0 {
+		return o, usageError{strings.Join(errs, "; ")}
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o, err := parseFlags(args[1:], getenv)
+	if err != nil {
+		return err
+	}
+	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "reconcilebench: "+format+"\n", a...) }
+	var results []*result
+	for _, n := range o.sizes {
+		res, err := benchOnce(ctx, o, n, progress)
+		if err != nil {
+			return fmt.Errorf("n=%d: %w", n, err)
+		}
+		report(stdout, res)
+		results = append(results, res)
+	}
+	if len(results) == 2 {
+		reportScaling(stdout, results[0], results[1])
+	}
+	return nil
+}
