@@ -15,6 +15,7 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
+	"github.com/payoutd/payoutd/internal/benchdb"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/reconcile"
 )
@@ -64,21 +65,21 @@ type result struct {
 func benchOnce(ctx context.Context, o options, n int, progress func(string, ...any)) (res *result, err error) {
 	res = &result{n: n}
 	began := time.Now()
-	db, err := createDatabase(ctx, o.databaseURL)
+	db, err := benchdb.Create(ctx, o.databaseURL, "reconcilebench")
 	if err != nil {
 		return nil, err
 	}
-	res.database = db.name
+	res.database = db.Name
 	if o.keep {
-		progress("keeping database %s", db.url)
+		progress("keeping database %s", db.URL)
 	} else {
 		defer func() {
-			if derr := db.drop(); derr != nil {
+			if derr := db.Drop(); derr != nil {
 				err = errors.Join(err, derr)
 			}
 		}()
 	}
-	store, err := models.Open(ctx, models.Options{URL: db.url, MaxOpenConns: o.maxOpenConns})
+	store, err := models.Open(ctx, models.Options{URL: db.URL, MaxOpenConns: o.maxOpenConns})
 	if err != nil {
 		return nil, err
 	}
@@ -98,10 +99,10 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	d := newDataset(n, now)
 	res.wantAmounts, res.wantStatuses = d.expected()
 	progress("n=%d: loading payouts created %s .. %s (every %s)", n, d.start.Format(time.RFC3339), d.start.Add(time.Duration(n-1)*d.step).Format(time.RFC3339), d.step)
-	if res.load, err = load(ctx, db.url, d, o.loadWorkers, o.history, progress); err != nil {
+	if res.load, err = load(ctx, db.URL, d, o.loadWorkers, o.history, progress); err != nil {
 		return nil, err
 	}
-	if err := seedPreviousSnapshot(ctx, db.url, benchBalanceCents, now.Add(-5*time.Minute)); err != nil {
+	if err := seedPreviousSnapshot(ctx, db.URL, benchBalanceCents, now.Add(-5*time.Minute)); err != nil {
 		return nil, err
 	}
 
@@ -131,7 +132,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	if st, err := procStatus("VmRSS"); err == nil {
 		res.rssBase = st["VmRSS"]
 	}
-	if res.dbBefore, err = readDBStats(ctx, db.url); err != nil {
+	if res.dbBefore, err = readDBStats(ctx, db.URL); err != nil {
 		return nil, err
 	}
 	var msBefore runtime.MemStats
@@ -151,11 +152,11 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	}
 	progress("n=%d: reconciling (page size %d)", n, benchPageSize)
 	sampler := sampleRSS(100 * time.Millisecond)
-	cpuBefore := readCPU(db.name)
+	cpuBefore := readCPU(db.Name)
 	start := time.Now()
 	res.run, res.runErr = rec.RunOnce(ctx, "cli")
 	res.took = time.Since(start)
-	res.cpu = readCPU(db.name).since(cpuBefore)
+	res.cpu = readCPU(db.Name).since(cpuBefore)
 	stopProfile()
 	if stats != nil {
 		stats.stop()
@@ -179,13 +180,13 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	}
 	// The store's backends report their last counters as they exit.
 	closeStore()
-	if err := waitBackendsGone(ctx, db.url, 10*time.Second); err != nil {
+	if err := waitBackendsGone(ctx, db.URL, 10*time.Second); err != nil {
 		return res, err
 	}
-	if res.dbAfter, err = readDBStats(ctx, db.url); err != nil {
+	if res.dbAfter, err = readDBStats(ctx, db.URL); err != nil {
 		return res, err
 	}
-	if res.wal, err = walBetween(ctx, db.url, res.dbBefore, res.dbAfter); err != nil {
+	if res.wal, err = walBetween(ctx, db.URL, res.dbBefore, res.dbAfter); err != nil {
 		return res, err
 	}
 	return res, nil

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
 // runBaseline measures single-row autocommit inserts: what PostgreSQL alone
@@ -16,12 +18,12 @@ import (
 // PostgreSQL already flushes concurrent commits together; payoutd's group
 // commit should come close to this, or beat it.
 func runBaseline(ctx context.Context, o options, events *eventFactory) (res *result, err error) {
-	db, err := createDatabase(ctx, o.databaseURL, "webhookload_baseline")
+	db, err := benchdb.Create(ctx, o.databaseURL, "webhookload_baseline")
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if derr := db.drop(); derr != nil && err == nil {
+		if derr := db.Drop(); derr != nil && err == nil {
 			err = derr
 		}
 	}()
@@ -35,7 +37,7 @@ func runBaseline(ctx context.Context, o options, events *eventFactory) (res *res
 		}
 	}()
 	for i := range conns {
-		if conns[i], err = pgx.Connect(ctx, db.url); err != nil {
+		if conns[i], err = pgx.Connect(ctx, db.URL); err != nil {
 			return nil, fmt.Errorf("connect to baseline database: %w", err)
 		}
 	}
@@ -44,7 +46,7 @@ func runBaseline(ctx context.Context, o options, events *eventFactory) (res *res
 	}
 
 	const insert = "INSERT INTO bench(key, body) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-	res = drive(ctx, "baseline", db.name, o.concurrency, o.warmup, o.duration, hooks{}, func(ctx context.Context, w int) outcome {
+	res = drive(ctx, "baseline", db.Name, o.concurrency, o.warmup, o.duration, hooks{}, func(ctx context.Context, w int) outcome {
 		n := events.next()
 		tag, err := conns[w].Exec(ctx, insert, dedupKey(events.run, n), events.withdrawPending(n))
 		switch {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
 // idleRSS starts the payoutd binary at o.idleRSS twice, idle: on the
@@ -41,21 +43,21 @@ func idleRSS(ctx context.Context, o options, w io.Writer, progress func(string, 
 	}
 	rows = append(rows, row{"embedded SQLite (data/payoutd.db)", rss, hwm})
 
-	db, err := createDatabase(ctx, o.databaseURL, "webhookload_idle")
+	db, err := benchdb.Create(ctx, o.databaseURL, "webhookload_idle")
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if derr := db.drop(); derr != nil && err == nil {
+		if derr := db.Drop(); derr != nil && err == nil {
 			err = derr
 		}
 	}()
-	progress("idle RSS: %s serve on PostgreSQL database %s, idling %s", bin, db.name, o.idleWait)
-	rss, hwm, err = idleOnce(ctx, bin, o, db.url)
+	progress("idle RSS: %s serve on PostgreSQL database %s, idling %s", bin, db.Name, o.idleWait)
+	rss, hwm, err = idleOnce(ctx, bin, o, db.URL)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	rows = append(rows, row{"PostgreSQL (" + db.name + ")", rss, hwm})
+	rows = append(rows, row{"PostgreSQL (" + db.Name + ")", rss, hwm})
 
 	fmt.Fprintf(w, "\nidle RSS of %s serve after %s idle (target < %d MB)\n", bin, o.idleWait, targetRSS>>20)
 	for _, r := range rows {

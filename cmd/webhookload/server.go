@@ -18,6 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/internal/benchdb"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/webhook"
@@ -65,13 +66,13 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 		dbURL = "sqlite:" + filepath.Join(dir, "payoutd.db")
 		desc = "SQLite file " + filepath.Join(dir, "payoutd.db")
 	} else {
-		db, err := createDatabase(ctx, o.databaseURL, "webhookload_payoutd")
+		db, err := benchdb.Create(ctx, o.databaseURL, "webhookload_payoutd")
 		if err != nil {
 			return nil, err
 		}
-		cleanups = append(cleanups, db.drop)
-		dbURL, pgDB = db.url, db.name
-		desc = "PostgreSQL database " + db.name
+		cleanups = append(cleanups, db.Drop)
+		dbURL, pgDB = db.URL, db.Name
+		desc = "PostgreSQL database " + db.Name
 	}
 
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)

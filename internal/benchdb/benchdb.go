@@ -1,4 +1,6 @@
-package main
+// Package benchdb makes and drops the throwaway PostgreSQL databases the
+// benchmark commands (cmd/webhookload, cmd/reconcilebench) run on.
+package benchdb
 
 import (
 	"context"
@@ -11,16 +13,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// database is a PostgreSQL database this run created and must drop.
-type database struct {
+// DB is a PostgreSQL database a run created and must drop.
+type DB struct {
 	admin string
-	name  string
-	url   string
+	Name  string
+	URL   string
 }
 
-// createDatabase makes an empty database named prefix_<random> on the
+// Create makes an empty database named prefix_<random> on the
 // server adminURL points at.
-func createDatabase(ctx context.Context, adminURL, prefix string) (*database, error) {
+func Create(ctx context.Context, adminURL, prefix string) (*DB, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse -database-url: %w", err)
@@ -39,21 +41,21 @@ func createDatabase(ctx context.Context, adminURL, prefix string) (*database, er
 		return nil, fmt.Errorf("create database %s: %w", name, err)
 	}
 	u.Path = "/" + name
-	return &database{admin: adminURL, name: name, url: u.String()}, nil
+	return &DB{admin: adminURL, Name: name, URL: u.String()}, nil
 }
 
-// drop removes the database, disconnecting whoever is still on it. It runs
+// Drop removes the database, disconnecting whoever is still on it. It runs
 // at cleanup, so it does not take the run's (possibly cancelled) context.
-func (d *database) drop() error {
+func (d *DB) Drop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, d.admin)
 	if err != nil {
-		return fmt.Errorf("drop database %s: %w", d.name, err)
+		return fmt.Errorf("drop database %s: %w", d.Name, err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+d.name+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database %s: %w", d.name, err)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+d.Name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", d.Name, err)
 	}
 	return nil
 }
