@@ -120,7 +120,7 @@ func notYet[T any](t *testing.T, ch <-chan T, d time.Duration, what string) {
 	}
 }
 
-func TestAddRejectsBadSchedule(t *testing.T) {
+func TestSchedulerAddRejectsBadSchedule(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, spec string
@@ -414,10 +414,10 @@ func TestSchedulersShareLease(t *testing.T) {
 	})
 }
 
-// TestJobLeaseClaim checks the lease rules on a stepped clock: one claim
+// TestSchedulerJobLeaseClaim checks the lease rules on a stepped clock: one claim
 // per minGap across holders, none while another holder's lease runs,
 // another after release and the gap, and an expired lease no longer holds.
-func TestJobLeaseClaim(t *testing.T) {
+func TestSchedulerJobLeaseClaim(t *testing.T) {
 	t0 := time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
 	clock := dbtest.NewClock(t0)
 	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
