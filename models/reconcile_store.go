@@ -316,8 +316,13 @@ func (s *Store) WithdrawerSync(ctx context.Context, id WithdrawerIdentity, statu
 				return err
 			}
 		}
+		// A sync is not a change: updated_at moves only when something did.
+		updates := map[string]any{"blocked": blocked, "last_synced_at": now}
+		if changed {
+			updates["updated_at"] = now
+		}
 		return tx.db.WithContext(ctx).Model(&Withdrawer{}).Where("user_id = ?", id.UserID).
-			Updates(map[string]any{"blocked": blocked, "last_synced_at": now, "updated_at": now}).Error
+			UpdateColumns(updates).Error
 	})
 	if err != nil {
 		return false, fmt.Errorf("sync withdrawer %s: %w", id.UserID, translate(err))

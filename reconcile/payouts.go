@@ -225,15 +225,31 @@ func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState
 	if ev.Status == "" {
 		return false, nil // a status this version does not know: fields only
 	}
-	if ch := models.Transition(p.State(), ev); !ch.Apply && !ch.Conflict && p.Status == ev.Status {
-		return false, nil // agrees: no history row for every run that sees it
+	if ch := models.Transition(p.State(), ev); !ch.Apply {
+		if p.Status == ev.Status {
+			return false, nil // agrees: no history row for every run that sees it
+		}
+		// A disagreement Coinflow is not ahead on: a finding, and a stale
+		// history row when the finding opens, not again on every run.
+		reason, sev := "local_ahead", models.SeverityWarning
+		if ch.Conflict {
+			reason, sev = "contradiction", models.SeverityError // e.g. completed here, failed there
+		}
+		opened, err := r.raiseOpened(ctx, tx, st, models.Finding{
+			Kind: models.KindStatusMismatch, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
+			Details: models.Details{"reason": reason, "local_status": p.Status, "coinflow_status": w.Status, "transaction": w.Transaction},
+		})
+		if err != nil || !opened {
+			return false, err
+		}
+		_, err = tx.PayoutApply(ctx, p, ev, nil, nil)
+		return false, err
 	}
 	ch, err := tx.PayoutApply(ctx, p, ev, nil, nil)
 	if err != nil {
 		return false, err
 	}
-	switch {
-	case ch.Apply && ch.Conflict:
+	if ch.Conflict {
 		// Coinflow moved a finished payout to the other outcome (a bank
 		// return, a manual success): healed, and finance must see it. Kept
 		// under its own subject so that reconciliation never resolves it.
@@ -241,19 +257,8 @@ func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState
 			Kind: models.KindStatusMismatch, Subject: "terminal:" + p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
 			Details: models.Details{"reason": "terminal_status_changed", "source": models.SourceReconcile, "status": ch.Next.Status, "coinflow_status": w.Status},
 		})
-	case ch.Apply:
-		return true, nil
-	case p.Status == ev.Status:
-		return false, nil
 	}
-	reason, sev := "local_ahead", models.SeverityWarning
-	if ch.Conflict {
-		reason, sev = "contradiction", models.SeverityError // e.g. completed here, failed there
-	}
-	return false, r.raise(ctx, tx, st, models.Finding{
-		Kind: models.KindStatusMismatch, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
-		Details: models.Details{"reason": reason, "local_status": p.Status, "coinflow_status": w.Status, "transaction": w.Transaction},
-	})
+	return true, nil
 }
 
 // discover records a withdraw payoutd has no record of: a discovered payout,

@@ -246,16 +246,22 @@ func (r *Reconciler) setDegraded(v float64) {
 
 // raise records a finding seen by this run.
 func (r *Reconciler) raise(ctx context.Context, store *models.Store, st *runState, f models.Finding) error {
+	_, err := r.raiseOpened(ctx, store, st, f)
+	return err
+}
+
+// raiseOpened is raise, also reporting whether this run opened the finding.
+func (r *Reconciler) raiseOpened(ctx context.Context, store *models.Store, st *runState, f models.Finding) (bool, error) {
 	f.LastRunID = &st.run.ID
 	_, opened, err := store.FindingRaise(ctx, f)
 	if err != nil {
-		return err
+		return false, err
 	}
 	st.add("findings_raised", 1)
 	if opened {
 		st.add("findings_opened", 1)
 	}
-	return nil
+	return opened, nil
 }
 
 func (r *Reconciler) resolved(st *runState, n int64, err error, check string) {

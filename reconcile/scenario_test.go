@@ -786,3 +786,25 @@ func TestRerunWritesNoHistoryForUnchangedPayouts(t *testing.T) {
 		require.Len(t, after, len(before), "history rows added by runs that changed nothing")
 	})
 }
+
+// A disagreement that persists is recorded in history once, when its
+// finding opens, not again by every run that still sees it.
+func TestPersistingDisagreementWritesHistoryOnce(t *testing.T) {
+	t.Parallel()
+	each(t, options{}, func(t *testing.T, b *bundle) {
+		p := b.pay(t, userOK, 25_000, "asap", "local-ahead-once")
+		b.tick(time.Minute)
+		require.True(t, b.apply(t, p.ID, models.StatusCompleted, b.clock.Now()).Apply)
+		requireOK(t, b.run(t))
+		first, err := b.store.PayoutHistoryList(t.Context(), p.ID)
+		require.NoError(t, err)
+		for range 2 {
+			b.tick(time.Second) // Coinflow's asap payout stays pending (3 minutes)
+			requireOK(t, b.run(t))
+		}
+		after, err := b.store.PayoutHistoryList(t.Context(), p.ID)
+		require.NoError(t, err)
+		require.Len(t, after, len(first))
+		b.requireOpen(t, key{models.KindStatusMismatch, p.ID, models.SeverityWarning})
+	})
+}
