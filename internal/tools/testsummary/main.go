@@ -1,8 +1,11 @@
 // Command testsummary reads `go test -json` on stdin and prints what a
 // person needs: each package's result, the full output of failing tests, the
 // PostgreSQL tests that were skipped for want of a server (named one by one),
-// and a closing "N passed, N failed, N skipped" line. It exits 1 when any
-// test or package failed. scripts/test pipes go test into it.
+// and a closing "N passed, N failed, N skipped" line. Failing tests'
+// assertion messages are repeated just above that line, so that a reader of
+// the output's tail sees why a test failed even when its full output (logs
+// it dumped) is long. It exits 1 when any test or package failed.
+// scripts/test pipes go test into it.
 package main
 
 import (
@@ -31,6 +34,7 @@ type result struct {
 	passed, failed, skipped int
 	pgSkipped               []string
 	failedOutput            []string
+	failedNames             []string
 	packagesFailed          int
 }
 
@@ -83,6 +87,7 @@ func summarize(in io.Reader, out io.Writer) (*result, error) {
 			case "fail":
 				r.failed++
 				r.failedOutput = append(r.failedOutput, o)
+				r.failedNames = append(r.failedNames, shortPkg(e.Package)+" "+e.Test)
 			case "skip":
 				r.skipped++
 				if strings.Contains(o, skipMarker) {
@@ -97,6 +102,11 @@ func summarize(in io.Reader, out io.Writer) (*result, error) {
 	}
 	for _, o := range r.failedOutput {
 		fmt.Fprint(out, "\n", o)
+	}
+	for i, o := range r.failedOutput {
+		if lines := assertionLines(o); len(lines) > 0 {
+			fmt.Fprintf(out, "\nwhy %s failed:\n%s\n", r.failedNames[i], strings.Join(lines, "\n"))
+		}
 	}
 	if len(r.pgSkipped) > 0 {
 		sort.Strings(r.pgSkipped)
@@ -125,4 +135,33 @@ func pkgLine(out io.Writer, e event, b *strings.Builder, r *result) {
 
 func shortPkg(p string) string {
 	return strings.TrimPrefix(p, "github.com/payoutd/payoutd/")
+}
+
+// maxAssertionLines bounds what assertionLines keeps of one test's output.
+const maxAssertionLines = 40
+
+// assertionLines picks out of a test's output the failure reports: testify's
+// blocks (an "Error Trace:" line and the tab-indented lines after it) and
+// panics, without the surrounding logs.
+func assertionLines(output string) []string {
+	var picked []string
+	inBlock := false
+	for _, line := range strings.Split(output, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(trimmed, "Error Trace:"):
+			inBlock = true
+		case inBlock && strings.HasPrefix(strings.TrimLeft(line, " "), "\t"):
+		case strings.HasPrefix(trimmed, "panic:"):
+			inBlock = false
+		default:
+			inBlock = false
+			continue
+		}
+		if len(picked) == maxAssertionLines {
+			return append(picked, "\t(more cut)")
+		}
+		picked = append(picked, line)
+	}
+	return picked
 }
