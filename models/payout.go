@@ -73,7 +73,6 @@ type Payout struct {
 	// idempotency key, so a reused key with another body is refused.
 	RequestFingerprint   *string
 	InitiationLeaseUntil *time.Time // who drives the payout to Coinflow, until when
-	CoinflowSeenRun      *string    // the last reconciliation run that saw it at Coinflow
 	ReturnedAt           *time.Time // when a return of its funds completed
 	CreatedAt            time.Time
 	UpdatedAt            time.Time

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -173,18 +175,6 @@ func (s *Store) PayoutsMatching(ctx context.Context, transactions, keys []string
 	return ps, nil
 }
 
-// PayoutsMarkSeen stamps payouts as seen at Coinflow by run.
-func (s *Store) PayoutsMarkSeen(ctx context.Context, ids []string, runID string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	// UpdateColumn: a sighting is not a change of the payout (updated_at stays).
-	if err := s.db.WithContext(ctx).Model(&Payout{}).Where("id IN ?", ids).UpdateColumn("coinflow_seen_run", runID).Error; err != nil {
-		return fmt.Errorf("mark payouts seen: %w", translate(err))
-	}
-	return nil
-}
-
 // PayoutsEach calls fn for each payout the query selects, in batches, so
 // that memory stays one batch whatever the table's size.
 func (s *Store) payoutsEach(ctx context.Context, q *gorm.DB, fn func(*Payout) error) error {
@@ -203,15 +193,49 @@ func (s *Store) payoutsEach(ctx context.Context, q *gorm.DB, fn func(*Payout) er
 	return nil
 }
 
-// PayoutsNotSeen calls fn for payouts created in [since, before) that run
-// did not see at Coinflow and that should be there: everything except
-// payouts refused before they reached Coinflow (failed with no transaction).
-func (s *Store) PayoutsNotSeen(ctx context.Context, since, before time.Time, runID string, fn func(*Payout) error) error {
-	q := s.db.Model(&Payout{}).
-		Where("created_at >= ? AND created_at < ?", since.UTC(), before.UTC()).
-		Where("(coinflow_seen_run IS NULL OR coinflow_seen_run <> ?)", runID).
-		Where("NOT (status = ? AND coinflow_transaction IS NULL)", StatusFailed)
-	return s.payoutsEach(ctx, q, fn)
+// PayoutIDsExpectedAtCoinflow calls fn with the id of each payout created
+// in [since, before) that Coinflow should list: everything except payouts
+// refused before they reached Coinflow (failed with no transaction). It
+// reads ids only, so a run can check a million of them against what it saw.
+// fn must not use the store: on SQLite the scan holds the one connection.
+func (s *Store) PayoutIDsExpectedAtCoinflow(ctx context.Context, since, before time.Time, fn func(id string) error) error {
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT id FROM payouts
+WHERE created_at >= ? AND created_at < ? AND NOT (status = ? AND coinflow_transaction IS NULL)`,
+		since.UTC(), before.UTC(), StatusFailed).Rows()
+	if err != nil {
+		return fmt.Errorf("scan payout ids: %w", translate(err))
+	}
+	defer rows.Close()
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("scan payout ids: %w", translate(err))
+		}
+		if err := fn(id); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan payout ids: %w", translate(err))
+	}
+	return nil
+}
+
+// PayoutsByIDs loads the payouts with the given ids, in id order; ids that
+// do not exist are left out.
+func (s *Store) PayoutsByIDs(ctx context.Context, ids []string) ([]Payout, error) {
+	var out []Payout
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		var ps []Payout
+		if err := s.db.WithContext(ctx).Where("id IN ?", chunk).Find(&ps).Error; err != nil {
+			return nil, fmt.Errorf("load %d payouts: %w", len(chunk), translate(err))
+		}
+		out = append(out, ps...)
+	}
+	slices.SortFunc(out, func(a, b Payout) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // PayoutsInStatus calls fn for every payout in one of statuses.
@@ -369,16 +393,41 @@ type jobLease struct {
 
 func (jobLease) TableName() string { return "job_leases" }
 
-// FindingResolveSeenPayouts resolves unresolved findings of kind whose
-// subject is a payout that run saw at Coinflow and did not raise again: the
-// run compared those payouts in full, so their condition is gone.
-func (s *Store) FindingResolveSeenPayouts(ctx context.Context, kind FindingKind, runID string) (int64, error) {
-	res := s.db.WithContext(ctx).Model(&Finding{}).
+// FindingRef names one finding by id and subject.
+type FindingRef struct {
+	ID      string
+	Subject string
+}
+
+// FindingsNotRaisedBy lists the unresolved findings of kind that run did
+// not raise: the candidates for resolution once the run has checked their
+// subjects.
+func (s *Store) FindingsNotRaisedBy(ctx context.Context, kind FindingKind, runID string) ([]FindingRef, error) {
+	var refs []FindingRef
+	err := s.db.WithContext(ctx).Model(&Finding{}).Select("id", "subject").
 		Where("kind = ? AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id <> ?)", kind, runID).
-		Where("subject IN (SELECT id FROM payouts WHERE coinflow_seen_run = ?)", runID).
-		Updates(map[string]any{"status": FindingResolved, "resolved_at": s.Now(), "resolved_run_id": runID})
-	if res.Error != nil {
-		return 0, fmt.Errorf("resolve %s findings of seen payouts: %w", kind, translate(res.Error))
+		Order("id").Scan(&refs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list %s findings not raised by run %s: %w", kind, runID, translate(err))
 	}
-	return res.RowsAffected, nil
+	return refs, nil
+}
+
+// FindingsResolveInRun resolves, in run, the findings with the given ids
+// that are still unresolved and that run did not raise again since they
+// were listed. It returns how many it resolved.
+func (s *Store) FindingsResolveInRun(ctx context.Context, ids []string, runID string) (int64, error) {
+	var n int64
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		res := s.db.WithContext(ctx).Model(&Finding{}).
+			Where("id IN ? AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id <> ?)", chunk, runID).
+			Updates(map[string]any{"status": FindingResolved, "resolved_at": s.Now(), "resolved_run_id": runID})
+		if res.Error != nil {
+			return n, fmt.Errorf("resolve %d findings: %w", len(chunk), translate(res.Error))
+		}
+		n += res.RowsAffected
+	}
+	return n, nil
 }

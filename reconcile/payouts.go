@@ -53,10 +53,27 @@ func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 		return false
 	}
 	for _, kind := range []models.FindingKind{models.KindStatusMismatch, models.KindAmountMismatch, models.KindMissingAtCoinflow} {
-		n, err := r.store.FindingResolveSeenPayouts(ctx, kind, st.run.ID)
+		n, err := r.resolveSeen(ctx, st, kind)
 		r.resolved(st, n, err, "payouts")
 	}
 	return true
+}
+
+// resolveSeen resolves the unresolved findings of kind whose subject is a
+// payout this run saw at Coinflow and did not raise again: the run compared
+// those payouts in full, so their condition is gone.
+func (r *Reconciler) resolveSeen(ctx context.Context, st *runState, kind models.FindingKind) (int64, error) {
+	refs, err := r.store.FindingsNotRaisedBy(ctx, kind, st.run.ID)
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for _, f := range refs {
+		if st.seen.has(f.Subject) {
+			ids = append(ids, f.ID)
+		}
+	}
+	return r.store.FindingsResolveInRun(ctx, ids, st.run.ID)
 }
 
 func isCoinflow(err error) bool {
@@ -64,7 +81,8 @@ func isCoinflow(err error) bool {
 	return ok
 }
 
-// comparePage handles one page in one transaction.
+// comparePage handles one page in one transaction and, once it has
+// committed, adds the page's payouts to those the run saw.
 func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflow.Withdraw) error {
 	txns := make([]string, 0, len(ws))
 	keys := make([]string, 0, len(ws))
@@ -75,8 +93,10 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflo
 		}
 	}
 	counts := map[string]int64{}
+	var seen []string
 	err := r.store.Tx(ctx, func(tx *models.Store) error {
 		clear(counts)
+		seen = seen[:0]
 		locals, err := tx.PayoutsMatching(ctx, txns, keys)
 		if err != nil {
 			return err
@@ -92,7 +112,6 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflo
 				byKey[*p.IdempotencyKey] = p
 			}
 		}
-		seen := make([]string, 0, len(ws))
 		for i := range ws {
 			w := &ws[i]
 			p := byTx[w.Transaction]
@@ -125,11 +144,12 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflo
 			}
 			seen = append(seen, p.ID)
 		}
-		return tx.PayoutsMarkSeen(ctx, seen, st.run.ID)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	st.seen.add(seen...)
 	for k, v := range counts {
 		st.add(k, v)
 	}
@@ -303,14 +323,22 @@ func (r *Reconciler) discover(ctx context.Context, tx *models.Store, st *runStat
 // with a transaction is first confirmed with a single get, so a page that
 // shifted under the stream never makes a false finding.
 func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) error {
-	var missing []models.Payout
-	err := r.store.PayoutsNotSeen(ctx, st.since, st.now.Add(-r.cfg.MissingGrace), st.run.ID, func(p *models.Payout) error {
-		missing = append(missing, *p)
-		if len(missing) > 10*r.cfg.MaxConfirmations {
-			return fmt.Errorf("more than %d payouts absent from Coinflow's list", 10*r.cfg.MaxConfirmations)
+	var unseen []string
+	limit := 10 * r.cfg.MaxConfirmations
+	err := r.store.PayoutIDsExpectedAtCoinflow(ctx, st.since, st.now.Add(-r.cfg.MissingGrace), func(id string) error {
+		if st.seen.has(id) {
+			return nil
 		}
+		if len(unseen) == limit {
+			return fmt.Errorf("more than %d payouts absent from Coinflow's list", limit)
+		}
+		unseen = append(unseen, id)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	missing, err := r.store.PayoutsByIDs(ctx, unseen)
 	if err != nil {
 		return err
 	}

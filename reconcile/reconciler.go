@@ -149,6 +149,7 @@ type runState struct {
 	since    time.Time
 	counts   map[string]int64
 	problems map[string]string
+	seen     *seenSet // payouts seen at Coinflow
 	local    bool // a local (database) error happened
 }
 
@@ -163,7 +164,7 @@ func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
-	st := &runState{run: run, now: r.store.Now(), counts: map[string]int64{}, problems: map[string]string{}}
+	st := &runState{run: run, now: r.store.Now(), counts: map[string]int64{}, problems: map[string]string{}, seen: newSeenSet()}
 	st.since = st.now.Add(-r.cfg.Lookback)
 	if last, err := r.store.RunLastOK(ctx); err == nil && last.StartedAt.Add(-r.cfg.Overlap).Before(st.since) {
 		st.since = last.StartedAt.Add(-r.cfg.Overlap)
