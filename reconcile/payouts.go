@@ -4,49 +4,71 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/models"
 )
 
-type page struct {
-	ws  []coinflow.Withdraw
-	err error
-}
-
-// checkPayouts streams Coinflow's withdraws over the window, one page ahead
-// of the comparison (so fetching and comparing overlap), matches each to a
-// local payout, heals or raises, and marks what it saw. After a complete
+// checkPayouts streams Coinflow's withdraws over the window and compares
+// them page by page: cfg.PageWorkers pages at a time, each in its own
+// transaction, while the stream fetches ahead (paging itself is sequential:
+// each page's cursor comes from the one before). Each withdraw is matched to
+// a local payout, healed or raised, and recorded as seen. After a complete
 // stream it looks for local payouts Coinflow does not have. It reports
 // whether it saw all of Coinflow's withdraws in the window.
 func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	params := coinflow.ListWithdrawsParams{Since: st.since, Limit: r.cfg.PageSize}
-	pages := make(chan page, 1)
-	go func() {
-		defer close(pages)
-		for ws, err := range r.cf.WithdrawPages(pctx, params) {
-			select {
-			case pages <- page{ws: ws, err: err}:
-			case <-pctx.Done():
-				return
+	pages := make(chan []coinflow.Withdraw, r.cfg.PageWorkers)
+	var (
+		failOnce sync.Once
+		failed   bool
+	)
+	fail := func(check string, err error, local bool) {
+		failOnce.Do(func() {
+			failed = true
+			st.problem(check, err, local)
+			cancel()
+		})
+	}
+	var workers sync.WaitGroup
+	for range r.cfg.PageWorkers {
+		workers.Go(func() {
+			for ws := range pages {
+				if err := r.comparePage(pctx, st, ws); err != nil {
+					// One retry: a webhook, or another page holding the
+					// same payout, may have moved it underneath.
+					if err = r.comparePage(pctx, st, ws); err != nil {
+						fail("payouts", fmt.Errorf("compare withdraws: %w", err), true)
+					}
+				}
 			}
+		})
+	}
+	for ws, err := range r.cf.WithdrawPages(pctx, params) {
+		if err != nil {
+			fail("payouts", fmt.Errorf("list withdraws: %w", err), false)
+			break
 		}
-	}()
-	for p := range pages {
-		if p.err != nil {
-			st.problem("payouts", fmt.Errorf("list withdraws: %w", p.err), false)
-			return false
+		st.add("withdraws_seen", int64(len(ws)))
+		select {
+		case pages <- ws:
+		case <-pctx.Done():
 		}
-		st.add("withdraws_seen", int64(len(p.ws)))
-		if err := r.comparePage(ctx, st, p.ws); err != nil {
-			// One retry: a webhook may have moved a payout underneath.
-			if err = r.comparePage(ctx, st, p.ws); err != nil {
-				st.problem("payouts", fmt.Errorf("compare withdraws: %w", err), true)
-				return false
-			}
+		if pctx.Err() != nil {
+			break
 		}
+	}
+	close(pages)
+	workers.Wait()
+	if failed {
+		return false
+	}
+	if err := ctx.Err(); err != nil {
+		st.problem("payouts", fmt.Errorf("compare withdraws: %w", err), true)
+		return false
 	}
 	if err := r.findMissingAtCoinflow(ctx, st); err != nil {
 		st.problem("missing_at_coinflow", err, !isCoinflow(err))

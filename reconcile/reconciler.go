@@ -52,6 +52,9 @@ type Config struct {
 	// DriftToleranceCents is how much unexplained wallet movement is let
 	// pass. Default 0.
 	DriftToleranceCents int64
+	// PageWorkers is how many pages of withdraws are compared at once, each
+	// in its own transaction, while the next pages are fetched. Default 4.
+	PageWorkers int
 	// MaxConfirmations bounds single gets used to confirm a payout absent
 	// from the list before calling it missing. Default 200.
 	MaxConfirmations int
@@ -101,6 +104,9 @@ func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics
 	if cfg.OtherBusinessDays <= 0 {
 		cfg.OtherBusinessDays = 2
 	}
+	if cfg.PageWorkers <= 0 {
+		cfg.PageWorkers = 4
+	}
 	if cfg.MaxConfirmations <= 0 {
 		cfg.MaxConfirmations = 200
 	}
@@ -142,22 +148,31 @@ func (r *Reconciler) Start(ctx context.Context, trigger string) (*models.Reconci
 	return &snapshot, nil
 }
 
-// runState is what one run accumulates.
+// runState is what one run accumulates. Pages are compared concurrently,
+// so counts and problems are behind mu.
 type runState struct {
-	run      *models.ReconcileRun
-	now      time.Time
-	since    time.Time
+	run   *models.ReconcileRun
+	now   time.Time
+	since time.Time
+	seen  *seenSet // payouts seen at Coinflow
+
+	mu       sync.Mutex
 	counts   map[string]int64
 	problems map[string]string
-	seen     *seenSet // payouts seen at Coinflow
 	local    bool // a local (database) error happened
 }
 
-func (st *runState) add(counter string, n int64) { st.counts[counter] += n }
+func (st *runState) add(counter string, n int64) {
+	st.mu.Lock()
+	st.counts[counter] += n
+	st.mu.Unlock()
+}
 
 func (st *runState) problem(check string, err error, local bool) {
+	st.mu.Lock()
 	st.problems[check] = err.Error()
 	st.local = st.local || local
+	st.mu.Unlock()
 }
 
 func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {

@@ -119,7 +119,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 		logger.SetOutput(os.Stderr)
 	}
 	rec := reconcile.New(store, cf, logger.WithField("component", "reconcile"), nil, reconcile.Config{
-		PageSize: benchPageSize, Timeout: o.timeout,
+		PageSize: benchPageSize, Timeout: o.timeout, PageWorkers: o.pageWorkers,
 	})
 	res.loaded = time.Since(began)
 

@@ -70,6 +70,7 @@ type options struct {
 	cpuProfile   string
 	sqlStats     bool
 	maxOpenConns int
+	pageWorkers  int
 	loadWorkers  int
 	history      bool
 	timeout      time.Duration
@@ -92,6 +93,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process: reconciler and emulator) to this file; with -scaling, FILE.<n>")
 	fs.BoolVar(&o.sqlStats, "sql-stats", false, "time the store's statements during the run, by shape, and print the costliest")
 	fs.IntVar(&o.maxOpenConns, "max-open-conns", 16, "database.max_open_conns for the store")
+	fs.IntVar(&o.pageWorkers, "page-workers", 0, "pages compared at once (0: the reconciler's default)")
 	fs.IntVar(&o.loadWorkers, "load-workers", 2, "connections copying rows in parallel while loading")
 	fs.BoolVar(&o.history, "history", true, "load a completion history row per payout, so that payout_history has a realistic size")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "reconcile.timeout for the run (payoutd's default is 10m)")
@@ -111,6 +113,9 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	var errs []string
 	if *n < 1 {
 		errs = append(errs, "-n must be at least 1")
+	}
+	if o.pageWorkers < 0 {
+		errs = append(errs, "-page-workers must not be negative")
 	}
 	if o.maxOpenConns < 1 || o.loadWorkers < 1 {
 		errs = append(errs, "-max-open-conns and -load-workers must be at least 1")
