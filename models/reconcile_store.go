@@ -133,12 +133,15 @@ func (s *Store) WalletSnapshots(ctx context.Context, from, to time.Time) ([]Wall
 // PayoutsMatching loads the local payouts that match any of the Coinflow
 // transactions, and, for keys whose withdraw the transactions did not
 // match, by idempotency key: almost every page is matched by transaction
-// alone, so the second query is rarely needed.
+// alone, so the second query is rarely needed. It scans rows by hand
+// (scanPayouts), not through GORM's reflection: reconciliation calls it once
+// per page of withdraws, and GORM's row mapping was a sixth of the run's CPU.
 func (s *Store) PayoutsMatching(ctx context.Context, transactions, keys []string) ([]Payout, error) {
 	var ps []Payout
 	if len(transactions) > 0 {
-		if err := s.db.WithContext(ctx).Where("coinflow_transaction IN ?", transactions).Find(&ps).Error; err != nil {
-			return nil, fmt.Errorf("load payouts for a page: %w", translate(err))
+		var err error
+		if ps, err = s.scanPayouts(ctx, "coinflow_transaction IN ?", transactions); err != nil {
+			return nil, fmt.Errorf("load payouts for a page: %w", err)
 		}
 	}
 	if len(keys) == 0 {
@@ -159,9 +162,9 @@ func (s *Store) PayoutsMatching(ctx context.Context, transactions, keys []string
 	if len(missing) == 0 {
 		return ps, nil
 	}
-	var byKey []Payout
-	if err := s.db.WithContext(ctx).Where("idempotency_key IN ?", missing).Find(&byKey).Error; err != nil {
-		return nil, fmt.Errorf("load payouts for a page: %w", translate(err))
+	byKey, err := s.scanPayouts(ctx, "idempotency_key IN ?", missing)
+	if err != nil {
+		return nil, fmt.Errorf("load payouts for a page: %w", err)
 	}
 	for i := range byKey {
 		dup := false
@@ -171,6 +174,52 @@ func (s *Store) PayoutsMatching(ctx context.Context, transactions, keys []string
 		if !dup {
 			ps = append(ps, byKey[i])
 		}
+	}
+	return ps, nil
+}
+
+// payoutColumns are every column of payouts, in the order scanPayouts reads
+// them into a Payout (a test holds it to the model's fields).
+var payoutColumns = []string{
+	"id", "idempotency_key", "user_id", "amount_cents", "amount_currency", "requested_speed", "effective_speed",
+	"status", "status_detail", "status_at", "return_status", "coinflow_transaction", "coinflow_transfer_id",
+	"account_token", "user_fees_cents", "user_fees_currency", "merchant_fees_cents", "merchant_fees_currency",
+	"expected_delivery_at", "source", "request_fingerprint", "initiation_lease_until", "returned_at",
+	"created_at", "updated_at",
+}
+
+var payoutSelect = "SELECT " + strings.Join(payoutColumns, ", ") + " FROM payouts WHERE "
+
+// scanPayouts runs SELECT <every column> FROM payouts WHERE where and reads
+// the rows into Payouts without reflection.
+func (s *Store) scanPayouts(ctx context.Context, where string, args ...any) ([]Payout, error) {
+	rows, err := s.db.WithContext(ctx).Raw(payoutSelect+where, args...).Rows()
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var (
+		ps                                          []Payout
+		statusAt, expected, lease, returned, ct, ut dbTime
+		status, source                              string
+	)
+	for rows.Next() {
+		var p Payout
+		err := rows.Scan(&p.ID, &p.IdempotencyKey, &p.UserID, &p.Amount.Cents, &p.Amount.Currency, &p.RequestedSpeed, &p.EffectiveSpeed,
+			&status, &p.StatusDetail, &statusAt, &p.ReturnStatus, &p.CoinflowTransaction, &p.CoinflowTransferID,
+			&p.AccountToken, &p.UserFees.Cents, &p.UserFees.Currency, &p.MerchantFees.Cents, &p.MerchantFees.Currency,
+			&expected, &source, &p.RequestFingerprint, &lease, &returned,
+			&ct, &ut)
+		if err != nil {
+			return nil, translate(err)
+		}
+		p.Status, p.Source = PayoutStatus(status), Origin(source)
+		p.StatusAt, p.CreatedAt, p.UpdatedAt = statusAt.Time, ct.Time, ut.Time
+		p.ExpectedDeliveryAt, p.InitiationLeaseUntil, p.ReturnedAt = expected.ptr(), lease.ptr(), returned.ptr()
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
 	}
 	return ps, nil
 }

@@ -225,6 +225,15 @@ func (t *dbTime) Scan(src any) error {
 	return nil
 }
 
+// ptr is the time as a nullable column's value: nil for NULL.
+func (t dbTime) ptr() *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
 func (t *dbTime) parse(s string) error {
 	for _, layout := range []string{sqliteTimeLayout, time.RFC3339Nano, "2006-01-02 15:04:05.999999999 -0700 MST"} {
 		if v, err := time.Parse(layout, s); err == nil {

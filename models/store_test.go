@@ -134,3 +134,69 @@ func TestFindingRaiseIsOnePerKindAndSubject(t *testing.T) {
 		require.NotEqual(t, all[0].ID, rest[0].ID)
 	})
 }
+
+// TestPayoutsMatchingLoadsEveryField: the hand-written scan behind
+// PayoutsMatching reads a payout with every column set, and one with every
+// nullable column NULL, exactly as GORM does.
+func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
+	clock := dbtest.NewClock(t0)
+	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+		ctx := t.Context()
+		full := &models.Payout{
+			IdempotencyKey: ptrTo("key-full"), UserID: "user-1", Amount: models.Money{Cents: 12_345, Currency: "USD"},
+			RequestedSpeed: ptrTo("same_day"), Status: models.StatusPending, StatusDetail: ptrTo(models.DetailUnclaimed),
+			StatusAt: t0.Add(-time.Minute), CoinflowTransaction: ptrTo("tx-full"), AccountToken: ptrTo("tok-secret"),
+			Source: models.OriginAPI, RequestFingerprint: ptrTo("fp"),
+		}
+		require.NoError(t, s.PayoutCreate(ctx, full, models.SourceAPI, nil))
+		clock.Advance(time.Second)
+		require.NoError(t, s.PayoutUpdateFields(ctx, full.ID, map[string]any{
+			"effective_speed": "standard", "return_status": "return_completed", "coinflow_transfer_id": "tr-1",
+			"user_fees_cents": 150, "user_fees_currency": "USD", "merchant_fees_cents": 25, "merchant_fees_currency": "USD",
+			"expected_delivery_at": t0.Add(72 * time.Hour), "initiation_lease_until": t0.Add(time.Minute),
+			"returned_at": t0.Add(-30 * time.Second),
+		}))
+		bare := &models.Payout{UserID: "user-2", Amount: models.Money{Cents: 1, Currency: "EUR"},
+			Status: models.StatusCompleted, StatusAt: t0, Source: models.OriginDiscovered}
+		require.NoError(t, s.PayoutCreate(ctx, bare, models.SourceReconcile, nil))
+
+		got, err := s.PayoutsMatching(ctx, []string{"tx-full", "tx-unknown"}, []string{"key-full"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		want, err := s.PayoutGet(ctx, full.ID)
+		require.NoError(t, err)
+		require.NotNil(t, want.ReturnedAt, "the fixture sets every column")
+		require.NotNil(t, want.InitiationLeaseUntil, "the fixture sets every column")
+		requireSamePayout(t, want, &got[0])
+
+		// By idempotency key alone, and a payout with every nullable column NULL.
+		require.NoError(t, s.PayoutUpdateFields(ctx, bare.ID, map[string]any{"idempotency_key": "key-bare"}))
+		got, err = s.PayoutsMatching(ctx, nil, []string{"key-bare"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		want, err = s.PayoutGet(ctx, bare.ID)
+		require.NoError(t, err)
+		require.Nil(t, want.CoinflowTransaction)
+		requireSamePayout(t, want, &got[0])
+	})
+}
+
+// requireSamePayout compares field by field, times by instant.
+func requireSamePayout(t *testing.T, want, got *models.Payout) {
+	t.Helper()
+	instant := func(p *time.Time) *time.Time {
+		if p == nil {
+			return nil
+		}
+		v := p.UTC()
+		return &v
+	}
+	norm := func(p models.Payout) models.Payout {
+		p.StatusAt, p.CreatedAt, p.UpdatedAt = p.StatusAt.UTC(), p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+		p.ExpectedDeliveryAt, p.InitiationLeaseUntil, p.ReturnedAt = instant(p.ExpectedDeliveryAt), instant(p.InitiationLeaseUntil), instant(p.ReturnedAt)
+		return p
+	}
+	require.Equal(t, norm(*want), norm(*got))
+}
+
+func ptrTo[T any](v T) *T { return &v }
