@@ -23,20 +23,18 @@ func (s *Store) FindingRaise(ctx context.Context, f Finding) (*Finding, bool, er
 	if f.Details == nil {
 		f.Details = Details{}
 	}
+	opened := f.ID
+	// One statement: the upsert returns the stored row, the new one or the
+	// unresolved one it updated (whose id is then not ours).
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:     []clause.Column{{Name: "kind"}, {Name: "subject"}},
 		TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "resolved_at IS NULL"}}},
 		DoUpdates:   clause.AssignmentColumns([]string{"last_seen_at", "severity", "details", "last_run_id"}),
-	}).Create(&f).Error
+	}, clause.Returning{}).Create(&f).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("raise finding %s/%s: %w", f.Kind, f.Subject, translate(err))
 	}
-	var got Finding
-	err = s.db.WithContext(ctx).Where("kind = ? AND subject = ? AND resolved_at IS NULL", f.Kind, f.Subject).First(&got).Error
-	if err != nil {
-		return nil, false, fmt.Errorf("load finding %s/%s: %w", f.Kind, f.Subject, translate(err))
-	}
-	return &got, got.ID == f.ID, nil
+	return &f, f.ID == opened, nil
 }
 
 // FindingGet loads one finding.

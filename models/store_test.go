@@ -115,6 +115,21 @@ func TestFindingRaiseIsOnePerKindAndSubject(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, models.FindingAcknowledged, acked.Status)
 
+		// A raise returns the stored finding: what the upsert keeps (when
+		// it was first seen, the acknowledgement) and what it updates.
+		clock.Advance(time.Minute)
+		f.Severity, f.Details = models.SeverityError, models.Details{"n": 2}
+		stored, opened, err := s.FindingRaise(ctx, f)
+		require.NoError(t, err)
+		require.False(t, opened)
+		require.Equal(t, first.ID, stored.ID)
+		require.True(t, stored.FirstSeenAt.Equal(first.FirstSeenAt), "first seen %s, want %s", stored.FirstSeenAt, first.FirstSeenAt)
+		require.True(t, stored.LastSeenAt.Equal(clock.Now()), "last seen %s, want %s", stored.LastSeenAt, clock.Now())
+		require.Equal(t, models.FindingAcknowledged, stored.Status, "a raise keeps the acknowledgement")
+		require.Equal(t, "looking", *stored.AckNote)
+		require.Equal(t, models.SeverityError, stored.Severity)
+		require.EqualValues(t, 2, stored.Details["n"])
+
 		resolved, err := s.FindingResolve(ctx, models.KindStuckPayout, "p-1")
 		require.NoError(t, err)
 		require.True(t, resolved)
