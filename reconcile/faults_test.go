@@ -107,6 +107,37 @@ func payFive(t *testing.T, b *bundle) []*models.Payout {
 	return ps
 }
 
+// payFiveAndReconcile clears hook, makes payFive's payouts and reconciles
+// them once, past the missing grace.
+func payFiveAndReconcile(t *testing.T, b *bundle, hook *hookTransport) []*models.Payout {
+	t.Helper()
+	hook.set(nil, nil)
+	ps := payFive(t, b)
+	b.tick(31 * time.Minute)
+	requireOK(t, b.run(t))
+	return ps
+}
+
+// createOlderWithdraw gives Coinflow a withdraw created before every one
+// the tests make (no webhooks, no debit): it sorts first, so a stream
+// under way sees every later page shift by one.
+func createOlderWithdraw(b *bundle) (coinflowtest.Withdraw, error) {
+	return b.emu.CreateWithdraw(coinflowtest.WithdrawSpec{
+		UserID: userOK, AmountCents: 300, Speed: "standard", CreatedAt: start.Add(-time.Hour), NoWebhooks: true, NoDebit: true,
+	})
+}
+
+// runWhenPage2IsListed reconciles with fn run once, as Coinflow is asked
+// for page 2 of the withdraws, requires the run ok, and returns its counts.
+func runWhenPage2IsListed(t *testing.T, b *bundle, hook *hookTransport, fn func() error) map[string]int64 {
+	t.Helper()
+	hook.set(once(func(r *http.Request) bool { return isListPage(r, "2") }, fn), nil)
+	run := b.run(t)
+	require.Empty(t, hook.set(nil, nil))
+	requireOK(t, run)
+	return counts(t, run)
+}
+
 func TestPartialRunProvesNothingAndResolvesNothing(t *testing.T) {
 	t.Parallel()
 	for name, fault := range map[string]coinflowtest.APIFault{
@@ -214,22 +245,17 @@ func TestPagesShiftingUnderTheStreamRaiseNothingFalse(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
 	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
-		hook.set(nil, nil)
-		ps := payFive(t, b)
-		b.tick(31 * time.Minute)
-		requireOK(t, b.run(t))
+		ps := payFiveAndReconcile(t, b, hook)
 		b.requireOpen(t)
 
-		// While page 1 is being compared, Coinflow gains an old withdraw
+		// As page 2 is requested, Coinflow gains an old withdraw
 		// (sorted first: every later page shifts by one) and a new one
 		// (sorted last, and paid out of the wallet now).
 		b.tick(time.Minute)
 		var older, newer coinflowtest.Withdraw
-		hook.set(once(func(r *http.Request) bool { return isListPage(r, "2") }, func() error {
+		c := runWhenPage2IsListed(t, b, hook, func() error {
 			var err error
-			older, err = b.emu.CreateWithdraw(coinflowtest.WithdrawSpec{
-				UserID: userOK, AmountCents: 300, Speed: "standard", CreatedAt: start.Add(-time.Hour), NoWebhooks: true, NoDebit: true,
-			})
+			older, err = createOlderWithdraw(b)
 			if err != nil {
 				return err
 			}
@@ -238,11 +264,7 @@ func TestPagesShiftingUnderTheStreamRaiseNothingFalse(t *testing.T) {
 				UserID: userOK, AmountCents: 400, Speed: "standard", NoWebhooks: true, CreatedAt: b.emu.Now().Add(time.Second),
 			})
 			return err
-		}), nil)
-		run := b.run(t)
-		require.Empty(t, hook.set(nil, nil))
-		requireOK(t, run)
-		c := counts(t, run)
+		})
 		require.Equal(t, int64(2+2+2+1), c["withdraws_seen"], "p1 seen twice, the older one not at all")
 		require.Equal(t, int64(1), c["payouts_discovered"])
 		require.NotContains(t, c, "missing_at_coinflow")
@@ -256,6 +278,52 @@ func TestPagesShiftingUnderTheStreamRaiseNothingFalse(t *testing.T) {
 		for _, p := range ps {
 			require.Equal(t, models.StatusPending, b.payout(t, p.ID).Status)
 		}
+	})
+}
+
+// TestPayoutOnTwoPagesIsHealedOnce: pages are compared concurrently, and a
+// shift under the stream puts one payout on two of them, both times with a
+// status to heal. Whichever page comes second finds it already healed
+// (retrying if it met the first page's write underneath): one applied
+// history row, and every payout healed once.
+func TestPayoutOnTwoPagesIsHealedOnce(t *testing.T) {
+	t.Parallel()
+	hook := &hookTransport{}
+	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
+		ps := payFiveAndReconcile(t, b, hook)
+
+		// Coinflow completes all five; payoutd hears of none of it.
+		b.emu.SetWebhookFaults(coinflowtest.WebhookFaults{DropNext: len(ps)})
+		b.tick(time.Minute)
+		for _, p := range ps {
+			require.NoError(t, b.emu.Complete(txn(t, p)))
+		}
+		b.settle(t)
+		for _, p := range ps {
+			require.Equal(t, models.StatusPending, b.payout(t, p.ID).Status, "the completion webhooks were lost")
+		}
+
+		// An older withdraw appears before page 2 is listed: p1 is the
+		// last of page 1 and the first of page 2.
+		c := runWhenPage2IsListed(t, b, hook, func() error {
+			_, err := createOlderWithdraw(b)
+			return err
+		})
+		require.Equal(t, int64(2+2+2), c["withdraws_seen"], "pages [p0 p1] [p1 p2] [p3 p4]: p1 seen twice, the older one not at all")
+		require.Equal(t, int64(len(ps)), c["payouts_healed"], "each payout healed once")
+		for _, p := range ps {
+			require.Equal(t, models.StatusCompleted, b.payout(t, p.ID).Status)
+			hs, err := b.store.PayoutHistoryList(t.Context(), p.ID)
+			require.NoError(t, err)
+			var healed int
+			for _, h := range hs {
+				if h.Applied && h.Source == models.SourceReconcile && h.ToStatus == string(models.StatusCompleted) {
+					healed++
+				}
+			}
+			require.Equal(t, 1, healed, "applied completions of %s from reconciliation", p.ID)
+		}
+		b.requireOpen(t)
 	})
 }
 
