@@ -142,6 +142,28 @@ func (s *Store) PayoutUpdateFields(ctx context.Context, id string, fields map[st
 	return nil
 }
 
+// PayoutUpdateFieldsUnchanged is PayoutUpdateFields for a payout read
+// earlier in p: it writes only while the row's updated_at is still
+// p.UpdatedAt and returns ErrConflict when another writer came first, so
+// that what was decided from p is never written over a newer row. It moves
+// p.UpdatedAt with the write.
+func (s *Store) PayoutUpdateFieldsUnchanged(ctx context.Context, p *Payout, fields map[string]any) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	now := s.Now()
+	fields["updated_at"] = now
+	res := s.db.WithContext(ctx).Model(&Payout{}).Where("id = ? AND updated_at = ?", p.ID, p.UpdatedAt).Updates(fields)
+	if res.Error != nil {
+		return fmt.Errorf("update payout %s: %w", p.ID, translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("update payout %s: changed underneath: %w", p.ID, ErrConflict)
+	}
+	p.UpdatedAt = now
+	return nil
+}
+
 // PayoutHistoryList returns a payout's history, oldest first.
 func (s *Store) PayoutHistoryList(ctx context.Context, payoutID string) ([]PayoutHistory, error) {
 	var hs []PayoutHistory

@@ -124,6 +124,15 @@ func scheme(u string) string {
 // Dialect is DialectPostgres or DialectSQLite.
 func (s *Store) Dialect() string { return s.dialect }
 
+// MaxOpenConns is the connection pool's size: 1 on SQLite.
+func (s *Store) MaxOpenConns() int {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return 1
+	}
+	return max(sqlDB.Stats().MaxOpenConnections, 1)
+}
+
 // Now is the store's clock, in UTC at microsecond precision (PostgreSQL's).
 func (s *Store) Now() time.Time { return s.nowFunc().UTC().Truncate(time.Microsecond) }
 

@@ -167,7 +167,7 @@ func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 		clock.Advance(time.Second)
 		require.NoError(t, s.PayoutUpdateFields(ctx, full.ID, map[string]any{
 			"effective_speed": "standard", "return_status": "return_completed", "coinflow_transfer_id": "tr-1",
-			"user_fees_cents": 150, "user_fees_currency": "USD", "merchant_fees_cents": 25, "merchant_fees_currency": "USD",
+			"user_fees_cents": 150, "user_fees_currency": "EUR", "merchant_fees_cents": 25, "merchant_fees_currency": "GBP",
 			"expected_delivery_at": t0.Add(72 * time.Hour), "initiation_lease_until": t0.Add(time.Minute),
 			"returned_at": t0.Add(-30 * time.Second),
 		}))
@@ -215,3 +215,35 @@ func requireSamePayout(t *testing.T, want, got *models.Payout) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestPayoutUpdateFieldsUnchangedRefusesAStaleRead: fields decided from a
+// payout read before another writer changed it are not written.
+func TestPayoutUpdateFieldsUnchangedRefusesAStaleRead(t *testing.T) {
+	clock := dbtest.NewClock(t0)
+	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+		ctx := t.Context()
+		p := &models.Payout{UserID: "user-1", Amount: models.Money{Cents: 500, Currency: "USD"},
+			Status: models.StatusPending, StatusAt: t0, Source: models.OriginAPI}
+		require.NoError(t, s.PayoutCreate(ctx, p, models.SourceAPI, nil))
+		stale, err := s.PayoutGet(ctx, p.ID)
+		require.NoError(t, err)
+
+		clock.Advance(time.Second)
+		require.NoError(t, s.PayoutUpdateFields(ctx, p.ID, map[string]any{"effective_speed": "standard"}))
+		clock.Advance(time.Second)
+		err = s.PayoutUpdateFieldsUnchanged(ctx, stale, map[string]any{"effective_speed": "same_day"})
+		require.ErrorIs(t, err, models.ErrConflict)
+		got, err := s.PayoutGet(ctx, p.ID)
+		require.NoError(t, err)
+		require.Equal(t, "standard", *got.EffectiveSpeed, "the newer write stands")
+
+		require.NoError(t, s.PayoutUpdateFieldsUnchanged(ctx, got, map[string]any{"effective_speed": "same_day"}))
+		require.True(t, got.UpdatedAt.Equal(clock.Now()), "updated_at moves with the write")
+		again, err := s.PayoutGet(ctx, p.ID)
+		require.NoError(t, err)
+		require.Equal(t, "same_day", *again.EffectiveSpeed)
+		require.True(t, again.UpdatedAt.Equal(got.UpdatedAt))
+		require.NoError(t, s.PayoutUpdateFieldsUnchanged(ctx, again, map[string]any{"coinflow_transfer_id": "tr-2"}),
+			"a payout read back can be written again")
+	})
+}

@@ -2,18 +2,21 @@ package reconcile_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/sirupsen/logrus"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/coinflow"
@@ -91,9 +94,9 @@ func once(match func(*http.Request) bool, fn func() error) func(*http.Request) e
 	}
 }
 
-// pagedOptions lists withdraws two a page.
+// pagedOptions lists withdraws two a page, compared four pages at a time.
 func pagedOptions(client coinflow.Config) options {
-	return options{cfg: reconcile.Config{PageSize: 2}, client: client}
+	return options{cfg: reconcile.Config{PageSize: 2, PageWorkers: 4}, client: client}
 }
 
 // payFive makes five payouts through payoutd, all created at one instant
@@ -324,6 +327,53 @@ func TestPayoutOnTwoPagesIsHealedOnce(t *testing.T) {
 			require.Equal(t, 1, healed, "applied completions of %s from reconciliation", p.ID)
 		}
 		b.requireOpen(t)
+	})
+}
+
+// TestLaterPageWinsOverEarlierOne: Coinflow completes p1 between the
+// listing of page 1 (p1 pending) and page 2 (p1 completed, shifted there),
+// and page 1's comparison is held back until page 2 has healed p1. The
+// older evidence must not count against the newer: p1 is healed once, and
+// no status_mismatch (local ahead) or stale history row comes of page 1.
+func TestLaterPageWinsOverEarlierOne(t *testing.T) {
+	t.Parallel()
+	hook := &hookTransport{}
+	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
+		ps := payFiveAndReconcile(t, b, hook)
+		p1 := ps[1]
+		b.tick(time.Minute)
+		b.emu.SetWebhookFaults(coinflowtest.WebhookFaults{DropNext: 1})
+		var held atomic.Bool
+		reconcile.SetBeforePage(b.rec, func(seq uint32) {
+			if seq != 1 || held.Swap(true) {
+				return
+			}
+			// A worker goroutine: assert, not require (no FailNow here).
+			assert.Eventually(t, func() bool {
+				p, err := b.store.PayoutGet(context.Background(), p1.ID)
+				return err == nil && p.Status == models.StatusCompleted
+			}, 10*time.Second, 5*time.Millisecond, "page 2 never healed p1 while page 1 waited")
+		})
+		defer reconcile.SetBeforePage(b.rec, nil)
+		c := runWhenPage2IsListed(t, b, hook, func() error {
+			if _, err := createOlderWithdraw(b); err != nil {
+				return err
+			}
+			return b.emu.Complete(txn(t, p1))
+		})
+		require.Equal(t, int64(2+2+2), c["withdraws_seen"], "pages [p0 p1] [p1 p2] [p3 p4]")
+		require.Equal(t, int64(1), c["payouts_healed"])
+		require.NotContains(t, c, "findings_raised")
+		b.requireOpen(t)
+		require.Equal(t, models.StatusCompleted, b.payout(t, p1.ID).Status)
+		hs, err := b.store.PayoutHistoryList(t.Context(), p1.ID)
+		require.NoError(t, err)
+		for _, h := range hs {
+			if h.Source == models.SourceReconcile {
+				require.True(t, h.Applied && h.ToStatus == string(models.StatusCompleted),
+					"reconciliation's only history row for p1 is its completion, got %+v", h)
+			}
+		}
 	})
 }
 

@@ -21,7 +21,7 @@ func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	params := coinflow.ListWithdrawsParams{Since: st.since, Limit: r.cfg.PageSize}
-	pages := make(chan []coinflow.Withdraw, r.cfg.PageWorkers)
+	pages := make(chan page, r.cfg.PageWorkers)
 	var (
 		failOnce sync.Once
 		failed   bool
@@ -36,25 +36,27 @@ func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 	var workers sync.WaitGroup
 	for range r.cfg.PageWorkers {
 		workers.Go(func() {
-			for ws := range pages {
-				if err := r.comparePage(pctx, st, ws); err != nil {
+			for pg := range pages {
+				if err := r.comparePage(pctx, st, pg); err != nil {
 					// One retry: a webhook, or another page holding the
 					// same payout, may have moved it underneath.
-					if err = r.comparePage(pctx, st, ws); err != nil {
+					if err = r.comparePage(pctx, st, pg); err != nil {
 						fail("payouts", fmt.Errorf("compare withdraws: %w", err), true)
 					}
 				}
 			}
 		})
 	}
+	var seq uint32
 	for ws, err := range r.cf.WithdrawPages(pctx, params) {
 		if err != nil {
 			fail("payouts", fmt.Errorf("list withdraws: %w", err), false)
 			break
 		}
 		st.add("withdraws_seen", int64(len(ws)))
+		seq++
 		select {
-		case pages <- ws:
+		case pages <- page{seq: seq, ws: ws}:
 		case <-pctx.Done():
 		}
 		if pctx.Err() != nil {
@@ -103,9 +105,44 @@ func isCoinflow(err error) bool {
 	return ok
 }
 
-// comparePage handles one page in one transaction and, once it has
-// committed, adds the page's payouts to those the run saw.
-func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflow.Withdraw) error {
+// page is one page of withdraws and its place in the stream: a page
+// fetched later shows a withdraw as it stood later.
+type page struct {
+	seq uint32
+	ws  []coinflow.Withdraw
+}
+
+// confirmationSeq is the place of a single get made after the stream:
+// fresher than any page.
+const confirmationSeq = ^uint32(0)
+
+// attempt is one try at comparing a page, inside its transaction: what it
+// counts reaches the run only if the transaction commits.
+type attempt struct {
+	tx     *models.Store
+	st     *runState
+	seq    uint32
+	counts map[string]int64
+}
+
+func (a *attempt) add(counter string, n int64) { a.counts[counter] += n }
+
+func (a *attempt) raise(ctx context.Context, f models.Finding) error {
+	_, err := raiseCounted(ctx, a.tx, a.st.run.ID, a.add, f)
+	return err
+}
+
+func (a *attempt) raiseOpened(ctx context.Context, f models.Finding) (bool, error) {
+	return raiseCounted(ctx, a.tx, a.st.run.ID, a.add, f)
+}
+
+// comparePage handles one page in one transaction. Each payout on it is
+// claimed in the run's seen set before it is compared; a payout that a
+// later page has already claimed is left to that page, so pages compared
+// out of order never put older evidence or fields over newer (a payout is
+// on two pages when the list shifts under the stream).
+func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg page) error {
+	ws := pg.ws
 	txns := make([]string, 0, len(ws))
 	keys := make([]string, 0, len(ws))
 	for i := range ws {
@@ -114,11 +151,19 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflo
 			keys = append(keys, ws[i].IdempotencyKey)
 		}
 	}
-	counts := map[string]int64{}
-	var seen []string
+	if r.beforePage != nil {
+		r.beforePage(pg.seq)
+	}
+	a := &attempt{st: st, seq: pg.seq, counts: map[string]int64{}}
 	err := r.store.Tx(ctx, func(tx *models.Store) error {
-		clear(counts)
-		seen = seen[:0]
+		a.tx = tx
+		clear(a.counts)
+		// Read, then claim: a later page claims a payout before it writes
+		// it, so when this read shows a later page's write, this page's
+		// claim is refused. A later page that writes after this read is
+		// caught by the store's guards on this page's writes (status for a
+		// transition, updated_at for fields): a conflict, and a retry
+		// whose claim is refused.
 		locals, err := tx.PayoutsMatching(ctx, txns, keys)
 		if err != nil {
 			return err
@@ -148,31 +193,32 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, ws []coinflo
 				}
 			}
 			if p == nil {
-				np, err := r.discover(ctx, tx, st, w, keyTaken)
+				np, err := r.discover(ctx, a, w, keyTaken)
 				if err != nil {
 					return err
 				}
+				st.seen.claim(np.ID, a.seq)
 				byTx[w.Transaction] = np
-				counts["payouts_discovered"]++
-				seen = append(seen, np.ID)
+				a.add("payouts_discovered", 1)
 				continue
 			}
-			healed, err := r.compare(ctx, tx, st, p, w)
+			if !st.seen.claim(p.ID, a.seq) {
+				continue // a later page has it, as it stood later
+			}
+			healed, err := r.compare(ctx, a, p, w)
 			if err != nil {
 				return err
 			}
 			if healed {
-				counts["payouts_healed"]++
+				a.add("payouts_healed", 1)
 			}
-			seen = append(seen, p.ID)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	st.seen.add(seen...)
-	for k, v := range counts {
+	for k, v := range a.counts {
 		st.add(k, v)
 	}
 	return nil
@@ -234,14 +280,15 @@ func evidenceAt(w *coinflow.Withdraw) models.PayoutEvidence {
 
 // compare brings p up to date with w where Coinflow is ahead and raises
 // what does not agree. It reports whether the status was healed.
-func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState, p *models.Payout, w *coinflow.Withdraw) (bool, error) {
+func (r *Reconciler) compare(ctx context.Context, a *attempt, p *models.Payout, w *coinflow.Withdraw) (bool, error) {
+	tx := a.tx
 	fields := withdrawFields(p, w)
 	amount := models.Money{Cents: w.Amount.Cents, Currency: w.Amount.Currency}
 	if p.Source == models.OriginDiscovered {
 		// Known here only because a webhook told of it: still money that
 		// left the wallet without payoutd being asked. Same identity as a
 		// payout this run discovers itself.
-		if err := r.raise(ctx, tx, st, models.Finding{
+		if err := a.raise(ctx, models.Finding{
 			Kind: models.KindMissingLocally, Subject: w.Transaction, Severity: models.SeverityWarning, PayoutID: &p.ID, UserID: &p.UserID,
 			Details: models.Details{"transaction": w.Transaction, "amount": amount, "status": w.Status, "speed": w.Speed},
 		}); err != nil {
@@ -253,14 +300,14 @@ func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState
 			// Its amount came from a webhook's total, whose meaning Coinflow
 			// does not define; the withdraw record is authoritative.
 			fields["amount_cents"], fields["amount_currency"] = amount.Cents, amount.Currency
-		} else if err := r.raise(ctx, tx, st, models.Finding{
+		} else if err := a.raise(ctx, models.Finding{
 			Kind: models.KindAmountMismatch, Subject: p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
 			Details: models.Details{"local": p.Amount, "coinflow": amount, "transaction": w.Transaction},
 		}); err != nil {
 			return false, err
 		}
 	}
-	if err := tx.PayoutUpdateFields(ctx, p.ID, fields); err != nil {
+	if err := tx.PayoutUpdateFieldsUnchanged(ctx, p, fields); err != nil {
 		return false, err
 	}
 	ev := evidenceAt(w)
@@ -277,7 +324,7 @@ func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState
 		if ch.Conflict {
 			reason, sev = "contradiction", models.SeverityError // e.g. completed here, failed there
 		}
-		opened, err := r.raiseOpened(ctx, tx, st, models.Finding{
+		opened, err := a.raiseOpened(ctx, models.Finding{
 			Kind: models.KindStatusMismatch, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
 			Details: models.Details{"reason": reason, "local_status": p.Status, "coinflow_status": w.Status, "transaction": w.Transaction},
 		})
@@ -295,7 +342,7 @@ func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState
 		// Coinflow moved a finished payout to the other outcome (a bank
 		// return, a manual success): healed, and finance must see it. Kept
 		// under its own subject so that reconciliation never resolves it.
-		return true, r.raise(ctx, tx, st, models.Finding{
+		return true, a.raise(ctx, models.Finding{
 			Kind: models.KindStatusMismatch, Subject: "terminal:" + p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
 			Details: models.Details{"reason": "terminal_status_changed", "source": models.SourceReconcile, "status": ch.Next.Status, "coinflow_status": w.Status},
 		})
@@ -306,7 +353,8 @@ func (r *Reconciler) compare(ctx context.Context, tx *models.Store, st *runState
 // discover records a withdraw payoutd has no record of: a discovered payout,
 // and a missing_locally finding (kept open until someone acknowledges it:
 // money left the wallet without payoutd being asked).
-func (r *Reconciler) discover(ctx context.Context, tx *models.Store, st *runState, w *coinflow.Withdraw, keyTaken bool) (*models.Payout, error) {
+func (r *Reconciler) discover(ctx context.Context, a *attempt, w *coinflow.Withdraw, keyTaken bool) (*models.Payout, error) {
+	tx := a.tx
 	ev := evidenceAt(w)
 	status := ev.Status
 	if status == "" {
@@ -334,7 +382,7 @@ func (r *Reconciler) discover(ctx context.Context, tx *models.Store, st *runStat
 	if keyTaken {
 		details["reason"] = "idempotency_key_belongs_to_another_payout"
 	}
-	return p, r.raise(ctx, tx, st, models.Finding{
+	return p, a.raise(ctx, models.Finding{
 		Kind: models.KindMissingLocally, Subject: w.Transaction, Severity: models.SeverityWarning,
 		PayoutID: &p.ID, UserID: &p.UserID, Details: details,
 	})
@@ -380,7 +428,7 @@ func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) er
 					// payout in review shows there as pending.
 					w.Status = coinflow.WithdrawInReview
 				}
-				if err := r.comparePage(ctx, st, []coinflow.Withdraw{*w}); err != nil {
+				if err := r.comparePage(ctx, st, page{seq: confirmationSeq, ws: []coinflow.Withdraw{*w}}); err != nil {
 					return err
 				}
 				continue

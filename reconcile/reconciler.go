@@ -53,7 +53,10 @@ type Config struct {
 	// pass. Default 0.
 	DriftToleranceCents int64
 	// PageWorkers is how many pages of withdraws are compared at once, each
-	// in its own transaction, while the next pages are fetched. Default 4.
+	// in its own transaction, while the next pages are fetched. Default: a
+	// quarter of the database pool, at most 4, so that webhook commits and
+	// the API keep connections during a run (1 on SQLite, whose one
+	// connection gains nothing from more).
 	PageWorkers int
 	// MaxConfirmations bounds single gets used to confirm a payout absent
 	// from the list before calling it missing. Default 200.
@@ -75,6 +78,10 @@ type Reconciler struct {
 	log     *logrus.Entry
 	metrics *metrics.Reconcile
 	cfg     Config
+
+	// beforePage, when set (by tests only), is called as a page's
+	// comparison begins, with its place in the stream.
+	beforePage func(seq uint32)
 
 	mu       sync.Mutex // one run at a time in this process
 	stateMu  sync.Mutex
@@ -105,7 +112,7 @@ func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics
 		cfg.OtherBusinessDays = 2
 	}
 	if cfg.PageWorkers <= 0 {
-		cfg.PageWorkers = 4
+		cfg.PageWorkers = min(4, max(1, store.MaxOpenConns()/4))
 	}
 	if cfg.MaxConfirmations <= 0 {
 		cfg.MaxConfirmations = 200
@@ -262,20 +269,22 @@ func (r *Reconciler) setDegraded(v float64) {
 
 // raise records a finding seen by this run.
 func (r *Reconciler) raise(ctx context.Context, store *models.Store, st *runState, f models.Finding) error {
-	_, err := r.raiseOpened(ctx, store, st, f)
+	_, err := raiseCounted(ctx, store, st.run.ID, st.add, f)
 	return err
 }
 
-// raiseOpened is raise, also reporting whether this run opened the finding.
-func (r *Reconciler) raiseOpened(ctx context.Context, store *models.Store, st *runState, f models.Finding) (bool, error) {
-	f.LastRunID = &st.run.ID
+// raiseCounted records a finding seen by run runID, counts it with add,
+// and reports whether it opened the finding. Inside a transaction that may
+// be retried, add must count into that attempt, not the run.
+func raiseCounted(ctx context.Context, store *models.Store, runID string, add func(string, int64), f models.Finding) (bool, error) {
+	f.LastRunID = &runID
 	_, opened, err := store.FindingRaise(ctx, f)
 	if err != nil {
 		return false, err
 	}
-	st.add("findings_raised", 1)
+	add("findings_raised", 1)
 	if opened {
-		st.add("findings_opened", 1)
+		add("findings_opened", 1)
 	}
 	return opened, nil
 }
