@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -245,5 +246,73 @@ func TestPayoutUpdateFieldsUnchangedRefusesAStaleRead(t *testing.T) {
 		require.True(t, again.UpdatedAt.Equal(got.UpdatedAt))
 		require.NoError(t, s.PayoutUpdateFieldsUnchanged(ctx, again, map[string]any{"coinflow_transfer_id": "tr-2"}),
 			"a payout read back can be written again")
+	})
+}
+
+// TestWalletMovementsAtIsWalletMovementBetweenForEachStep: the one-pass
+// series gives, step by step, what the per-interval sums give, boundaries
+// included (a payout at a snapshot's instant belongs to the step it ends).
+func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
+	clock := dbtest.NewClock(t0)
+	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+		ctx := t.Context()
+		times := []time.Time{t0, t0.Add(10 * time.Minute), t0.Add(20 * time.Minute), t0.Add(20 * time.Minute), t0.Add(40 * time.Minute)}
+		mk := func(i int, created time.Time, currency string, withTxn bool) *models.Payout {
+			p := &models.Payout{
+				UserID: "u", Amount: models.Money{Cents: int64(1_000 * (i + 1)), Currency: currency},
+				MerchantFees: models.Money{Cents: int64(10 * (i + 1)), Currency: currency},
+				Status: models.StatusPending, StatusAt: created, Source: models.OriginDiscovered, CreatedAt: created,
+			}
+			if withTxn {
+				p.CoinflowTransaction = ptrTo(fmt.Sprintf("tx-%d", i))
+			}
+			require.NoError(t, s.PayoutCreate(ctx, p, models.SourceReconcile, nil))
+			return p
+		}
+		// Debits: inside steps, on boundaries (t0 itself is outside the
+		// series), before and after it; EUR and payouts that never reached
+		// Coinflow are not the wallet's.
+		offsets := []time.Duration{-time.Minute, 0, time.Minute, 10 * time.Minute, 15 * time.Minute, 20 * time.Minute, 39 * time.Minute, 40 * time.Minute, 41 * time.Minute}
+		var ps []*models.Payout
+		for i, d := range offsets {
+			ps = append(ps, mk(i, t0.Add(d), "USD", true))
+		}
+		mk(100, t0.Add(5*time.Minute), "EUR", true)
+		mk(101, t0.Add(5*time.Minute), "USD", false)
+
+		// Credits: a return completed with its time (step 2), one whose
+		// time is the failure's history row (step 4), one on a boundary,
+		// and a failure without a completed return (not a credit).
+		fail := func(p *models.Payout, at time.Time, extra map[string]any) {
+			clock.Set(at)
+			_, err := s.PayoutApply(ctx, p, models.PayoutEvidence{Status: models.StatusFailed, At: at, Source: models.SourceWebhook}, nil, extra)
+			require.NoError(t, err)
+		}
+		fail(ps[2], t0.Add(11*time.Minute), map[string]any{"return_status": "return_completed", "returned_at": t0.Add(12 * time.Minute)})
+		fail(ps[3], t0.Add(30*time.Minute), map[string]any{"return_status": "return_completed"})
+		fail(ps[4], t0.Add(35*time.Minute), map[string]any{"return_status": "return_completed", "returned_at": t0.Add(40 * time.Minute)})
+		fail(ps[5], t0.Add(36*time.Minute), nil)
+
+		got, err := s.WalletMovementsAt(ctx, times)
+		require.NoError(t, err)
+		require.Len(t, got, len(times))
+		require.Zero(t, got[0])
+		var debited, refunded int64
+		for i := 1; i < len(times); i++ {
+			want, err := s.WalletMovementBetween(ctx, times[i-1], times[i])
+			require.NoError(t, err)
+			require.Equal(t, want, got[i], "step %d: (%s, %s]", i, times[i-1], times[i])
+			debited += got[i].PayoutsCents
+			refunded += got[i].RefundedCents
+		}
+		// The fixture is not vacuous: offsets 1m..40m (indexes 2..7) debit,
+		// t0 itself and what lies outside do not, and the three completed
+		// returns credit.
+		require.EqualValues(t, 3_000+4_000+5_000+6_000+7_000+8_000, debited)
+		require.EqualValues(t, (3_000+30)+(4_000+40)+(5_000+50), refunded)
+		require.NotZero(t, got[4].RefundedCents, "the return on the last boundary")
+
+		_, err = s.WalletMovementsAt(ctx, []time.Time{times[1], times[0]})
+		require.Error(t, err, "times out of order")
 	})
 }
