@@ -153,10 +153,19 @@ func buildAging(ctx context.Context, st *models.Store, s *Summary, _, _ time.Tim
 }
 
 // buildWallet explains each step between consecutive snapshots with
-// WalletMovementBetween, the evidence reconcile's wallet_drift check uses,
-// so the report and the findings agree on what is unexplained.
+// WalletMovementsAt, which sums the same evidence as reconcile's
+// wallet_drift check (WalletMovementBetween), so the report and the
+// findings agree on what is unexplained.
 func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
 	snaps, err := st.WalletSnapshots(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	times := make([]time.Time, len(snaps))
+	for i, w := range snaps {
+		times[i] = w.TakenAt
+	}
+	moves, err := st.WalletMovementsAt(ctx, times)
 	if err != nil {
 		return err
 	}
@@ -170,10 +179,7 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 			continue
 		}
 		prev := snaps[i-1]
-		m, err := st.WalletMovementBetween(ctx, prev.TakenAt, w.TakenAt)
-		if err != nil {
-			return err
-		}
+		m := moves[i]
 		mv := movement(w.BalanceCents-prev.BalanceCents, m)
 		s.Wallet.Snapshots[i].Movement = &mv
 		change += w.BalanceCents - prev.BalanceCents
