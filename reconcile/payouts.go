@@ -13,15 +13,17 @@ import (
 // checkPayouts streams Coinflow's withdraws over the window and compares
 // them page by page: cfg.PageWorkers pages at a time, each in its own
 // transaction, while the stream fetches ahead (paging itself is sequential:
-// each page's cursor comes from the one before). Each withdraw is matched to
-// a local payout, healed or raised, and recorded as seen. After a complete
-// stream it looks for local payouts Coinflow does not have. It reports
-// whether it saw all of Coinflow's withdraws in the window.
+// each page's cursor comes from the one before). Pages that share a
+// withdraw are compared one after the other, in stream order (pageGate).
+// Each withdraw is matched to a local payout, healed or raised, and
+// recorded as seen. After a complete stream it looks for local payouts
+// Coinflow does not have. It reports whether it saw all of Coinflow's
+// withdraws in the window.
 func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	params := coinflow.ListWithdrawsParams{Since: st.since, Limit: r.cfg.PageSize}
-	pages := make(chan page, r.cfg.PageWorkers)
+	pages := make(chan *page, r.cfg.PageWorkers)
 	var (
 		failOnce sync.Once
 		failed   bool
@@ -38,15 +40,17 @@ func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 		workers.Go(func() {
 			for pg := range pages {
 				if err := r.comparePage(pctx, st, pg); err != nil {
-					// One retry: a webhook, or another page holding the
-					// same payout, may have moved it underneath.
+					// One retry: a webhook may have moved a payout
+					// underneath.
 					if err = r.comparePage(pctx, st, pg); err != nil {
 						fail("payouts", fmt.Errorf("compare withdraws: %w", err), true)
 					}
 				}
+				close(pg.done)
 			}
 		})
 	}
+	gate := newPageGate()
 	var seq uint32
 	for ws, err := range r.cf.WithdrawPages(pctx, params) {
 		if err != nil {
@@ -55,8 +59,12 @@ func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 		}
 		st.add("withdraws_seen", int64(len(ws)))
 		seq++
+		pg := newPage(seq, ws)
+		if gate.admit(pctx, pg) != nil {
+			break
+		}
 		select {
-		case pages <- page{seq: seq, ws: ws}:
+		case pages <- pg:
 		case <-pctx.Done():
 		}
 		if pctx.Err() != nil {
@@ -105,23 +113,11 @@ func isCoinflow(err error) bool {
 	return ok
 }
 
-// page is one page of withdraws and its place in the stream: a page
-// fetched later shows a withdraw as it stood later.
-type page struct {
-	seq uint32
-	ws  []coinflow.Withdraw
-}
-
-// confirmationSeq is the place of a single get made after the stream:
-// fresher than any page.
-const confirmationSeq = ^uint32(0)
-
 // attempt is one try at comparing a page, inside its transaction: what it
 // counts reaches the run only if the transaction commits.
 type attempt struct {
 	tx     *models.Store
 	st     *runState
-	seq    uint32
 	counts map[string]int64
 }
 
@@ -136,12 +132,9 @@ func (a *attempt) raiseOpened(ctx context.Context, f models.Finding) (bool, erro
 	return raiseCounted(ctx, a.tx, a.st.run.ID, a.add, f)
 }
 
-// comparePage handles one page in one transaction. Each payout on it is
-// claimed in the run's seen set before it is compared; a payout that a
-// later page has already claimed is left to that page, so pages compared
-// out of order never put older evidence or fields over newer (a payout is
-// on two pages when the list shifts under the stream).
-func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg page) error {
+// comparePage handles one page in one transaction and, once it has
+// committed, adds the page's payouts to those the run saw.
+func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) error {
 	ws := pg.ws
 	txns := make([]string, 0, len(ws))
 	keys := make([]string, 0, len(ws))
@@ -154,16 +147,12 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg page) err
 	if r.beforePage != nil {
 		r.beforePage(pg.seq)
 	}
-	a := &attempt{st: st, seq: pg.seq, counts: map[string]int64{}}
+	a := &attempt{st: st, counts: map[string]int64{}}
+	var seen []string
 	err := r.store.Tx(ctx, func(tx *models.Store) error {
 		a.tx = tx
 		clear(a.counts)
-		// Read, then claim: a later page claims a payout before it writes
-		// it, so when this read shows a later page's write, this page's
-		// claim is refused. A later page that writes after this read is
-		// caught by the store's guards on this page's writes (status for a
-		// transition, updated_at for fields): a conflict, and a retry
-		// whose claim is refused.
+		seen = seen[:0]
 		locals, err := tx.PayoutsMatching(ctx, txns, keys)
 		if err != nil {
 			return err
@@ -197,13 +186,10 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg page) err
 				if err != nil {
 					return err
 				}
-				st.seen.claim(np.ID, a.seq)
 				byTx[w.Transaction] = np
 				a.add("payouts_discovered", 1)
+				seen = append(seen, np.ID)
 				continue
-			}
-			if !st.seen.claim(p.ID, a.seq) {
-				continue // a later page has it, as it stood later
 			}
 			healed, err := r.compare(ctx, a, p, w)
 			if err != nil {
@@ -212,12 +198,14 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg page) err
 			if healed {
 				a.add("payouts_healed", 1)
 			}
+			seen = append(seen, p.ID)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	st.seen.add(seen...)
 	for k, v := range a.counts {
 		st.add(k, v)
 	}
@@ -428,7 +416,7 @@ func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) er
 					// payout in review shows there as pending.
 					w.Status = coinflow.WithdrawInReview
 				}
-				if err := r.comparePage(ctx, st, page{seq: confirmationSeq, ws: []coinflow.Withdraw{*w}}); err != nil {
+				if err := r.comparePage(ctx, st, newPage(0, []coinflow.Withdraw{*w})); err != nil {
 					return err
 				}
 				continue

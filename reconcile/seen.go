@@ -6,40 +6,32 @@ import (
 	"github.com/google/uuid"
 )
 
-// seenSet is the payouts a run saw at Coinflow, by id, each with the place
-// in the stream of the latest page that claimed it. It lives in memory for
-// the run rather than being stamped on each payout row: a run over a
+// seenSet is the payouts a run saw at Coinflow, by id. It lives in memory
+// for the run rather than being stamped on each payout row: a run over a
 // million withdraws that agree then writes nothing for them. payoutd's ids
-// are UUIDs and take 16 bytes each (plus 4 for the place); any other id is
-// kept as a string. Safe for concurrent use.
+// are UUIDs and take 16 bytes each (about 20-40 MB for a million); any other
+// id is kept as a string. Safe for concurrent use.
 type seenSet struct {
 	mu    sync.Mutex
-	uuids map[uuid.UUID]uint32
-	other map[string]uint32
+	uuids map[uuid.UUID]struct{}
+	other map[string]struct{}
 }
 
 func newSeenSet() *seenSet {
-	return &seenSet{uuids: map[uuid.UUID]uint32{}, other: map[string]uint32{}}
+	return &seenSet{uuids: map[uuid.UUID]struct{}{}, other: map[string]struct{}{}}
 }
 
-// claim records id as seen on the page at place seq, and reports whether
-// that page may compare it: false when a later page already claimed it.
-// A page may claim again what it claimed before (a retried transaction).
-func (s *seenSet) claim(id string, seq uint32) bool {
+// add records ids as seen.
+func (s *seenSet) add(ids ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u, ok := canonicalUUID(id); ok {
-		return claimIn(s.uuids, u, seq)
+	for _, id := range ids {
+		if u, ok := canonicalUUID(id); ok {
+			s.uuids[u] = struct{}{}
+		} else {
+			s.other[id] = struct{}{}
+		}
 	}
-	return claimIn(s.other, id, seq)
-}
-
-func claimIn[K comparable](m map[K]uint32, k K, seq uint32) bool {
-	if had, ok := m[k]; ok && had > seq {
-		return false
-	}
-	m[k] = seq
-	return true
 }
 
 // has reports whether id was seen.
