@@ -146,17 +146,16 @@ func (h *handler) loadOverview(ctx context.Context) (*overviewData, error) {
 	return d, nil
 }
 
-// loadVolume sums the payouts created since the window's start by UTC day
-// and status. It streams them in batches through the store, so memory stays
-// one batch whatever the volume.
+// loadVolume sums the payouts created in the window by UTC day and status
+// from the database's groups, so a page load reads a few hundred rows
+// whatever the volume.
 func (h *handler) loadVolume(ctx context.Context, d *overviewData, since time.Time) error {
 	perStatus := map[models.PayoutStatus][]int64{}
 	for _, s := range statusOrder {
 		perStatus[s] = make([]int64, overviewDays)
 	}
-	// Grouped in the database (by day, status, speed and currency, as the
-	// finance report does): a page load reads a few hundred rows, not
-	// every payout of the month.
+	// Grouped by day, status, speed and currency, as the finance report
+	// groups them.
 	rows, err := h.store.ReportPayouts(ctx, since, since.AddDate(0, 0, overviewDays))
 	if err != nil {
 		return fmt.Errorf("sum payout volume: %w", err)

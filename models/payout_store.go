@@ -146,7 +146,8 @@ func (s *Store) PayoutUpdateFields(ctx context.Context, id string, fields map[st
 // earlier in p: it writes only while the row's updated_at is still
 // p.UpdatedAt and returns ErrConflict when another writer came first, so
 // that what was decided from p is never written over a newer row. It moves
-// p.UpdatedAt with the write.
+// p.UpdatedAt with the write. (A write made in the same microsecond as p's
+// read, which updated_at cannot tell apart, passes.)
 func (s *Store) PayoutUpdateFieldsUnchanged(ctx context.Context, p *Payout, fields map[string]any) error {
 	if len(fields) == 0 {
 		return nil

@@ -375,19 +375,29 @@ func (s *Store) WalletMovementsAt(ctx context.Context, times []time.Time) ([]Wal
 			return nil, fmt.Errorf("wallet movements: times not ascending at %d", i)
 		}
 	}
-	// step is the i with at[i-1] < t <= at[i]; the queries keep t inside
-	// (at[0], at[last]], so i is in [1, last].
-	step := func(t time.Time) int {
-		return sort.Search(len(at), func(i int) bool { return !at[i].Before(t) })
+	// step is the i with at[i-1] < t <= at[i]. The queries keep t inside
+	// (at[0], at[last]] as the database compares times; a time it compares
+	// otherwise than Go does (SQLite compares stored text, exact only for
+	// UTC) is an error, not a sum put in the wrong step.
+	step := func(t time.Time) (int, error) {
+		i := sort.Search(len(at), func(i int) bool { return !at[i].Before(t) })
+		if i == 0 || i == len(at) {
+			return 0, fmt.Errorf("wallet movements: %s is outside (%s, %s]", t, at[0], at[len(at)-1])
+		}
+		return i, nil
 	}
 	first, last := at[0], at[len(at)-1]
 	err := s.eachTimedCents(ctx, "sum payouts debited", `
 SELECT created_at, amount_cents, merchant_fees_cents FROM payouts
 WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL AND created_at > ? AND created_at <= ?`,
-		[]any{first, last}, func(t time.Time, amount, fees int64) {
-			m := &out[step(t)]
-			m.PayoutsCents += amount
-			m.FeesCents += fees
+		[]any{first, last}, func(t time.Time, amount, fees int64) error {
+			i, err := step(t)
+			if err != nil {
+				return err
+			}
+			out[i].PayoutsCents += amount
+			out[i].FeesCents += fees
+			return nil
 		})
 	if err != nil {
 		return nil, err
@@ -401,8 +411,13 @@ SELECT refunded_at, cents, 0 FROM (
   WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transaction IS NOT NULL
     AND p.return_status = 'return_completed'
 ) r WHERE refunded_at > ? AND refunded_at <= ?`,
-		[]any{first, last}, func(t time.Time, cents, _ int64) {
-			out[step(t)].RefundedCents += cents
+		[]any{first, last}, func(t time.Time, cents, _ int64) error {
+			i, err := step(t)
+			if err != nil {
+				return err
+			}
+			out[i].RefundedCents += cents
+			return nil
 		})
 	if err != nil {
 		return nil, err
@@ -411,8 +426,8 @@ SELECT refunded_at, cents, 0 FROM (
 }
 
 // eachTimedCents runs a query of (time, cents, cents) rows and calls fn
-// for each.
-func (s *Store) eachTimedCents(ctx context.Context, what, query string, args []any, fn func(time.Time, int64, int64)) error {
+// for each; fn's error ends the scan.
+func (s *Store) eachTimedCents(ctx context.Context, what, query string, args []any, fn func(time.Time, int64, int64) error) error {
 	rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, translate(err))
@@ -426,7 +441,9 @@ func (s *Store) eachTimedCents(ctx context.Context, what, query string, args []a
 		if err := rows.Scan(&t, &a, &b); err != nil {
 			return fmt.Errorf("%s: %w", what, translate(err))
 		}
-		fn(t.Time, a, b)
+		if err := fn(t.Time, a, b); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, translate(err))

@@ -316,3 +316,24 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 		require.Error(t, err, "times out of order")
 	})
 }
+
+// TestWalletMovementsAtRefusesTimesItCannotPlace: SQLite compares stored
+// times as text, which orders them rightly only in UTC (payoutd writes UTC).
+// A time written with another offset can pass the query's range and still
+// lie outside the series; the series is then an error, not a panic or a sum
+// put in the wrong step.
+func TestWalletMovementsAtRefusesTimesItCannotPlace(t *testing.T) {
+	clock := dbtest.NewClock(t0)
+	s := dbtest.SQLite(t, dbtest.Options{NowFunc: clock.Now})
+	ctx := t.Context()
+	p := &models.Payout{UserID: "u", Amount: models.Money{Cents: 100, Currency: "USD"}, Status: models.StatusPending,
+		StatusAt: t0.Add(-time.Hour), Source: models.OriginDiscovered, CreatedAt: t0.Add(-time.Hour), CoinflowTransaction: ptrTo("tx-1")}
+	require.NoError(t, s.PayoutCreate(ctx, p, models.SourceReconcile, nil))
+	// 15:20 at UTC-2 is 17:20Z, after the series; as text it sorts inside it.
+	returned := time.Date(2026, 11, 2, 15, 20, 0, 0, time.FixedZone("", -2*60*60))
+	_, err := s.PayoutApply(ctx, p, models.PayoutEvidence{Status: models.StatusFailed, At: t0, Source: models.SourceWebhook}, nil,
+		map[string]any{"return_status": "return_completed", "returned_at": returned})
+	require.NoError(t, err)
+	_, err = s.WalletMovementsAt(ctx, []time.Time{t0, t0.Add(40 * time.Minute)})
+	require.ErrorContains(t, err, "outside")
+}
