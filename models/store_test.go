@@ -259,9 +259,9 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 		times := []time.Time{t0, t0.Add(10 * time.Minute), t0.Add(20 * time.Minute), t0.Add(20 * time.Minute), t0.Add(40 * time.Minute)}
 		mk := func(i int, created time.Time, currency string, withTxn bool) *models.Payout {
 			p := &models.Payout{
-				UserID: "u", Amount: models.Money{Cents: int64(1_000 * (i + 1)), Currency: currency},
+				UserID: "u", Status: models.StatusPending, StatusAt: created, Source: models.OriginDiscovered, CreatedAt: created,
+				Amount:       models.Money{Cents: int64(1_000 * (i + 1)), Currency: currency},
 				MerchantFees: models.Money{Cents: int64(10 * (i + 1)), Currency: currency},
-				Status: models.StatusPending, StatusAt: created, Source: models.OriginDiscovered, CreatedAt: created,
 			}
 			if withTxn {
 				p.CoinflowTransaction = ptrTo(fmt.Sprintf("tx-%d", i))
