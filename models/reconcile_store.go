@@ -328,6 +328,20 @@ type WalletMovement struct {
 	RefundedCents int64 // amount + merchant fee of failed payouts whose funds came back (failures and returns)
 }
 
+// walletDebits and walletCredits are the local evidence of wallet
+// movement, one row per payout with the time it moved the wallet
+// (moved_at), for WalletMovementBetween and WalletMovementsAt to sum.
+const (
+	walletDebits = `SELECT created_at AS moved_at, amount_cents AS amount, merchant_fees_cents AS fees FROM payouts
+WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL`
+	walletCredits = `SELECT COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
+         WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) AS moved_at,
+       p.amount_cents + p.merchant_fees_cents AS cents
+FROM payouts p
+WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transaction IS NOT NULL
+  AND p.return_status = 'return_completed'`
+)
+
 // WalletMovementBetween sums local evidence of wallet movement in (from, to].
 // A payout that reached Coinflow is debited (amount and merchant fee) at its
 // creation: payoutd records a payout just before calling Coinflow, and a
@@ -337,21 +351,13 @@ type WalletMovement struct {
 func (s *Store) WalletMovementBetween(ctx context.Context, from, to time.Time) (WalletMovement, error) {
 	var m WalletMovement
 	from, to = from.UTC(), to.UTC()
-	row := s.db.WithContext(ctx).Raw(`
-SELECT COALESCE(SUM(amount_cents), 0), COALESCE(SUM(merchant_fees_cents), 0) FROM payouts
-WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL AND created_at > ? AND created_at <= ?`, from, to).Row()
+	row := s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(fees), 0) FROM (`+walletDebits+`) d
+WHERE moved_at > ? AND moved_at <= ?`, from, to).Row()
 	if err := row.Scan(&m.PayoutsCents, &m.FeesCents); err != nil {
 		return m, fmt.Errorf("sum payouts debited: %w", translate(err))
 	}
-	row = s.db.WithContext(ctx).Raw(`
-SELECT COALESCE(SUM(p.amount_cents + p.merchant_fees_cents), 0)
-FROM payouts p
-WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transaction IS NOT NULL
-  AND p.return_status = 'return_completed'
-  AND COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
-       WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) > ?
-  AND COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
-       WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) <= ?`, from, to).Row()
+	row = s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(cents), 0) FROM (`+walletCredits+`) c
+WHERE moved_at > ? AND moved_at <= ?`, from, to).Row()
 	if err := row.Scan(&m.RefundedCents); err != nil {
 		return m, fmt.Errorf("sum payouts refunded: %w", translate(err))
 	}
@@ -387,9 +393,8 @@ func (s *Store) WalletMovementsAt(ctx context.Context, times []time.Time) ([]Wal
 		return i, nil
 	}
 	first, last := at[0], at[len(at)-1]
-	err := s.eachTimedCents(ctx, "sum payouts debited", `
-SELECT created_at, amount_cents, merchant_fees_cents FROM payouts
-WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL AND created_at > ? AND created_at <= ?`,
+	err := s.eachTimedCents(ctx, "sum payouts debited",
+		`SELECT moved_at, amount, fees FROM (`+walletDebits+`) d WHERE moved_at > ? AND moved_at <= ?`,
 		[]any{first, last}, func(t time.Time, amount, fees int64) error {
 			i, err := step(t)
 			if err != nil {
@@ -402,15 +407,8 @@ WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL AND created_a
 	if err != nil {
 		return nil, err
 	}
-	err = s.eachTimedCents(ctx, "sum payouts refunded", `
-SELECT refunded_at, cents, 0 FROM (
-  SELECT COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
-           WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) AS refunded_at,
-         p.amount_cents + p.merchant_fees_cents AS cents
-  FROM payouts p
-  WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transaction IS NOT NULL
-    AND p.return_status = 'return_completed'
-) r WHERE refunded_at > ? AND refunded_at <= ?`,
+	err = s.eachTimedCents(ctx, "sum payouts refunded",
+		`SELECT moved_at, cents, 0 FROM (`+walletCredits+`) c WHERE moved_at > ? AND moved_at <= ?`,
 		[]any{first, last}, func(t time.Time, cents, _ int64) error {
 			i, err := step(t)
 			if err != nil {
