@@ -59,19 +59,15 @@ func (d Details) Value() (driver.Value, error) {
 
 // Scan reads Details from JSON text.
 func (d *Details) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*d = Details{}
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("scan details from %T", src)
+	b, err := jsonText(src, "details")
+	if err != nil {
+		return err
 	}
 	m := map[string]any{}
+	if b == nil {
+		*d = m
+		return nil
+	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("scan details: %w", err)
 	}

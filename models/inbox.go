@@ -28,4 +28,11 @@ type InboxEvent struct {
 	NextAttemptAt time.Time
 	LastError     *string
 	ProcessedAt   *time.Time
+	// ContentHash names what the event said that matters (amounts, fees,
+	// user, idempotency key); nil for a body that is not a readable event.
+	ContentHash *string
+	// ConflictsWith is the copy stored first under the same event identity
+	// when this redelivery says something else: both are kept, and applying
+	// this one raises a finding.
+	ConflictsWith *int64
 }

@@ -10,21 +10,83 @@ import (
 // InboxInsert stores events in one statement (one commit, one fsync) with
 // INSERT ... ON CONFLICT (dedup_key) DO NOTHING, and reports for each event
 // whether it was new. When it returns nil every event is durably stored: new,
-// or already there from an earlier commit.
+// or already there from an earlier commit. A redelivery whose ContentHash
+// differs from the stored copy's is kept as well, as a conflicting copy
+// (see InboxEvent.ConflictsWith), and counts as new.
 func (s *Store) InboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, error) {
+	out, err := s.inboxInsert(ctx, evs)
+	if err != nil {
+		return nil, err
+	}
+	var again []int
+	for i := range evs {
+		if !out[i] && evs[i].ContentHash != nil {
+			again = append(again, i)
+		}
+	}
+	if len(again) == 0 {
+		return out, nil
+	}
+	return out, s.inboxKeepConflicting(ctx, evs, again, out)
+}
+
+// inboxKeepConflicting stores, beside the copy stored first, each event of
+// idx whose content differs from it, under its key and content hash (so a
+// retry of the conflicting copy is itself a duplicate). It sets out[i] for
+// those it stored.
+func (s *Store) inboxKeepConflicting(ctx context.Context, evs []InboxEvent, idx []int, out []bool) error {
+	keys := make([]string, 0, len(idx))
+	for _, i := range idx {
+		keys = append(keys, evs[i].DedupKey)
+	}
+	var stored []InboxEvent
+	if err := s.db.WithContext(ctx).Select("id", "dedup_key", "content_hash").Where("dedup_key IN ?", keys).Find(&stored).Error; err != nil {
+		return fmt.Errorf("read stored inbox events: %w", translate(err))
+	}
+	byKey := make(map[string]InboxEvent, len(stored))
+	for _, ev := range stored {
+		byKey[ev.DedupKey] = ev
+	}
+	var copies []InboxEvent
+	var at []int
+	for _, i := range idx {
+		first, ok := byKey[evs[i].DedupKey]
+		if !ok || first.ContentHash == nil || *first.ContentHash == *evs[i].ContentHash {
+			continue
+		}
+		c := evs[i]
+		c.DedupKey = evs[i].DedupKey + "#" + *evs[i].ContentHash
+		c.ConflictsWith = &first.ID
+		copies = append(copies, c)
+		at = append(at, i)
+	}
+	if len(copies) == 0 {
+		return nil
+	}
+	ins, err := s.inboxInsert(ctx, copies)
+	if err != nil {
+		return err
+	}
+	for j, i := range at {
+		out[i] = ins[j]
+	}
+	return nil
+}
+
+func (s *Store) inboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, error) {
 	if len(evs) == 0 {
 		return nil, nil
 	}
 	now := s.Now()
 	var sb strings.Builder
-	sb.WriteString("INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at) VALUES ")
-	args := make([]any, 0, len(evs)*5)
+	sb.WriteString("INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at, content_hash, conflicts_with) VALUES ")
+	args := make([]any, 0, len(evs)*7)
 	for i, ev := range evs {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(?, ?, ?, ?, 'pending', 0, ?)")
-		args = append(args, ev.DedupKey, ev.EventType, ev.Body, now, now)
+		sb.WriteString("(?, ?, ?, ?, 'pending', 0, ?, ?, ?)")
+		args = append(args, ev.DedupKey, ev.EventType, ev.Body, now, now, ev.ContentHash, ev.ConflictsWith)
 	}
 	sb.WriteString(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key")
 

@@ -12,6 +12,12 @@ type Money struct {
 	Currency string `json:"currency"`
 }
 
+// MaxCents is the largest amount payoutd accepts anywhere: a payout asked
+// for through the API and every amount or fee Coinflow reports (100 billion
+// in major units, far above any payout Coinflow makes). Sums are still
+// checked: at the cap, some 900,000 amounts reach the int64 limit.
+const MaxCents int64 = 10_000_000_000_000
+
 // ErrCurrencyMismatch is returned when amounts of two currencies are combined.
 var ErrCurrencyMismatch = errors.New("currency mismatch")
 

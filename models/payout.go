@@ -98,6 +98,7 @@ type PayoutHistory struct {
 	Source       Source
 	InboxEventID *int64 // the webhook behind it; unique, so one event applies once
 	EvidenceAt   time.Time
+	Changes      Changes `gorm:"type:text"` // fields changed beside the status
 	CreatedAt    time.Time
 }
 

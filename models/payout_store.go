@@ -259,3 +259,51 @@ func (s *Store) PayoutLeaseInitiation(ctx context.Context, id string, until time
 	}
 	return res.RowsAffected == 1, nil
 }
+
+// PayoutCandidates are the payouts a withdrawal may belong to: the one
+// holding its transaction and the one holding its idempotency key (nil
+// where none does; both may be the same payout).
+type PayoutCandidates struct {
+	ByTransaction, ByKey *Payout
+}
+
+// PayoutCandidatesFor loads the candidates for a withdrawal with this
+// transaction and idempotency key ("" for either when unknown). In a
+// transaction on PostgreSQL the rows are locked until commit.
+func (s *Store) PayoutCandidatesFor(ctx context.Context, transaction, idempotencyKey string) (PayoutCandidates, error) {
+	var c PayoutCandidates
+	if transaction == "" && idempotencyKey == "" {
+		return c, nil
+	}
+	var ps []Payout
+	q := s.forUpdate(s.db.WithContext(ctx))
+	switch {
+	case transaction != "" && idempotencyKey != "":
+		q = q.Where("coinflow_transaction = ? OR idempotency_key = ?", transaction, idempotencyKey)
+	case transaction != "":
+		q = q.Where("coinflow_transaction = ?", transaction)
+	default:
+		q = q.Where("idempotency_key = ?", idempotencyKey)
+	}
+	if err := q.Find(&ps).Error; err != nil {
+		return c, fmt.Errorf("find payout: %w", translate(err))
+	}
+	for i := range ps {
+		if transaction != "" && ps[i].CoinflowTransaction != nil && *ps[i].CoinflowTransaction == transaction {
+			c.ByTransaction = &ps[i]
+		}
+		if idempotencyKey != "" && ps[i].IdempotencyKey != nil && *ps[i].IdempotencyKey == idempotencyKey {
+			c.ByKey = &ps[i]
+		}
+	}
+	return c, nil
+}
+
+// PayoutLeaseRelease gives up the right to drive a payout to Coinflow.
+func (s *Store) PayoutLeaseRelease(ctx context.Context, id string) error {
+	err := s.db.WithContext(ctx).Model(&Payout{}).Where("id = ?", id).UpdateColumn("initiation_lease_until", nil).Error
+	if err != nil {
+		return fmt.Errorf("release lease of payout %s: %w", id, translate(err))
+	}
+	return nil
+}

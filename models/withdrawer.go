@@ -30,6 +30,7 @@ type WithdrawerHistory struct {
 	Source       Source
 	InboxEventID *int64
 	EvidenceAt   time.Time
+	Changes      Changes `gorm:"type:text"` // fields changed beside the status (blocked)
 	CreatedAt    time.Time
 }
 

@@ -1,0 +1,228 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// FindingKey names a finding: at most one is unresolved per key.
+type FindingKey struct {
+	Kind    FindingKind
+	Subject string
+}
+
+// PayoutWrite is one decided change to one payout (see package decide):
+// the record before and after, its history rows and its findings. It is
+// persisted whole by Store.PayoutWrite inside the caller's transaction.
+type PayoutWrite struct {
+	// Old is the record the decision was made from; nil when New is a
+	// payout discovered by this decision.
+	Old *Payout
+	New *Payout
+	// History rows; PayoutID, when empty, and CreatedAt are filled in.
+	History []PayoutHistory
+	// HistoryIfOpened writes History only when one of Raise opened a new
+	// finding: a disagreement that persists is noted once, not every run.
+	HistoryIfOpened bool
+	Raise           []Finding
+	Resolve         []FindingKey
+	// RunID, when set, is the reconciliation run the findings are raised
+	// or resolved in.
+	RunID *string
+}
+
+// WriteResult counts what a write did to findings.
+type WriteResult struct {
+	Raised, Opened, Resolved int
+}
+
+// decidedColumns are the payout columns a decision may change, by column
+// name. Everything else (requested speed, account token, fingerprint,
+// lease) belongs to initiation and is never touched by evidence.
+func decidedColumns(p *Payout) map[string]any {
+	return map[string]any{
+		"idempotency_key":        p.IdempotencyKey,
+		"user_id":                p.UserID,
+		"amount_cents":           p.Amount.Cents,
+		"amount_currency":        p.Amount.Currency,
+		"effective_speed":        p.EffectiveSpeed,
+		"status":                 p.Status,
+		"status_detail":          p.StatusDetail,
+		"status_at":              p.StatusAt.UTC(),
+		"return_status":          p.ReturnStatus,
+		"coinflow_transaction":   p.CoinflowTransaction,
+		"coinflow_transfer_id":   p.CoinflowTransferID,
+		"user_fees_cents":        p.UserFees.Cents,
+		"user_fees_currency":     p.UserFees.Currency,
+		"merchant_fees_cents":    p.MerchantFees.Cents,
+		"merchant_fees_currency": p.MerchantFees.Currency,
+		"expected_delivery_at":   utcPtr(p.ExpectedDeliveryAt),
+		"returned_at":            utcPtr(p.ReturnedAt),
+	}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
+}
+
+// PayoutColumnsChanged lists the columns whose values differ between two
+// versions of a payout, as column to [old, new].
+func PayoutColumnsChanged(old, new *Payout) map[string][2]any {
+	return columnsChanged(decidedColumns(old), decidedColumns(new))
+}
+
+// columnsChanged compares two versions' columns.
+func columnsChanged(a, b map[string]any) map[string][2]any {
+	out := map[string][2]any{}
+	for col, av := range a {
+		if bv := b[col]; !sameValue(av, bv) {
+			out[col] = [2]any{plain(av), plain(bv)}
+		}
+	}
+	return out
+}
+
+// sameValue compares two column values, looking through pointers.
+func sameValue(a, b any) bool {
+	a, b = plain(a), plain(b)
+	if ta, ok := a.(time.Time); ok {
+		tb, ok := b.(time.Time)
+		return ok && ta.Equal(tb)
+	}
+	return a == b
+}
+
+// plain dereferences a column value: nil for a nil pointer.
+func plain(v any) any {
+	switch x := v.(type) {
+	case *string:
+		if x == nil {
+			return nil
+		}
+		return *x
+	case *time.Time:
+		if x == nil {
+			return nil
+		}
+		return x.UTC()
+	case time.Time:
+		return x.UTC()
+	case PayoutStatus:
+		return string(x)
+	}
+	return v
+}
+
+// PayoutWrite persists a decision: it creates New (Old nil) or updates the
+// columns that changed, guarded by Old's status and updated_at so that a
+// decision made from a read another writer has since overtaken is never
+// written (ErrConflict; the caller decides again from a fresh read); then
+// it writes the history rows and raises and resolves the findings. Call it
+// in a transaction.
+func (s *Store) PayoutWrite(ctx context.Context, w PayoutWrite) (WriteResult, error) {
+	now := s.Now()
+	p := w.New
+	if w.Old == nil {
+		if err := s.payoutInsert(ctx, p, now); err != nil {
+			return WriteResult{}, err
+		}
+	} else if err := s.payoutUpdate(ctx, w.Old, p, now); err != nil {
+		return WriteResult{}, err
+	}
+	res, err := s.findingsApply(ctx, w.Raise, w.Resolve, w.RunID)
+	if err != nil {
+		return res, err
+	}
+	if w.HistoryIfOpened && res.Opened == 0 {
+		return res, nil
+	}
+	for i := range w.History {
+		h := w.History[i]
+		if h.PayoutID == "" {
+			h.PayoutID = p.ID
+		}
+		h.EvidenceAt = h.EvidenceAt.UTC().Truncate(time.Microsecond)
+		h.CreatedAt = now
+		if err := s.db.WithContext(ctx).Create(&h).Error; err != nil {
+			return res, fmt.Errorf("write payout history %s: %w", p.ID, translate(err))
+		}
+	}
+	return res, nil
+}
+
+func (s *Store) payoutInsert(ctx context.Context, p *Payout, now time.Time) error {
+	if p.ID == "" {
+		p.ID = NewID()
+	}
+	// A discovered payout may carry Coinflow's creation time; anything
+	// else is created now.
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = now
+	}
+	p.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
+	if p.StatusAt.IsZero() {
+		p.StatusAt = now
+	}
+	p.StatusAt = p.StatusAt.UTC().Truncate(time.Microsecond)
+	p.UpdatedAt = now
+	if err := s.db.WithContext(ctx).Create(p).Error; err != nil {
+		return fmt.Errorf("create payout: %w", translate(err))
+	}
+	return nil
+}
+
+func (s *Store) payoutUpdate(ctx context.Context, old, p *Payout, now time.Time) error {
+	changed := PayoutColumnsChanged(old, p)
+	if len(changed) == 0 {
+		return nil
+	}
+	cols := decidedColumns(p)
+	updates := make(map[string]any, len(changed)+1)
+	for col := range changed {
+		updates[col] = cols[col]
+	}
+	updates["updated_at"] = now
+	res := s.db.WithContext(ctx).Model(&Payout{}).
+		Where("id = ? AND status = ? AND status_at = ? AND updated_at = ?", old.ID, old.Status, old.StatusAt.UTC(), old.UpdatedAt.UTC()).
+		Updates(updates)
+	if res.Error != nil {
+		return fmt.Errorf("update payout %s: %w", old.ID, translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("update payout %s: changed underneath: %w", old.ID, ErrConflict)
+	}
+	p.UpdatedAt = now
+	return nil
+}
+
+// findingsApply raises and resolves a decision's findings, in run runID
+// when one is given, and counts what it did.
+func (s *Store) findingsApply(ctx context.Context, raise []Finding, resolve []FindingKey, runID *string) (WriteResult, error) {
+	var res WriteResult
+	for _, f := range raise {
+		f.LastRunID = runID
+		_, opened, err := s.FindingRaise(ctx, f)
+		if err != nil {
+			return res, err
+		}
+		res.Raised++
+		if opened {
+			res.Opened++
+		}
+	}
+	for _, k := range resolve {
+		q := s.db.WithContext(ctx).Model(&Finding{}).Where("kind = ? AND subject = ? AND resolved_at IS NULL", k.Kind, k.Subject)
+		set := map[string]any{"status": FindingResolved, "resolved_at": s.Now(), "resolved_run_id": runID}
+		r := q.Updates(set)
+		if r.Error != nil {
+			return res, fmt.Errorf("resolve finding %s/%s: %w", k.Kind, k.Subject, translate(r.Error))
+		}
+		res.Resolved += int(r.RowsAffected)
+	}
+	return res, nil
+}
