@@ -21,6 +21,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
@@ -199,7 +200,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 			AnswerTimeout: cfg.Webhook.AnswerTimeout.D(),
 		},
 		Committer: webhook.CommitterConfig{MaxBatch: cfg.Webhook.CommitMaxBatch, Workers: cfg.Webhook.CommitWorkers},
-		Applier: webhook.ApplierConfig{
+		Applier: inbox.ApplierConfig{
 			BatchSize: cfg.Applier.BatchSize, PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
 		},
 	})

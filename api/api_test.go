@@ -17,6 +17,7 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/metrics"
@@ -249,7 +250,7 @@ func startRouter(t *testing.T, store *models.Store, clock *dbtest.Clock, token s
 	m.RegisterBacklog(store.InboxBacklog, clock.Now)
 	pipe := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler: webhook.HandlerConfig{Key: []byte(testserver.WebhookKey), NowFunc: clock.Now},
-		Applier: webhook.ApplierConfig{NowFunc: clock.Now},
+		Applier: inbox.ApplierConfig{NowFunc: clock.Now},
 	})
 	t.Cleanup(pipe.Committer.Close)
 	router := api.NewRouter(api.Deps{

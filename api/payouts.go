@@ -82,6 +82,15 @@ func (h *handlers) createPayout(c *gin.Context) {
 		c.AbortWithStatusJSON(status, payoutErrorBody{Error: respond.ErrorDetail{Code: code, Message: msg}, Payout: view})
 	}
 	verr, isVerification := errors.AsType[*initiate.VerificationError](err)
+	if errors.Is(err, initiate.ErrRejected) || errors.Is(err, initiate.ErrUnavailable) {
+		// Initiation returns what went wrong with Coinflow; it is logged
+		// here, once.
+		log := h.log.WithError(err)
+		if view != nil {
+			log = log.WithField("payout_id", view.ID)
+		}
+		log.Warn("initiate payout")
+	}
 	switch {
 	case err == nil && res.Created:
 		c.JSON(http.StatusCreated, view)

@@ -45,8 +45,11 @@ type historyView struct {
 	Reason       string        `json:"reason"`
 	Source       models.Source `json:"source"`
 	InboxEventID *int64        `json:"inbox_event_id,omitempty"`
-	EvidenceAt   time.Time     `json:"evidence_at"`
-	RecordedAt   time.Time     `json:"recorded_at"`
+	// Changes are the fields the evidence changed beside the status, as
+	// field to [old, new].
+	Changes    models.Changes `json:"changes,omitempty"`
+	EvidenceAt time.Time      `json:"evidence_at"`
+	RecordedAt time.Time      `json:"recorded_at"`
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -70,7 +73,7 @@ func newPayoutView(p *models.Payout, history []models.PayoutHistory) payoutView 
 	for _, h := range history {
 		v.History = append(v.History, historyView{
 			FromStatus: h.FromStatus, ToStatus: h.ToStatus, FromDetail: h.FromDetail, ToDetail: h.ToDetail,
-			Applied: h.Applied, Reason: h.Reason, Source: h.Source, InboxEventID: h.InboxEventID,
+			Applied: h.Applied, Reason: h.Reason, Source: h.Source, InboxEventID: h.InboxEventID, Changes: h.Changes,
 			EvidenceAt: h.EvidenceAt.UTC(), RecordedAt: h.CreatedAt.UTC(),
 		})
 	}

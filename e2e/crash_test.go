@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/webhook"
 )
@@ -154,13 +155,13 @@ func newCrashPlan(t *testing.T, txns int) crashPlan {
 		txn := fmt.Sprintf("crash-%05d-5Sx9wq2Lh7", i)
 		created := base.Add(time.Duration(i) * time.Second)
 		amount := int64(1000 + i)
-		add(webhook.EventWithdrawPending, txn, created, amount)
+		add(inbox.EventWithdrawPending, txn, created, amount)
 		switch i % 3 {
 		case 0:
-			add(webhook.EventWithdrawSuccess, txn, created.Add(time.Minute), amount)
+			add(inbox.EventWithdrawSuccess, txn, created.Add(time.Minute), amount)
 			p.want[txn] = "completed"
 		case 1:
-			add(webhook.EventWithdrawFailure, txn, created.Add(time.Minute), amount)
+			add(inbox.EventWithdrawFailure, txn, created.Add(time.Minute), amount)
 			p.want[txn] = "failed"
 		default:
 			p.want[txn] = "pending"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/webhook"
 )
@@ -42,7 +43,7 @@ func TestDatabaseOutage(t *testing.T) {
 
 	// Before any outage, so that payoutd's pool holds connections the
 	// outage then breaks.
-	baseline := withdrawBody(t, webhook.EventWithdrawPending, "outage-baseline-4Qm2", created, 2500)
+	baseline := withdrawBody(t, inbox.EventWithdrawPending, "outage-baseline-4Qm2", created, 2500)
 	require.Equal(t, 1, deliverUntilOK(t, d, baseline, 10*time.Second), "attempts for the baseline event")
 	waitPayoutStatus(t, d, "outage-baseline-4Qm2", "pending")
 
@@ -55,7 +56,7 @@ func TestDatabaseOutage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			txn := "outage-" + tc.name + "-9Zp1"
-			body := withdrawBody(t, webhook.EventWithdrawPending, txn, created, 4200)
+			body := withdrawBody(t, inbox.EventWithdrawPending, txn, created, 4200)
 			key, _ := webhook.DedupKey(body)
 			require.NoError(t, tc.cut())
 			cutAt := time.Now()

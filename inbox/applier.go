@@ -1,15 +1,23 @@
-package webhook
+// Package inbox applies the webhooks the webhook endpoint stored: it claims
+// them in batches, decodes each strictly into evidence (decode.go), and has
+// package decide say what the evidence does to payouts and withdrawers, in
+// the same transaction that marks the event done. An event is applied
+// exactly once.
+package inbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 )
@@ -41,11 +49,11 @@ type Applier struct {
 
 // NewApplier returns an applier; Run starts it.
 func NewApplier(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg ApplierConfig) *Applier {
-	cfg.BatchSize = cmpOr(cfg.BatchSize, 100)
-	cfg.PollInterval = cmpOr(cfg.PollInterval, 500*time.Millisecond)
-	cfg.MaxAttempts = cmpOr(cfg.MaxAttempts, 8)
-	cfg.BaseBackoff = cmpOr(cfg.BaseBackoff, time.Second)
-	cfg.MaxBackoff = cmpOr(cfg.MaxBackoff, 5*time.Minute)
+	cfg.BatchSize = cmp.Or(cfg.BatchSize, 100)
+	cfg.PollInterval = cmp.Or(cfg.PollInterval, 500*time.Millisecond)
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 8)
+	cfg.BaseBackoff = cmp.Or(cfg.BaseBackoff, time.Second)
+	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, 5*time.Minute)
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
@@ -196,9 +204,9 @@ func (a *Applier) process(ctx context.Context, tx *models.Store, ev *models.Inbo
 	}
 	switch e := decoded.(type) {
 	case *WithdrawEvent:
-		err = a.applyWithdraw(ctx, tx, ev.ID, e)
+		err = a.applyWithdraw(ctx, tx, ev, e)
 	case *KYCEvent:
-		err = a.applyKYC(ctx, tx, ev.ID, e)
+		err = a.applyKYC(ctx, tx, ev, e)
 	default:
 		err = fmt.Errorf("decoded %T", decoded)
 	}
@@ -208,85 +216,78 @@ func (a *Applier) process(ctx context.Context, tx *models.Store, ev *models.Inbo
 	return models.InboxApplied, nil
 }
 
-func (a *Applier) applyWithdraw(ctx context.Context, tx *models.Store, inboxID int64, e *WithdrawEvent) error {
-	evidence := models.PayoutEvidence{Status: e.Status, Detail: e.Detail, At: e.Created, Source: models.SourceWebhook}
-	p, err := tx.PayoutForUpdate(ctx, e.Signature, e.IdempotencyKey)
-	if errors.Is(err, models.ErrNotFound) {
-		return a.discover(ctx, tx, inboxID, e, e.IdempotencyKey)
-	}
+func (a *Applier) applyWithdraw(ctx context.Context, tx *models.Store, ev *models.InboxEvent, e *WithdrawEvent) error {
+	c, err := tx.PayoutCandidatesFor(ctx, e.Signature, e.IdempotencyKey)
 	if err != nil {
 		return err
 	}
-	if p.CoinflowTransaction != nil && *p.CoinflowTransaction != e.Signature {
-		// The idempotency key is another withdrawal's: two withdrawals claim
-		// one key. Keep this one apart and let a person look.
-		if err := a.discover(ctx, tx, inboxID, e, ""); err != nil {
-			return err
-		}
-		_, _, err := tx.FindingRaise(ctx, models.Finding{
-			Kind: models.KindStatusMismatch, Subject: "idempotency:" + e.IdempotencyKey, Severity: models.SeverityError,
-			PayoutID: &p.ID, UserID: &p.UserID,
-			Details: models.Details{"reason": "idempotency_key_reused", "source": models.SourceWebhook, "inbox_event_id": inboxID},
-		})
-		return err
-	}
-	if p.CoinflowTransaction == nil {
-		if err := tx.PayoutUpdateFields(ctx, p.ID, map[string]any{"coinflow_transaction": e.Signature}); err != nil {
-			return err
-		}
-	}
-	extra := map[string]any{
-		"user_fees_cents": e.UserFees.Cents, "user_fees_currency": e.UserFees.Currency,
-		"merchant_fees_cents": e.MerchantFees.Cents, "merchant_fees_currency": e.MerchantFees.Currency,
-	}
-	ch, err := tx.PayoutApply(ctx, p, evidence, &inboxID, extra)
+	d, err := decide.Payout(c, e.Evidence(ev.ID), models.NewID())
 	if err != nil {
 		return err
 	}
-	if ch.Conflict {
-		return a.raiseTerminalConflict(ctx, tx, p, inboxID, ch, e)
+	if ev.ConflictsWith != nil {
+		f, err := a.conflictingCopy(ctx, tx, ev, e, d.Write.New)
+		if err != nil {
+			return err
+		}
+		d.Write.Raise = append(d.Write.Raise, f)
+	}
+	if _, err := tx.PayoutWrite(ctx, d.Write); err != nil {
+		return err
+	}
+	if d.Discovered {
+		a.log.WithFields(logrus.Fields{"payout_id": d.Write.New.ID, "status": d.Write.New.Status}).Info("discovered payout from webhook")
 	}
 	return nil
 }
 
-// raiseTerminalConflict records money that changed its mind: a success and
-// a failure for one payout. It is raised whichever arrived first, so the
-// finding does not depend on delivery order.
-func (a *Applier) raiseTerminalConflict(ctx context.Context, tx *models.Store, p *models.Payout, inboxID int64, ch models.PayoutChange, e *WithdrawEvent) error {
-	_, _, err := tx.FindingRaise(ctx, models.Finding{
-		// Its own subject: reconciliation resolves disagreements it no longer
-		// sees, but money that changed its mind stays for a person.
-		Kind: models.KindStatusMismatch, Subject: "terminal:" + p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
+// conflictingCopy is the finding of an event delivered twice with
+// different content (see models.InboxEvent.ConflictsWith): both copies are
+// kept and applied, and finance is shown which fields differ.
+func (a *Applier) conflictingCopy(ctx context.Context, tx *models.Store, ev *models.InboxEvent, e *WithdrawEvent, p *models.Payout) (models.Finding, error) {
+	first, err := tx.InboxGet(ctx, *ev.ConflictsWith)
+	if err != nil {
+		return models.Finding{}, err
+	}
+	var differs []string
+	if v, err := Decode(first.Body); err == nil {
+		if f, ok := v.(*WithdrawEvent); ok {
+			differs = withdrawDifferences(f, e)
+		}
+	}
+	return models.Finding{
+		Kind: models.KindAmountMismatch, Subject: "redelivery:" + strconv.FormatInt(ev.ID, 10), Severity: models.SeverityError,
+		PayoutID: &p.ID, UserID: &p.UserID,
 		Details: models.Details{
-			"reason": "terminal_status_changed", "source": models.SourceWebhook, "event_type": e.Type,
-			"status": p.Status, "evidence_status": e.Status, "applied": ch.Apply, "inbox_event_id": inboxID,
+			"reason": "conflicting_redelivery", "inbox_event_id": ev.ID, "first_inbox_event_id": first.ID,
+			"event_type": e.Type, "differs": differs,
 		},
-	})
-	if err == nil {
-		a.log.WithFields(logrus.Fields{"payout_id": p.ID, "status": p.Status, "evidence_status": e.Status}).Warn("payout changed terminal status")
-	}
-	return err
+	}, nil
 }
 
-// discover records a withdrawal payoutd did not initiate or has not matched.
-func (a *Applier) discover(ctx context.Context, tx *models.Store, inboxID int64, e *WithdrawEvent, idempotencyKey string) error {
-	p := &models.Payout{
-		IdempotencyKey: nonEmpty(idempotencyKey), UserID: e.UserID, Amount: e.Total,
-		Status: e.Status, StatusDetail: nonEmpty(e.Detail), StatusAt: e.Created,
-		CoinflowTransaction: &e.Signature, UserFees: e.UserFees, MerchantFees: e.MerchantFees,
-		Source: models.OriginDiscovered,
+// withdrawDifferences names the fields in which two copies of one event
+// differ (names only: values stay in the stored bodies).
+func withdrawDifferences(a, b *WithdrawEvent) []string {
+	var out []string
+	for name, same := range map[string]bool{
+		"total": a.Total == b.Total, "userFees": a.UserFees == b.UserFees, "merchantFees": a.MerchantFees == b.MerchantFees,
+		"userId": a.UserID == b.UserID, "idempotencyKey": a.IdempotencyKey == b.IdempotencyKey,
+	} {
+		if !same {
+			out = append(out, name)
+		}
 	}
-	if err := tx.PayoutCreate(ctx, p, models.SourceWebhook, &inboxID); err != nil {
+	slices.Sort(out)
+	return out
+}
+
+func (a *Applier) applyKYC(ctx context.Context, tx *models.Store, ev *models.InboxEvent, e *KYCEvent) error {
+	cur, err := tx.WithdrawerForUpdate(ctx, e.UserID)
+	if err != nil {
 		return err
 	}
-	a.log.WithFields(logrus.Fields{"payout_id": p.ID, "status": p.Status}).Info("discovered payout from webhook")
-	return nil
-}
-
-func (a *Applier) applyKYC(ctx context.Context, tx *models.Store, inboxID int64, e *KYCEvent) error {
-	_, err := tx.WithdrawerApply(ctx,
-		models.WithdrawerIdentity{UserID: e.UserID, Wallet: e.Wallet, Blockchain: e.Blockchain, EmailMasked: e.EmailMasked},
-		models.WithdrawerEvidence{Status: e.Status, At: e.Created, Source: models.SourceWebhook}, &inboxID)
+	d := decide.Withdrawer(cur, e.Evidence(ev.ID))
+	_, err = tx.WithdrawerWrite(ctx, d.Write)
 	return err
 }
 
@@ -323,11 +324,4 @@ func (a *Applier) backoff(attempts int) time.Duration {
 		d = a.cfg.MaxBackoff
 	}
 	return d/2 + rand.N(d/2+1)
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -1,4 +1,4 @@
-package webhook
+package inbox
 
 import (
 	"bytes"
@@ -68,47 +68,6 @@ func EventTypeLabel(eventType string) string {
 // userIDSeparator joins merchant id and user id in a userId withdrawer's
 // wallet ("acme-payoutsʬu-1001").
 const userIDSeparator = "ʬ"
-
-// head is the part of a webhook read on the request path: enough to name the
-// event, nothing more.
-type head struct {
-	EventType string `json:"eventType"`
-	Category  string `json:"category"`
-	Created   string `json:"created"`
-	Data      struct {
-		Signature string `json:"signature"`
-		Wallet    string `json:"wallet"`
-	} `json:"data"`
-}
-
-// DedupKey names the event a raw body carries, so that every delivery of one
-// event (a retry, a duplicate, the same body re-signed with a new timestamp)
-// is stored once. Coinflow sends no event id; an event is identified by its
-// category, type, subject (the withdrawal's transaction signature, or the
-// withdrawer's wallet for KYC) and its created time. Anything else (an
-// untracked type, a body that is not a readable event) is identified by the
-// SHA-256 of its bytes. It also returns the event type, "" when unreadable.
-func DedupKey(body []byte) (key, eventType string) {
-	var h head
-	if !utf8.Valid(body) || json.Unmarshal(body, &h) != nil {
-		return rawKey(body), ""
-	}
-	subject := h.Data.Signature
-	if _, ok := kycEvents[h.EventType]; ok {
-		subject = h.Data.Wallet
-	}
-	created, err := parseCreated(h.Created)
-	if !Tracked(h.EventType) || subject == "" || err != nil {
-		return rawKey(body), h.EventType
-	}
-	sum := sha256.Sum256([]byte(strings.Join([]string{h.Category, h.EventType, subject, created.Format(time.RFC3339Nano)}, "\x00")))
-	return "ev:" + hex.EncodeToString(sum[:]), h.EventType
-}
-
-func rawKey(body []byte) string {
-	sum := sha256.Sum256(body)
-	return "raw:" + hex.EncodeToString(sum[:])
-}
 
 func parseCreated(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
@@ -213,8 +172,18 @@ func Decode(body []byte) (any, error) {
 	if env.EventType == "" {
 		return nil, unprocessable("eventType is missing")
 	}
+	// encoding/json takes the last of duplicate keys and matches keys
+	// regardless of case: "eventType":"Withdraw Pending" followed by
+	// "EVENTTYPE":"Withdraw Success" would read as a success. An authentic
+	// body that says two things is not applied.
+	if err := checkKeys(trimmed); err != nil {
+		return nil, err
+	}
 	if !Tracked(env.EventType) {
 		return nil, ErrUntracked
+	}
+	if want := categoryOf(env.EventType); env.Category != want {
+		return nil, unprocessable("category is not %s, the category of %s", want, env.EventType)
 	}
 	created, err := parseCreated(env.Created)
 	if err != nil {
@@ -316,6 +285,9 @@ func (c *cents) money(field string) (models.Money, error) {
 	if n < 0 {
 		return models.Money{}, unprocessable("data.%s.cents is negative", field)
 	}
+	if n > models.MaxCents {
+		return models.Money{}, unprocessable("data.%s.cents is above the largest amount payoutd accepts", field)
+	}
 	if !models.ValidCurrency(c.Currency) {
 		return models.Money{}, unprocessable("data.%s.currency is not a known currency", field)
 	}
@@ -337,9 +309,67 @@ func sumFees(currency string, fees map[string]*cents) (models.Money, error) {
 		if sum, err = sum.Add(m); err != nil {
 			return models.Money{}, unprocessable("data.%s is not in the payout's currency", name)
 		}
-		if sum.Cents < 0 {
-			return models.Money{}, unprocessable("fees overflow")
+		if sum.Cents > models.MaxCents {
+			return models.Money{}, unprocessable("fees add up to more than the largest amount payoutd accepts")
 		}
 	}
 	return sum, nil
+}
+
+// Identity names the event a decoded webhook is, from the event's own
+// identity: its type, its subject (the withdrawal's transaction signature,
+// or the withdrawer's wallet) and its created time. Every delivery of one
+// event (a retry, a re-signed copy) has the same identity.
+func Identity(v any) string {
+	var parts []string
+	switch e := v.(type) {
+	case *WithdrawEvent:
+		parts = []string{e.Type, e.Signature, e.Created.Format(time.RFC3339Nano)}
+	case *KYCEvent:
+		parts = []string{e.Type, e.Wallet, e.Created.Format(time.RFC3339Nano)}
+	default:
+		return ""
+	}
+	return "ev:" + hash(parts)
+}
+
+// ContentHash names what a decoded webhook says that matters to finance:
+// amounts, fees, user, idempotency key, the withdrawer's identity. Two
+// deliveries of one event that differ in it are both kept.
+func ContentHash(v any) string {
+	switch e := v.(type) {
+	case *WithdrawEvent:
+		return hash([]string{e.UserID, e.IdempotencyKey, e.Total.String(), e.UserFees.String(), e.MerchantFees.String()})
+	case *KYCEvent:
+		return hash([]string{e.UserID, e.Blockchain, e.EmailMasked})
+	}
+	return ""
+}
+
+func hash(parts []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// TypeOf is a decoded event's type.
+func TypeOf(v any) string {
+	switch e := v.(type) {
+	case *WithdrawEvent:
+		return e.Type
+	case *KYCEvent:
+		return e.Type
+	}
+	return ""
+}
+
+// PeekType reads the event type of a body Decode refused, "" when it has
+// none that can be read, for counting.
+func PeekType(body []byte) string {
+	var h struct {
+		EventType string `json:"eventType"`
+	}
+	if !utf8.Valid(body) || json.Unmarshal(body, &h) != nil {
+		return ""
+	}
+	return h.EventType
 }

@@ -34,7 +34,7 @@ func (r Request) Validate() map[string]string {
 	switch {
 	case r.Amount.Cents <= 0:
 		errs["amount.cents"] = "must be a positive whole number of cents"
-	case r.Amount.Cents > 1e13:
+	case r.Amount.Cents > models.MaxCents:
 		errs["amount.cents"] = "is larger than any payout Coinflow accepts"
 	}
 	if !payoutCurrencies[r.Amount.Currency] {

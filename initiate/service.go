@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -174,66 +175,66 @@ func classify(err error) error {
 // hold the payout's initiation lease. Writes after the pay call outlive the
 // caller's cancellation: what Coinflow said must be recorded.
 func (s *Service) drive(ctx context.Context, p *models.Payout, req Request) error {
-	log := s.log.WithField("payout_id", p.ID)
 	amount := coinflow.Amount{Cents: req.Amount.Cents, Currency: req.Amount.Currency}
 	quote, err := s.cf.Quote(ctx, coinflow.QuoteRequest{Speed: req.Speed, Account: req.Account, UserID: req.UserID, Amount: amount})
 	if err != nil {
 		// Nothing was sent to pay: the payout stays requested, and a repeat
 		// of the key resumes it.
-		s.release(context.WithoutCancel(ctx), p)
-		log.WithError(err).Warn("quote payout")
-		return s.payError(context.WithoutCancel(ctx), p, err, false)
+		return s.payError(context.WithoutCancel(ctx), p, fmt.Errorf("quote payout: %w", err), false)
 	}
 	resp, err := s.cf.Payout(ctx, coinflow.PayoutRequest{
 		IdempotencyKey: req.IdempotencyKey, Speed: req.Speed, Account: req.Account, UserID: req.UserID, Amount: amount,
 	})
 	ctx = context.WithoutCancel(ctx)
 	if err != nil {
-		log.WithError(err).Warn("pay payout")
-		return s.payError(ctx, p, err, true)
+		return s.payError(ctx, p, fmt.Errorf("pay payout: %w", err), true)
 	}
 	return s.accepted(ctx, p, req, quote, resp)
 }
 
-func (s *Service) release(ctx context.Context, p *models.Payout) {
-	if err := s.store.PayoutUpdateFields(ctx, p.ID, map[string]any{"initiation_lease_until": nil}); err != nil {
-		s.log.WithError(err).WithField("payout_id", p.ID).Warn("release initiation lease")
-	}
-	p.InitiationLeaseUntil = nil
+// record has package decide apply what initiation learned (api evidence)
+// to the payout recorded under key, and releases the initiation lease, in
+// one transaction.
+func (s *Service) record(ctx context.Context, key string, ev decide.Withdrawal) error {
+	ev.Source, ev.IdempotencyKey = models.SourceAPI, key
+	return s.store.Tx(ctx, func(tx *models.Store) error {
+		c, err := tx.PayoutCandidatesFor(ctx, ev.Transaction, key)
+		if err != nil {
+			return err
+		}
+		if ev.At.IsZero() {
+			ev.At = tx.Now()
+		}
+		d, err := decide.Payout(c, ev, "")
+		if errors.Is(err, decide.ErrNoPayout) && c.ByKey != nil {
+			return fmt.Errorf("payout %s already has another transaction: %w", c.ByKey.ID, models.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.PayoutWrite(ctx, d.Write); err != nil {
+			return err
+		}
+		return tx.PayoutLeaseRelease(ctx, d.Write.New.ID)
+	})
 }
 
 // accepted records Coinflow's 200: the signature, the effective speed, the
 // quoted fees and delivery date, and status pending.
 func (s *Service) accepted(ctx context.Context, p *models.Payout, req Request, q *coinflow.Quote, resp *coinflow.PayoutResponse) error {
-	fields := map[string]any{
-		"coinflow_transaction": resp.Signature, "effective_speed": resp.EffectiveSpeed,
-		"merchant_fees_cents": q.MerchantFees.Cents, "merchant_fees_currency": q.MerchantFees.Currency,
-		"initiation_lease_until": nil,
+	merchantFees := models.Money{Cents: q.MerchantFees.Cents, Currency: q.MerchantFees.Currency}
+	ev := decide.Withdrawal{
+		Transaction: resp.Signature, Status: models.StatusPending, EffectiveSpeed: resp.EffectiveSpeed, MerchantFees: &merchantFees,
 	}
 	if sq, ok := q.Speeds[resp.EffectiveSpeed]; ok {
-		fields["user_fees_cents"], fields["user_fees_currency"] = sq.Fee.Cents, sq.Fee.Currency
+		ev.UserFees = &models.Money{Cents: sq.Fee.Cents, Currency: sq.Fee.Currency}
 		if t, err := time.Parse(time.RFC3339Nano, sq.ExpectedDeliveryDateISO); err == nil {
-			fields["expected_delivery_at"] = t.UTC()
+			ev.ExpectedAt = &t
 		}
 	}
-	err := s.store.Tx(ctx, func(tx *models.Store) error {
-		cur, err := tx.PayoutForUpdate(ctx, "", req.IdempotencyKey)
-		if err != nil {
-			return err
-		}
-		if cur.CoinflowTransaction != nil && *cur.CoinflowTransaction != resp.Signature {
-			return fmt.Errorf("payout %s already has another transaction: %w", cur.ID, models.ErrConflict)
-		}
-		if err := tx.PayoutUpdateFields(ctx, cur.ID, fields); err != nil {
-			return err
-		}
-		_, err = tx.PayoutApply(ctx, cur, models.PayoutEvidence{Status: models.StatusPending, At: tx.Now(), Source: models.SourceAPI}, nil, nil)
-		return err
-	})
-	if err != nil {
+	if err := s.record(ctx, req.IdempotencyKey, ev); err != nil {
 		// Coinflow has the payout; reconciliation will match it by key.
-		s.log.WithError(err).WithField("payout_id", p.ID).Error("record accepted payout")
-		return fmt.Errorf("record accepted payout: %w", err)
+		return fmt.Errorf("record accepted payout %s: %w", p.ID, err)
 	}
 	s.log.WithFields(logrus.Fields{"payout_id": p.ID, "speed": req.Speed, "effective_speed": resp.EffectiveSpeed}).Info("payout accepted by Coinflow")
 	return s.reload(ctx, p)
@@ -271,21 +272,15 @@ func (s *Service) payError(ctx context.Context, p *models.Payout, err error, pay
 		status, detail, out = models.StatusFailed, "rejected_by_coinflow", fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	if status == "" {
-		s.release(ctx, p)
+		// Nothing changed at Coinflow: the payout stays as it was, and a
+		// repeat of the key resumes it.
+		if err := s.store.PayoutLeaseRelease(ctx, p.ID); err != nil {
+			return errors.Join(out, err)
+		}
+		p.InitiationLeaseUntil = nil
 		return out
 	}
-	werr := s.store.Tx(ctx, func(tx *models.Store) error {
-		cur, err := tx.PayoutForUpdate(ctx, "", *p.IdempotencyKey)
-		if err != nil {
-			return err
-		}
-		if err := tx.PayoutUpdateFields(ctx, cur.ID, map[string]any{"initiation_lease_until": nil}); err != nil {
-			return err
-		}
-		_, err = tx.PayoutApply(ctx, cur, models.PayoutEvidence{Status: status, Detail: detail, At: tx.Now(), Source: models.SourceAPI}, nil, nil)
-		return err
-	})
-	if werr != nil {
+	if werr := s.record(ctx, *p.IdempotencyKey, decide.Withdrawal{Status: status, Detail: detail}); werr != nil {
 		return errors.Join(out, fmt.Errorf("record payout outcome: %w", werr))
 	}
 	if rerr := s.reload(ctx, p); rerr != nil {

@@ -2,11 +2,13 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/payoutd/payoutd/bizday"
 	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -120,11 +122,15 @@ func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
 		if status == "" {
 			status = string(models.VerificationPending)
 		}
-		id := models.WithdrawerIdentity{UserID: w.UserID(), Wallet: w.Wallet, Blockchain: w.Blockchain}
-		if w.Email != "" {
-			id.EmailMasked = models.MaskEmail(w.Email)
+		now, blocked := r.store.Now(), w.Blocked()
+		v := decide.Verification{
+			Source: models.SourceReconcile, UserID: w.UserID(), Wallet: w.Wallet, Blockchain: w.Blockchain,
+			Status: models.VerificationStatus(status), At: now, Blocked: &blocked, SyncedAt: &now,
 		}
-		changed, err := r.store.WithdrawerSync(ctx, id, models.VerificationStatus(status), w.Blocked())
+		if w.Email != "" {
+			v.EmailMasked = models.MaskEmail(w.Email)
+		}
+		changed, err := r.syncWithdrawer(ctx, st, v)
 		if err != nil {
 			st.problem("withdrawers", err, true)
 			return
@@ -132,7 +138,7 @@ func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
 		if changed {
 			st.add("withdrawers_changed", 1)
 		}
-		known[id.UserID] = state{status: status, blocked: w.Blocked()}
+		known[v.UserID] = state{status: status, blocked: blocked}
 	}
 	st.add("withdrawers_synced", int64(len(list)))
 	// Only payouts to withdrawers who are not approved or are blocked can
@@ -160,6 +166,34 @@ func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
 	}
 	n, err := r.store.FindingResolveUnseen(ctx, models.KindUnverifiedWithdrawer, st.run.ID, "")
 	r.resolved(st, n, err, "withdrawers")
+}
+
+// syncWithdrawer applies what Coinflow's withdrawer list says of one
+// withdrawer and reports whether anything changed. A withdrawer a webhook
+// recorded at the same moment is decided again from its row.
+func (r *Reconciler) syncWithdrawer(ctx context.Context, st *runState, v decide.Verification) (bool, error) {
+	var changed bool
+	sync := func() error {
+		return r.store.Tx(ctx, func(tx *models.Store) error {
+			cur, err := tx.WithdrawerForUpdate(ctx, v.UserID)
+			if err != nil {
+				return err
+			}
+			d := decide.Withdrawer(cur, v)
+			d.Write.RunID = &st.run.ID
+			changed = d.Changed
+			_, err = tx.WithdrawerWrite(ctx, d.Write)
+			return err
+		})
+	}
+	err := sync()
+	if errors.Is(err, models.ErrConflict) {
+		err = sync()
+	}
+	if err != nil {
+		return false, fmt.Errorf("sync withdrawer %s: %w", v.UserID, err)
+	}
+	return changed, nil
 }
 
 // balanceRead is the wallet balance and when it was read; ok is false when

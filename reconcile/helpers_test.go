@@ -14,6 +14,7 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/metrics"
@@ -328,19 +329,40 @@ func (b *bundle) createPayout(t *testing.T, p models.Payout) *models.Payout {
 	return b.payout(t, p.ID)
 }
 
-// apply records evidence about a payout directly, as a webhook would.
-func (b *bundle) apply(t *testing.T, id string, status models.PayoutStatus, at time.Time) models.PayoutChange {
+// apply records evidence about a payout directly, as a webhook would,
+// through the one decision, and returns it.
+func (b *bundle) apply(t *testing.T, id string, status models.PayoutStatus, at time.Time) decide.Decision {
 	t.Helper()
-	var ch models.PayoutChange
+	var d decide.Decision
 	require.NoError(t, b.store.Tx(t.Context(), func(tx *models.Store) error {
 		p, err := tx.PayoutGet(t.Context(), id)
 		if err != nil {
 			return err
 		}
-		ch, err = tx.PayoutApply(t.Context(), p, models.PayoutEvidence{Status: status, At: at, Source: models.SourceWebhook}, nil, nil)
+		if p.CoinflowTransaction == nil { // a webhook always names its withdrawal
+			if err := tx.DB().Exec("UPDATE payouts SET coinflow_transaction = ? WHERE id = ?", "tx-"+id, id).Error; err != nil {
+				return err
+			}
+			p.CoinflowTransaction = ptr("tx-" + id)
+		}
+		d, err = decide.Payout(models.PayoutCandidates{ByTransaction: p, ByKey: p}, decide.Withdrawal{
+			Source: models.SourceWebhook, Transaction: ptrValue(p.CoinflowTransaction), IdempotencyKey: ptrValue(p.IdempotencyKey),
+			Status: status, At: at,
+		}, models.NewID())
+		if err != nil {
+			return err
+		}
+		_, err = tx.PayoutWrite(t.Context(), d.Write)
 		return err
 	}))
-	return ch
+	return d
+}
+
+func ptrValue(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // snapshots returns the wallet snapshots so far, oldest first.

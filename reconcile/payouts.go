@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -116,21 +117,10 @@ func isCoinflow(err error) bool {
 // attempt is one try at comparing a page, inside its transaction: what it
 // counts reaches the run only if the transaction commits.
 type attempt struct {
-	tx     *models.Store
-	st     *runState
 	counts map[string]int64
 }
 
 func (a *attempt) add(counter string, n int64) { a.counts[counter] += n }
-
-func (a *attempt) raise(ctx context.Context, f models.Finding) error {
-	_, err := raiseCounted(ctx, a.tx, a.st.run.ID, a.add, f)
-	return err
-}
-
-func (a *attempt) raiseOpened(ctx context.Context, f models.Finding) (bool, error) {
-	return raiseCounted(ctx, a.tx, a.st.run.ID, a.add, f)
-}
 
 // comparePage handles one page in one transaction and, once it has
 // committed, adds the page's payouts to those the run saw.
@@ -147,10 +137,9 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) er
 	if r.beforePage != nil {
 		r.beforePage(pg.seq)
 	}
-	a := &attempt{st: st, counts: map[string]int64{}}
+	a := &attempt{counts: map[string]int64{}}
 	var seen []string
 	err := r.store.Tx(ctx, func(tx *models.Store) error {
-		a.tx = tx
 		clear(a.counts)
 		seen = seen[:0]
 		locals, err := tx.PayoutsMatching(ctx, txns, keys)
@@ -169,33 +158,32 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) er
 			}
 		}
 		for i := range ws {
-			w := &ws[i]
-			p := byTx[w.Transaction]
-			keyTaken := false
-			if p == nil && w.IdempotencyKey != "" {
-				if k := byKey[w.IdempotencyKey]; k != nil {
-					if k.CoinflowTransaction == nil || *k.CoinflowTransaction == w.Transaction {
-						p = k
-					} else {
-						keyTaken = true
-					}
-				}
+			ev := evidence(&ws[i])
+			c := models.PayoutCandidates{ByTransaction: byTx[ev.Transaction]}
+			if ev.IdempotencyKey != "" {
+				c.ByKey = byKey[ev.IdempotencyKey]
 			}
-			if p == nil {
-				np, err := r.discover(ctx, a, w, keyTaken)
-				if err != nil {
-					return err
-				}
-				byTx[w.Transaction] = np
-				a.add("payouts_discovered", 1)
-				seen = append(seen, np.ID)
-				continue
-			}
-			healed, err := r.compare(ctx, a, p, w)
+			d, err := decide.Payout(c, ev, models.NewID())
 			if err != nil {
 				return err
 			}
-			if healed {
+			d.Write.RunID = &st.run.ID
+			res, err := tx.PayoutWrite(ctx, d.Write)
+			if err != nil {
+				return err
+			}
+			a.add("findings_raised", int64(res.Raised))
+			a.add("findings_opened", int64(res.Opened))
+			p := d.Write.New
+			// A withdraw twice on one page is decided from what the first wrote.
+			byTx[ev.Transaction] = p
+			if p.IdempotencyKey != nil {
+				byKey[*p.IdempotencyKey] = p
+			}
+			switch {
+			case d.Discovered:
+				a.add("payouts_discovered", 1)
+			case d.Healed:
 				a.add("payouts_healed", 1)
 			}
 			seen = append(seen, p.ID)
@@ -210,170 +198,6 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) er
 		st.add(k, v)
 	}
 	return nil
-}
-
-// coinflowStatus maps a withdraw status to payoutd's.
-func coinflowStatus(s string) (models.PayoutStatus, bool) {
-	switch s {
-	case coinflow.WithdrawPending:
-		return models.StatusPending, true
-	case coinflow.WithdrawInReview:
-		return models.StatusInReview, true
-	case coinflow.WithdrawCompleted:
-		return models.StatusCompleted, true
-	case coinflow.WithdrawFailed:
-		return models.StatusFailed, true
-	}
-	return "", false
-}
-
-// withdrawFields are the columns Coinflow is the source of truth for.
-func withdrawFields(p *models.Payout, w *coinflow.Withdraw) map[string]any {
-	f := map[string]any{}
-	if p.CoinflowTransaction == nil {
-		f["coinflow_transaction"] = w.Transaction
-	}
-	if w.TransferID != "" && (p.CoinflowTransferID == nil || *p.CoinflowTransferID != w.TransferID) {
-		f["coinflow_transfer_id"] = w.TransferID
-	}
-	if w.Speed != "" && (p.EffectiveSpeed == nil || *p.EffectiveSpeed != w.Speed) {
-		f["effective_speed"] = w.Speed
-	}
-	if w.ExpectedDeliveryDate != nil && (p.ExpectedDeliveryAt == nil || !p.ExpectedDeliveryAt.Equal(*w.ExpectedDeliveryDate)) {
-		f["expected_delivery_at"] = w.ExpectedDeliveryDate.UTC()
-	}
-	if fees, err := w.MerchantPaidFees.Total(); err == nil && fees.Currency != "" && (fees.Cents != p.MerchantFees.Cents || fees.Currency != p.MerchantFees.Currency) {
-		f["merchant_fees_cents"], f["merchant_fees_currency"] = fees.Cents, fees.Currency
-	}
-	if fees, err := w.UserPaidFees.Total(); err == nil && fees.Currency != "" && (fees.Cents != p.UserFees.Cents || fees.Currency != p.UserFees.Currency) {
-		f["user_fees_cents"], f["user_fees_currency"] = fees.Cents, fees.Currency
-	}
-	if w.ReturnStatus != "" && (p.ReturnStatus == nil || *p.ReturnStatus != w.ReturnStatus) {
-		f["return_status"] = w.ReturnStatus
-		if w.ReturnedAt != nil {
-			f["returned_at"] = w.ReturnedAt.UTC()
-		}
-	}
-	return f
-}
-
-func evidenceAt(w *coinflow.Withdraw) models.PayoutEvidence {
-	at := w.UpdatedAt
-	if at.IsZero() {
-		at = w.CreatedAt
-	}
-	status, _ := coinflowStatus(w.Status)
-	return models.PayoutEvidence{Status: status, At: at, Source: models.SourceReconcile}
-}
-
-// compare brings p up to date with w where Coinflow is ahead and raises
-// what does not agree. It reports whether the status was healed.
-func (r *Reconciler) compare(ctx context.Context, a *attempt, p *models.Payout, w *coinflow.Withdraw) (bool, error) {
-	tx := a.tx
-	fields := withdrawFields(p, w)
-	amount := models.Money{Cents: w.Amount.Cents, Currency: w.Amount.Currency}
-	if p.Source == models.OriginDiscovered {
-		// Known here only because a webhook told of it: still money that
-		// left the wallet without payoutd being asked. Same identity as a
-		// payout this run discovers itself.
-		if err := a.raise(ctx, models.Finding{
-			Kind: models.KindMissingLocally, Subject: w.Transaction, Severity: models.SeverityWarning, PayoutID: &p.ID, UserID: &p.UserID,
-			Details: models.Details{"transaction": w.Transaction, "amount": amount, "status": w.Status, "speed": w.Speed},
-		}); err != nil {
-			return false, err
-		}
-	}
-	if amount != p.Amount {
-		if p.Source == models.OriginDiscovered {
-			// Its amount came from a webhook's total, whose meaning Coinflow
-			// does not define; the withdraw record is authoritative.
-			fields["amount_cents"], fields["amount_currency"] = amount.Cents, amount.Currency
-		} else if err := a.raise(ctx, models.Finding{
-			Kind: models.KindAmountMismatch, Subject: p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
-			Details: models.Details{"local": p.Amount, "coinflow": amount, "transaction": w.Transaction},
-		}); err != nil {
-			return false, err
-		}
-	}
-	if err := tx.PayoutUpdateFieldsUnchanged(ctx, p, fields); err != nil {
-		return false, err
-	}
-	ev := evidenceAt(w)
-	if ev.Status == "" {
-		return false, nil // a status this version does not know: fields only
-	}
-	if ch := models.Transition(p.State(), ev); !ch.Apply {
-		if p.Status == ev.Status {
-			return false, nil // agrees: no history row for every run that sees it
-		}
-		// A disagreement Coinflow is not ahead on: a finding, and a stale
-		// history row when the finding opens, not again on every run.
-		reason, sev := "local_ahead", models.SeverityWarning
-		if ch.Conflict {
-			reason, sev = "contradiction", models.SeverityError // e.g. completed here, failed there
-		}
-		opened, err := a.raiseOpened(ctx, models.Finding{
-			Kind: models.KindStatusMismatch, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
-			Details: models.Details{"reason": reason, "local_status": p.Status, "coinflow_status": w.Status, "transaction": w.Transaction},
-		})
-		if err != nil || !opened {
-			return false, err
-		}
-		_, err = tx.PayoutApply(ctx, p, ev, nil, nil)
-		return false, err
-	}
-	ch, err := tx.PayoutApply(ctx, p, ev, nil, nil)
-	if err != nil {
-		return false, err
-	}
-	if ch.Conflict {
-		// Coinflow moved a finished payout to the other outcome (a bank
-		// return, a manual success): healed, and finance must see it. Kept
-		// under its own subject so that reconciliation never resolves it.
-		return true, a.raise(ctx, models.Finding{
-			Kind: models.KindStatusMismatch, Subject: "terminal:" + p.ID, Severity: models.SeverityError, PayoutID: &p.ID, UserID: &p.UserID,
-			Details: models.Details{"reason": "terminal_status_changed", "source": models.SourceReconcile, "status": ch.Next.Status, "coinflow_status": w.Status},
-		})
-	}
-	return true, nil
-}
-
-// discover records a withdraw payoutd has no record of: a discovered payout,
-// and a missing_locally finding (kept open until someone acknowledges it:
-// money left the wallet without payoutd being asked).
-func (r *Reconciler) discover(ctx context.Context, a *attempt, w *coinflow.Withdraw, keyTaken bool) (*models.Payout, error) {
-	tx := a.tx
-	ev := evidenceAt(w)
-	status := ev.Status
-	if status == "" {
-		status = models.StatusPending
-	}
-	userID := w.UserID
-	if userID == "" {
-		userID = w.Withdrawer.ID
-	}
-	p := &models.Payout{
-		UserID: userID, Amount: models.Money{Cents: w.Amount.Cents, Currency: w.Amount.Currency},
-		Status: status, StatusAt: ev.At, CoinflowTransaction: &w.Transaction, Source: models.OriginDiscovered,
-		CreatedAt: w.CreatedAt, // when the money left, not when payoutd learned of it
-	}
-	if w.IdempotencyKey != "" && !keyTaken {
-		p.IdempotencyKey = &w.IdempotencyKey
-	}
-	if err := tx.PayoutCreate(ctx, p, models.SourceReconcile, nil); err != nil {
-		return nil, err
-	}
-	if err := tx.PayoutUpdateFields(ctx, p.ID, withdrawFields(p, w)); err != nil {
-		return nil, err
-	}
-	details := models.Details{"transaction": w.Transaction, "amount": p.Amount, "status": w.Status, "speed": w.Speed}
-	if keyTaken {
-		details["reason"] = "idempotency_key_belongs_to_another_payout"
-	}
-	return p, a.raise(ctx, models.Finding{
-		Kind: models.KindMissingLocally, Subject: w.Transaction, Severity: models.SeverityWarning,
-		PayoutID: &p.ID, UserID: &p.UserID, Details: details,
-	})
 }
 
 // findMissingAtCoinflow raises missing_at_coinflow for local payouts in the

@@ -102,7 +102,7 @@ func TestLocalAheadOfCoinflowIsRaisedThenResolved(t *testing.T) {
 		b.tick(time.Minute)
 		// payoutd holds a completion Coinflow's list does not show yet.
 		ch := b.apply(t, p.ID, models.StatusCompleted, b.clock.Now())
-		require.True(t, ch.Apply)
+		require.True(t, ch.Healed)
 
 		run := b.run(t)
 		requireOK(t, run)
@@ -145,16 +145,20 @@ func TestContradictionWithNewerLocalOutcome(t *testing.T) {
 		b.settle(t)
 		// payoutd heard, later than Coinflow's failure, that it succeeded.
 		b.tick(time.Minute)
-		require.True(t, b.apply(t, p.ID, models.StatusCompleted, b.clock.Now()).Apply)
+		require.True(t, b.apply(t, p.ID, models.StatusCompleted, b.clock.Now()).Healed)
 
 		run := b.run(t)
 		requireOK(t, run)
 		require.NotContains(t, counts(t, run), "payouts_healed")
 		require.Equal(t, models.StatusCompleted, b.payout(t, p.ID).Status, "the newer evidence stands")
-		open := b.requireOpen(t, key{models.KindStatusMismatch, p.ID, models.SeverityError})
+		// Completed and failed were both reported: the terminal finding,
+		// the same one a webhook carrying that failure raises (see
+		// TestStaleContradictionRaisesOneFindingOnEitherPath).
+		subject := "terminal:" + p.ID
+		open := b.requireOpen(t, key{models.KindStatusMismatch, subject, models.SeverityError})
 		requireDetails(t, models.Details{
-			"reason": "contradiction", "local_status": "completed", "coinflow_status": "failed", "transaction": txn(t, p),
-		}, open[string(models.KindStatusMismatch)+" "+p.ID])
+			"reason": "terminal_status_changed", "source": "reconcile", "status": "completed", "coinflow_status": "failed",
+		}, open[string(models.KindStatusMismatch)+" "+subject])
 	})
 }
 
@@ -794,7 +798,7 @@ func TestPersistingDisagreementWritesHistoryOnce(t *testing.T) {
 	each(t, options{}, func(t *testing.T, b *bundle) {
 		p := b.pay(t, userOK, 25_000, "asap", "local-ahead-once")
 		b.tick(time.Minute)
-		require.True(t, b.apply(t, p.ID, models.StatusCompleted, b.clock.Now()).Apply)
+		require.True(t, b.apply(t, p.ID, models.StatusCompleted, b.clock.Now()).Healed)
 		requireOK(t, b.run(t))
 		first, err := b.store.PayoutHistoryList(t.Context(), p.ID)
 		require.NoError(t, err)

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -60,9 +61,9 @@ type commitResult struct {
 
 // NewCommitter starts the commit workers; Close stops them.
 func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg CommitterConfig, onStore func()) *Committer {
-	cfg.MaxBatch = cmpOr(cfg.MaxBatch, 256)
-	cfg.Workers = cmpOr(cfg.Workers, 2)
-	cfg.Timeout = cmpOr(cfg.Timeout, 3500*time.Millisecond)
+	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, 256)
+	cfg.Workers = cmp.Or(cfg.Workers, 2)
+	cfg.Timeout = cmp.Or(cfg.Timeout, 3500*time.Millisecond)
 	if onStore == nil {
 		onStore = func() {}
 	}
@@ -75,14 +76,6 @@ func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cf
 		go c.work()
 	}
 	return c
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Submit stores ev and returns once it is durably committed (inserted true)

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/webhook"
 )
@@ -87,9 +89,9 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		v, err := webhook.Decode(body)
+		v, err := inbox.Decode(body)
 		if err != nil {
-			untracked, unprocessable := errors.Is(err, webhook.ErrUntracked), errors.Is(err, webhook.ErrUnprocessable)
+			untracked, unprocessable := errors.Is(err, inbox.ErrUntracked), errors.Is(err, inbox.ErrUnprocessable)
 			require.True(t, untracked != unprocessable, "error %v wraps neither or both", err)
 			// Decode hands back a typed nil pointer with some errors (see
 			// TestDecode); nothing but nil may come with an error.
@@ -99,10 +101,10 @@ func FuzzDecode(f *testing.F) {
 		switch e := v.(type) {
 		case nil:
 			require.Error(t, err)
-		case *webhook.WithdrawEvent:
+		case *inbox.WithdrawEvent:
 			require.NoError(t, err)
 			require.NotNil(t, e)
-			require.True(t, webhook.Tracked(e.Type))
+			require.True(t, inbox.Tracked(e.Type))
 			require.True(t, strings.HasPrefix(e.Type, "Withdraw "), e.Type)
 			require.True(t, e.Status.Valid(), e.Status)
 			require.NotEmpty(t, e.Signature)
@@ -114,7 +116,7 @@ func FuzzDecode(f *testing.F) {
 				require.GreaterOrEqual(t, m.Cents, int64(0))
 				require.Equal(t, e.Total.Currency, m.Currency)
 			}
-		case *webhook.KYCEvent:
+		case *inbox.KYCEvent:
 			require.NoError(t, err)
 			require.NotNil(t, e)
 			require.True(t, strings.HasPrefix(e.Type, "KYC "), e.Type)
@@ -140,7 +142,7 @@ func FuzzDecode(f *testing.F) {
 		require.Equal(t, eventType, eventType2)
 		hexPart, ok := strings.CutPrefix(key, "ev:")
 		if ok {
-			require.True(t, webhook.Tracked(eventType), "event key for untracked %q", eventType)
+			require.True(t, inbox.Tracked(eventType), "event key for untracked %q", eventType)
 		} else {
 			hexPart, ok = strings.CutPrefix(key, "raw:")
 			require.True(t, ok, "key %q", key)
@@ -148,13 +150,23 @@ func FuzzDecode(f *testing.F) {
 		require.Regexp(t, `^[0-9a-f]{64}$`, hexPart)
 		if err == nil && eventType != "" {
 			switch e := v.(type) {
-			case *webhook.WithdrawEvent:
+			case *inbox.WithdrawEvent:
 				require.Equal(t, e.Type, eventType)
-			case *webhook.KYCEvent:
+			case *inbox.KYCEvent:
 				require.Equal(t, e.Type, eventType)
 			}
 		}
 	})
+}
+
+// replaced is a fixture with old replaced by new once: for bodies a map
+// cannot say (duplicate keys).
+func replaced(name, old, new string) bodyFunc {
+	return func(t testing.TB) []byte {
+		b := readFixture(t, name)
+		require.Contains(t, string(b), old)
+		return bytes.Replace(b, []byte(old), []byte(new), 1)
+	}
 }
 
 func TestDecode(t *testing.T) {
@@ -164,10 +176,10 @@ func TestDecode(t *testing.T) {
 	tests := []struct {
 		name string
 		body bodyFunc
-		want any   // *webhook.WithdrawEvent or *webhook.KYCEvent
+		want any   // *inbox.WithdrawEvent or *inbox.KYCEvent
 		err  error // ErrUntracked or ErrUnprocessable
 	}{
-		{name: "withdraw pending fixture", body: fixture(pendingFx), want: &webhook.WithdrawEvent{
+		{name: "withdraw pending fixture", body: fixture(pendingFx), want: &inbox.WithdrawEvent{
 			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
 			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
 			UserID:         "u-1001",
@@ -181,7 +193,7 @@ func TestDecode(t *testing.T) {
 			data["userSwapFees"] = map[string]any{"cents": 8, "currency": "USD"}
 			data["merchantGasFees"] = map[string]any{"cents": 16, "currency": "USD"}
 			data["merchantSwapFees"] = map[string]any{"cents": 32, "currency": "USD"}
-		}), want: &webhook.WithdrawEvent{
+		}), want: &inbox.WithdrawEvent{
 			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
 			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
 			UserID:         "u-1001",
@@ -191,31 +203,61 @@ func TestDecode(t *testing.T) {
 		{name: "user id from the wallet when userId is missing", body: edited(pendingFx, func(_, data map[string]any) {
 			delete(data, "userId")
 			data["wallet"] = "acme-payoutsʬu-2002"
-		}), want: &webhook.WithdrawEvent{
+		}), want: &inbox.WithdrawEvent{
 			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
 			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
 			UserID:         "u-2002",
 			IdempotencyKey: "9b1c6a0e-2f4d-4c8a-9e17-5d3b2a1c0f11",
 			Total:          usd(25000), UserFees: usd(0), MerchantFees: usd(150),
 		}},
-		{name: "KYC fixture", body: fixture(kycFx), want: &webhook.KYCEvent{
+		{name: "KYC fixture", body: fixture(kycFx), want: &inbox.KYCEvent{
 			Type: "KYC Created", Status: models.VerificationPending, Created: time.Date(2025, 6, 1, 8, 15, 30, 221_000_000, time.UTC),
 			UserID: "u-1002", Wallet: "acme-payoutsʬu-1002", Blockchain: "user", EmailMasked: "b***@example.com",
 		}},
-		{name: "KYC email with a non-ASCII first letter", body: edited(kycFx, func(_, data map[string]any) { data["email"] = "élodie@example.com" }), want: &webhook.KYCEvent{
+		{name: "KYC email with a non-ASCII first letter", body: edited(kycFx, func(_, data map[string]any) { data["email"] = "élodie@example.com" }), want: &inbox.KYCEvent{
 			Type: "KYC Created", Status: models.VerificationPending, Created: time.Date(2025, 6, 1, 8, 15, 30, 221_000_000, time.UTC),
 			UserID: "u-1002", Wallet: "acme-payoutsʬu-1002", Blockchain: "user", EmailMasked: "é***@example.com",
 		}},
-		{name: "untracked type", body: edited(pendingFx, func(ev, _ map[string]any) { ev["eventType"] = "Wire Failure" }), err: webhook.ErrUntracked},
-		{name: "negative cents", body: edited(pendingFx, setTotal(json.Number("-1"), "USD")), err: webhook.ErrUnprocessable},
-		{name: "cents as a JSON string", body: edited(pendingFx, setTotal("25000", "USD")), err: webhook.ErrUnprocessable},
-		{name: "KYC without wallet", body: edited(kycFx, func(_, data map[string]any) { delete(data, "wallet") }), err: webhook.ErrUnprocessable},
-		{name: "not an object", body: rawBody("[]"), err: webhook.ErrUnprocessable},
+		{name: "untracked type", body: edited(pendingFx, func(ev, _ map[string]any) { ev["eventType"] = "Wire Failure" }), err: inbox.ErrUntracked},
+		{name: "negative cents", body: edited(pendingFx, setTotal(json.Number("-1"), "USD")), err: inbox.ErrUnprocessable},
+		{name: "cents as a JSON string", body: edited(pendingFx, setTotal("25000", "USD")), err: inbox.ErrUnprocessable},
+		{name: "KYC without wallet", body: edited(kycFx, func(_, data map[string]any) { delete(data, "wallet") }), err: inbox.ErrUnprocessable},
+		{name: "not an object", body: rawBody("[]"), err: inbox.ErrUnprocessable},
+		// A signed webhook once stored total.cents = 9223372036854775807:
+		// every sum over payouts then overflowed.
+		{name: "absurd amount", body: edited(pendingFx, setTotal(json.Number("9223372036854775807"), "USD")), err: inbox.ErrUnprocessable},
+		{name: "amount above the cap initiation uses", body: edited(pendingFx, setTotal(json.Number(strconv.FormatInt(models.MaxCents+1, 10)), "USD")), err: inbox.ErrUnprocessable},
+		{name: "amount at the cap", body: edited(pendingFx, setTotal(json.Number(strconv.FormatInt(models.MaxCents, 10)), "USD")), want: &inbox.WithdrawEvent{
+			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
+			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
+			UserID:         "u-1001",
+			IdempotencyKey: "9b1c6a0e-2f4d-4c8a-9e17-5d3b2a1c0f11",
+			Total:          usd(models.MaxCents), UserFees: usd(0), MerchantFees: usd(150),
+		}},
+		{name: "fees adding up past the cap", body: edited(pendingFx, func(_, data map[string]any) {
+			data["userFees"] = map[string]any{"cents": models.MaxCents, "currency": "USD"}
+			data["userGasFees"] = map[string]any{"cents": 1, "currency": "USD"}
+		}), err: inbox.ErrUnprocessable},
+		// encoding/json keeps the last of duplicate keys, case-insensitively:
+		// this body would have been applied as a success.
+		{name: "a second eventType in another case", body: replaced(pendingFx,
+			`"eventType": "Withdraw Pending",`, `"eventType": "Withdraw Pending", "EVENTTYPE": "Withdraw Success",`), err: inbox.ErrUnprocessable},
+		{name: "eventType twice", body: replaced(pendingFx,
+			`"eventType": "Withdraw Pending",`, `"eventType": "Withdraw Pending", "eventType": "Withdraw Success",`), err: inbox.ErrUnprocessable},
+		{name: "a key in another case alone", body: replaced(pendingFx, `"eventType":`, `"EventType":`), err: inbox.ErrUnprocessable},
+		{name: "a data key twice", body: replaced(pendingFx, `"signature":`, `"signature": "other", "signature":`), err: inbox.ErrUnprocessable},
+		{name: "a nested key twice", body: replaced(pendingFx, `"cents": 150,`, `"cents": 150, "Cents": 99999,`), err: inbox.ErrUnprocessable},
+		{name: "an unknown key twice", body: replaced(pendingFx, `"category":`, `"note": 1, "NOTE": 2, "category":`), err: inbox.ErrUnprocessable},
+		// The category is part of what an event is: one event under two
+		// categories would have been stored and applied twice.
+		{name: "category contradicting the type", body: edited(pendingFx, func(ev, _ map[string]any) { ev["category"] = "KYC" }), err: inbox.ErrUnprocessable},
+		{name: "category missing", body: edited(pendingFx, func(ev, _ map[string]any) { delete(ev, "category") }), err: inbox.ErrUnprocessable},
+		{name: "KYC under the Withdraw category", body: edited(kycFx, func(ev, _ map[string]any) { ev["category"] = "Withdraw" }), err: inbox.ErrUnprocessable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := webhook.Decode(tc.body(t))
+			got, err := inbox.Decode(tc.body(t))
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				// Not a nil *WithdrawEvent in a non-nil interface: a caller

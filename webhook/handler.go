@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -10,9 +11,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
-	"github.com/payoutd/payoutd/models"
 )
 
 // MaxBodyBytes is the largest webhook accepted (413 above).
@@ -42,8 +43,8 @@ type Handler struct {
 
 // NewHandler returns the webhook handler.
 func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg HandlerConfig) *Handler {
-	cfg.Tolerance = cmpOr(cfg.Tolerance, 5*time.Minute)
-	cfg.AnswerTimeout = cmpOr(cfg.AnswerTimeout, 4*time.Second)
+	cfg.Tolerance = cmp.Or(cfg.Tolerance, 5*time.Minute)
+	cfg.AnswerTimeout = cmp.Or(cfg.AnswerTimeout, 4*time.Second)
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
@@ -79,15 +80,16 @@ func (h *Handler) ServeHTTP(c *gin.Context) {
 		respond.Error(c, http.StatusUnauthorized, "unauthenticated", "webhook signature or authorization is not valid")
 		return
 	}
-	key, eventType := DedupKey(body)
+	ev := identify(body)
+	eventType := ev.EventType
 	if ackBeforeCommit {
 		c.JSON(http.StatusOK, ackResponse{Status: "stored"})
-		go h.committer.Submit(context.WithoutCancel(c.Request.Context()), models.InboxEvent{DedupKey: key, EventType: eventType, Body: body}) //nolint:errcheck
+		go h.committer.Submit(context.WithoutCancel(c.Request.Context()), ev) //nolint:errcheck
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), h.cfg.AnswerTimeout)
 	defer cancel()
-	inserted, err := h.committer.Submit(ctx, models.InboxEvent{DedupKey: key, EventType: eventType, Body: body})
+	inserted, err := h.committer.Submit(ctx, ev)
 	if err != nil {
 		h.count(eventType, "unavailable")
 		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "webhook could not be stored; retry later")
@@ -129,5 +131,5 @@ func (h *Handler) authenticate(r *http.Request, body []byte) error {
 }
 
 func (h *Handler) count(eventType, outcome string) {
-	h.metrics.WebhooksReceived.WithLabelValues(EventTypeLabel(eventType), outcome).Inc()
+	h.metrics.WebhooksReceived.WithLabelValues(inbox.EventTypeLabel(eventType), outcome).Inc()
 }

@@ -612,6 +612,36 @@ func handlerCases() []handlerCase {
 			received:    map[string]float64{"stored": 1, "duplicate": 1},
 		},
 		{
+			// A redelivery under one event's identity that says another
+			// amount is kept beside the first copy, and finance is shown.
+			name: "redelivery with another amount",
+			steps: []step{
+				stored(signed(fixture(pendingFx))),
+				stored(signed(edited(pendingFx, setTotal(json.Number("26000"), "USD")))),
+				duplicate(signed(edited(pendingFx, setTotal(json.Number("26000"), "USD")))),
+				duplicate(signed(fixture(pendingFx))),
+			},
+			inbox:    map[models.InboxStatus]int64{models.InboxApplied: 2},
+			payouts:  1,
+			findings: map[models.FindingKind]int64{models.KindAmountMismatch: 1},
+			received: map[string]float64{"stored": 2, "duplicate": 2},
+			check: func(t *testing.T, s *testserver.Server) {
+				p, hist := onlyPayout(t, s)
+				require.Equal(t, models.StatusPending, p.Status)
+				require.Len(t, hist, 2, "each copy applied once")
+				f := findingRows(t, s)[0]
+				require.Equal(t, "conflicting_redelivery", f.Details["reason"])
+				require.Equal(t, []any{"total"}, f.Details["differs"])
+				require.Equal(t, models.SeverityError, f.Severity)
+				require.Equal(t, p.ID, deref(f.PayoutID))
+				var evs []models.InboxEvent
+				require.NoError(t, s.Store.DB().Order("id").Find(&evs).Error)
+				require.Len(t, evs, 2)
+				require.Nil(t, evs[0].ConflictsWith)
+				require.Equal(t, evs[0].ID, *evs[1].ConflictsWith)
+			},
+		},
+		{
 			name:     "late pending after success",
 			steps:    []step{stored(signed(fixture(successFx))), stored(signed(fixture(pendingFx)))},
 			inbox:    map[models.InboxStatus]int64{models.InboxApplied: 2},

@@ -3,6 +3,7 @@ package webhook
 import (
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 )
@@ -12,21 +13,21 @@ import (
 type Pipeline struct {
 	Handler   *Handler
 	Committer *Committer
-	Applier   *Applier
+	Applier   *inbox.Applier
 }
 
 // PipelineConfig gathers the parts' configurations.
 type PipelineConfig struct {
 	Handler   HandlerConfig
 	Committer CommitterConfig
-	Applier   ApplierConfig
+	Applier   inbox.ApplierConfig
 }
 
 // NewPipeline builds the three parts. The committer's workers start now;
 // run the applier with Applier.Run and stop the committer with
 // Committer.Close once the HTTP server no longer hands it requests.
 func NewPipeline(store *models.Store, logger *logrus.Logger, m *metrics.Metrics, cfg PipelineConfig) *Pipeline {
-	applier := NewApplier(store, logger.WithField("component", "applier"), m, cfg.Applier)
+	applier := inbox.NewApplier(store, logger.WithField("component", "applier"), m, cfg.Applier)
 	committer := NewCommitter(store, logger.WithField("component", "committer"), m, cfg.Committer, applier.Notify)
 	handler := NewHandler(committer, m, logger.WithField("component", "webhook"), cfg.Handler)
 	return &Pipeline{Handler: handler, Committer: committer, Applier: applier}

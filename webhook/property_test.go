@@ -10,10 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
-	"github.com/payoutd/payoutd/webhook"
 )
 
 // propNow is the server's clock in the property test: deliveries are signed
@@ -83,13 +83,13 @@ func propScenarios() []propScenario {
 		{
 			name: "bank_return",
 			events: []propEvent{
-				{webhook.EventWithdrawPending, at(0), 0, 10},
-				{webhook.EventWithdrawUnclaimed, at(0), 0, 11}, // exact tie with pending: unclaimed wins
-				{webhook.EventWithdrawPending, at(30 * time.Minute), 0, 12},
-				{webhook.EventWithdrawOnHold, at(time.Hour), 0, 13},
-				{webhook.EventWithdrawSuccess, at(2 * time.Hour), 5, 99},
-				{webhook.EventWithdrawFailure, at(3 * time.Hour), 0, 150},
-				{webhook.EventWithdrawSuccess, at(3 * time.Hour), 7, 77}, // exact tie with the failure: failure wins
+				{inbox.EventWithdrawPending, at(0), 0, 10},
+				{inbox.EventWithdrawUnclaimed, at(0), 0, 11}, // exact tie with pending: unclaimed wins
+				{inbox.EventWithdrawPending, at(30 * time.Minute), 0, 12},
+				{inbox.EventWithdrawOnHold, at(time.Hour), 0, 13},
+				{inbox.EventWithdrawSuccess, at(2 * time.Hour), 5, 99},
+				{inbox.EventWithdrawFailure, at(3 * time.Hour), 0, 150},
+				{inbox.EventWithdrawSuccess, at(3 * time.Hour), 7, 77}, // exact tie with the failure: failure wins
 			},
 			want: propFinal{
 				Status: models.StatusFailed, StatusAt: at(3 * time.Hour), Amount: total,
@@ -99,9 +99,9 @@ func propScenarios() []propScenario {
 		{
 			name: "manual_success_after_failure",
 			events: []propEvent{
-				{webhook.EventWithdrawPending, at(0), 0, 10},
-				{webhook.EventWithdrawFailure, at(time.Hour), 0, 20},
-				{webhook.EventWithdrawSuccess, at(2 * time.Hour), 3, 30},
+				{inbox.EventWithdrawPending, at(0), 0, 10},
+				{inbox.EventWithdrawFailure, at(time.Hour), 0, 20},
+				{inbox.EventWithdrawSuccess, at(2 * time.Hour), 3, 30},
 			},
 			want: propFinal{
 				Status: models.StatusCompleted, StatusAt: at(2 * time.Hour), Amount: total,
@@ -111,10 +111,10 @@ func propScenarios() []propScenario {
 		{
 			name: "clean_success",
 			events: []propEvent{
-				{webhook.EventWithdrawPending, at(0), 0, 10},
-				{webhook.EventWithdrawUnclaimed, at(0), 0, 11},
-				{webhook.EventWithdrawOnHold, at(time.Hour), 0, 13},
-				{webhook.EventWithdrawSuccess, at(2 * time.Hour), 4, 99},
+				{inbox.EventWithdrawPending, at(0), 0, 10},
+				{inbox.EventWithdrawUnclaimed, at(0), 0, 11},
+				{inbox.EventWithdrawOnHold, at(time.Hour), 0, 13},
+				{inbox.EventWithdrawSuccess, at(2 * time.Hour), 4, 99},
 			},
 			want: propFinal{
 				Status: models.StatusCompleted, StatusAt: at(2 * time.Hour), Amount: total,
@@ -124,10 +124,10 @@ func propScenarios() []propScenario {
 		{
 			name: "still_unclaimed",
 			events: []propEvent{
-				{webhook.EventWithdrawPending, at(0), 0, 10},
-				{webhook.EventWithdrawPending, at(30 * time.Minute), 0, 12},
-				{webhook.EventWithdrawUnclaimed, at(time.Hour), 0, 14},
-				{webhook.EventWithdrawPending, at(time.Hour), 0, 15}, // exact tie: unclaimed says more
+				{inbox.EventWithdrawPending, at(0), 0, 10},
+				{inbox.EventWithdrawPending, at(30 * time.Minute), 0, 12},
+				{inbox.EventWithdrawUnclaimed, at(time.Hour), 0, 14},
+				{inbox.EventWithdrawPending, at(time.Hour), 0, 15}, // exact tie: unclaimed says more
 			},
 			want: propFinal{
 				Status: models.StatusPending, Detail: models.DetailUnclaimed, StatusAt: at(time.Hour), Amount: total,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
@@ -48,7 +49,7 @@ func TestFailingEventIsRetriedThenParkedWithoutBlockingOthers(t *testing.T) {
 	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
 		poison(t, store)
 		srv := testserver.Start(t, store, testserver.Options{Clock: clock, Pipeline: webhook.PipelineConfig{
-			Applier: webhook.ApplierConfig{MaxAttempts: 3, BaseBackoff: time.Minute, MaxBackoff: time.Hour},
+			Applier: inbox.ApplierConfig{MaxAttempts: 3, BaseBackoff: time.Minute, MaxBackoff: time.Hour},
 		}})
 		for _, b := range [][]byte{withdrawBody("sig-poison", "u-poison"), withdrawBody("sig-good", "u-good")} {
 			status, _ := srv.PostSigned(t, b)

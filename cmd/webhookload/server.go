@@ -18,6 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/benchdb"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
@@ -111,7 +112,7 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 	m := metrics.New()
 	m.RegisterBacklog(store.InboxBacklog, time.Now)
 	// Unless the flags say otherwise, what serve gets from config.go.
-	applierCfg := webhook.ApplierConfig{BatchSize: o.applierBatch, PollInterval: 500 * time.Millisecond, MaxAttempts: 8}
+	applierCfg := inbox.ApplierConfig{BatchSize: o.applierBatch, PollInterval: 500 * time.Millisecond, MaxAttempts: 8}
 	pipe := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler:   webhook.HandlerConfig{Key: webhookKey, Tolerance: 5 * time.Minute, AnswerTimeout: 4500 * time.Millisecond},
 		Committer: webhook.CommitterConfig{MaxBatch: o.commitMaxBatch, Workers: o.commitWorkers},
@@ -137,7 +138,7 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 		// Appliers beyond serve's one, for the experiment: they share the
 		// inbox through FOR UPDATE SKIP LOCKED, as separate processes would.
 		for range o.appliers - 1 {
-			extra := webhook.NewApplier(store, logger.WithField("component", "applier"), m, applierCfg)
+			extra := inbox.NewApplier(store, logger.WithField("component", "applier"), m, applierCfg)
 			wg.Go(func() { extra.Run(applierCtx) })
 		}
 	}
