@@ -17,6 +17,7 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
@@ -491,18 +492,12 @@ func TestGetPayout(t *testing.T) {
 		}
 		require.NoError(t, store.PayoutCreate(ctx, p, models.SourceAPI, nil))
 		clock.Advance(time.Hour)
-		apply := func(ev models.PayoutEvidence) {
-			require.NoError(t, store.Tx(ctx, func(tx *models.Store) error {
-				got, err := tx.PayoutForUpdate(ctx, "sig-get", "")
-				if err != nil {
-					return err
-				}
-				_, err = tx.PayoutApply(ctx, got, ev, nil, nil)
-				return err
-			}))
+		apply := func(ev decide.Withdrawal) {
+			_, err := dbtest.Apply(ctx, store, p.ID, ev)
+			require.NoError(t, err)
 		}
-		apply(models.PayoutEvidence{Status: models.StatusCompleted, At: apiT0.Add(30 * time.Minute), Source: models.SourceReconcile})
-		apply(models.PayoutEvidence{Status: models.StatusPending, At: apiT0.Add(40 * time.Minute), Source: models.SourceWebhook})
+		apply(decide.Withdrawal{Status: models.StatusCompleted, At: apiT0.Add(30 * time.Minute), Source: models.SourceReconcile})
+		apply(decide.Withdrawal{Status: models.StatusPending, At: apiT0.Add(40 * time.Minute), Source: models.SourceWebhook})
 
 		code, b := get(t, srv, "/api/v1/payouts/"+p.ID)
 		require.Equal(t, http.StatusOK, code, "%s", b)
@@ -540,13 +535,18 @@ func TestGetWithdrawer(t *testing.T) {
 	eachDB(t, func(t *testing.T, srv *testserver.Server, clock *dbtest.Clock) {
 		ctx := t.Context()
 		store := srv.Store
-		id := models.WithdrawerIdentity{UserID: "u-kyc", Wallet: "acme-payoutsʬu-kyc", Blockchain: "solana", EmailMasked: models.MaskEmail("alice@example.com")}
-		for _, ev := range []models.WithdrawerEvidence{
-			{Status: models.VerificationPending, At: apiT0.Add(-2 * time.Hour), Source: models.SourceWebhook},
-			{Status: models.VerificationApproved, At: apiT0.Add(-time.Hour), Source: models.SourceWebhook},
+		for _, v := range []decide.Verification{
+			{Status: models.VerificationPending, At: apiT0.Add(-2 * time.Hour)},
+			{Status: models.VerificationApproved, At: apiT0.Add(-time.Hour)},
 		} {
+			v.Source, v.UserID, v.Wallet, v.Blockchain = models.SourceWebhook, "u-kyc", "acme-payoutsʬu-kyc", "solana"
+			v.EmailMasked = models.MaskEmail("alice@example.com")
 			require.NoError(t, store.Tx(ctx, func(tx *models.Store) error {
-				_, err := tx.WithdrawerApply(ctx, id, ev, nil)
+				cur, err := tx.WithdrawerForUpdate(ctx, v.UserID)
+				if err != nil {
+					return err
+				}
+				_, err = tx.WithdrawerWrite(ctx, decide.Withdrawer(cur, v).Write)
 				return err
 			}))
 			clock.Advance(time.Minute)

@@ -20,149 +20,25 @@ func (s *Store) PayoutGet(ctx context.Context, id string) (*Payout, error) {
 	return &p, nil
 }
 
-// PayoutForUpdate finds the payout a Coinflow withdrawal belongs to: by
-// transaction signature first, then by idempotency key. In a transaction on
-// PostgreSQL the row is locked until commit. ErrNotFound when neither matches.
-func (s *Store) PayoutForUpdate(ctx context.Context, transaction, idempotencyKey string) (*Payout, error) {
-	if transaction == "" && idempotencyKey == "" {
-		return nil, ErrNotFound
-	}
-	// One query for both keys; a transaction match wins over a key match.
-	var ps []Payout
-	q := s.forUpdate(s.db.WithContext(ctx))
-	switch {
-	case transaction != "" && idempotencyKey != "":
-		q = q.Where("coinflow_transaction = ? OR idempotency_key = ?", transaction, idempotencyKey)
-	case transaction != "":
-		q = q.Where("coinflow_transaction = ?", transaction)
-	default:
-		q = q.Where("idempotency_key = ?", idempotencyKey)
-	}
-	if err := q.Find(&ps).Error; err != nil {
-		return nil, fmt.Errorf("find payout: %w", translate(err))
-	}
-	var byKey *Payout
-	for i := range ps {
-		if transaction != "" && ps[i].CoinflowTransaction != nil && *ps[i].CoinflowTransaction == transaction {
-			return &ps[i], nil
-		}
-		if idempotencyKey != "" && ps[i].IdempotencyKey != nil && *ps[i].IdempotencyKey == idempotencyKey {
-			byKey = &ps[i]
-		}
-	}
-	if byKey != nil {
-		return byKey, nil
-	}
-	return nil, ErrNotFound
-}
-
-// PayoutCreate inserts a new payout with its first history row. ErrConflict
-// when its idempotency key or transaction is already taken.
+// PayoutCreate records a payout the merchant asked for (or a test seeds)
+// with its first history row. ErrConflict when its idempotency key or
+// transaction is already taken. What Coinflow says of payouts is written
+// by PayoutWrite.
 func (s *Store) PayoutCreate(ctx context.Context, p *Payout, source Source, inboxEventID *int64) error {
-	now := s.Now()
-	if p.ID == "" {
-		p.ID = NewID()
-	}
-	// A discovered payout may carry Coinflow's creation time; anything else
-	// is created now.
-	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now
-	}
-	p.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
-	p.UpdatedAt = now
-	if p.StatusAt.IsZero() {
-		p.StatusAt = now
-	}
-	p.StatusAt = p.StatusAt.UTC().Truncate(time.Microsecond)
 	return s.Tx(ctx, func(tx *Store) error {
-		if err := tx.db.Create(p).Error; err != nil {
-			return fmt.Errorf("create payout: %w", translate(err))
+		now := tx.Now()
+		if err := tx.payoutInsert(ctx, p, now); err != nil {
+			return err
 		}
 		h := PayoutHistory{
 			PayoutID: p.ID, ToStatus: string(p.Status), ToDetail: p.StatusDetail, Applied: true,
 			Reason: ReasonCreated, Source: source, InboxEventID: inboxEventID, EvidenceAt: p.StatusAt, CreatedAt: now,
 		}
-		if err := tx.db.Create(&h).Error; err != nil {
+		if err := tx.db.WithContext(ctx).Create(&h).Error; err != nil {
 			return fmt.Errorf("create payout history: %w", translate(err))
 		}
 		return nil
 	})
-}
-
-// PayoutApply is the one place a payout's status changes. It runs Transition
-// on p's current state, writes the new state when the evidence wins (guarded
-// by the old state in WHERE, so a concurrent writer cannot be overwritten),
-// and always writes a history row, applied or not. extra columns (fees,
-// speeds, the transaction) are written with an applied change only. Call it
-// in a transaction that loaded p with PayoutForUpdate.
-func (s *Store) PayoutApply(ctx context.Context, p *Payout, ev PayoutEvidence, inboxEventID *int64, extra map[string]any) (PayoutChange, error) {
-	ev.At = ev.At.UTC().Truncate(time.Microsecond)
-	cur := p.State()
-	ch := Transition(cur, ev)
-	now := s.Now()
-	if ch.Apply {
-		updates := map[string]any{
-			"status": ch.Next.Status, "status_detail": nonEmpty(ch.Next.Detail),
-			"status_at": ch.Next.At, "updated_at": now,
-		}
-		for k, v := range extra {
-			updates[k] = v
-		}
-		res := s.db.WithContext(ctx).Model(&Payout{}).
-			Where("id = ? AND status = ? AND status_at = ?", p.ID, cur.Status, cur.At).Updates(updates)
-		if res.Error != nil {
-			return ch, fmt.Errorf("update payout %s: %w", p.ID, translate(res.Error))
-		}
-		if res.RowsAffected != 1 {
-			return ch, fmt.Errorf("update payout %s: state changed underneath: %w", p.ID, ErrConflict)
-		}
-		p.Status, p.StatusDetail, p.StatusAt, p.UpdatedAt = ch.Next.Status, nonEmpty(ch.Next.Detail), ch.Next.At, now
-	}
-	h := PayoutHistory{
-		PayoutID: p.ID, FromStatus: ptr(string(cur.Status)), ToStatus: string(ev.Status),
-		FromDetail: nonEmpty(cur.Detail), ToDetail: nonEmpty(ev.Detail), Applied: ch.Apply, Reason: ch.Reason,
-		Source: ev.Source, InboxEventID: inboxEventID, EvidenceAt: ev.At, CreatedAt: now,
-	}
-	if err := s.db.WithContext(ctx).Create(&h).Error; err != nil {
-		return ch, fmt.Errorf("write payout history: %w", translate(err))
-	}
-	return ch, nil
-}
-
-// PayoutUpdateFields sets columns that are not state (speeds, fees, the
-// transaction signature) without touching the status.
-func (s *Store) PayoutUpdateFields(ctx context.Context, id string, fields map[string]any) error {
-	if len(fields) == 0 {
-		return nil
-	}
-	fields["updated_at"] = s.Now()
-	if err := s.db.WithContext(ctx).Model(&Payout{}).Where("id = ?", id).Updates(fields).Error; err != nil {
-		return fmt.Errorf("update payout %s: %w", id, translate(err))
-	}
-	return nil
-}
-
-// PayoutUpdateFieldsUnchanged is PayoutUpdateFields for a payout read
-// earlier in p: it writes only while the row's updated_at is still
-// p.UpdatedAt and returns ErrConflict when another writer came first, so
-// that what was decided from p is never written over a newer row. It moves
-// p.UpdatedAt with the write. (A write made in the same microsecond as p's
-// read, which updated_at cannot tell apart, passes.)
-func (s *Store) PayoutUpdateFieldsUnchanged(ctx context.Context, p *Payout, fields map[string]any) error {
-	if len(fields) == 0 {
-		return nil
-	}
-	now := s.Now()
-	fields["updated_at"] = now
-	res := s.db.WithContext(ctx).Model(&Payout{}).Where("id = ? AND updated_at = ?", p.ID, p.UpdatedAt).Updates(fields)
-	if res.Error != nil {
-		return fmt.Errorf("update payout %s: %w", p.ID, translate(res.Error))
-	}
-	if res.RowsAffected != 1 {
-		return fmt.Errorf("update payout %s: changed underneath: %w", p.ID, ErrConflict)
-	}
-	p.UpdatedAt = now
-	return nil
 }
 
 // PayoutHistoryList returns a payout's history, oldest first.

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -459,40 +458,6 @@ WHERE amount_currency = 'USD' AND status IN ('requested', 'unknown', 'pending', 
 		return 0, fmt.Errorf("sum payouts in flight: %w", translate(err))
 	}
 	return n, nil
-}
-
-// WithdrawerSync records what Coinflow's withdrawer list says: the
-// verification status (through WithdrawerApply, so history is written when
-// it changes), the blocked flag and the sync time.
-func (s *Store) WithdrawerSync(ctx context.Context, id WithdrawerIdentity, status VerificationStatus, blocked bool) (changed bool, err error) {
-	now := s.Now()
-	err = s.Tx(ctx, func(tx *Store) error {
-		w, gerr := tx.WithdrawerGet(ctx, id.UserID)
-		switch {
-		case errors.Is(gerr, ErrNotFound):
-			changed = true
-		case gerr != nil:
-			return gerr
-		default:
-			changed = w.VerificationStatus != status || w.Blocked != blocked
-		}
-		if gerr != nil || w.VerificationStatus != status {
-			if _, err := tx.WithdrawerApply(ctx, id, WithdrawerEvidence{Status: status, At: now, Source: SourceReconcile}, nil); err != nil {
-				return err
-			}
-		}
-		// A sync is not a change: updated_at moves only when something did.
-		updates := map[string]any{"blocked": blocked, "last_synced_at": now}
-		if changed {
-			updates["updated_at"] = now
-		}
-		return tx.db.WithContext(ctx).Model(&Withdrawer{}).Where("user_id = ?", id.UserID).
-			UpdateColumns(updates).Error
-	})
-	if err != nil {
-		return false, fmt.Errorf("sync withdrawer %s: %w", id.UserID, translate(err))
-	}
-	return changed, nil
 }
 
 // JobLeaseClaim implements the scheduler's lease: at most one claim per

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/models"
 )
@@ -56,7 +58,7 @@ func TestInboxInsertDeduplicates(t *testing.T) {
 	})
 }
 
-func TestPayoutApplyNeverMovesBackwards(t *testing.T) {
+func TestPayoutWriteNeverMovesBackwards(t *testing.T) {
 	clock := dbtest.NewClock(t0)
 	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
 		ctx := t.Context()
@@ -65,23 +67,16 @@ func TestPayoutApplyNeverMovesBackwards(t *testing.T) {
 			StatusAt: t0, CoinflowTransaction: new("sig-1"), Source: models.OriginDiscovered,
 		}
 		require.NoError(t, s.PayoutCreate(ctx, p, models.SourceWebhook, nil))
-		apply := func(st models.PayoutStatus, at time.Time) models.PayoutChange {
-			var ch models.PayoutChange
-			require.NoError(t, s.Tx(ctx, func(tx *models.Store) error {
-				got, err := tx.PayoutForUpdate(ctx, "sig-1", "")
-				if err != nil {
-					return err
-				}
-				ch, err = tx.PayoutApply(ctx, got, models.PayoutEvidence{Status: st, At: at, Source: models.SourceWebhook}, nil, nil)
-				return err
-			}))
-			return ch
+		apply := func(st models.PayoutStatus, at time.Time) decide.Decision {
+			d, err := dbtest.Apply(ctx, s, p.ID, decide.Withdrawal{Source: models.SourceWebhook, Status: st, At: at})
+			require.NoError(t, err)
+			return d
 		}
-		require.True(t, apply(models.StatusCompleted, t0.Add(time.Hour)).Apply)
-		require.False(t, apply(models.StatusPending, t0.Add(2*time.Hour)).Apply, "pending after completed is stale")
-		ch := apply(models.StatusFailed, t0.Add(3*time.Hour))
-		require.True(t, ch.Apply, "a newer failure after success is applied")
-		require.True(t, ch.Conflict)
+		require.True(t, apply(models.StatusCompleted, t0.Add(time.Hour)).Healed)
+		require.False(t, apply(models.StatusPending, t0.Add(2*time.Hour)).Healed, "pending after completed is stale")
+		d := apply(models.StatusFailed, t0.Add(3*time.Hour))
+		require.True(t, d.Healed, "a newer failure after success is applied")
+		require.Equal(t, decide.TerminalSubject(p.ID), d.Write.Raise[0].Subject)
 
 		got, err := s.PayoutGet(ctx, p.ID)
 		require.NoError(t, err)
@@ -166,11 +161,11 @@ func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 		}
 		require.NoError(t, s.PayoutCreate(ctx, full, models.SourceAPI, nil))
 		clock.Advance(time.Second)
-		require.NoError(t, s.PayoutUpdateFields(ctx, full.ID, map[string]any{
+		require.NoError(t, setColumns(ctx, s, full.ID, map[string]any{
 			"effective_speed": "standard", "return_status": "return_completed", "coinflow_transfer_id": "tr-1",
 			"user_fees_cents": 150, "user_fees_currency": "EUR", "merchant_fees_cents": 25, "merchant_fees_currency": "GBP",
 			"expected_delivery_at": t0.Add(72 * time.Hour), "initiation_lease_until": t0.Add(time.Minute),
-			"returned_at": t0.Add(-30 * time.Second),
+			"returned_at": t0.Add(-30 * time.Second), "updated_at": clock.Now(),
 		}))
 		bare := &models.Payout{UserID: "user-2", Amount: models.Money{Cents: 1, Currency: "EUR"},
 			Status: models.StatusCompleted, StatusAt: t0, Source: models.OriginDiscovered}
@@ -186,7 +181,7 @@ func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 		requireSamePayout(t, want, &got[0])
 
 		// By idempotency key alone, and a payout with every nullable column NULL.
-		require.NoError(t, s.PayoutUpdateFields(ctx, bare.ID, map[string]any{"idempotency_key": "key-bare"}))
+		require.NoError(t, setColumns(ctx, s, bare.ID, map[string]any{"idempotency_key": "key-bare"}))
 		got, err = s.PayoutsMatching(ctx, nil, []string{"key-bare"})
 		require.NoError(t, err)
 		require.Len(t, got, 1)
@@ -217,35 +212,52 @@ func requireSamePayout(t *testing.T, want, got *models.Payout) {
 
 func ptrTo[T any](v T) *T { return &v }
 
-// TestPayoutUpdateFieldsUnchangedRefusesAStaleRead: fields decided from a
-// payout read before another writer changed it are not written.
-func TestPayoutUpdateFieldsUnchangedRefusesAStaleRead(t *testing.T) {
+// setColumns seeds columns of a payout directly, beside every write path.
+func setColumns(ctx context.Context, s *models.Store, id string, cols map[string]any) error {
+	return s.DB().WithContext(ctx).Model(&models.Payout{}).Where("id = ?", id).Updates(cols).Error
+}
+
+// TestPayoutWriteRefusesAStaleRead: a decision made from a payout read
+// before another writer changed it is not written.
+func TestPayoutWriteRefusesAStaleRead(t *testing.T) {
 	clock := dbtest.NewClock(t0)
 	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
 		ctx := t.Context()
 		p := &models.Payout{UserID: "user-1", Amount: models.Money{Cents: 500, Currency: "USD"},
-			Status: models.StatusPending, StatusAt: t0, Source: models.OriginAPI}
+			Status: models.StatusPending, StatusAt: t0, Source: models.OriginAPI, CoinflowTransaction: ptrTo("tx-1")}
 		require.NoError(t, s.PayoutCreate(ctx, p, models.SourceAPI, nil))
 		stale, err := s.PayoutGet(ctx, p.ID)
 		require.NoError(t, err)
+		record := func(speed string) decide.Withdrawal {
+			return decide.Withdrawal{Source: models.SourceReconcile, Transaction: "tx-1", Status: models.StatusPending, At: t0, EffectiveSpeed: speed}
+		}
 
 		clock.Advance(time.Second)
-		require.NoError(t, s.PayoutUpdateFields(ctx, p.ID, map[string]any{"effective_speed": "standard"}))
+		_, err = dbtest.Apply(ctx, s, p.ID, record("standard"))
+		require.NoError(t, err)
 		clock.Advance(time.Second)
-		err = s.PayoutUpdateFieldsUnchanged(ctx, stale, map[string]any{"effective_speed": "same_day"})
+		d, err := decide.Payout(models.PayoutCandidates{ByTransaction: stale}, record("same_day"), "")
+		require.NoError(t, err)
+		_, err = s.PayoutWrite(ctx, d.Write)
 		require.ErrorIs(t, err, models.ErrConflict)
 		got, err := s.PayoutGet(ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, "standard", *got.EffectiveSpeed, "the newer write stands")
 
-		require.NoError(t, s.PayoutUpdateFieldsUnchanged(ctx, got, map[string]any{"effective_speed": "same_day"}))
-		require.True(t, got.UpdatedAt.Equal(clock.Now()), "updated_at moves with the write")
+		d, err = decide.Payout(models.PayoutCandidates{ByTransaction: got}, record("same_day"), "")
+		require.NoError(t, err)
+		_, err = s.PayoutWrite(ctx, d.Write)
+		require.NoError(t, err)
+		require.True(t, d.Write.New.UpdatedAt.Equal(clock.Now()), "updated_at moves with the write")
 		again, err := s.PayoutGet(ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, "same_day", *again.EffectiveSpeed)
-		require.True(t, again.UpdatedAt.Equal(got.UpdatedAt))
-		require.NoError(t, s.PayoutUpdateFieldsUnchanged(ctx, again, map[string]any{"coinflow_transfer_id": "tr-2"}),
-			"a payout read back can be written again")
+		require.True(t, again.UpdatedAt.Equal(d.Write.New.UpdatedAt))
+		hist, err := s.PayoutHistoryList(ctx, p.ID)
+		require.NoError(t, err)
+		last := hist[len(hist)-1]
+		require.Equal(t, decide.ReasonFieldsChanged, last.Reason)
+		require.Equal(t, models.Changes{"effective_speed": {"standard", "same_day"}}, last.Changes, "the change is in history, read back")
 	})
 }
 
@@ -283,15 +295,17 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 		// Credits: a return completed with its time (step 2), one whose
 		// time is the failure's history row (step 4), one on a boundary,
 		// and a failure without a completed return (not a credit).
-		fail := func(p *models.Payout, at time.Time, extra map[string]any) {
+		fail := func(p *models.Payout, at time.Time, ret string, returnedAt *time.Time) {
 			clock.Set(at)
-			_, err := s.PayoutApply(ctx, p, models.PayoutEvidence{Status: models.StatusFailed, At: at, Source: models.SourceWebhook}, nil, extra)
+			_, err := dbtest.Apply(ctx, s, p.ID, decide.Withdrawal{
+				Source: models.SourceReconcile, Status: models.StatusFailed, At: at, ReturnStatus: ret, ReturnedAt: returnedAt,
+			})
 			require.NoError(t, err)
 		}
-		fail(ps[2], t0.Add(11*time.Minute), map[string]any{"return_status": "return_completed", "returned_at": t0.Add(12 * time.Minute)})
-		fail(ps[3], t0.Add(30*time.Minute), map[string]any{"return_status": "return_completed"})
-		fail(ps[4], t0.Add(35*time.Minute), map[string]any{"return_status": "return_completed", "returned_at": t0.Add(40 * time.Minute)})
-		fail(ps[5], t0.Add(36*time.Minute), nil)
+		fail(ps[2], t0.Add(11*time.Minute), "return_completed", ptrTo(t0.Add(12*time.Minute)))
+		fail(ps[3], t0.Add(30*time.Minute), "return_completed", nil)
+		fail(ps[4], t0.Add(35*time.Minute), "return_completed", ptrTo(t0.Add(40*time.Minute)))
+		fail(ps[5], t0.Add(36*time.Minute), "", nil)
 
 		got, err := s.WalletMovementsAt(ctx, times)
 		require.NoError(t, err)
@@ -331,9 +345,10 @@ func TestWalletMovementsAtRefusesTimesItCannotPlace(t *testing.T) {
 	require.NoError(t, s.PayoutCreate(ctx, p, models.SourceReconcile, nil))
 	// 15:20 at UTC-2 is 17:20Z, after the series; as text it sorts inside it.
 	returned := time.Date(2026, 11, 2, 15, 20, 0, 0, time.FixedZone("", -2*60*60))
-	_, err := s.PayoutApply(ctx, p, models.PayoutEvidence{Status: models.StatusFailed, At: t0, Source: models.SourceWebhook}, nil,
-		map[string]any{"return_status": "return_completed", "returned_at": returned})
+	_, err := dbtest.Apply(ctx, s, p.ID, decide.Withdrawal{Source: models.SourceWebhook, Status: models.StatusFailed, At: t0})
 	require.NoError(t, err)
+	// Written beside the decision, which stores times in UTC.
+	require.NoError(t, setColumns(ctx, s, p.ID, map[string]any{"return_status": "return_completed", "returned_at": returned}))
 	_, err = s.WalletMovementsAt(ctx, []time.Time{t0, t0.Add(40 * time.Minute)})
 	require.ErrorContains(t, err, "outside")
 }

@@ -3,8 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-
-	"gorm.io/gorm/clause"
 )
 
 // WithdrawerGet loads one withdrawer.
@@ -14,64 +12,6 @@ func (s *Store) WithdrawerGet(ctx context.Context, userID string) (*Withdrawer, 
 		return nil, fmt.Errorf("get withdrawer %s: %w", userID, translate(err))
 	}
 	return &w, nil
-}
-
-// WithdrawerIdentity is what a KYC event says about who the withdrawer is.
-type WithdrawerIdentity struct {
-	UserID      string
-	Wallet      string
-	Blockchain  string
-	EmailMasked string
-}
-
-// WithdrawerApply is the one place a withdrawer's verification changes: it
-// creates the withdrawer on first sight, applies the evidence when it is the
-// newest (VerificationNewer), and always writes a history row. Call it in a
-// transaction.
-func (s *Store) WithdrawerApply(ctx context.Context, id WithdrawerIdentity, ev WithdrawerEvidence, inboxEventID *int64) (bool, error) {
-	now := s.Now()
-	ev.At = ev.At.UTC()
-	fresh := Withdrawer{
-		UserID: id.UserID, Wallet: id.Wallet, Blockchain: id.Blockchain, EmailMasked: id.EmailMasked,
-		VerificationStatus: "", VerificationAt: ev.At, CreatedAt: now, UpdatedAt: now,
-	}
-	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
-		return false, fmt.Errorf("create withdrawer %s: %w", id.UserID, translate(err))
-	}
-	var w Withdrawer
-	if err := s.forUpdate(s.db.WithContext(ctx)).Where("user_id = ?", id.UserID).First(&w).Error; err != nil {
-		return false, fmt.Errorf("lock withdrawer %s: %w", id.UserID, translate(err))
-	}
-	apply := VerificationNewer(w.VerificationStatus, w.VerificationAt, ev)
-	reason := ReasonStale
-	switch {
-	case apply && w.VerificationStatus == "":
-		reason = ReasonCreated
-	case apply:
-		reason = ReasonAdvanced
-	case w.VerificationStatus == ev.Status:
-		reason = ReasonSame
-	}
-	if apply {
-		updates := map[string]any{"verification_status": ev.Status, "verification_at": ev.At, "updated_at": now}
-		if id.Wallet != "" {
-			updates["wallet"], updates["blockchain"] = id.Wallet, id.Blockchain
-		}
-		if id.EmailMasked != "" {
-			updates["email_masked"] = id.EmailMasked
-		}
-		if err := s.db.WithContext(ctx).Model(&Withdrawer{}).Where("user_id = ?", id.UserID).Updates(updates).Error; err != nil {
-			return false, fmt.Errorf("update withdrawer %s: %w", id.UserID, translate(err))
-		}
-	}
-	h := WithdrawerHistory{
-		UserID: id.UserID, FromStatus: nonEmpty(string(w.VerificationStatus)), ToStatus: string(ev.Status),
-		Applied: apply, Reason: reason, Source: ev.Source, InboxEventID: inboxEventID, EvidenceAt: ev.At, CreatedAt: now,
-	}
-	if err := s.db.WithContext(ctx).Create(&h).Error; err != nil {
-		return false, fmt.Errorf("write withdrawer history: %w", translate(err))
-	}
-	return apply, nil
 }
 
 // WithdrawerHistoryList returns a withdrawer's history, oldest first.

@@ -333,36 +333,9 @@ func (b *bundle) createPayout(t *testing.T, p models.Payout) *models.Payout {
 // through the one decision, and returns it.
 func (b *bundle) apply(t *testing.T, id string, status models.PayoutStatus, at time.Time) decide.Decision {
 	t.Helper()
-	var d decide.Decision
-	require.NoError(t, b.store.Tx(t.Context(), func(tx *models.Store) error {
-		p, err := tx.PayoutGet(t.Context(), id)
-		if err != nil {
-			return err
-		}
-		if p.CoinflowTransaction == nil { // a webhook always names its withdrawal
-			if err := tx.DB().Exec("UPDATE payouts SET coinflow_transaction = ? WHERE id = ?", "tx-"+id, id).Error; err != nil {
-				return err
-			}
-			p.CoinflowTransaction = ptr("tx-" + id)
-		}
-		d, err = decide.Payout(models.PayoutCandidates{ByTransaction: p, ByKey: p}, decide.Withdrawal{
-			Source: models.SourceWebhook, Transaction: ptrValue(p.CoinflowTransaction), IdempotencyKey: ptrValue(p.IdempotencyKey),
-			Status: status, At: at,
-		}, models.NewID())
-		if err != nil {
-			return err
-		}
-		_, err = tx.PayoutWrite(t.Context(), d.Write)
-		return err
-	}))
+	d, err := dbtest.Apply(t.Context(), b.store, id, decide.Withdrawal{Source: models.SourceWebhook, Status: status, At: at})
+	require.NoError(t, err)
 	return d
-}
-
-func ptrValue(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // snapshots returns the wallet snapshots so far, oldest first.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/models"
 )
@@ -90,8 +91,8 @@ func seedWalletMonth(b *testing.B, store *models.Store, clock *dbtest.Clock, sta
 			}
 			if i%100 == 0 {
 				clock.Set(at.Add(time.Hour))
-				ev := models.PayoutEvidence{Status: models.StatusFailed, At: at.Add(time.Hour), Source: models.SourceWebhook}
-				if _, err := tx.PayoutApply(ctx, p, ev, nil, map[string]any{"return_status": "return_completed"}); err != nil {
+				ev := decide.Withdrawal{Source: models.SourceReconcile, Status: models.StatusFailed, At: at.Add(time.Hour), ReturnStatus: "return_completed"}
+				if _, err := dbtest.Apply(ctx, tx, p.ID, ev); err != nil {
 					return err
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/models"
 )
@@ -79,7 +80,9 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time)
 			must(store.PayoutCreate(ctx, p, models.SourceAPI, nil))
 			if final := statuses[n%len(statuses)]; final != models.StatusPending {
 				src := models.SourceWebhook
-				if n%2 == 0 {
+				if n%2 == 0 && final != models.StatusRequested && final != models.StatusUnknown {
+					// Coinflow's record saying less than payoutd holds would be
+					// a finding; a stale event is only recorded.
 					src = models.SourceReconcile
 				}
 				clock.Set(at.Add(30 * time.Minute))
@@ -202,20 +205,13 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time)
 	return fx
 }
 
-// apply records evidence for p through the store's one state-change path.
+// apply records evidence for p through the one decision and the store's
+// one write path.
 func apply(t testing.TB, store *models.Store, p *models.Payout, ev models.PayoutEvidence) {
 	t.Helper()
-	ctx := t.Context()
-	err := store.Tx(ctx, func(tx *models.Store) error {
-		got, err := tx.PayoutForUpdate(ctx, deref(p.CoinflowTransaction), deref(p.IdempotencyKey))
-		if err != nil {
-			return err
-		}
-		_, err = tx.PayoutApply(ctx, got, ev, nil, nil)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("seed: apply %s to payout %s: %v", ev.Status, p.ID, err)
+	w := decide.Withdrawal{Source: ev.Source, Status: ev.Status, Detail: ev.Detail, At: ev.At}
+	if _, err := dbtest.Apply(t.Context(), store, p.ID, w); err != nil {
+		t.Fatalf("seed: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/models"
 )
@@ -142,22 +143,23 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture {
 		if sp.merchantFee != 0 {
 			fields["merchant_fees_cents"], fields["merchant_fees_currency"] = sp.merchantFee, sp.currency
 		}
-		fail("update "+name, store.PayoutUpdateFields(ctx, p.ID, fields))
+		fail("update "+name, store.DB().WithContext(ctx).Model(&models.Payout{}).Where("id = ?", p.ID).Updates(fields).Error)
 		for _, st := range sp.steps {
 			clock.Set(st.at)
-			ch, err := store.PayoutApply(ctx, p, models.PayoutEvidence{Status: st.status, Detail: st.detail, At: st.at, Source: models.SourceReconcile}, nil, nil)
+			d, err := dbtest.Apply(ctx, store, p.ID, decide.Withdrawal{Source: models.SourceWebhook, Status: st.status, Detail: st.detail, At: st.at})
 			fail("apply "+name, err)
-			if !ch.Apply {
-				t.Fatalf("seed %s: %s did not apply (%s)", name, st.status, ch.Reason)
+			if !d.Healed {
+				t.Fatalf("seed %s: %s did not apply", name, st.status)
 			}
 		}
 		if sp.returnStatus != "" {
-			ret := map[string]any{"return_status": sp.returnStatus}
+			ev := decide.Withdrawal{Source: models.SourceReconcile, ReturnStatus: sp.returnStatus}
 			if !sp.returnedAt.IsZero() {
 				clock.Set(sp.returnedAt)
-				ret["returned_at"] = sp.returnedAt
+				ev.ReturnedAt = &sp.returnedAt
 			}
-			fail("return "+name, store.PayoutUpdateFields(ctx, p.ID, ret))
+			_, err := dbtest.Apply(ctx, store, p.ID, ev)
+			fail("return "+name, err)
 		}
 	}
 
@@ -175,6 +177,9 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture {
 		Findings: map[[2]string]int64{
 			{"stuck_payout", "warning"}: 3, {"speed_mismatch", "info"}: 1, {"speed_mismatch", "warning"}: 3,
 			{"wallet_drift", "error"}: 1,
+			// The seed's statuses go through the one decision: the payout
+			// reported completed and then failed raises its terminal finding.
+			{"status_mismatch", "error"}: 1,
 		},
 	}
 	snaps := []struct {
