@@ -232,13 +232,3 @@ ORDER BY 1, 2, 3`, args...).Scan(&rows).Error
 	}
 	return rows, nil
 }
-
-// FindingListUnresolved returns every finding not resolved (open or
-// acknowledged), oldest first.
-func (s *Store) FindingListUnresolved(ctx context.Context) ([]Finding, error) {
-	var fs []Finding
-	if err := s.db.WithContext(ctx).Where("resolved_at IS NULL").Order("first_seen_at, id").Find(&fs).Error; err != nil {
-		return nil, fmt.Errorf("list unresolved findings: %w", translate(err))
-	}
-	return fs, nil
-}

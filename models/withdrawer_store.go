@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm/clause"
@@ -81,4 +82,38 @@ func (s *Store) WithdrawerHistoryList(ctx context.Context, userID string) ([]Wit
 		return nil, fmt.Errorf("list withdrawer history %s: %w", userID, translate(err))
 	}
 	return hs, nil
+}
+
+// WithdrawerSync records what Coinflow's withdrawer list says: the
+// verification status (through WithdrawerApply, so history is written when
+// it changes), the blocked flag and the sync time.
+func (s *Store) WithdrawerSync(ctx context.Context, id WithdrawerIdentity, status VerificationStatus, blocked bool) (changed bool, err error) {
+	now := s.Now()
+	err = s.Tx(ctx, func(tx *Store) error {
+		w, gerr := tx.WithdrawerGet(ctx, id.UserID)
+		switch {
+		case errors.Is(gerr, ErrNotFound):
+			changed = true
+		case gerr != nil:
+			return gerr
+		default:
+			changed = w.VerificationStatus != status || w.Blocked != blocked
+		}
+		if gerr != nil || w.VerificationStatus != status {
+			if _, err := tx.WithdrawerApply(ctx, id, WithdrawerEvidence{Status: status, At: now, Source: SourceReconcile}, nil); err != nil {
+				return err
+			}
+		}
+		// A sync is not a change: updated_at moves only when something did.
+		updates := map[string]any{"blocked": blocked, "last_synced_at": now}
+		if changed {
+			updates["updated_at"] = now
+		}
+		return tx.db.WithContext(ctx).Model(&Withdrawer{}).Where("user_id = ?", id.UserID).
+			UpdateColumns(updates).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("sync withdrawer %s: %w", id.UserID, translate(err))
+	}
+	return changed, nil
 }
