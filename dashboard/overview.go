@@ -100,7 +100,7 @@ func (h *handler) loadOverview(ctx context.Context) (*overviewData, error) {
 		return nil, err
 	}
 
-	inFlight, err := h.store.SumInFlight(ctx)
+	inFlight, err := h.store.PayoutSumInFlight(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (h *handler) loadVolume(ctx context.Context, d *overviewData, since time.Ti
 // maxWalletPoints (always keeping the newest), and the latest balance even
 // when it is older than the window.
 func (h *handler) loadWallet(ctx context.Context, d *overviewData, since, now time.Time) error {
-	snaps, err := h.store.WalletSnapshots(ctx, since, now.Add(time.Second))
+	snaps, err := h.store.WalletSnapshotList(ctx, since, now.Add(time.Second))
 	if err != nil {
 		return err
 	}

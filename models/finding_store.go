@@ -106,8 +106,8 @@ func (s *Store) FindingResolveFor(ctx context.Context, kind FindingKind, subject
 	return res.RowsAffected > 0, nil
 }
 
-// FindingsOfRun lists the findings a run opened, saw or resolved.
-func (s *Store) FindingsOfRun(ctx context.Context, runID string, limit int) ([]Finding, error) {
+// FindingListOfRun lists the findings a run opened, saw or resolved.
+func (s *Store) FindingListOfRun(ctx context.Context, runID string, limit int) ([]Finding, error) {
 	var fs []Finding
 	err := s.db.WithContext(ctx).Where("first_run_id = ? OR last_run_id = ? OR resolved_run_id = ?", runID, runID, runID).
 		Order("first_seen_at DESC, id DESC").Limit(limit).Find(&fs).Error
@@ -207,9 +207,9 @@ func (s *Store) FindingListUnresolved(ctx context.Context) ([]Finding, error) {
 	return fs, nil
 }
 
-// FindingsUnannounced lists open (not acknowledged) unresolved findings that
+// FindingListUnannounced lists open (not acknowledged) unresolved findings that
 // have not been announced, oldest first.
-func (s *Store) FindingsUnannounced(ctx context.Context, limit int) ([]Finding, error) {
+func (s *Store) FindingListUnannounced(ctx context.Context, limit int) ([]Finding, error) {
 	var fs []Finding
 	err := s.db.WithContext(ctx).Model(&Finding{}).
 		Where("resolved_at IS NULL AND status = ?", FindingOpen).
@@ -221,9 +221,9 @@ func (s *Store) FindingsUnannounced(ctx context.Context, limit int) ([]Finding, 
 	return fs, nil
 }
 
-// FindingsAnnouncedBefore lists open (not acknowledged) unresolved findings
+// FindingListAnnouncedBefore lists open (not acknowledged) unresolved findings
 // last announced at or before cutoff, longest waiting first.
-func (s *Store) FindingsAnnouncedBefore(ctx context.Context, cutoff time.Time, limit int) ([]Finding, error) {
+func (s *Store) FindingListAnnouncedBefore(ctx context.Context, cutoff time.Time, limit int) ([]Finding, error) {
 	var fs []Finding
 	err := s.db.WithContext(ctx).Model(&Finding{}).
 		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
@@ -235,9 +235,9 @@ func (s *Store) FindingsAnnouncedBefore(ctx context.Context, cutoff time.Time, l
 	return fs, nil
 }
 
-// FindingsAnnouncedResolved lists announced findings that have since
+// FindingListAnnouncedResolved lists announced findings that have since
 // resolved, oldest resolution first.
-func (s *Store) FindingsAnnouncedResolved(ctx context.Context, limit int) ([]Finding, error) {
+func (s *Store) FindingListAnnouncedResolved(ctx context.Context, limit int) ([]Finding, error) {
 	var fs []Finding
 	err := s.db.WithContext(ctx).Model(&Finding{}).
 		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
@@ -255,10 +255,10 @@ type FindingRef struct {
 	Subject string
 }
 
-// FindingsNotRaisedBy lists the unresolved findings of kind that run did
+// FindingListNotRaisedBy lists the unresolved findings of kind that run did
 // not raise: the candidates for resolution once the run has checked their
 // subjects.
-func (s *Store) FindingsNotRaisedBy(ctx context.Context, kind FindingKind, runID string) ([]FindingRef, error) {
+func (s *Store) FindingListNotRaisedBy(ctx context.Context, kind FindingKind, runID string) ([]FindingRef, error) {
 	var refs []FindingRef
 	err := s.db.WithContext(ctx).Model(&Finding{}).Select("id", "subject").
 		Where("kind = ? AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id <> ?)", kind, runID).
@@ -269,10 +269,10 @@ func (s *Store) FindingsNotRaisedBy(ctx context.Context, kind FindingKind, runID
 	return refs, nil
 }
 
-// FindingsResolveInRun resolves, in run, the findings with the given ids
+// FindingResolveInRun resolves, in run, the findings with the given ids
 // that are still unresolved and that run did not raise again since they
 // were listed. It returns how many it resolved.
-func (s *Store) FindingsResolveInRun(ctx context.Context, ids []string, runID string) (int64, error) {
+func (s *Store) FindingResolveInRun(ctx context.Context, ids []string, runID string) (int64, error) {
 	var n int64
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 500)]

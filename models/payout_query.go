@@ -10,13 +10,13 @@ import (
 	"gorm.io/gorm"
 )
 
-// PayoutsMatching loads the local payouts that match any of the Coinflow
+// PayoutListMatching loads the local payouts that match any of the Coinflow
 // transactions, and, for keys whose withdraw the transactions did not
 // match, by idempotency key: almost every page is matched by transaction
 // alone, so the second query is rarely needed. It scans rows by hand
 // (scanPayouts), not through GORM's reflection: reconciliation calls it once
 // per page of withdraws, and GORM's row mapping was a sixth of the run's CPU.
-func (s *Store) PayoutsMatching(ctx context.Context, transactions, keys []string) ([]Payout, error) {
+func (s *Store) PayoutListMatching(ctx context.Context, transactions, keys []string) ([]Payout, error) {
 	var ps []Payout
 	if len(transactions) > 0 {
 		var err error
@@ -104,9 +104,9 @@ func (s *Store) scanPayouts(ctx context.Context, where string, args ...any) ([]P
 	return ps, nil
 }
 
-// PayoutsEach calls fn for each payout the query selects, in batches, so
+// payoutEach calls fn for each payout the query selects, in batches, so
 // that memory stays one batch whatever the table's size.
-func (s *Store) payoutsEach(ctx context.Context, q *gorm.DB, fn func(*Payout) error) error {
+func (s *Store) payoutEach(ctx context.Context, q *gorm.DB, fn func(*Payout) error) error {
 	var batch []Payout
 	res := q.WithContext(ctx).FindInBatches(&batch, 1000, func(_ *gorm.DB, _ int) error {
 		for i := range batch {
@@ -122,12 +122,12 @@ func (s *Store) payoutsEach(ctx context.Context, q *gorm.DB, fn func(*Payout) er
 	return nil
 }
 
-// PayoutIDsExpectedAtCoinflow calls fn with the id of each payout created
+// PayoutEachIDExpectedAtCoinflow calls fn with the id of each payout created
 // in [since, before) that Coinflow should list: everything except payouts
 // refused before they reached Coinflow (failed with no transaction). It
 // reads ids only, so a run can check a million of them against what it saw.
 // fn must not use the store: on SQLite the scan holds the one connection.
-func (s *Store) PayoutIDsExpectedAtCoinflow(ctx context.Context, since, before time.Time, fn func(id string) error) error {
+func (s *Store) PayoutEachIDExpectedAtCoinflow(ctx context.Context, since, before time.Time, fn func(id string) error) error {
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT id FROM payouts
 WHERE created_at >= ? AND created_at < ? AND NOT (status = ? AND coinflow_transaction IS NULL)`,
 		since.UTC(), before.UTC(), StatusFailed).Rows()
@@ -150,9 +150,9 @@ WHERE created_at >= ? AND created_at < ? AND NOT (status = ? AND coinflow_transa
 	return nil
 }
 
-// PayoutsByIDs loads the payouts with the given ids, in id order; ids that
+// PayoutListByIDs loads the payouts with the given ids, in id order; ids that
 // do not exist are left out.
-func (s *Store) PayoutsByIDs(ctx context.Context, ids []string) ([]Payout, error) {
+func (s *Store) PayoutListByIDs(ctx context.Context, ids []string) ([]Payout, error) {
 	var out []Payout
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 500)]
@@ -167,26 +167,26 @@ func (s *Store) PayoutsByIDs(ctx context.Context, ids []string) ([]Payout, error
 	return out, nil
 }
 
-// PayoutsInStatus calls fn for every payout in one of statuses.
-func (s *Store) PayoutsInStatus(ctx context.Context, statuses []PayoutStatus, fn func(*Payout) error) error {
-	return s.payoutsEach(ctx, s.db.Model(&Payout{}).Where("status IN ?", statuses), fn)
+// PayoutEachInStatus calls fn for every payout in one of statuses.
+func (s *Store) PayoutEachInStatus(ctx context.Context, statuses []PayoutStatus, fn func(*Payout) error) error {
+	return s.payoutEach(ctx, s.db.Model(&Payout{}).Where("status IN ?", statuses), fn)
 }
 
-// PayoutsSpeedDiffers calls fn for payouts whose effective speed is known
+// PayoutEachSpeedDiffers calls fn for payouts whose effective speed is known
 // and differs from the requested one.
-func (s *Store) PayoutsSpeedDiffers(ctx context.Context, fn func(*Payout) error) error {
+func (s *Store) PayoutEachSpeedDiffers(ctx context.Context, fn func(*Payout) error) error {
 	q := s.db.Model(&Payout{}).Where("requested_speed IS NOT NULL AND effective_speed IS NOT NULL AND requested_speed <> effective_speed")
-	return s.payoutsEach(ctx, q, fn)
+	return s.payoutEach(ctx, q, fn)
 }
 
-// PayoutsOfUsersSince calls fn for payouts of the given users created at
+// PayoutEachOfUsersSince calls fn for payouts of the given users created at
 // or after since.
-func (s *Store) PayoutsOfUsersSince(ctx context.Context, users []string, since time.Time, fn func(*Payout) error) error {
+func (s *Store) PayoutEachOfUsersSince(ctx context.Context, users []string, since time.Time, fn func(*Payout) error) error {
 	for len(users) > 0 {
 		chunk := users[:min(len(users), 500)]
 		users = users[len(chunk):]
 		q := s.db.Model(&Payout{}).Where("user_id IN ? AND created_at >= ?", chunk, since.UTC())
-		if err := s.payoutsEach(ctx, q, fn); err != nil {
+		if err := s.payoutEach(ctx, q, fn); err != nil {
 			return err
 		}
 	}
@@ -195,5 +195,5 @@ func (s *Store) PayoutsOfUsersSince(ctx context.Context, users []string, since t
 
 // PayoutsCreatedSince calls fn for payouts created at or after since.
 func (s *Store) PayoutsCreatedSince(ctx context.Context, since time.Time, fn func(*Payout) error) error {
-	return s.payoutsEach(ctx, s.db.Model(&Payout{}).Where("created_at >= ?", since.UTC()), fn)
+	return s.payoutEach(ctx, s.db.Model(&Payout{}).Where("created_at >= ?", since.UTC()), fn)
 }

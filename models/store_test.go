@@ -152,7 +152,7 @@ func TestFindingRaiseIsOnePerKindAndSubject(t *testing.T) {
 }
 
 // TestPayoutsMatchingLoadsEveryField: the hand-written scan behind
-// PayoutsMatching reads a payout with every column set, and one with every
+// PayoutListMatching reads a payout with every column set, and one with every
 // nullable column NULL, exactly as GORM does.
 func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 	clock := dbtest.NewClock(t0)
@@ -176,7 +176,7 @@ func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 			Status: models.StatusCompleted, StatusAt: t0, Source: models.OriginDiscovered}
 		require.NoError(t, s.PayoutCreate(ctx, bare, models.SourceReconcile, nil))
 
-		got, err := s.PayoutsMatching(ctx, []string{"tx-full", "tx-unknown"}, []string{"key-full"})
+		got, err := s.PayoutListMatching(ctx, []string{"tx-full", "tx-unknown"}, []string{"key-full"})
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		want, err := s.PayoutGet(ctx, full.ID)
@@ -187,7 +187,7 @@ func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 
 		// By idempotency key alone, and a payout with every nullable column NULL.
 		require.NoError(t, s.PayoutUpdateFields(ctx, bare.ID, map[string]any{"idempotency_key": "key-bare"}))
-		got, err = s.PayoutsMatching(ctx, nil, []string{"key-bare"})
+		got, err = s.PayoutListMatching(ctx, nil, []string{"key-bare"})
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		want, err = s.PayoutGet(ctx, bare.ID)
@@ -293,7 +293,7 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 		fail(ps[4], t0.Add(35*time.Minute), map[string]any{"return_status": "return_completed", "returned_at": t0.Add(40 * time.Minute)})
 		fail(ps[5], t0.Add(36*time.Minute), nil)
 
-		got, err := s.WalletMovementsAt(ctx, times)
+		got, err := s.WalletMovementPerStep(ctx, times)
 		require.NoError(t, err)
 		require.Len(t, got, len(times))
 		require.Zero(t, got[0])
@@ -312,7 +312,7 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 		require.EqualValues(t, (3_000+30)+(4_000+40)+(5_000+50), refunded)
 		require.NotZero(t, got[4].RefundedCents, "the return on the last boundary")
 
-		_, err = s.WalletMovementsAt(ctx, []time.Time{times[1], times[0]})
+		_, err = s.WalletMovementPerStep(ctx, []time.Time{times[1], times[0]})
 		require.Error(t, err, "times out of order")
 	})
 }
@@ -334,6 +334,6 @@ func TestWalletMovementsAtRefusesTimesItCannotPlace(t *testing.T) {
 	_, err := s.PayoutApply(ctx, p, models.PayoutEvidence{Status: models.StatusFailed, At: t0, Source: models.SourceWebhook}, nil,
 		map[string]any{"return_status": "return_completed", "returned_at": returned})
 	require.NoError(t, err)
-	_, err = s.WalletMovementsAt(ctx, []time.Time{t0, t0.Add(40 * time.Minute)})
+	_, err = s.WalletMovementPerStep(ctx, []time.Time{t0, t0.Add(40 * time.Minute)})
 	require.ErrorContains(t, err, "outside")
 }

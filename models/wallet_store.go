@@ -33,8 +33,8 @@ func (s *Store) WalletSnapshotLatestBefore(ctx context.Context, t time.Time) (*W
 	return &w, nil
 }
 
-// WalletSnapshots lists snapshots taken in [from, to), oldest first.
-func (s *Store) WalletSnapshots(ctx context.Context, from, to time.Time) ([]WalletSnapshot, error) {
+// WalletSnapshotList lists snapshots taken in [from, to), oldest first.
+func (s *Store) WalletSnapshotList(ctx context.Context, from, to time.Time) ([]WalletSnapshot, error) {
 	var ws []WalletSnapshot
 	if err := s.db.WithContext(ctx).Where("taken_at >= ? AND taken_at < ?", from.UTC(), to.UTC()).Order("taken_at, id").Find(&ws).Error; err != nil {
 		return nil, fmt.Errorf("list wallet snapshots: %w", translate(err))
@@ -53,7 +53,7 @@ type WalletMovement struct {
 
 // walletDebits and walletCredits are the local evidence of wallet
 // movement, one row per payout with the time it moved the wallet
-// (moved_at), for WalletMovementBetween and WalletMovementsAt to sum.
+// (moved_at), for WalletMovementBetween and WalletMovementPerStep to sum.
 const (
 	walletDebits = `SELECT created_at AS moved_at, amount_cents AS amount, merchant_fees_cents AS fees FROM payouts
 WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL`
@@ -87,12 +87,12 @@ WHERE moved_at > ? AND moved_at <= ?`, from, to).Row()
 	return m, nil
 }
 
-// WalletMovementsAt is WalletMovementBetween for each step of a series of
+// WalletMovementPerStep is WalletMovementBetween for each step of a series of
 // times, in two scans however long the series: out[i] is the movement in
 // (times[i-1], times[i]], and out[0] is zero. times must be ascending. A
 // report over a year of five-minute wallet snapshots makes one pass over
 // the year's payouts instead of two queries per snapshot.
-func (s *Store) WalletMovementsAt(ctx context.Context, times []time.Time) ([]WalletMovement, error) {
+func (s *Store) WalletMovementPerStep(ctx context.Context, times []time.Time) ([]WalletMovement, error) {
 	out := make([]WalletMovement, len(times))
 	if len(times) < 2 {
 		return out, nil
@@ -172,9 +172,9 @@ func (s *Store) eachTimedCents(ctx context.Context, what, query string, args []a
 	return nil
 }
 
-// SumInFlight is the amount plus merchant fees of payouts not yet settled
+// PayoutSumInFlight is the amount plus merchant fees of payouts not yet settled
 // (requested, unknown, pending, in review), in USD cents.
-func (s *Store) SumInFlight(ctx context.Context) (int64, error) {
+func (s *Store) PayoutSumInFlight(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(amount_cents + merchant_fees_cents), 0) FROM payouts
 WHERE amount_currency = 'USD' AND status IN ('requested', 'unknown', 'pending', 'in_review')`).Row().Scan(&n)

@@ -25,7 +25,7 @@ func expectedDowngrade(p *models.Payout) bool {
 // differs from the requested one. It reads only local state, so it always
 // checks everything and resolves what it no longer sees.
 func (r *Reconciler) checkSpeeds(ctx context.Context, st *runState) {
-	err := r.store.PayoutsSpeedDiffers(ctx, func(p *models.Payout) error {
+	err := r.store.PayoutEachSpeedDiffers(ctx, func(p *models.Payout) error {
 		details := models.Details{"requested_speed": *p.RequestedSpeed, "effective_speed": *p.EffectiveSpeed, "amount": p.Amount}
 		sev := models.SeverityWarning
 		if expectedDowngrade(p) {
@@ -78,7 +78,7 @@ func (r *Reconciler) Deadline(p *models.Payout) (time.Time, string) {
 // checkStuck raises stuck_payout for payouts pending or in review past
 // their deadline, and resolves those that moved on.
 func (r *Reconciler) checkStuck(ctx context.Context, st *runState) {
-	err := r.store.PayoutsInStatus(ctx, []models.PayoutStatus{models.StatusPending, models.StatusInReview}, func(p *models.Payout) error {
+	err := r.store.PayoutEachInStatus(ctx, []models.PayoutStatus{models.StatusPending, models.StatusInReview}, func(p *models.Payout) error {
 		due, basis := r.Deadline(p)
 		if !st.now.After(due) {
 			return nil
@@ -143,7 +143,7 @@ func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
 			bad = append(bad, user)
 		}
 	}
-	err = r.store.PayoutsOfUsersSince(ctx, bad, st.since, func(p *models.Payout) error {
+	err = r.store.PayoutEachOfUsersSince(ctx, bad, st.since, func(p *models.Payout) error {
 		w := known[p.UserID]
 		sev := models.SeverityWarning
 		if w.blocked {
@@ -191,7 +191,7 @@ func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceR
 	}
 	balance := bal.cents
 	st.add("balance_cents", balance)
-	inFlight, err := r.store.SumInFlight(ctx)
+	inFlight, err := r.store.PayoutSumInFlight(ctx)
 	if err != nil {
 		st.problem("wallet", err, true)
 		return

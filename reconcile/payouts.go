@@ -95,7 +95,7 @@ func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 // payout this run saw at Coinflow and did not raise again: the run compared
 // those payouts in full, so their condition is gone.
 func (r *Reconciler) resolveSeen(ctx context.Context, st *runState, kind models.FindingKind) (int64, error) {
-	refs, err := r.store.FindingsNotRaisedBy(ctx, kind, st.run.ID)
+	refs, err := r.store.FindingListNotRaisedBy(ctx, kind, st.run.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -105,7 +105,7 @@ func (r *Reconciler) resolveSeen(ctx context.Context, st *runState, kind models.
 			ids = append(ids, f.ID)
 		}
 	}
-	return r.store.FindingsResolveInRun(ctx, ids, st.run.ID)
+	return r.store.FindingResolveInRun(ctx, ids, st.run.ID)
 }
 
 func isCoinflow(err error) bool {
@@ -153,7 +153,7 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) er
 		a.tx = tx
 		clear(a.counts)
 		seen = seen[:0]
-		locals, err := tx.PayoutsMatching(ctx, txns, keys)
+		locals, err := tx.PayoutListMatching(ctx, txns, keys)
 		if err != nil {
 			return err
 		}
@@ -383,7 +383,7 @@ func (r *Reconciler) discover(ctx context.Context, a *attempt, w *coinflow.Withd
 func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) error {
 	var unseen []string
 	limit := 10 * r.cfg.MaxConfirmations
-	err := r.store.PayoutIDsExpectedAtCoinflow(ctx, st.since, st.now.Add(-r.cfg.MissingGrace), func(id string) error {
+	err := r.store.PayoutEachIDExpectedAtCoinflow(ctx, st.since, st.now.Add(-r.cfg.MissingGrace), func(id string) error {
 		if st.seen.has(id) {
 			return nil
 		}
@@ -396,7 +396,7 @@ func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) er
 	if err != nil {
 		return err
 	}
-	missing, err := r.store.PayoutsByIDs(ctx, unseen)
+	missing, err := r.store.PayoutListByIDs(ctx, unseen)
 	if err != nil {
 		return err
 	}

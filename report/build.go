@@ -153,11 +153,11 @@ func buildAging(ctx context.Context, st *models.Store, s *Summary, _, _ time.Tim
 }
 
 // buildWallet explains each step between consecutive snapshots with
-// WalletMovementsAt, which sums the same evidence as reconcile's
+// WalletMovementPerStep, which sums the same evidence as reconcile's
 // wallet_drift check (WalletMovementBetween), so the report and the
 // findings agree on what is unexplained.
 func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	snaps, err := st.WalletSnapshots(ctx, from, to)
+	snaps, err := st.WalletSnapshotList(ctx, from, to)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 	for i, w := range snaps {
 		times[i] = w.TakenAt
 	}
-	moves, err := st.WalletMovementsAt(ctx, times)
+	moves, err := st.WalletMovementPerStep(ctx, times)
 	if err != nil {
 		return err
 	}
