@@ -192,8 +192,3 @@ func (s *Store) PayoutEachOfUsersSince(ctx context.Context, users []string, sinc
 	}
 	return nil
 }
-
-// PayoutsCreatedSince calls fn for payouts created at or after since.
-func (s *Store) PayoutsCreatedSince(ctx context.Context, since time.Time, fn func(*Payout) error) error {
-	return s.payoutEach(ctx, s.db.Model(&Payout{}).Where("created_at >= ?", since.UTC()), fn)
-}
