@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/payoutd/payoutd/rail"
 )
 
 // The queries behind package report. Every one groups in the database and
@@ -128,21 +130,21 @@ type ReportSpeedRow struct {
 // ReportSpeeds groups the payouts created in [from, to) whose requested and
 // effective speeds are both known by the pair and currency. A payout is a
 // NACHA downgrade when it asked for same_day, went standard, and is a USD
-// amount above nachaLimitCents (the rule reconcile's speed check applies);
-// any other difference is another downgrade.
+// amount above nachaLimitCents (rail.NACHADowngrade, the rule reconcile's
+// speed check applies); any other difference is another downgrade.
 func (s *Store) ReportSpeeds(ctx context.Context, from, to time.Time, nachaLimitCents int64) ([]ReportSpeedRow, error) {
 	var rows []ReportSpeedRow
 	err := s.db.WithContext(ctx).Raw(`
 SELECT requested_speed, effective_speed,
        CASE WHEN requested_speed = effective_speed THEN '`+SpeedAsRequested+`'
-            WHEN requested_speed = 'same_day' AND effective_speed = 'standard'
-                 AND amount_currency = 'USD' AND amount_cents > ? THEN '`+SpeedNACHADowngrade+`'
+            WHEN requested_speed = ? AND effective_speed = ?
+                 AND amount_currency = ? AND amount_cents > ? THEN '`+SpeedNACHADowngrade+`'
             ELSE '`+SpeedOtherDowngrade+`' END AS class,
        amount_currency AS currency, COUNT(*) AS count, CAST(SUM(amount_cents) AS BIGINT) AS cents
 FROM payouts
 WHERE created_at >= ? AND created_at < ? AND requested_speed IS NOT NULL AND effective_speed IS NOT NULL
 GROUP BY 1, 2, 3, 4
-ORDER BY 3, 1, 2, 4`, nachaLimitCents, from.UTC(), to.UTC()).Scan(&rows).Error
+ORDER BY 3, 1, 2, 4`, rail.SameDay, rail.Standard, rail.NACHACurrency, nachaLimitCents, from.UTC(), to.UTC()).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("report speeds: %w", translate(err))
 	}

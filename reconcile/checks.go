@@ -8,17 +8,13 @@ import (
 	"github.com/payoutd/payoutd/bizday"
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 )
-
-// NACHALimitCents is NACHA's same-day ACH per-payment limit: above it
-// Coinflow downgrades same_day to standard by rule.
-const NACHALimitCents = 100_000_000
 
 // expectedDowngrade reports whether a speed difference is the NACHA rule.
 func expectedDowngrade(p *models.Payout) bool {
 	return p.RequestedSpeed != nil && p.EffectiveSpeed != nil &&
-		*p.RequestedSpeed == "same_day" && *p.EffectiveSpeed == "standard" &&
-		p.Amount.Currency == "USD" && p.Amount.Cents > NACHALimitCents
+		rail.NACHADowngrade(*p.RequestedSpeed, *p.EffectiveSpeed, p.Amount.Currency, p.Amount.Cents)
 }
 
 // checkSpeeds raises speed_mismatch for every payout whose effective speed
@@ -46,8 +42,6 @@ func (r *Reconciler) checkSpeeds(ctx context.Context, st *runState) {
 	r.resolved(st, n, err, "speed")
 }
 
-var instantSpeeds = map[string]bool{"asap": true, "card": true, "pix": true, "venmo": true, "paypal": true, "interac": true}
-
 // Deadline is when a payout should have been delivered: Coinflow's
 // expectedDeliveryDate when known, else the rail's window from creation.
 func (r *Reconciler) Deadline(p *models.Payout) (time.Time, string) {
@@ -62,15 +56,13 @@ func (r *Reconciler) Deadline(p *models.Payout) (time.Time, string) {
 		speed = *p.RequestedSpeed
 	}
 	var due time.Time
-	switch {
-	case instantSpeeds[speed]:
-		due = p.CreatedAt.Add(r.cfg.InstantWindow)
-	case speed == "same_day":
+	switch w := r.cfg.Windows.Of(speed); {
+	case w.EndOfBusinessDay:
 		due = bizday.EndOfBusinessDay(p.CreatedAt)
-	case speed == "standard", speed == "":
-		due = bizday.AddBusinessDays(p.CreatedAt, r.cfg.StandardBusinessDays)
+	case w.BusinessDays > 0:
+		due = bizday.AddBusinessDays(p.CreatedAt, w.BusinessDays)
 	default:
-		due = bizday.AddBusinessDays(p.CreatedAt, r.cfg.OtherBusinessDays)
+		due = p.CreatedAt.Add(w.Duration)
 	}
 	return due.Add(r.cfg.StuckGrace), "window:" + speed
 }

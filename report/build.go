@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/payoutd/payoutd/models"
-	"github.com/payoutd/payoutd/reconcile"
+	"github.com/payoutd/payoutd/rail"
 )
 
 // walletCurrency is the Coinflow wallet's: WalletMovementBetween counts USD
@@ -87,7 +87,7 @@ func buildFees(ctx context.Context, st *models.Store, s *Summary, from, to time.
 }
 
 func buildSpeeds(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	rows, err := st.ReportSpeeds(ctx, from, to, reconcile.NACHALimitCents)
+	rows, err := st.ReportSpeeds(ctx, from, to, rail.NACHALimitCents)
 	if err != nil {
 		return err
 	}
