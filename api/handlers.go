@@ -13,6 +13,7 @@ import (
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 	"github.com/payoutd/payoutd/reconcile"
 )
 
@@ -21,12 +22,6 @@ type handlers struct {
 	log        *logrus.Entry
 	initiator  *initiate.Service     // nil when no Coinflow API key is configured
 	reconciler *reconcile.Reconciler // likewise
-}
-
-// speeds are Coinflow's WithdrawSpeed values.
-var speeds = map[string]bool{
-	"asap": true, "same_day": true, "standard": true, "card": true, "iban": true, "pix": true,
-	"eft": true, "venmo": true, "paypal": true, "wire": true, "interac": true,
 }
 
 // storeError answers for a store error: 404 for not found, 409 for a
@@ -103,7 +98,7 @@ func (h *handlers) listPayouts(c *gin.Context) {
 	f := models.PayoutFilter{
 		Status:         models.PayoutStatus(q.oneOf("status", func(s string) bool { return models.PayoutStatus(s).Valid() })),
 		UserID:         c.Query("user_id"),
-		Speed:          q.oneOf("speed", func(s string) bool { return speeds[s] }),
+		Speed:          q.oneOf("speed", rail.Valid),
 		Transaction:    c.Query("transaction"),
 		IdempotencyKey: c.Query("idempotency_key"),
 		Stuck:          q.bool("stuck"),
