@@ -51,15 +51,46 @@ type WalletMovement struct {
 	RefundedCents int64 // amount + merchant fee of failed payouts whose funds came back (failures and returns)
 }
 
+// Explained is the balance change the movement accounts for: refunds in,
+// payouts and their fees out. ErrOverflow when it does not fit in an int64.
+func (m WalletMovement) Explained() (int64, error) {
+	out, err := AddCents(m.PayoutsCents, m.FeesCents)
+	if err != nil {
+		return 0, overflow("payout amounts and fees debited")
+	}
+	net, err := SubCents(m.RefundedCents, out)
+	if err != nil {
+		return 0, overflow("wallet movements")
+	}
+	return net, nil
+}
+
+// add adds o to m, ErrOverflow naming the sum that does not fit.
+func (m *WalletMovement) add(o WalletMovement) error {
+	var err error
+	if m.PayoutsCents, err = AddCents(m.PayoutsCents, o.PayoutsCents); err != nil {
+		return overflow("payout amounts debited")
+	}
+	if m.FeesCents, err = AddCents(m.FeesCents, o.FeesCents); err != nil {
+		return overflow("merchant fees debited")
+	}
+	if m.RefundedCents, err = AddCents(m.RefundedCents, o.RefundedCents); err != nil {
+		return overflow("refunded amounts and fees")
+	}
+	return nil
+}
+
 // walletDebits and walletCredits are the local evidence of wallet
 // movement, one row per payout with the time it moved the wallet
-// (moved_at), for WalletMovementBetween and WalletMovementPerStep to sum.
+// (moved_at), its amount and its merchant fee, for WalletMovementBetween and
+// WalletMovementPerStep to sum. A credit is amount plus fee, added in Go
+// (see sum.go).
 const (
 	walletDebits = `SELECT created_at AS moved_at, amount_cents AS amount, merchant_fees_cents AS fees FROM payouts
 WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL`
 	walletCredits = `SELECT COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
          WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) AS moved_at,
-       p.amount_cents + p.merchant_fees_cents AS cents
+       p.amount_cents AS amount, p.merchant_fees_cents AS fees
 FROM payouts p
 WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transaction IS NOT NULL
   AND p.return_status = 'return_completed'`
@@ -74,15 +105,19 @@ WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transacti
 func (s *Store) WalletMovementBetween(ctx context.Context, from, to time.Time) (WalletMovement, error) {
 	var m WalletMovement
 	from, to = from.UTC(), to.UTC()
-	row := s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(fees), 0) FROM (`+walletDebits+`) d
-WHERE moved_at > ? AND moved_at <= ?`, from, to).Row()
-	if err := row.Scan(&m.PayoutsCents, &m.FeesCents); err != nil {
-		return m, fmt.Errorf("sum payouts debited: %w", translate(err))
+	err := sumRow(ctx, s, "payout amounts and fees", `SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(fees), 0) FROM (`+walletDebits+`) d
+WHERE moved_at > ? AND moved_at <= ?`, []any{from, to}, intoCents{&m.PayoutsCents}, intoCents{&m.FeesCents})
+	if err != nil {
+		return WalletMovement{}, fmt.Errorf("sum payouts debited: %w", err)
 	}
-	row = s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(cents), 0) FROM (`+walletCredits+`) c
-WHERE moved_at > ? AND moved_at <= ?`, from, to).Row()
-	if err := row.Scan(&m.RefundedCents); err != nil {
-		return m, fmt.Errorf("sum payouts refunded: %w", translate(err))
+	var amount, fees int64
+	err = sumRow(ctx, s, "refunded amounts and fees", `SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(fees), 0) FROM (`+walletCredits+`) c
+WHERE moved_at > ? AND moved_at <= ?`, []any{from, to}, intoCents{&amount}, intoCents{&fees})
+	if err != nil {
+		return WalletMovement{}, fmt.Errorf("sum payouts refunded: %w", err)
+	}
+	if m.RefundedCents, err = AddCents(amount, fees); err != nil {
+		return WalletMovement{}, fmt.Errorf("sum payouts refunded: %w", overflow("refunded amounts and fees"))
 	}
 	return m, nil
 }
@@ -123,22 +158,23 @@ func (s *Store) WalletMovementPerStep(ctx context.Context, times []time.Time) ([
 			if err != nil {
 				return err
 			}
-			out[i].PayoutsCents += amount
-			out[i].FeesCents += fees
-			return nil
+			return out[i].add(WalletMovement{PayoutsCents: amount, FeesCents: fees})
 		})
 	if err != nil {
 		return nil, err
 	}
 	err = s.eachTimedCents(ctx, "sum payouts refunded",
-		`SELECT moved_at, cents, 0 FROM (`+walletCredits+`) c WHERE moved_at > ? AND moved_at <= ?`,
-		[]any{first, last}, func(t time.Time, cents, _ int64) error {
+		`SELECT moved_at, amount, fees FROM (`+walletCredits+`) c WHERE moved_at > ? AND moved_at <= ?`,
+		[]any{first, last}, func(t time.Time, amount, fees int64) error {
 			i, err := step(t)
 			if err != nil {
 				return err
 			}
-			out[i].RefundedCents += cents
-			return nil
+			refunded, err := AddCents(amount, fees)
+			if err != nil {
+				return overflow("refunded amounts and fees")
+			}
+			return out[i].add(WalletMovement{RefundedCents: refunded})
 		})
 	if err != nil {
 		return nil, err
@@ -172,14 +208,18 @@ func (s *Store) eachTimedCents(ctx context.Context, what, query string, args []a
 	return nil
 }
 
-// PayoutSumInFlight is the amount plus merchant fees of payouts not yet settled
-// (requested, unknown, pending, in review), in USD cents.
+// PayoutSumInFlight is the amount plus merchant fees of payouts not yet
+// settled (requested, unknown, pending, in review), in USD cents.
 func (s *Store) PayoutSumInFlight(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(amount_cents + merchant_fees_cents), 0) FROM payouts
-WHERE amount_currency = 'USD' AND status IN ('requested', 'unknown', 'pending', 'in_review')`).Row().Scan(&n)
+	var amount, fees int64
+	err := sumRow(ctx, s, "payout amounts and fees", `SELECT COALESCE(SUM(amount_cents), 0), COALESCE(SUM(merchant_fees_cents), 0) FROM payouts
+WHERE amount_currency = 'USD' AND status IN ('requested', 'unknown', 'pending', 'in_review')`, nil, intoCents{&amount}, intoCents{&fees})
 	if err != nil {
-		return 0, fmt.Errorf("sum payouts in flight: %w", translate(err))
+		return 0, fmt.Errorf("sum payouts in flight: %w", err)
+	}
+	n, err := AddCents(amount, fees)
+	if err != nil {
+		return 0, fmt.Errorf("sum payouts in flight: %w", overflow("payout amounts and fees"))
 	}
 	return n, nil
 }
