@@ -228,9 +228,21 @@ func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceR
 		st.problem("wallet", err, true)
 		return
 	}
-	actual := balance - prev.BalanceCents
-	explained := -mv.PayoutsCents - mv.FeesCents + mv.RefundedCents
-	unexplained := actual - explained
+	actual, err := models.SubCents(balance, prev.BalanceCents)
+	if err != nil {
+		st.problem("wallet", fmt.Errorf("wallet change since snapshot %d %w", prev.ID, err), true)
+		return
+	}
+	explained, err := mv.Explained()
+	if err != nil {
+		st.problem("wallet", err, true)
+		return
+	}
+	unexplained, err := models.SubCents(actual, explained)
+	if err != nil {
+		st.problem("wallet", fmt.Errorf("unexplained wallet change %w", err), true)
+		return
+	}
 	if unexplained <= r.cfg.DriftToleranceCents && unexplained >= -r.cfg.DriftToleranceCents {
 		return
 	}
