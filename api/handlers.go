@@ -25,9 +25,15 @@ type handlers struct {
 }
 
 // storeError answers for a store error: 404 for not found, 409 for a
-// conflict, 503 for anything else (the database), never the error's text.
+// conflict, 500 for amounts too large to add up (a stored amount is wrong,
+// so a retry cannot help), 503 for anything else (the database), never the
+// error's text.
 func (h *handlers) storeError(c *gin.Context, err error, what string) {
 	switch {
+	case errors.Is(err, models.ErrOverflow):
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		respond.Error(c, http.StatusInternalServerError, "sum_overflow",
+			"stored amounts add up to more than payoutd can count; a payout's amount is wrong")
 	case errors.Is(err, models.ErrNotFound):
 		respond.Error(c, http.StatusNotFound, "not_found", what+" not found")
 	case errors.Is(err, models.ErrBadCursor):
