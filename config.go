@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/payoutd/payoutd/rail"
 	"github.com/payoutd/payoutd/scheduler"
 )
 
@@ -126,9 +127,9 @@ func defaultConfig() Config {
 	c.Reconcile.MissingGrace = Duration(30 * time.Minute)
 	c.Reconcile.PageSize = 100
 	c.Reconcile.Timeout = Duration(10 * time.Minute)
-	c.Reconcile.InstantWindow = Duration(30 * time.Minute)
-	c.Reconcile.StandardBusinessDays = 3
-	c.Reconcile.OtherBusinessDays = 2
+	c.Reconcile.InstantWindow = Duration(rail.DefaultInstantWindow)
+	c.Reconcile.StandardBusinessDays = rail.DefaultStandardBusinessDays
+	c.Reconcile.OtherBusinessDays = rail.DefaultOtherBusinessDays
 	c.Reconcile.StuckGrace = Duration(15 * time.Minute)
 	c.Webhook.CommitWorkers = 2
 	c.Webhook.CommitMaxBatch = 256

@@ -14,6 +14,7 @@ import (
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 	"github.com/payoutd/payoutd/reconcile"
 )
 
@@ -33,7 +34,7 @@ func newReconciler(cfg Config, store *models.Store, cf *coinflow.Client, logger 
 	r := cfg.Reconcile
 	return reconcile.New(store, cf, logger.WithField("component", "reconcile"), m.NewReconcile(), reconcile.Config{
 		Lookback: r.Lookback.D(), MissingGrace: r.MissingGrace.D(), PageSize: r.PageSize, Timeout: r.Timeout.D(),
-		InstantWindow: r.InstantWindow.D(), StandardBusinessDays: r.StandardBusinessDays, OtherBusinessDays: r.OtherBusinessDays,
+		Windows:    rail.Windows{Instant: r.InstantWindow.D(), StandardBusinessDays: r.StandardBusinessDays, OtherBusinessDays: r.OtherBusinessDays},
 		StuckGrace: r.StuckGrace.D(), LowBalanceCents: cfg.Wallet.LowBalanceCents, DriftToleranceCents: cfg.Wallet.DriftToleranceCents,
 	})
 }

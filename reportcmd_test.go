@@ -169,3 +169,17 @@ func TestReportCommandRefusesAnUnmigratedDatabase(t *testing.T) {
 	require.Equal(t, 1, exitCode(err))
 	require.Empty(t, out)
 }
+
+// A stored amount that makes a sum overflow still fails payoutd report
+// (exit 1: there is no right figure to print), with a message that says
+// which sum and prints nothing half-made.
+func TestReportCommandOverflowingSumSaysSo(t *testing.T) {
+	eachReportDB(t, func(t *testing.T, store *models.Store, dbURL string, _ *reporttest.Fixture) {
+		dbtest.InsertPayouts(t, store, dbtest.OverflowingPayouts(reporttest.From.Add(9*time.Hour))...)
+		out, err := runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03")
+		require.ErrorIs(t, err, models.ErrOverflow)
+		require.EqualError(t, err, "build report 2025-06-01 to 2025-06-03: report payouts: sum of payout amounts overflows int64")
+		require.Equal(t, 1, exitCode(err))
+		require.Empty(t, out)
+	})
+}

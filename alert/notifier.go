@@ -91,7 +91,7 @@ func (n *Notifier) Sweep(ctx context.Context) (SweepResult, error) {
 	err := n.store.Tx(ctx, func(tx *models.Store) error {
 		res = SweepResult{}
 		now := tx.Now()
-		fresh, err := tx.FindingsUnannounced(ctx, n.cfg.Limit)
+		fresh, err := tx.FindingListUnannounced(ctx, n.cfg.Limit)
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (n *Notifier) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			return err
 		}
-		stale, err := tx.FindingsAnnouncedBefore(ctx, now.Add(-n.cfg.RenotifyInterval), n.cfg.Limit)
+		stale, err := tx.FindingListAnnouncedBefore(ctx, now.Add(-n.cfg.RenotifyInterval), n.cfg.Limit)
 		if err != nil {
 			return err
 		}
@@ -107,7 +107,7 @@ func (n *Notifier) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			return err
 		}
-		gone, err := tx.FindingsAnnouncedResolved(ctx, n.cfg.Limit)
+		gone, err := tx.FindingListAnnouncedResolved(ctx, n.cfg.Limit)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 	"github.com/payoutd/payoutd/reconcile"
 )
 
@@ -23,16 +24,16 @@ type handlers struct {
 	reconciler *reconcile.Reconciler // likewise
 }
 
-// speeds are Coinflow's WithdrawSpeed values.
-var speeds = map[string]bool{
-	"asap": true, "same_day": true, "standard": true, "card": true, "iban": true, "pix": true,
-	"eft": true, "venmo": true, "paypal": true, "wire": true, "interac": true,
-}
-
 // storeError answers for a store error: 404 for not found, 409 for a
-// conflict, 503 for anything else (the database), never the error's text.
+// conflict, 500 for amounts too large to add up (a stored amount is wrong,
+// so a retry cannot help), 503 for anything else (the database), never the
+// error's text.
 func (h *handlers) storeError(c *gin.Context, err error, what string) {
 	switch {
+	case errors.Is(err, models.ErrOverflow):
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		respond.Error(c, http.StatusInternalServerError, "sum_overflow",
+			"stored amounts add up to more than payoutd can count; a payout's amount is wrong")
 	case errors.Is(err, models.ErrNotFound):
 		respond.Error(c, http.StatusNotFound, "not_found", what+" not found")
 	case errors.Is(err, models.ErrBadCursor):
@@ -103,7 +104,7 @@ func (h *handlers) listPayouts(c *gin.Context) {
 	f := models.PayoutFilter{
 		Status:         models.PayoutStatus(q.oneOf("status", func(s string) bool { return models.PayoutStatus(s).Valid() })),
 		UserID:         c.Query("user_id"),
-		Speed:          q.oneOf("speed", func(s string) bool { return speeds[s] }),
+		Speed:          q.oneOf("speed", rail.Valid),
 		Transaction:    c.Query("transaction"),
 		IdempotencyKey: c.Query("idempotency_key"),
 		Stuck:          q.bool("stuck"),

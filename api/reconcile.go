@@ -76,7 +76,7 @@ func (h *handlers) getRun(c *gin.Context) {
 		h.storeError(c, err, "run")
 		return
 	}
-	fs, err := h.store.FindingsOfRun(ctx, run.ID, maxRunFindings)
+	fs, err := h.store.FindingListOfRun(ctx, run.ID, maxRunFindings)
 	if err != nil {
 		h.storeError(c, err, "run")
 		return

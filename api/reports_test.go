@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -144,5 +145,22 @@ func TestReportSummaryRejectsBadRanges(t *testing.T) {
 		code, b = send(t, http.MethodGet, srv.URL+reportPath, "", "")
 		require.Equal(t, http.StatusUnauthorized, code)
 		requireError(t, b, "unauthorized")
+	})
+}
+
+// Stored amounts that add up past int64 are a server fault that no retry
+// mends: 500 with a fixed message, not 503 "database unavailable", and
+// nothing of the error's text.
+func TestReportSummaryOverflowingSumIs500(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, srv *testserver.Server, _ *dbtest.Clock) {
+		dbtest.InsertPayouts(t, srv.Store, dbtest.OverflowingPayouts(reporttest.From.Add(9*time.Hour))...)
+		for _, format := range []string{"json", "csv"} {
+			code, _, b := getReport(t, srv, reportPath+"&format="+format, "")
+			require.Equal(t, http.StatusInternalServerError, code, "%s: %s", format, b)
+			e := requireError(t, b, "sum_overflow")
+			require.Equal(t, "stored amounts add up to more than payoutd can count; a payout's amount is wrong", e.Error.Message)
+			require.NotContains(t, string(b), "int64")
+		}
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/payoutd/payoutd/rail"
 )
 
 const fixtureDir = "../../shared/coinflow/fixtures/api"
@@ -84,7 +86,7 @@ func TestEveryAPIFixtureDecodes(t *testing.T) {
 		"delegated-quote.json": func(t *testing.T, b []byte) {
 			var q Quote
 			strictDecode(t, b, &q)
-			require.Len(t, q.Speeds, len(Speeds), "one entry per speed")
+			require.Len(t, q.Speeds, len(rail.Speeds()), "one entry per speed")
 			require.EqualValues(t, 150, q.Speeds["same_day"].Fee.Cents)
 			require.NotEmpty(t, q.Speeds["same_day"].ExpectedDeliveryDateISO)
 			require.NotZero(t, q.TotalMerchantDebit.Cents)

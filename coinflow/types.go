@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/payoutd/payoutd/rail"
 )
 
 // CurrencyCents is Coinflow's money: integer minor units and an ISO 4217
@@ -192,9 +194,6 @@ type Quote struct {
 	MerchantFees       CurrencyCents         `json:"merchantFees"`
 }
 
-// Speeds is Coinflow's WithdrawSpeed enum.
-var Speeds = []string{"asap", "same_day", "standard", "card", "iban", "pix", "eft", "venmo", "paypal", "wire", "interac"}
-
 // UnmarshalJSON reads the totals and every per-speed entry.
 func (q *Quote) UnmarshalJSON(b []byte) error {
 	type totals Quote
@@ -206,7 +205,7 @@ func (q *Quote) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	q.Speeds = map[string]SpeedQuote{}
-	for _, s := range Speeds {
+	for _, s := range rail.Speeds() {
 		raw, ok := all[s]
 		if !ok {
 			continue

@@ -155,14 +155,19 @@ func (h *handler) fail(c *gin.Context, status int, heading, message, back string
 }
 
 // storeError answers for a store error: 404 for what does not exist, 400
-// for a cursor this server did not issue, else 503 (logged), never the
-// error's text.
+// for a cursor this server did not issue, 500 (logged) for amounts too
+// large to add up, else 503 (logged), never the error's text.
 func (h *handler) storeError(c *gin.Context, err error, what, back string) {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		h.fail(c, http.StatusNotFound, "Not found", "There is no "+what+" with that id.", back)
 	case errors.Is(err, models.ErrBadCursor):
 		h.fail(c, http.StatusBadRequest, "Bad page link", "That page link is not one this dashboard made.", back)
+	case errors.Is(err, models.ErrOverflow):
+		// Retrying cannot help: a stored amount is wrong and must be fixed.
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.fail(c, http.StatusInternalServerError, "Amounts too large",
+			"Stored amounts add up to more than payoutd can count: a payout's amount is wrong. The log names the sum.", back)
 	default:
 		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
 		h.fail(c, http.StatusServiceUnavailable, "Database unavailable",

@@ -100,7 +100,7 @@ func (h *handler) loadOverview(ctx context.Context) (*overviewData, error) {
 		return nil, err
 	}
 
-	inFlight, err := h.store.SumInFlight(ctx)
+	inFlight, err := h.store.PayoutSumInFlight(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +179,17 @@ func (h *handler) loadVolume(ctx context.Context, d *overviewData, since time.Ti
 		if !ok || i < 0 || i >= overviewDays {
 			continue
 		}
-		cents[i] += r.Cents
-		d.Volume.Cents += r.Cents
+		// Each sum fits (the store checks), but not necessarily their total.
+		if cents[i], err = models.AddCents(cents[i], r.Cents); err != nil {
+			return fmt.Errorf("sum payout volume of %s: total %w", r.Day, err)
+		}
+		if d.Volume.Cents, err = models.AddCents(d.Volume.Cents, r.Cents); err != nil {
+			return fmt.Errorf("sum payout volume: total %w", err)
+		}
 		if status == models.StatusCompleted {
-			d.Completed.Cents += r.Cents
+			if d.Completed.Cents, err = models.AddCents(d.Completed.Cents, r.Cents); err != nil {
+				return fmt.Errorf("sum completed payouts: total %w", err)
+			}
 		}
 	}
 	d.Charts.Volume.Labels = make([]string, overviewDays)
@@ -199,7 +206,7 @@ func (h *handler) loadVolume(ctx context.Context, d *overviewData, since time.Ti
 // maxWalletPoints (always keeping the newest), and the latest balance even
 // when it is older than the window.
 func (h *handler) loadWallet(ctx context.Context, d *overviewData, since, now time.Time) error {
-	snaps, err := h.store.WalletSnapshots(ctx, since, now.Add(time.Second))
+	snaps, err := h.store.WalletSnapshotList(ctx, since, now.Add(time.Second))
 	if err != nil {
 		return err
 	}

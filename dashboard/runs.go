@@ -62,7 +62,7 @@ func (h *handler) run(c *gin.Context) {
 		h.storeError(c, err, "run", "/runs")
 		return
 	}
-	fs, err := h.store.FindingsOfRun(ctx, r.ID, maxRunFindings)
+	fs, err := h.store.FindingListOfRun(ctx, r.ID, maxRunFindings)
 	if err != nil {
 		h.storeError(c, err, "run", "/runs")
 		return

@@ -3,12 +3,13 @@ package initiate
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
-	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 )
 
 // Request is a payout the merchant asks for.
@@ -19,9 +20,6 @@ type Request struct {
 	Account        string // destination token; never logged
 	IdempotencyKey string // generated when empty
 }
-
-// payoutCurrencies are Coinflow's WithdrawCurrency values.
-var payoutCurrencies = map[string]bool{"USD": true, "EUR": true, "GBP": true, "BRL": true, "CAD": true}
 
 const maxIDLen = 128
 
@@ -37,11 +35,11 @@ func (r Request) Validate() map[string]string {
 	case r.Amount.Cents > models.MaxCents:
 		errs["amount.cents"] = "is larger than any payout Coinflow accepts"
 	}
-	if !payoutCurrencies[r.Amount.Currency] {
-		errs["amount.currency"] = "must be one of USD, EUR, GBP, BRL, CAD"
+	if currencies := rail.PayoutCurrencies(); !slices.Contains(currencies, r.Amount.Currency) {
+		errs["amount.currency"] = "must be one of " + strings.Join(currencies, ", ")
 	}
-	if !validSpeed(r.Speed) {
-		errs["speed"] = "must be one of " + strings.Join(coinflow.Speeds, ", ")
+	if !rail.Valid(r.Speed) {
+		errs["speed"] = "must be one of " + strings.Join(rail.Speeds(), ", ")
 	}
 	if msg := checkID(r.Account); msg != "" {
 		errs["account"] = msg
@@ -55,15 +53,6 @@ func (r Request) Validate() map[string]string {
 		return nil
 	}
 	return errs
-}
-
-func validSpeed(s string) bool {
-	for _, v := range coinflow.Speeds {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func checkID(s string) string {

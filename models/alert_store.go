@@ -61,48 +61,6 @@ type AlertNotice struct {
 // TableName is alert_notices.
 func (AlertNotice) TableName() string { return "alert_notices" }
 
-// FindingsUnannounced lists open (not acknowledged) unresolved findings that
-// have not been announced, oldest first.
-func (s *Store) FindingsUnannounced(ctx context.Context, limit int) ([]Finding, error) {
-	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
-		Where("resolved_at IS NULL AND status = ?", FindingOpen).
-		Where("NOT EXISTS (SELECT 1 FROM alert_notices n WHERE n.finding_id = findings.id)").
-		Order("first_seen_at, id").Limit(limit).Find(&fs).Error
-	if err != nil {
-		return nil, fmt.Errorf("list unannounced findings: %w", translate(err))
-	}
-	return fs, nil
-}
-
-// FindingsAnnouncedBefore lists open (not acknowledged) unresolved findings
-// last announced at or before cutoff, longest waiting first.
-func (s *Store) FindingsAnnouncedBefore(ctx context.Context, cutoff time.Time, limit int) ([]Finding, error) {
-	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
-		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
-		Where("findings.resolved_at IS NULL AND findings.status = ? AND n.last_notified_at <= ?", FindingOpen, cutoff.UTC()).
-		Order("n.last_notified_at, findings.id").Limit(limit).Find(&fs).Error
-	if err != nil {
-		return nil, fmt.Errorf("list findings to re-announce: %w", translate(err))
-	}
-	return fs, nil
-}
-
-// FindingsAnnouncedResolved lists announced findings that have since
-// resolved, oldest resolution first.
-func (s *Store) FindingsAnnouncedResolved(ctx context.Context, limit int) ([]Finding, error) {
-	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
-		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
-		Where("findings.resolved_at IS NOT NULL").
-		Order("findings.resolved_at, findings.id").Limit(limit).Find(&fs).Error
-	if err != nil {
-		return nil, fmt.Errorf("list announced resolved findings: %w", translate(err))
-	}
-	return fs, nil
-}
-
 // AlertNoticeClaim is the outcome of claiming one finding's announcement.
 type AlertNoticeClaim struct {
 	FindingID     string
@@ -323,23 +281,4 @@ func (s *Store) AlertOutboxPrune(ctx context.Context, before time.Time) (int64, 
 		return 0, fmt.Errorf("prune alerts: %w", translate(res.Error))
 	}
 	return res.RowsAffected, nil
-}
-
-// FindingCount is how many unresolved findings share a kind and severity.
-type FindingCount struct {
-	Kind     FindingKind
-	Severity Severity
-	N        int64
-}
-
-// FindingCountOpenByKindSeverity counts unresolved findings (open or
-// acknowledged) by kind and severity.
-func (s *Store) FindingCountOpenByKindSeverity(ctx context.Context) ([]FindingCount, error) {
-	var rows []FindingCount
-	err := s.db.WithContext(ctx).Raw(`SELECT kind, severity, COUNT(*) AS n FROM findings
-WHERE resolved_at IS NULL GROUP BY kind, severity ORDER BY kind, severity`).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("count findings by kind and severity: %w", translate(err))
-	}
-	return rows, nil
 }

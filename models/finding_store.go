@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm/clause"
 )
@@ -105,8 +106,8 @@ func (s *Store) FindingResolveFor(ctx context.Context, kind FindingKind, subject
 	return res.RowsAffected > 0, nil
 }
 
-// FindingsOfRun lists the findings a run opened, saw or resolved.
-func (s *Store) FindingsOfRun(ctx context.Context, runID string, limit int) ([]Finding, error) {
+// FindingListOfRun lists the findings a run opened, saw or resolved.
+func (s *Store) FindingListOfRun(ctx context.Context, runID string, limit int) ([]Finding, error) {
 	var fs []Finding
 	err := s.db.WithContext(ctx).Where("first_run_id = ? OR last_run_id = ? OR resolved_run_id = ?", runID, runID, runID).
 		Order("first_seen_at DESC, id DESC").Limit(limit).Find(&fs).Error
@@ -194,4 +195,114 @@ func (s *Store) FindingCountOpenBySeverity(ctx context.Context) (map[Severity]in
 		out[r.Severity] = r.N
 	}
 	return out, nil
+}
+
+// FindingListUnresolved returns every finding not resolved (open or
+// acknowledged), oldest first.
+func (s *Store) FindingListUnresolved(ctx context.Context) ([]Finding, error) {
+	var fs []Finding
+	if err := s.db.WithContext(ctx).Where("resolved_at IS NULL").Order("first_seen_at, id").Find(&fs).Error; err != nil {
+		return nil, fmt.Errorf("list unresolved findings: %w", translate(err))
+	}
+	return fs, nil
+}
+
+// FindingListUnannounced lists open (not acknowledged) unresolved findings that
+// have not been announced, oldest first.
+func (s *Store) FindingListUnannounced(ctx context.Context, limit int) ([]Finding, error) {
+	var fs []Finding
+	err := s.db.WithContext(ctx).Model(&Finding{}).
+		Where("resolved_at IS NULL AND status = ?", FindingOpen).
+		Where("NOT EXISTS (SELECT 1 FROM alert_notices n WHERE n.finding_id = findings.id)").
+		Order("first_seen_at, id").Limit(limit).Find(&fs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list unannounced findings: %w", translate(err))
+	}
+	return fs, nil
+}
+
+// FindingListAnnouncedBefore lists open (not acknowledged) unresolved findings
+// last announced at or before cutoff, longest waiting first.
+func (s *Store) FindingListAnnouncedBefore(ctx context.Context, cutoff time.Time, limit int) ([]Finding, error) {
+	var fs []Finding
+	err := s.db.WithContext(ctx).Model(&Finding{}).
+		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
+		Where("findings.resolved_at IS NULL AND findings.status = ? AND n.last_notified_at <= ?", FindingOpen, cutoff.UTC()).
+		Order("n.last_notified_at, findings.id").Limit(limit).Find(&fs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list findings to re-announce: %w", translate(err))
+	}
+	return fs, nil
+}
+
+// FindingListAnnouncedResolved lists announced findings that have since
+// resolved, oldest resolution first.
+func (s *Store) FindingListAnnouncedResolved(ctx context.Context, limit int) ([]Finding, error) {
+	var fs []Finding
+	err := s.db.WithContext(ctx).Model(&Finding{}).
+		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
+		Where("findings.resolved_at IS NOT NULL").
+		Order("findings.resolved_at, findings.id").Limit(limit).Find(&fs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list announced resolved findings: %w", translate(err))
+	}
+	return fs, nil
+}
+
+// FindingRef names one finding by id and subject.
+type FindingRef struct {
+	ID      string
+	Subject string
+}
+
+// FindingListNotRaisedBy lists the unresolved findings of kind that run did
+// not raise: the candidates for resolution once the run has checked their
+// subjects.
+func (s *Store) FindingListNotRaisedBy(ctx context.Context, kind FindingKind, runID string) ([]FindingRef, error) {
+	var refs []FindingRef
+	err := s.db.WithContext(ctx).Model(&Finding{}).Select("id", "subject").
+		Where("kind = ? AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id <> ?)", kind, runID).
+		Order("id").Scan(&refs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list %s findings not raised by run %s: %w", kind, runID, translate(err))
+	}
+	return refs, nil
+}
+
+// FindingResolveInRun resolves, in run, the findings with the given ids
+// that are still unresolved and that run did not raise again since they
+// were listed. It returns how many it resolved.
+func (s *Store) FindingResolveInRun(ctx context.Context, ids []string, runID string) (int64, error) {
+	var n int64
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		res := s.db.WithContext(ctx).Model(&Finding{}).
+			Where("id IN ? AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id <> ?)", chunk, runID).
+			Updates(map[string]any{"status": FindingResolved, "resolved_at": s.Now(), "resolved_run_id": runID})
+		if res.Error != nil {
+			return n, fmt.Errorf("resolve %d findings: %w", len(chunk), translate(res.Error))
+		}
+		n += res.RowsAffected
+	}
+	return n, nil
+}
+
+// FindingCount is how many unresolved findings share a kind and severity.
+type FindingCount struct {
+	Kind     FindingKind
+	Severity Severity
+	N        int64
+}
+
+// FindingCountOpenByKindSeverity counts unresolved findings (open or
+// acknowledged) by kind and severity.
+func (s *Store) FindingCountOpenByKindSeverity(ctx context.Context) ([]FindingCount, error) {
+	var rows []FindingCount
+	err := s.db.WithContext(ctx).Raw(`SELECT kind, severity, COUNT(*) AS n FROM findings
+WHERE resolved_at IS NULL GROUP BY kind, severity ORDER BY kind, severity`).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count findings by kind and severity: %w", translate(err))
+	}
+	return rows, nil
 }

@@ -36,17 +36,39 @@ func (m Money) Add(o Money) (Money, error) {
 	case o.Currency != "" && o.Currency != m.Currency:
 		return Money{}, fmt.Errorf("add %s to %s: %w", o.Currency, m.Currency, ErrCurrencyMismatch)
 	}
-	m.Cents += o.Cents
+	sum, err := AddCents(m.Cents, o.Cents)
+	if err != nil {
+		return Money{}, fmt.Errorf("add %s to %s: sum %w", o, m, err)
+	}
+	m.Cents = sum
 	return m, nil
+}
+
+// AddCents returns a+b, or ErrOverflow when it does not fit in an int64.
+func AddCents(a, b int64) (int64, error) {
+	s := a + b
+	if (a^s)&(b^s) < 0 { // a and b share a sign that s lost
+		return 0, ErrOverflow
+	}
+	return s, nil
+}
+
+// SubCents returns a-b, or ErrOverflow when it does not fit in an int64.
+func SubCents(a, b int64) (int64, error) {
+	d := a - b
+	if (a^b)&(a^d) < 0 { // a and b differ in sign, and d lost a's
+		return 0, ErrOverflow
+	}
+	return d, nil
 }
 
 // String formats m for people, e.g. "1,234.56 USD". Minor units are assumed to
 // be hundredths, which holds for every currency Coinflow pays out in.
 func (m Money) String() string {
-	c := m.Cents
+	c := uint64(m.Cents)
 	sign := ""
-	if c < 0 {
-		sign, c = "-", -c
+	if m.Cents < 0 {
+		sign, c = "-", -c // in uint64, so that the most negative int64 has a magnitude too
 	}
 	whole, frac := c/100, c%100
 	digits := fmt.Sprint(whole)

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/payoutd/payoutd/rail"
 )
 
 // The queries behind package report. Every one groups in the database and
 // returns exact integer cents per currency; none adds two currencies. Payout
-// queries select the payouts created in [from, to).
+// queries select the payouts created in [from, to). A group whose sum does
+// not fit in an int64 is ErrOverflow (see sum.go).
 
 // ReportRead runs fn against one consistent view of the database, so that
 // the sections of a report agree with each other. On PostgreSQL that is a
@@ -54,16 +57,17 @@ type ReportPayoutRow struct {
 // ReportPayouts groups the payouts created in [from, to) by day, status,
 // speed and currency.
 func (s *Store) ReportPayouts(ctx context.Context, from, to time.Time) ([]ReportPayoutRow, error) {
-	var rows []ReportPayoutRow
-	err := s.db.WithContext(ctx).Raw(`
+	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportPayoutRow) []any {
+		return []any{&r.Day, &r.Status, &r.Speed, &r.Currency, &r.Count, intoCents{&r.Cents}}
+	}, `
 SELECT `+s.dayOf("created_at")+` AS day, status, COALESCE(effective_speed, requested_speed, '') AS speed,
-       amount_currency AS currency, COUNT(*) AS count, CAST(SUM(amount_cents) AS BIGINT) AS cents
+       amount_currency AS currency, COUNT(*) AS count, SUM(amount_cents) AS cents
 FROM payouts
 WHERE created_at >= ? AND created_at < ?
 GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4`, from.UTC(), to.UTC()).Scan(&rows).Error
+ORDER BY 1, 2, 3, 4`, from.UTC(), to.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("report payouts: %w", translate(err))
+		return nil, fmt.Errorf("report payouts: %w", err)
 	}
 	return rows, nil
 }
@@ -87,23 +91,24 @@ type ReportFeeRow struct {
 // [from, to) by day and currency. Failed payouts are left out: their fees
 // are not earned (Coinflow gives the merchant fee back with the amount).
 func (s *Store) ReportFees(ctx context.Context, from, to time.Time) ([]ReportFeeRow, error) {
-	var rows []ReportFeeRow
 	day := s.dayOf("created_at")
-	err := s.db.WithContext(ctx).Raw(`
+	rows, err := sumRows(ctx, s, "fees", func(r *ReportFeeRow) []any {
+		return []any{&r.Day, &r.Payer, &r.Currency, &r.Count, intoCents{&r.Cents}}
+	}, `
 SELECT `+day+` AS day, 'user' AS payer, user_fees_currency AS currency,
-       COUNT(*) AS count, CAST(SUM(user_fees_cents) AS BIGINT) AS cents
+       COUNT(*) AS count, SUM(user_fees_cents) AS cents
 FROM payouts
 WHERE created_at >= ? AND created_at < ? AND status <> 'failed' AND user_fees_cents <> 0
 GROUP BY 1, 3
 UNION ALL
 SELECT `+day+` AS day, 'merchant' AS payer, merchant_fees_currency AS currency,
-       COUNT(*) AS count, CAST(SUM(merchant_fees_cents) AS BIGINT) AS cents
+       COUNT(*) AS count, SUM(merchant_fees_cents) AS cents
 FROM payouts
 WHERE created_at >= ? AND created_at < ? AND status <> 'failed' AND merchant_fees_cents <> 0
 GROUP BY 1, 3
-ORDER BY 1, 2, 3`, from.UTC(), to.UTC(), from.UTC(), to.UTC()).Scan(&rows).Error
+ORDER BY 1, 2, 3`, from.UTC(), to.UTC(), from.UTC(), to.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("report fees: %w", translate(err))
+		return nil, fmt.Errorf("report fees: %w", err)
 	}
 	return rows, nil
 }
@@ -128,23 +133,24 @@ type ReportSpeedRow struct {
 // ReportSpeeds groups the payouts created in [from, to) whose requested and
 // effective speeds are both known by the pair and currency. A payout is a
 // NACHA downgrade when it asked for same_day, went standard, and is a USD
-// amount above nachaLimitCents (the rule reconcile's speed check applies);
-// any other difference is another downgrade.
+// amount above nachaLimitCents (rail.NACHADowngrade, the rule reconcile's
+// speed check applies); any other difference is another downgrade.
 func (s *Store) ReportSpeeds(ctx context.Context, from, to time.Time, nachaLimitCents int64) ([]ReportSpeedRow, error) {
-	var rows []ReportSpeedRow
-	err := s.db.WithContext(ctx).Raw(`
+	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportSpeedRow) []any {
+		return []any{&r.RequestedSpeed, &r.EffectiveSpeed, &r.Class, &r.Currency, &r.Count, intoCents{&r.Cents}}
+	}, `
 SELECT requested_speed, effective_speed,
        CASE WHEN requested_speed = effective_speed THEN '`+SpeedAsRequested+`'
-            WHEN requested_speed = 'same_day' AND effective_speed = 'standard'
-                 AND amount_currency = 'USD' AND amount_cents > ? THEN '`+SpeedNACHADowngrade+`'
+            WHEN requested_speed = ? AND effective_speed = ?
+                 AND amount_currency = ? AND amount_cents > ? THEN '`+SpeedNACHADowngrade+`'
             ELSE '`+SpeedOtherDowngrade+`' END AS class,
-       amount_currency AS currency, COUNT(*) AS count, CAST(SUM(amount_cents) AS BIGINT) AS cents
+       amount_currency AS currency, COUNT(*) AS count, SUM(amount_cents) AS cents
 FROM payouts
 WHERE created_at >= ? AND created_at < ? AND requested_speed IS NOT NULL AND effective_speed IS NOT NULL
 GROUP BY 1, 2, 3, 4
-ORDER BY 3, 1, 2, 4`, nachaLimitCents, from.UTC(), to.UTC()).Scan(&rows).Error
+ORDER BY 3, 1, 2, 4`, rail.SameDay, rail.Standard, rail.NACHACurrency, nachaLimitCents, from.UTC(), to.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("report speeds: %w", translate(err))
+		return nil, fmt.Errorf("report speeds: %w", err)
 	}
 	return rows, nil
 }
@@ -168,16 +174,17 @@ type ReportFailureRow struct {
 // ReportFailures groups the payouts created in [from, to) that failed or
 // are being returned by status, return status and currency.
 func (s *Store) ReportFailures(ctx context.Context, from, to time.Time) ([]ReportFailureRow, error) {
-	var rows []ReportFailureRow
-	err := s.db.WithContext(ctx).Raw(`
+	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportFailureRow) []any {
+		return []any{&r.Status, &r.ReturnStatus, &r.Currency, &r.Count, intoCents{&r.Cents}}
+	}, `
 SELECT status, COALESCE(return_status, '') AS return_status, amount_currency AS currency,
-       COUNT(*) AS count, CAST(SUM(amount_cents) AS BIGINT) AS cents
+       COUNT(*) AS count, SUM(amount_cents) AS cents
 FROM payouts
 WHERE created_at >= ? AND created_at < ? AND (status = 'failed' OR return_status IN (?, ?))
 GROUP BY 1, 2, 3
-ORDER BY 1, 2, 3`, from.UTC(), to.UTC(), ReturnStatusPending, ReturnStatusCompleted).Scan(&rows).Error
+ORDER BY 1, 2, 3`, from.UTC(), to.UTC(), ReturnStatusPending, ReturnStatusCompleted)
 	if err != nil {
-		return nil, fmt.Errorf("report failures: %w", translate(err))
+		return nil, fmt.Errorf("report failures: %w", err)
 	}
 	return rows, nil
 }
@@ -213,32 +220,23 @@ func (s *Store) ReportAging(ctx context.Context, cutoffs []time.Time) ([]ReportA
 	fmt.Fprintf(&bucket, " ELSE %d END", len(cutoffs))
 	b := bucket.String()
 	args := slices.Concat(cuts, []any{KindStuckPayout}, cuts, []any{DetailUnclaimed})
-	var rows []ReportAgingRow
-	err := s.db.WithContext(ctx).Raw(`
+	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportAgingRow) []any {
+		return []any{&r.Kind, &r.Bucket, &r.Currency, &r.Count, intoCents{&r.Cents}}
+	}, `
 SELECT '`+AgingStuck+`' AS kind, `+b+` AS bucket, amount_currency AS currency,
-       COUNT(*) AS count, CAST(SUM(amount_cents) AS BIGINT) AS cents
+       COUNT(*) AS count, SUM(amount_cents) AS cents
 FROM payouts
 WHERE id IN (SELECT payout_id FROM findings WHERE kind = ? AND resolved_at IS NULL AND payout_id IS NOT NULL)
 GROUP BY 2, 3
 UNION ALL
 SELECT '`+AgingUnclaimed+`' AS kind, `+b+` AS bucket, amount_currency AS currency,
-       COUNT(*) AS count, CAST(SUM(amount_cents) AS BIGINT) AS cents
+       COUNT(*) AS count, SUM(amount_cents) AS cents
 FROM payouts
 WHERE status_detail = ?
 GROUP BY 2, 3
-ORDER BY 1, 2, 3`, args...).Scan(&rows).Error
+ORDER BY 1, 2, 3`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("report aging: %w", translate(err))
+		return nil, fmt.Errorf("report aging: %w", err)
 	}
 	return rows, nil
-}
-
-// FindingListUnresolved returns every finding not resolved (open or
-// acknowledged), oldest first.
-func (s *Store) FindingListUnresolved(ctx context.Context) ([]Finding, error) {
-	var fs []Finding
-	if err := s.db.WithContext(ctx).Where("resolved_at IS NULL").Order("first_seen_at, id").Find(&fs).Error; err != nil {
-		return nil, fmt.Errorf("list unresolved findings: %w", translate(err))
-	}
-	return fs, nil
 }

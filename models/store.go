@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -29,6 +30,12 @@ const (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
+	// ErrOverflow is a sum of cents that does not fit in an int64. No real
+	// total comes near it, but a stored amount can (the column holds what a
+	// signed webhook said), and a total that wrapped around would be a
+	// wrong figure, so the sum is refused. Errors wrapping it read "sum of
+	// payout amounts overflows int64".
+	ErrOverflow = errors.New("overflows int64")
 )
 
 // Options configure Open.
@@ -207,9 +214,20 @@ func translate(err error) error {
 	case strings.Contains(err.Error(), "UNIQUE constraint failed"):
 		// The SQLite driver does not always map its constraint errors.
 		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case strings.Contains(err.Error(), "integer overflow"):
+		// SQLite's sum() of integers raises this (its only code is the
+		// generic SQLITE_ERROR) instead of returning a wrong total.
+		return ErrOverflow
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == pgNumericOutOfRange {
+		return ErrOverflow
 	}
 	return err
 }
+
+// pgNumericOutOfRange is PostgreSQL's numeric_value_out_of_range, as in
+// "bigint out of range".
+const pgNumericOutOfRange = "22003"
 
 // dbTime scans a time from either dialect: SQLite hands back text for
 // expressions (MIN, MAX) whose column type it cannot see.

@@ -147,7 +147,7 @@ func TestFindingRaiseIsOnePerKindAndSubject(t *testing.T) {
 }
 
 // TestPayoutsMatchingLoadsEveryField: the hand-written scan behind
-// PayoutsMatching reads a payout with every column set, and one with every
+// PayoutListMatching reads a payout with every column set, and one with every
 // nullable column NULL, exactly as GORM does.
 func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 	clock := dbtest.NewClock(t0)
@@ -171,7 +171,7 @@ func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 			Status: models.StatusCompleted, StatusAt: t0, Source: models.OriginDiscovered}
 		require.NoError(t, s.PayoutCreate(ctx, bare, models.SourceReconcile, nil))
 
-		got, err := s.PayoutsMatching(ctx, []string{"tx-full", "tx-unknown"}, []string{"key-full"})
+		got, err := s.PayoutListMatching(ctx, []string{"tx-full", "tx-unknown"}, []string{"key-full"})
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		want, err := s.PayoutGet(ctx, full.ID)
@@ -182,7 +182,7 @@ func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
 
 		// By idempotency key alone, and a payout with every nullable column NULL.
 		require.NoError(t, setColumns(ctx, s, bare.ID, map[string]any{"idempotency_key": "key-bare"}))
-		got, err = s.PayoutsMatching(ctx, nil, []string{"key-bare"})
+		got, err = s.PayoutListMatching(ctx, nil, []string{"key-bare"})
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		want, err = s.PayoutGet(ctx, bare.ID)
@@ -307,7 +307,7 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 		fail(ps[4], t0.Add(35*time.Minute), "return_completed", ptrTo(t0.Add(40*time.Minute)))
 		fail(ps[5], t0.Add(36*time.Minute), "", nil)
 
-		got, err := s.WalletMovementsAt(ctx, times)
+		got, err := s.WalletMovementPerStep(ctx, times)
 		require.NoError(t, err)
 		require.Len(t, got, len(times))
 		require.Zero(t, got[0])
@@ -326,7 +326,7 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 		require.EqualValues(t, (3_000+30)+(4_000+40)+(5_000+50), refunded)
 		require.NotZero(t, got[4].RefundedCents, "the return on the last boundary")
 
-		_, err = s.WalletMovementsAt(ctx, []time.Time{times[1], times[0]})
+		_, err = s.WalletMovementPerStep(ctx, []time.Time{times[1], times[0]})
 		require.Error(t, err, "times out of order")
 	})
 }
@@ -349,6 +349,6 @@ func TestWalletMovementsAtRefusesTimesItCannotPlace(t *testing.T) {
 	require.NoError(t, err)
 	// Written beside the decision, which stores times in UTC.
 	require.NoError(t, setColumns(ctx, s, p.ID, map[string]any{"return_status": "return_completed", "returned_at": returned}))
-	_, err = s.WalletMovementsAt(ctx, []time.Time{t0, t0.Add(40 * time.Minute)})
+	_, err = s.WalletMovementPerStep(ctx, []time.Time{t0, t0.Add(40 * time.Minute)})
 	require.ErrorContains(t, err, "outside")
 }

@@ -10,24 +10,20 @@ import (
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 )
-
-// NACHALimitCents is NACHA's same-day ACH per-payment limit: above it
-// Coinflow downgrades same_day to standard by rule.
-const NACHALimitCents = 100_000_000
 
 // expectedDowngrade reports whether a speed difference is the NACHA rule.
 func expectedDowngrade(p *models.Payout) bool {
 	return p.RequestedSpeed != nil && p.EffectiveSpeed != nil &&
-		*p.RequestedSpeed == "same_day" && *p.EffectiveSpeed == "standard" &&
-		p.Amount.Currency == "USD" && p.Amount.Cents > NACHALimitCents
+		rail.NACHADowngrade(*p.RequestedSpeed, *p.EffectiveSpeed, p.Amount.Currency, p.Amount.Cents)
 }
 
 // checkSpeeds raises speed_mismatch for every payout whose effective speed
 // differs from the requested one. It reads only local state, so it always
 // checks everything and resolves what it no longer sees.
 func (r *Reconciler) checkSpeeds(ctx context.Context, st *runState) {
-	err := r.store.PayoutsSpeedDiffers(ctx, func(p *models.Payout) error {
+	err := r.store.PayoutEachSpeedDiffers(ctx, func(p *models.Payout) error {
 		details := models.Details{"requested_speed": *p.RequestedSpeed, "effective_speed": *p.EffectiveSpeed, "amount": p.Amount}
 		sev := models.SeverityWarning
 		if expectedDowngrade(p) {
@@ -48,8 +44,6 @@ func (r *Reconciler) checkSpeeds(ctx context.Context, st *runState) {
 	r.resolved(st, n, err, "speed")
 }
 
-var instantSpeeds = map[string]bool{"asap": true, "card": true, "pix": true, "venmo": true, "paypal": true, "interac": true}
-
 // Deadline is when a payout should have been delivered: Coinflow's
 // expectedDeliveryDate when known, else the rail's window from creation.
 func (r *Reconciler) Deadline(p *models.Payout) (time.Time, string) {
@@ -64,15 +58,13 @@ func (r *Reconciler) Deadline(p *models.Payout) (time.Time, string) {
 		speed = *p.RequestedSpeed
 	}
 	var due time.Time
-	switch {
-	case instantSpeeds[speed]:
-		due = p.CreatedAt.Add(r.cfg.InstantWindow)
-	case speed == "same_day":
+	switch w := r.cfg.Windows.Of(speed); {
+	case w.EndOfBusinessDay:
 		due = bizday.EndOfBusinessDay(p.CreatedAt)
-	case speed == "standard", speed == "":
-		due = bizday.AddBusinessDays(p.CreatedAt, r.cfg.StandardBusinessDays)
+	case w.BusinessDays > 0:
+		due = bizday.AddBusinessDays(p.CreatedAt, w.BusinessDays)
 	default:
-		due = bizday.AddBusinessDays(p.CreatedAt, r.cfg.OtherBusinessDays)
+		due = p.CreatedAt.Add(w.Duration)
 	}
 	return due.Add(r.cfg.StuckGrace), "window:" + speed
 }
@@ -80,7 +72,7 @@ func (r *Reconciler) Deadline(p *models.Payout) (time.Time, string) {
 // checkStuck raises stuck_payout for payouts pending or in review past
 // their deadline, and resolves those that moved on.
 func (r *Reconciler) checkStuck(ctx context.Context, st *runState) {
-	err := r.store.PayoutsInStatus(ctx, []models.PayoutStatus{models.StatusPending, models.StatusInReview}, func(p *models.Payout) error {
+	err := r.store.PayoutEachInStatus(ctx, []models.PayoutStatus{models.StatusPending, models.StatusInReview}, func(p *models.Payout) error {
 		due, basis := r.Deadline(p)
 		if !st.now.After(due) {
 			return nil
@@ -149,7 +141,7 @@ func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
 			bad = append(bad, user)
 		}
 	}
-	err = r.store.PayoutsOfUsersSince(ctx, bad, st.since, func(p *models.Payout) error {
+	err = r.store.PayoutEachOfUsersSince(ctx, bad, st.since, func(p *models.Payout) error {
 		w := known[p.UserID]
 		sev := models.SeverityWarning
 		if w.blocked {
@@ -225,7 +217,7 @@ func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceR
 	}
 	balance := bal.cents
 	st.add("balance_cents", balance)
-	inFlight, err := r.store.SumInFlight(ctx)
+	inFlight, err := r.store.PayoutSumInFlight(ctx)
 	if err != nil {
 		st.problem("wallet", err, true)
 		return
@@ -270,9 +262,21 @@ func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceR
 		st.problem("wallet", err, true)
 		return
 	}
-	actual := balance - prev.BalanceCents
-	explained := -mv.PayoutsCents - mv.FeesCents + mv.RefundedCents
-	unexplained := actual - explained
+	actual, err := models.SubCents(balance, prev.BalanceCents)
+	if err != nil {
+		st.problem("wallet", fmt.Errorf("wallet change since snapshot %d %w", prev.ID, err), true)
+		return
+	}
+	explained, err := mv.Explained()
+	if err != nil {
+		st.problem("wallet", err, true)
+		return
+	}
+	unexplained, err := models.SubCents(actual, explained)
+	if err != nil {
+		st.problem("wallet", fmt.Errorf("unexplained wallet change %w", err), true)
+		return
+	}
 	if unexplained <= r.cfg.DriftToleranceCents && unexplained >= -r.cfg.DriftToleranceCents {
 		return
 	}

@@ -341,7 +341,7 @@ func (b *bundle) apply(t *testing.T, id string, status models.PayoutStatus, at t
 // snapshots returns the wallet snapshots so far, oldest first.
 func (b *bundle) snapshots(t *testing.T) []models.WalletSnapshot {
 	t.Helper()
-	ws, err := b.store.WalletSnapshots(t.Context(), start.Add(-time.Hour), b.clock.Now().Add(time.Hour))
+	ws, err := b.store.WalletSnapshotList(t.Context(), start.Add(-time.Hour), b.clock.Now().Add(time.Hour))
 	require.NoError(t, err)
 	return ws
 }

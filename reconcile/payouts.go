@@ -96,7 +96,7 @@ func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 // payout this run saw at Coinflow and did not raise again: the run compared
 // those payouts in full, so their condition is gone.
 func (r *Reconciler) resolveSeen(ctx context.Context, st *runState, kind models.FindingKind) (int64, error) {
-	refs, err := r.store.FindingsNotRaisedBy(ctx, kind, st.run.ID)
+	refs, err := r.store.FindingListNotRaisedBy(ctx, kind, st.run.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -106,7 +106,7 @@ func (r *Reconciler) resolveSeen(ctx context.Context, st *runState, kind models.
 			ids = append(ids, f.ID)
 		}
 	}
-	return r.store.FindingsResolveInRun(ctx, ids, st.run.ID)
+	return r.store.FindingResolveInRun(ctx, ids, st.run.ID)
 }
 
 func isCoinflow(err error) bool {
@@ -142,7 +142,7 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) er
 	err := r.store.Tx(ctx, func(tx *models.Store) error {
 		clear(a.counts)
 		seen = seen[:0]
-		locals, err := tx.PayoutsMatching(ctx, txns, keys)
+		locals, err := tx.PayoutListMatching(ctx, txns, keys)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) er
 func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) error {
 	var unseen []string
 	limit := 10 * r.cfg.MaxConfirmations
-	err := r.store.PayoutIDsExpectedAtCoinflow(ctx, st.since, st.now.Add(-r.cfg.MissingGrace), func(id string) error {
+	err := r.store.PayoutEachIDExpectedAtCoinflow(ctx, st.since, st.now.Add(-r.cfg.MissingGrace), func(id string) error {
 		if st.seen.has(id) {
 			return nil
 		}
@@ -220,7 +220,7 @@ func (r *Reconciler) findMissingAtCoinflow(ctx context.Context, st *runState) er
 	if err != nil {
 		return err
 	}
-	missing, err := r.store.PayoutsByIDs(ctx, unseen)
+	missing, err := r.store.PayoutListByIDs(ctx, unseen)
 	if err != nil {
 		return err
 	}

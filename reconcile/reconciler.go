@@ -21,6 +21,7 @@ import (
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 )
 
 // Config tunes the checks. Zero values take the defaults in New.
@@ -38,13 +39,11 @@ type Config struct {
 	// PageSize is the withdraws page size (Coinflow's documented maximum is
 	// unknown; the emulator's is 100). Default 100.
 	PageSize int
-	// InstantWindow is the delivery window of instant rails (asap, card,
-	// pix, venmo, paypal, interac). Default 30m.
-	InstantWindow time.Duration
-	// StandardBusinessDays is standard ACH's window; OtherBusinessDays that
-	// of iban, eft and wire. Defaults 3 and 2. Same-day ACH is due by the
-	// end of its business day.
-	StandardBusinessDays, OtherBusinessDays int
+	// Windows are the delivery windows a payout is held to when Coinflow
+	// gave no expected delivery date. Zero fields take rail's defaults:
+	// instant rails 30m, standard ACH 3 business days, iban, eft and wire
+	// 2; same-day ACH is due by the end of its business day.
+	Windows rail.Windows
 	// StuckGrace is added to every delivery deadline. Default 15m.
 	StuckGrace time.Duration
 	// LowBalanceCents is the wallet floor (0: none).
@@ -99,18 +98,12 @@ func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics
 	def(&cfg.Lookback, 35*24*time.Hour)
 	def(&cfg.Overlap, time.Hour)
 	def(&cfg.MissingGrace, 30*time.Minute)
-	def(&cfg.InstantWindow, 30*time.Minute)
 	def(&cfg.StuckGrace, 15*time.Minute)
 	def(&cfg.Timeout, 10*time.Minute)
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = coinflow.DefaultPageLimit
 	}
-	if cfg.StandardBusinessDays <= 0 {
-		cfg.StandardBusinessDays = 3
-	}
-	if cfg.OtherBusinessDays <= 0 {
-		cfg.OtherBusinessDays = 2
-	}
+	cfg.Windows = cfg.Windows.WithDefaults()
 	if cfg.PageWorkers <= 0 {
 		cfg.PageWorkers = min(4, max(1, store.MaxOpenConns()/4))
 	}

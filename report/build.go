@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/payoutd/payoutd/models"
-	"github.com/payoutd/payoutd/reconcile"
+	"github.com/payoutd/payoutd/rail"
 )
 
 // walletCurrency is the Coinflow wallet's: WalletMovementBetween counts USD
@@ -68,8 +68,8 @@ func buildPayouts(ctx context.Context, st *models.Store, s *Summary, from, to ti
 	for i, r := range rows {
 		s.Payouts.Rows[i] = PayoutRow{Date: r.Day, Status: r.Status, Speed: r.Speed, Amount: amount(r.Currency, r.Count, r.Cents)}
 	}
-	s.Payouts.Totals = total(s.Payouts.Rows, func(r PayoutRow) (Amount, bool) { return r.Amount, true })
-	return nil
+	s.Payouts.Totals, err = total("payouts", s.Payouts.Rows, func(r PayoutRow) (Amount, bool) { return r.Amount, true })
+	return err
 }
 
 func buildFees(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
@@ -81,13 +81,19 @@ func buildFees(ctx context.Context, st *models.Store, s *Summary, from, to time.
 	for i, r := range rows {
 		s.Fees.Rows[i] = FeeRow{Date: r.Day, Payer: r.Payer, Amount: amount(r.Currency, r.Count, r.Cents)}
 	}
-	s.Fees.User = total(s.Fees.Rows, func(r FeeRow) (Amount, bool) { return r.Amount, r.Payer == models.FeePayerUser })
-	s.Fees.Merchant = total(s.Fees.Rows, func(r FeeRow) (Amount, bool) { return r.Amount, r.Payer == models.FeePayerMerchant })
-	return nil
+	if s.Fees.User, err = total("user fees", s.Fees.Rows, func(r FeeRow) (Amount, bool) {
+		return r.Amount, r.Payer == models.FeePayerUser
+	}); err != nil {
+		return err
+	}
+	s.Fees.Merchant, err = total("merchant fees", s.Fees.Rows, func(r FeeRow) (Amount, bool) {
+		return r.Amount, r.Payer == models.FeePayerMerchant
+	})
+	return err
 }
 
 func buildSpeeds(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	rows, err := st.ReportSpeeds(ctx, from, to, reconcile.NACHALimitCents)
+	rows, err := st.ReportSpeeds(ctx, from, to, rail.NACHALimitCents)
 	if err != nil {
 		return err
 	}
@@ -101,10 +107,14 @@ func buildSpeeds(ctx context.Context, st *models.Store, s *Summary, from, to tim
 	class := func(c string) func(SpeedRow) (Amount, bool) {
 		return func(r SpeedRow) (Amount, bool) { return r.Amount, r.Class == c }
 	}
-	s.Speeds.AsRequested = total(s.Speeds.Rows, class(models.SpeedAsRequested))
-	s.Speeds.NACHADowngrades = total(s.Speeds.Rows, class(models.SpeedNACHADowngrade))
-	s.Speeds.OtherDowngrades = total(s.Speeds.Rows, class(models.SpeedOtherDowngrade))
-	return nil
+	if s.Speeds.AsRequested, err = total("payouts as requested", s.Speeds.Rows, class(models.SpeedAsRequested)); err != nil {
+		return err
+	}
+	if s.Speeds.NACHADowngrades, err = total("nacha downgrades", s.Speeds.Rows, class(models.SpeedNACHADowngrade)); err != nil {
+		return err
+	}
+	s.Speeds.OtherDowngrades, err = total("other downgrades", s.Speeds.Rows, class(models.SpeedOtherDowngrade))
+	return err
 }
 
 func buildFailures(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
@@ -116,11 +126,13 @@ func buildFailures(ctx context.Context, st *models.Store, s *Summary, from, to t
 	for i, r := range rows {
 		s.Failures.Rows[i] = FailureRow{Status: r.Status, ReturnStatus: r.ReturnStatus, Amount: amount(r.Currency, r.Count, r.Cents)}
 	}
-	s.Failures.Failed = total(s.Failures.Rows, func(r FailureRow) (Amount, bool) {
+	if s.Failures.Failed, err = total("failed payouts", s.Failures.Rows, func(r FailureRow) (Amount, bool) {
 		return r.Amount, r.Status == string(models.StatusFailed)
-	})
-	s.Failures.Returns = total(s.Failures.Rows, func(r FailureRow) (Amount, bool) { return r.Amount, isReturn(r.ReturnStatus) })
-	return nil
+	}); err != nil {
+		return err
+	}
+	s.Failures.Returns, err = total("returns", s.Failures.Rows, func(r FailureRow) (Amount, bool) { return r.Amount, isReturn(r.ReturnStatus) })
+	return err
 }
 
 func isReturn(returnStatus string) bool {
@@ -147,17 +159,19 @@ func buildAging(ctx context.Context, st *models.Store, s *Summary, _, _ time.Tim
 	kind := func(k string) func(AgingRow) (Amount, bool) {
 		return func(r AgingRow) (Amount, bool) { return r.Amount, r.Kind == k }
 	}
-	s.Aging.Stuck = total(s.Aging.Rows, kind(models.AgingStuck))
-	s.Aging.Unclaimed = total(s.Aging.Rows, kind(models.AgingUnclaimed))
-	return nil
+	if s.Aging.Stuck, err = total("stuck payouts", s.Aging.Rows, kind(models.AgingStuck)); err != nil {
+		return err
+	}
+	s.Aging.Unclaimed, err = total("unclaimed payouts", s.Aging.Rows, kind(models.AgingUnclaimed))
+	return err
 }
 
 // buildWallet explains each step between consecutive snapshots with
-// WalletMovementsAt, which sums the same evidence as reconcile's
+// WalletMovementPerStep, which sums the same evidence as reconcile's
 // wallet_drift check (WalletMovementBetween), so the report and the
 // findings agree on what is unexplained.
 func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	snaps, err := st.WalletSnapshots(ctx, from, to)
+	snaps, err := st.WalletSnapshotList(ctx, from, to)
 	if err != nil {
 		return err
 	}
@@ -165,7 +179,7 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 	for i, w := range snaps {
 		times[i] = w.TakenAt
 	}
-	moves, err := st.WalletMovementsAt(ctx, times)
+	moves, err := st.WalletMovementPerStep(ctx, times)
 	if err != nil {
 		return err
 	}
@@ -178,29 +192,63 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 		if i == 0 {
 			continue
 		}
-		prev := snaps[i-1]
-		m := moves[i]
-		mv := movement(w.BalanceCents-prev.BalanceCents, m)
+		step, err := models.SubCents(w.BalanceCents, snaps[i-1].BalanceCents)
+		if err != nil {
+			return fmt.Errorf("wallet change to %s %w", w.TakenAt.UTC().Format(time.RFC3339), err)
+		}
+		mv, err := movement(step, moves[i])
+		if err != nil {
+			return fmt.Errorf("wallet movement to %s: %w", w.TakenAt.UTC().Format(time.RFC3339), err)
+		}
 		s.Wallet.Snapshots[i].Movement = &mv
-		change += w.BalanceCents - prev.BalanceCents
-		sum.PayoutsCents += m.PayoutsCents
-		sum.FeesCents += m.FeesCents
-		sum.RefundedCents += m.RefundedCents
+		if change, err = models.AddCents(change, step); err != nil {
+			return fmt.Errorf("total wallet change %w", err)
+		}
+		if sum, err = addMovement(sum, moves[i]); err != nil {
+			return err
+		}
 	}
-	s.Wallet.Movement = movement(change, sum)
+	s.Wallet.Movement, err = movement(change, sum)
+	if err != nil {
+		return fmt.Errorf("total wallet movement: %w", err)
+	}
 	return nil
 }
 
-func movement(change int64, m models.WalletMovement) WalletMovement {
-	explained := m.RefundedCents - (m.PayoutsCents + m.FeesCents)
+// addMovement is a+b, field by field.
+func addMovement(a, b models.WalletMovement) (models.WalletMovement, error) {
+	var err error
+	if a.PayoutsCents, err = models.AddCents(a.PayoutsCents, b.PayoutsCents); err != nil {
+		return a, fmt.Errorf("total of payouts from the wallet %w", err)
+	}
+	if a.FeesCents, err = models.AddCents(a.FeesCents, b.FeesCents); err != nil {
+		return a, fmt.Errorf("total of fees from the wallet %w", err)
+	}
+	if a.RefundedCents, err = models.AddCents(a.RefundedCents, b.RefundedCents); err != nil {
+		return a, fmt.Errorf("total of refunds to the wallet %w", err)
+	}
+	return a, nil
+}
+
+// movement explains change with m; ErrOverflow when what m explains, or
+// the rest, does not fit in an int64.
+func movement(change int64, m models.WalletMovement) (WalletMovement, error) {
+	explained, err := m.Explained()
+	if err != nil {
+		return WalletMovement{}, err
+	}
+	unexplained, err := models.SubCents(change, explained)
+	if err != nil {
+		return WalletMovement{}, fmt.Errorf("unexplained wallet change %w", err)
+	}
 	return WalletMovement{
 		Change:      money(change, walletCurrency),
 		Payouts:     money(m.PayoutsCents, walletCurrency),
 		Fees:        money(m.FeesCents, walletCurrency),
 		Refunded:    money(m.RefundedCents, walletCurrency),
 		Explained:   money(explained, walletCurrency),
-		Unexplained: money(change-explained, walletCurrency),
-	}
+		Unexplained: money(unexplained, walletCurrency),
+	}, nil
 }
 
 // buildFindings counts the listed findings rather than asking the database
@@ -234,8 +282,9 @@ func buildFindings(ctx context.Context, st *models.Store, s *Summary, _, _ time.
 }
 
 // total sums, per currency, the amounts of the rows pick keeps, sorted by
-// currency. Amounts of different currencies are never added together.
-func total[R any](rows []R, pick func(R) (Amount, bool)) []Amount {
+// currency. Amounts of different currencies are never added together; a
+// total that does not fit in an int64 is models.ErrOverflow, naming what.
+func total[R any](what string, rows []R, pick func(R) (Amount, bool)) ([]Amount, error) {
 	byCurrency := map[string]*Amount{}
 	for _, r := range rows {
 		a, ok := pick(r)
@@ -248,12 +297,16 @@ func total[R any](rows []R, pick func(R) (Amount, bool)) []Amount {
 			byCurrency[a.Currency] = t
 		}
 		t.Count += a.Count
-		t.Cents += a.Cents
+		cents, err := models.AddCents(t.Cents, a.Cents)
+		if err != nil {
+			return nil, fmt.Errorf("total of %s in %s %w", what, a.Currency, err)
+		}
+		t.Cents = cents
 	}
 	out := make([]Amount, 0, len(byCurrency))
 	for _, t := range byCurrency {
 		out = append(out, amount(t.Currency, t.Count, t.Cents))
 	}
 	slices.SortFunc(out, func(a, b Amount) int { return cmp.Compare(a.Currency, b.Currency) })
-	return out
+	return out, nil
 }

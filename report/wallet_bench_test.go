@@ -12,7 +12,7 @@ import (
 
 // BenchmarkWalletSeries measures what the report's wallet section costs over
 // a month of five-minute snapshots (8,640) and 20,000 payouts (1% returned):
-// the series in one pass (WalletMovementsAt, what the report uses) against
+// the series in one pass (WalletMovementPerStep, what the report uses) against
 // the baseline of two queries per step (WalletMovementBetween, what the
 // report used before and the drift check uses for its one step), both timed
 // in every iteration. It reports the milliseconds of each and their ratio
@@ -37,7 +37,7 @@ func BenchmarkWalletSeries(b *testing.B) {
 			var series, perStep time.Duration
 			for b.Loop() {
 				began := time.Now()
-				got, err := store.WalletMovementsAt(b.Context(), times)
+				got, err := store.WalletMovementPerStep(b.Context(), times)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,0 +1,55 @@
+package report_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/report"
+	"github.com/payoutd/payoutd/report/reporttest"
+)
+
+// A report over amounts that add up past int64 fails with ErrOverflow
+// naming the sum, whether the database or the report's own totals add them.
+func TestBuildSaysWhichSumOverflows(t *testing.T) {
+	t.Parallel()
+	day := reporttest.From
+	half := dbtest.RawPayout{Cents: math.MaxInt64/2 + 1, Speed: "standard"}
+	for _, tc := range []struct {
+		name  string
+		seed  func(t *testing.T, s *models.Store)
+		error string
+	}{
+		{"a group", func(t *testing.T, s *models.Store) {
+			dbtest.InsertPayouts(t, s, dbtest.OverflowingPayouts(day.Add(9*time.Hour))...)
+		}, "report payouts: sum of payout amounts overflows int64"},
+		{"the groups' total", func(t *testing.T, s *models.Store) {
+			a, b := half, half
+			a.ID, a.CreatedAt = "day-one", day.Add(9*time.Hour)
+			b.ID, b.CreatedAt = "day-two", day.Add(33*time.Hour)
+			dbtest.InsertPayouts(t, s, a, b)
+		}, "total of payouts in USD overflows int64"},
+		{"the wallet's change", func(t *testing.T, s *models.Store) {
+			run, err := s.RunCreate(t.Context(), "test")
+			require.NoError(t, err)
+			_, err = s.WalletSnapshotAdd(t.Context(), run.ID, day.Add(time.Hour), math.MaxInt64)
+			require.NoError(t, err)
+			_, err = s.WalletSnapshotAdd(t.Context(), run.ID, day.Add(2*time.Hour), -2)
+			require.NoError(t, err)
+		}, "wallet change to 2025-06-01T02:00:00Z overflows int64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dbtest.Each(t, func(t *testing.T, s *models.Store) {
+				tc.seed(t, s)
+				_, err := report.Build(t.Context(), s, reporttest.From, reporttest.To)
+				require.ErrorIs(t, err, models.ErrOverflow)
+				require.EqualError(t, err, "build report 2025-06-01 to 2025-06-03: "+tc.error)
+			})
+		})
+	}
+}
