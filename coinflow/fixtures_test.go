@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const fixtureDir = "../../shared/coinflow/fixtures/api"
+const fixtureDir = "../testdata/coinflow/fixtures/api"
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
@@ -25,7 +25,7 @@ func strictDecode(t *testing.T, b []byte, out any) {
 	require.NoError(t, json.Unmarshal(b, out))
 }
 
-// TestEveryAPIFixtureDecodes decodes each fixture under ../shared with the
+// TestEveryAPIFixtureDecodes decodes each recorded API body with the
 // client's own types and checks the values the daemon relies on.
 func TestEveryAPIFixtureDecodes(t *testing.T) {
 	entries, err := os.ReadDir(fixtureDir)
