@@ -1,8 +1,8 @@
 // Package contract checks HTTP exchanges with Coinflow against Coinflow's
 // published OpenAPI document (testdata/coinflow/openapi-payouts.json at the
-// repository root, an OpenAPI 3.1 subset) with kin-openapi. Tests put a Recorder in front of the
-// client's transport: every request the client sends and every response the
-// emulator returns is validated.
+// repository root, an OpenAPI 3.1 subset) with kin-openapi. Tests put a
+// Recorder in front of the client's transport: every request the client
+// sends and every response the emulator returns is validated.
 //
 // The published document contradicts itself or the docs in places; those
 // are listed in KnownContradictions and reported by name, never skipped
