@@ -111,7 +111,8 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	var stderr bytes.Buffer
+	// The test reads the log while serve writes it.
+	var stderr syncBuffer
 	go func() {
 		done <- run(ctx, []string{"payoutd", "serve"}, env(map[string]string{
 			"PAYOUTD_LISTEN":               addr,

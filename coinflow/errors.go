@@ -13,11 +13,11 @@ var (
 	ErrVerificationRequired = errors.New("withdrawer must complete verification")          // 451
 	ErrNotFound             = errors.New("not found at Coinflow")                          // 404
 	ErrRateLimited          = errors.New("rate limited by Coinflow")                       // 429
-	ErrUnavailable          = errors.New("Coinflow unavailable")                           // 5xx, network, timeout
-	ErrUnauthorized         = errors.New("Coinflow refused the API key")                   // 401, 403 off the payout endpoint
+	ErrUnavailable          = errors.New("coinflow unavailable")                           // 5xx, network, timeout
+	ErrUnauthorized         = errors.New("coinflow refused the API key")                   // 401, 403 off the payout endpoint
 	ErrBlocked              = errors.New("withdrawer is blocked at Coinflow")              // 403 on the payout endpoint
-	ErrRejected             = errors.New("Coinflow rejected the request")                  // other 4xx
-	ErrMalformedResponse    = errors.New("Coinflow answered with a body that is not JSON") // undecodable 2xx
+	ErrRejected             = errors.New("coinflow rejected the request")                  // other 4xx
+	ErrMalformedResponse    = errors.New("coinflow answered with a body that is not JSON") // undecodable 2xx
 	ErrNoAPIKey             = errors.New("coinflow.api_key is not configured")
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/payoutd/payoutd/rail"
 )
 
-const fixtureDir = "../../shared/coinflow/fixtures/api"
+const fixtureDir = "../testdata/coinflow/fixtures/api"
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
@@ -27,7 +27,7 @@ func strictDecode(t *testing.T, b []byte, out any) {
 	require.NoError(t, json.Unmarshal(b, out))
 }
 
-// TestEveryAPIFixtureDecodes decodes each fixture under ../shared with the
+// TestEveryAPIFixtureDecodes decodes each recorded API body with the
 // client's own types and checks the values the daemon relies on.
 func TestEveryAPIFixtureDecodes(t *testing.T) {
 	entries, err := os.ReadDir(fixtureDir)

@@ -276,7 +276,7 @@ type withdrawWebhook struct {
 }
 
 // withdrawBody is a Withdraw* webhook, shaped like
-// coinflow/fixtures/webhooks/withdraw-pending.json, for the withdrawal with
+// testdata/coinflow/fixtures/webhooks/withdraw-pending.json, for the withdrawal with
 // transaction signature txn.
 func withdrawBody(t *testing.T, eventType, txn string, created time.Time, totalCents int64) []byte {
 	t.Helper()

@@ -26,8 +26,8 @@ var (
 	ErrWithdrawerBlocked   = errors.New("withdrawer is blocked at Coinflow")
 	ErrUnknownAccount      = errors.New("account is not a saved destination of this withdrawer")
 	ErrInsufficientFunds   = errors.New("insufficient funds in the Coinflow wallet")
-	ErrRejected            = errors.New("Coinflow rejected the payout")
-	ErrUnavailable         = errors.New("Coinflow unavailable")
+	ErrRejected            = errors.New("coinflow rejected the payout")
+	ErrUnavailable         = errors.New("coinflow unavailable")
 	ErrInProgress          = errors.New("payout is being initiated by another request")
 )
 

@@ -23,8 +23,8 @@ import (
 )
 
 // fixturesDir holds the recorded Coinflow webhook bodies that SPEC.md, the
-// emulator and these tests share; the repository sits beside /work/shared.
-const fixturesDir = "../../shared/coinflow/fixtures/webhooks"
+// emulator and these tests share.
+const fixturesDir = "../testdata/coinflow/fixtures/webhooks"
 
 // vectorsFile is the one file in fixturesDir that is not a webhook body.
 const vectorsFile = "signature-vectors.json"

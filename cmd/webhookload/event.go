@@ -12,7 +12,7 @@ import (
 )
 
 // withdrawPending is Coinflow's "Withdraw Pending" webhook laid out like
-// coinflow/fixtures/webhooks/withdraw-pending.json (pretty-printed, ~900
+// testdata/coinflow/fixtures/webhooks/withdraw-pending.json (pretty-printed, ~900
 // bytes), with the fields that identify an event left to fill in.
 const (
 	withdrawPendingHead = `{

@@ -12,7 +12,7 @@
 //	srv.Advance(7 * time.Hour) // same_day payouts complete, Withdraw Success queued
 //	srv.WaitWebhooks(ctx)
 //
-// It serves the 17 operations of shared/coinflow/openapi-payouts.json at
+// It serves the 17 operations of testdata/coinflow/openapi-payouts.json at
 // their documented paths relative to the base URL (a leading /api is also
 // accepted), with bodies that validate against the spec's schemas and follow
 // the fixtures' shapes, and a JSON control surface under /_sim/ (see

@@ -39,10 +39,8 @@ func TestWebhookMatchesFixtureShape(t *testing.T) {
 	signedAt := verifySignature(t, webhookKey, r.Signature, r.Body)
 	require.WithinDuration(t, time.Now(), signedAt, time.Minute, "signed at the real send time")
 
-	fixture, err := os.ReadFile("../../../shared/coinflow/fixtures/webhooks/withdraw-pending.json")
-	if err != nil {
-		t.Skipf("fixtures not available: %v", err)
-	}
+	fixture, err := os.ReadFile("../../testdata/coinflow/fixtures/webhooks/withdraw-pending.json")
+	require.NoError(t, err)
 	var want, have struct {
 		Data json.RawMessage `json:"data"`
 	}

@@ -1,8 +1,8 @@
 // Package contract checks HTTP exchanges with Coinflow against Coinflow's
-// published OpenAPI document (../shared/coinflow/openapi-payouts.json, an
-// OpenAPI 3.1 subset) with kin-openapi. Tests put a Recorder in front of the
-// client's transport: every request the client sends and every response the
-// emulator returns is validated.
+// published OpenAPI document (testdata/coinflow/openapi-payouts.json at the
+// repository root, an OpenAPI 3.1 subset) with kin-openapi. Tests put a
+// Recorder in front of the client's transport: every request the client
+// sends and every response the emulator returns is validated.
 //
 // The published document contradicts itself or the docs in places; those
 // are listed in KnownContradictions and reported by name, never skipped
@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -28,14 +27,25 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// SpecPath finds openapi-payouts.json in ../shared beside the repository.
+// SpecPath finds testdata/coinflow/openapi-payouts.json in the repository
+// holding the working directory. It walks up to go.mod rather than trusting a
+// fixed number of "..", so any package's tests find it.
 func SpecPath() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", errors.New("locate source file")
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("coinflow spec: %w", err)
 	}
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	p := filepath.Join(root, "..", "shared", "coinflow", "openapi-payouts.json")
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("coinflow spec: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "testdata", "coinflow", "openapi-payouts.json")
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("coinflow spec: %w", err)
 	}
@@ -50,7 +60,7 @@ type Contradiction struct {
 	Match func(method, path string, err error) bool
 }
 
-// KnownContradictions are documented in ../shared/coinflow/README.md.
+// KnownContradictions are documented in testdata/coinflow/README.md.
 var KnownContradictions = []Contradiction{{
 	Name: "withdraw-auth-header",
 	Why: "the spec declares x-coinflow-auth-wallet as the only (required) credential of GET /withdraw, " +
