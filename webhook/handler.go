@@ -55,8 +55,8 @@ type ackResponse struct {
 	Status string `json:"status"` // "stored" or "duplicate"
 }
 
-// ServeHTTP handles one delivery.
-func (h *Handler) ServeHTTP(c *gin.Context) {
+// Handle handles one delivery. It is a gin.HandlerFunc, not an http.Handler.
+func (h *Handler) Handle(c *gin.Context) {
 	if len(h.cfg.Key) == 0 {
 		h.count("", "not_configured")
 		respond.Error(c, http.StatusServiceUnavailable, "not_configured", "webhook key not configured")
