@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -56,4 +57,33 @@ func TestHandleMountsAsGinHandlerFunc(t *testing.T) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Equal(t, "unauthenticated", errorCode(t, resp))
+}
+
+// stalledBody is a request body that never sends a byte: Read blocks until
+// ctx ends. (The transport waits for its body writer before it returns a
+// timeout, so the body must give up with the request.)
+type stalledBody struct{ ctx context.Context }
+
+func (b stalledBody) Read([]byte) (int, error) {
+	<-b.ctx.Done()
+	return 0, b.ctx.Err()
+}
+
+// A declared length over the limit is refused from the headers alone: the
+// body never comes, so an endpoint that waited for it would let the request
+// time out instead of answering 413.
+func TestDeclaredLengthOverLimitAnswers413WithoutReadingBody(t *testing.T) {
+	t.Parallel()
+	url := bareEndpoint(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, stalledBody{ctx})
+	require.NoError(t, err)
+	req.ContentLength = 2_000_000
+	req.Header.Set("Authorization", "test-key")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err, "the answer must not wait for the body")
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	require.Equal(t, "too_large", errorCode(t, resp))
 }

@@ -62,11 +62,17 @@ func (h *Handler) Handle(c *gin.Context) {
 		respond.Error(c, http.StatusServiceUnavailable, "not_configured", "webhook key not configured")
 		return
 	}
+	// A declared length over the limit is refused before reading, so the
+	// sender is not kept waiting while it uploads a body we would drop.
+	// MaxBytesReader still catches a body with no or a false length.
+	if c.Request.ContentLength > MaxBodyBytes {
+		h.tooLarge(c)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
 	if err != nil {
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			h.count("", "too_large")
-			respond.Error(c, http.StatusRequestEntityTooLarge, "too_large", "webhook body is larger than 1 MiB")
+			h.tooLarge(c)
 			return
 		}
 		h.count("", "bad_request")
@@ -130,4 +136,9 @@ func (h *Handler) authenticate(r *http.Request, body []byte) error {
 
 func (h *Handler) count(eventType, outcome string) {
 	h.metrics.WebhooksReceived.WithLabelValues(EventTypeLabel(eventType), outcome).Inc()
+}
+
+func (h *Handler) tooLarge(c *gin.Context) {
+	h.count("", "too_large")
+	respond.Error(c, http.StatusRequestEntityTooLarge, "too_large", "webhook body is larger than 1 MiB")
 }
