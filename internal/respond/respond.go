@@ -1,6 +1,6 @@
-// Package respond writes payoutd's HTTP answers: JSON bodies, and errors in
-// the one shape of SPEC.md, {"error":{"code":"...","message":"..."}}, with a
-// fixed public message: an internal error's text never reaches a client.
+// Package respond writes payoutd's HTTP error answers in the one shape of
+// SPEC.md, {"error":{"code":"...","message":"..."}}, with a fixed public
+// message: an internal error's text never reaches a client.
 package respond
 
 import "github.com/gin-gonic/gin"
@@ -29,6 +29,3 @@ func Error(c *gin.Context, status int, code, message string) {
 func FieldErrors(c *gin.Context, fields map[string]string) {
 	c.AbortWithStatusJSON(422, ErrorBody{Error: ErrorDetail{Code: "invalid_request", Message: "the request has invalid fields", Fields: fields}})
 }
-
-// JSON writes v with status.
-func JSON(c *gin.Context, status int, v any) { c.JSON(status, v) }
