@@ -79,6 +79,17 @@ func (q *query) time(name string) time.Time {
 	return time.Time{}
 }
 
+// timeRange reads from and to, the half-open range [from, to). Given both,
+// to must come after from: a range that can match nothing is the caller's
+// mistake, and an empty 200 would hide it.
+func (q *query) timeRange() (from, to time.Time) {
+	from, to = q.time("from"), q.time("to")
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		q.errs["to"] = "must be after from (to is excluded)"
+	}
+	return from, to
+}
+
 func (q *query) bool(name string) bool {
 	switch q.c.Query(name) {
 	case "", "false":
@@ -100,6 +111,7 @@ func (q *query) oneOf(name string, allowed func(string) bool) string {
 
 func (h *handlers) listPayouts(c *gin.Context) {
 	q := &query{c: c, errs: map[string]string{}}
+	from, to := q.timeRange()
 	f := models.PayoutFilter{
 		Status:         models.PayoutStatus(q.oneOf("status", func(s string) bool { return models.PayoutStatus(s).Valid() })),
 		UserID:         c.Query("user_id"),
@@ -107,8 +119,8 @@ func (h *handlers) listPayouts(c *gin.Context) {
 		Transaction:    c.Query("transaction"),
 		IdempotencyKey: c.Query("idempotency_key"),
 		Stuck:          q.bool("stuck"),
-		From:           q.time("from"),
-		To:             q.time("to"),
+		From:           from,
+		To:             to,
 		Page:           q.page(),
 	}
 	if len(q.errs) > 0 {
