@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // The queries behind package report. Every one groups in the database and
@@ -26,9 +24,7 @@ func (s *Store) ReportRead(ctx context.Context, fn func(*Store) error) error {
 	if s.dialect != DialectPostgres || s.inTx {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc, inTx: true})
-	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	return s.transaction(ctx, fn, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 }
 
 // dayOf is the SQL for the UTC date (YYYY-MM-DD) of a timestamp column.

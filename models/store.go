@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -29,6 +30,11 @@ const (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable wraps a connection failure: the database cannot be
+	// reached or did not answer in time, so the same request may succeed
+	// later (see connectionFailure for what counts). Any other store error
+	// is a failure that retrying will not fix.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Options configure Open.
@@ -167,9 +173,22 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc, inTx: true})
-	})
+	return s.transaction(ctx, fn)
+}
+
+// transaction runs fn in a new transaction. An error of BEGIN or COMMIT is
+// translated here; fn's own error is returned as it is, already translated
+// by the store methods fn called.
+func (s *Store) transaction(ctx context.Context, fn func(tx *Store) error, opts ...*sql.TxOptions) error {
+	var fnErr error
+	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		fnErr = fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc, inTx: true})
+		return fnErr
+	}, opts...)
+	if err != nil && fnErr == nil {
+		return translate(err)
+	}
+	return err
 }
 
 // Savepoint runs fn inside a savepoint of the current transaction: when fn
@@ -196,6 +215,8 @@ func (s *Store) forUpdate(q *gorm.DB) *gorm.DB {
 	return q
 }
 
+// translate maps driver and GORM errors to the sentinels above, keeping the
+// cause wrapped.
 func translate(err error) error {
 	switch {
 	case err == nil:
@@ -207,6 +228,8 @@ func translate(err error) error {
 	case strings.Contains(err.Error(), "UNIQUE constraint failed"):
 		// The SQLite driver does not always map its constraint errors.
 		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case connectionFailure(err):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }
