@@ -30,7 +30,9 @@ var speeds = map[string]bool{
 }
 
 // storeError answers for a store error: 404 for not found, 409 for a
-// conflict, 503 for anything else (the database), never the error's text.
+// conflict, 503 when the database cannot be reached (retrying may help),
+// else 500 (it will not). Both 5xx are logged with their cause here, and
+// never carry the error's text.
 func (h *handlers) storeError(c *gin.Context, err error, what string) {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
@@ -39,9 +41,12 @@ func (h *handlers) storeError(c *gin.Context, err error, what string) {
 		respond.FieldErrors(c, map[string]string{"cursor": "not a cursor this server issued"})
 	case errors.Is(err, models.ErrConflict):
 		respond.Error(c, http.StatusConflict, "conflict", what+" changed; retry")
+	case errors.Is(err, models.ErrUnavailable):
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
+		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later")
 	default:
 		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
-		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later")
+		respond.Internal(c)
 	}
 }
 

@@ -3,7 +3,11 @@
 // message: an internal error's text never reaches a client.
 package respond
 
-import "github.com/gin-gonic/gin"
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
 
 // ErrorBody is the JSON shape of every error answer.
 type ErrorBody struct {
@@ -23,6 +27,12 @@ type ErrorDetail struct {
 // Error aborts the request with status and the error body.
 func Error(c *gin.Context, status int, code, message string) {
 	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
+}
+
+// Internal aborts with 500 and the fixed message for a failure the client
+// can do nothing about; the caller logs the cause.
+func Internal(c *gin.Context) {
+	Error(c, http.StatusInternalServerError, "internal", "internal error")
 }
 
 // FieldErrors aborts with 422 and one message per invalid field.
