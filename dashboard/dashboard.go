@@ -155,17 +155,22 @@ func (h *handler) fail(c *gin.Context, status int, heading, message, back string
 }
 
 // storeError answers for a store error: 404 for what does not exist, 400
-// for a cursor this server did not issue, else 503 (logged), never the
-// error's text.
+// for a cursor this server did not issue, 503 when the database cannot be
+// reached, else 500; both 5xx are logged, and neither shows the error's
+// text.
 func (h *handler) storeError(c *gin.Context, err error, what, back string) {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		h.fail(c, http.StatusNotFound, "Not found", "There is no "+what+" with that id.", back)
 	case errors.Is(err, models.ErrBadCursor):
 		h.fail(c, http.StatusBadRequest, "Bad page link", "That page link is not one this dashboard made.", back)
-	default:
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+	case errors.Is(err, models.ErrUnavailable):
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
 		h.fail(c, http.StatusServiceUnavailable, "Database unavailable",
 			"The database did not answer. Try again in a moment.", back)
+	default:
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.fail(c, http.StatusInternalServerError, "Something went wrong",
+			"The page could not be built; the error has been logged.", back)
 	}
 }
