@@ -25,9 +25,10 @@ type handlers struct {
 }
 
 // storeError answers for a store error: 404 for not found, 409 for a
-// conflict, 500 for amounts too large to add up (a stored amount is wrong,
-// so a retry cannot help), 503 for anything else (the database), never the
-// error's text.
+// conflict, 500 sum_overflow for amounts too large to add up (a stored
+// amount is wrong), 503 when the database cannot be reached (retrying may
+// help), else 500 (it will not). Every 5xx is logged with its cause here,
+// and none carries the error's text.
 func (h *handlers) storeError(c *gin.Context, err error, what string) {
 	switch {
 	case errors.Is(err, models.ErrOverflow):
@@ -40,9 +41,12 @@ func (h *handlers) storeError(c *gin.Context, err error, what string) {
 		respond.FieldErrors(c, map[string]string{"cursor": "not a cursor this server issued"})
 	case errors.Is(err, models.ErrConflict):
 		respond.Error(c, http.StatusConflict, "conflict", what+" changed; retry")
+	case errors.Is(err, models.ErrUnavailable):
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
+		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later")
 	default:
 		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
-		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later")
+		respond.Internal(c)
 	}
 }
 
@@ -80,6 +84,17 @@ func (q *query) time(name string) time.Time {
 	return time.Time{}
 }
 
+// timeRange reads from and to, the half-open range [from, to). Given both,
+// to must come after from: a range that can match nothing is the caller's
+// mistake, and an empty 200 would hide it.
+func (q *query) timeRange() (from, to time.Time) {
+	from, to = q.time("from"), q.time("to")
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		q.errs["to"] = "must be after from (to is excluded)"
+	}
+	return from, to
+}
+
 func (q *query) bool(name string) bool {
 	switch q.c.Query(name) {
 	case "", "false":
@@ -101,6 +116,7 @@ func (q *query) oneOf(name string, allowed func(string) bool) string {
 
 func (h *handlers) listPayouts(c *gin.Context) {
 	q := &query{c: c, errs: map[string]string{}}
+	from, to := q.timeRange()
 	f := models.PayoutFilter{
 		Status:         models.PayoutStatus(q.oneOf("status", func(s string) bool { return models.PayoutStatus(s).Valid() })),
 		UserID:         c.Query("user_id"),
@@ -108,8 +124,8 @@ func (h *handlers) listPayouts(c *gin.Context) {
 		Transaction:    c.Query("transaction"),
 		IdempotencyKey: c.Query("idempotency_key"),
 		Stuck:          q.bool("stuck"),
-		From:           q.time("from"),
-		To:             q.time("to"),
+		From:           from,
+		To:             to,
 		Page:           q.page(),
 	}
 	if len(q.errs) > 0 {

@@ -21,7 +21,7 @@ func recovery(log *logrus.Entry) gin.HandlerFunc {
 		defer func() {
 			if r := recover(); r != nil {
 				log.WithFields(logrus.Fields{"route": c.FullPath(), "panic": r}).Error("handler panicked")
-				respond.Error(c, http.StatusInternalServerError, "internal", "internal error")
+				respond.Internal(c)
 			}
 		}()
 		c.Next()

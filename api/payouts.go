@@ -116,8 +116,11 @@ func (h *handlers) createPayout(c *gin.Context) {
 			"Coinflow did not confirm the payout; it is recorded with status unknown and reconciliation will settle it")
 	case errors.Is(err, initiate.ErrUnavailable):
 		fail(http.StatusServiceUnavailable, "coinflow_unavailable", "Coinflow is unavailable; nothing was paid; retry with the same idempotency key")
-	default:
+	case errors.Is(err, models.ErrUnavailable):
 		h.log.WithError(err).Error("initiate payout")
 		fail(http.StatusServiceUnavailable, "unavailable", "the payout could not be completed; retry with the same idempotency key")
+	default:
+		h.log.WithError(err).Error("initiate payout")
+		fail(http.StatusInternalServerError, "internal", "internal error")
 	}
 }

@@ -55,7 +55,7 @@ func (h *handlers) reportSummary(c *gin.Context) {
 	var buf bytes.Buffer
 	if err := report.WriteCSV(&buf, s); err != nil {
 		h.log.WithError(err).WithField("route", c.FullPath()).Error("render report csv")
-		respond.Error(c, http.StatusInternalServerError, "internal", "internal error")
+		respond.Internal(c)
 		return
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="payoutd-report-%s-to-%s.csv"`, s.From, s.To))

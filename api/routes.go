@@ -47,7 +47,7 @@ func NewRouter(d Deps) *gin.Engine {
 		respond.Error(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route")
 	})
 
-	r.POST("/webhooks/coinflow", d.Webhook.ServeHTTP)
+	r.POST("/webhooks/coinflow", d.Webhook.Handle)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", readyz(d.Store))

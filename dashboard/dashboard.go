@@ -155,8 +155,9 @@ func (h *handler) fail(c *gin.Context, status int, heading, message, back string
 }
 
 // storeError answers for a store error: 404 for what does not exist, 400
-// for a cursor this server did not issue, 500 (logged) for amounts too
-// large to add up, else 503 (logged), never the error's text.
+// for a cursor this server did not issue, 500 for amounts too large to add
+// up, 503 when the database cannot be reached, else 500; every 5xx is
+// logged, and none shows the error's text.
 func (h *handler) storeError(c *gin.Context, err error, what, back string) {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
@@ -168,9 +169,13 @@ func (h *handler) storeError(c *gin.Context, err error, what, back string) {
 		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
 		h.fail(c, http.StatusInternalServerError, "Amounts too large",
 			"Stored amounts add up to more than payoutd can count: a payout's amount is wrong. The log names the sum.", back)
-	default:
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+	case errors.Is(err, models.ErrUnavailable):
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
 		h.fail(c, http.StatusServiceUnavailable, "Database unavailable",
 			"The database did not answer. Try again in a moment.", back)
+	default:
+		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.fail(c, http.StatusInternalServerError, "Something went wrong",
+			"The page could not be built; the error has been logged.", back)
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/payoutd/payoutd/rail"
 )
 
@@ -29,9 +27,7 @@ func (s *Store) ReportRead(ctx context.Context, fn func(*Store) error) error {
 	if s.dialect != DialectPostgres || s.inTx {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc, inTx: true})
-	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	return s.transaction(ctx, fn, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 }
 
 // dayOf is the SQL for the UTC date (YYYY-MM-DD) of a timestamp column.

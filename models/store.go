@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -36,6 +37,11 @@ var (
 	// wrong figure, so the sum is refused. Errors wrapping it read "sum of
 	// payout amounts overflows int64".
 	ErrOverflow = errors.New("overflows int64")
+	// ErrUnavailable wraps a connection failure: the database cannot be
+	// reached or did not answer in time, so the same request may succeed
+	// later (see connectionFailure for what counts). Any other store error
+	// is a failure that retrying will not fix.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Options configure Open.
@@ -174,9 +180,22 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc, inTx: true})
-	})
+	return s.transaction(ctx, fn)
+}
+
+// transaction runs fn in a new transaction. An error of BEGIN or COMMIT is
+// translated here; fn's own error is returned as it is, already translated
+// by the store methods fn called.
+func (s *Store) transaction(ctx context.Context, fn func(tx *Store) error, opts ...*sql.TxOptions) error {
+	var fnErr error
+	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		fnErr = fn(&Store{db: gtx, dialect: s.dialect, nowFunc: s.nowFunc, inTx: true})
+		return fnErr
+	}, opts...)
+	if err != nil && fnErr == nil {
+		return translate(err)
+	}
+	return err
 }
 
 // Savepoint runs fn inside a savepoint of the current transaction: when fn
@@ -203,6 +222,8 @@ func (s *Store) forUpdate(q *gorm.DB) *gorm.DB {
 	return q
 }
 
+// translate maps driver and GORM errors to the sentinels above, keeping the
+// cause wrapped.
 func translate(err error) error {
 	switch {
 	case err == nil:
@@ -218,6 +239,8 @@ func translate(err error) error {
 		// SQLite's sum() of integers raises this (its only code is the
 		// generic SQLITE_ERROR) instead of returning a wrong total.
 		return ErrOverflow
+	case connectionFailure(err):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == pgNumericOutOfRange {
 		return ErrOverflow

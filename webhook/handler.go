@@ -56,18 +56,24 @@ type ackResponse struct {
 	Status string `json:"status"` // "stored" or "duplicate"
 }
 
-// ServeHTTP handles one delivery.
-func (h *Handler) ServeHTTP(c *gin.Context) {
+// Handle handles one delivery. It is a gin.HandlerFunc, not an http.Handler.
+func (h *Handler) Handle(c *gin.Context) {
 	if len(h.cfg.Key) == 0 {
 		h.count("", "not_configured")
 		respond.Error(c, http.StatusServiceUnavailable, "not_configured", "webhook key not configured")
 		return
 	}
+	// A declared length over the limit is refused before reading, so the
+	// sender is not kept waiting while it uploads a body we would drop.
+	// MaxBytesReader still catches a body with no or a false length.
+	if c.Request.ContentLength > MaxBodyBytes {
+		h.tooLarge(c)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
 	if err != nil {
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			h.count("", "too_large")
-			respond.Error(c, http.StatusRequestEntityTooLarge, "too_large", "webhook body is larger than 1 MiB")
+			h.tooLarge(c)
 			return
 		}
 		h.count("", "bad_request")
@@ -132,4 +138,9 @@ func (h *Handler) authenticate(r *http.Request, body []byte) error {
 
 func (h *Handler) count(eventType, outcome string) {
 	h.metrics.WebhooksReceived.WithLabelValues(inbox.EventTypeLabel(eventType), outcome).Inc()
+}
+
+func (h *Handler) tooLarge(c *gin.Context) {
+	h.count("", "too_large")
+	respond.Error(c, http.StatusRequestEntityTooLarge, "too_large", "webhook body is larger than 1 MiB")
 }

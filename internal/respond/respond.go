@@ -1,9 +1,13 @@
-// Package respond writes payoutd's HTTP answers: JSON bodies, and errors in
-// the one shape of SPEC.md, {"error":{"code":"...","message":"..."}}, with a
-// fixed public message: an internal error's text never reaches a client.
+// Package respond writes payoutd's HTTP error answers in the one shape of
+// SPEC.md, {"error":{"code":"...","message":"..."}}, with a fixed public
+// message: an internal error's text never reaches a client.
 package respond
 
-import "github.com/gin-gonic/gin"
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
 
 // ErrorBody is the JSON shape of every error answer.
 type ErrorBody struct {
@@ -25,10 +29,13 @@ func Error(c *gin.Context, status int, code, message string) {
 	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
 }
 
+// Internal aborts with 500 and the fixed message for a failure the client
+// can do nothing about; the caller logs the cause.
+func Internal(c *gin.Context) {
+	Error(c, http.StatusInternalServerError, "internal", "internal error")
+}
+
 // FieldErrors aborts with 422 and one message per invalid field.
 func FieldErrors(c *gin.Context, fields map[string]string) {
 	c.AbortWithStatusJSON(422, ErrorBody{Error: ErrorDetail{Code: "invalid_request", Message: "the request has invalid fields", Fields: fields}})
 }
-
-// JSON writes v with status.
-func JSON(c *gin.Context, status int, v any) { c.JSON(status, v) }
