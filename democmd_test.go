@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/payoutd/payoutd/internal/demo"
 )
 
 // syncBuffer lets the test read what the demo has printed so far.
@@ -52,7 +54,7 @@ func TestDemoShowsEveryFindingKind(t *testing.T) {
 		}
 	}
 	summary := out.String()
-	for _, kind := range demoKinds {
+	for _, kind := range demo.Kinds() {
 		require.Contains(t, summary, "  "+kind+" (", "finding kind %s in the summary", kind)
 	}
 	require.NotContains(t, summary, "expected but not raised")
