@@ -45,7 +45,6 @@ func demoCommand(ctx context.Context, cfg Config, logger *logrus.Logger, stdout 
 	emuSrv := &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
 	go emuSrv.Serve(emuLn) //nolint:errcheck // closed at the end
 	defer emuSrv.Close()
-	go followWallClock(ctx, emu)
 
 	// The configured address when it is free, else any free port; always
 	// a concrete one, as the emulator and the summary need it.
@@ -81,9 +80,12 @@ func demoCommand(ctx context.Context, cfg Config, logger *logrus.Logger, stdout 
 	}
 	fmt.Fprintf(stdout, "payoutd demo: Coinflow emulator on %s, payoutd on http://%s, database %s\n", cfg.Coinflow.BaseURL, listen, dir)
 	fmt.Fprintln(stdout, "sending payout traffic…")
-	if err := demo.Play(ctx, c, emu, stdout); err != nil {
+	if err := demo.Play(ctx, c, emu, demo.Config{StuckGrace: cfg.Reconcile.StuckGrace.D()}, stdout); err != nil {
 		return err
 	}
+	// The script moved the emulator's clock itself; from now on it follows
+	// the wall clock, for payouts made from the dashboard or the API.
+	go followWallClock(ctx, emu)
 	run, err := c.Reconcile(ctx)
 	if err != nil {
 		return err

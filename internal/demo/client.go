@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -60,12 +61,38 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return err
 }
 
-func (c *Client) payout(ctx context.Context, user string, cents int64, speed, account string) (map[string]any, int, error) {
-	var p map[string]any
+// payout is what the script reads of one of payoutd's payouts.
+type payout struct {
+	Status   string `json:"status"`
+	Coinflow struct {
+		Transaction string `json:"transaction"`
+	} `json:"coinflow"`
+	ExpectedDeliveryAt *time.Time `json:"expected_delivery_at"`
+}
+
+// createPayout asks payoutd to pay out and returns its answer and status
+// code; a refusal is not an error.
+func (c *Client) createPayout(ctx context.Context, user string, cents int64, speed, account string) (payout, int, error) {
+	var p payout
 	status, err := c.do(ctx, http.MethodPost, "/api/v1/payouts", map[string]any{
 		"user_id": user, "amount": map[string]any{"cents": cents, "currency": "USD"}, "speed": speed, "account": account,
 	}, &p)
 	return p, status, err
+}
+
+// payoutStatus is the status payoutd holds for the payout with Coinflow
+// transaction txn; "" while payoutd has no such payout.
+func (c *Client) payoutStatus(ctx context.Context, txn string) (string, error) {
+	var list struct {
+		Payouts []payout `json:"payouts"`
+	}
+	if err := c.get(ctx, "/api/v1/payouts?transaction="+url.QueryEscape(txn), &list); err != nil {
+		return "", err
+	}
+	if len(list.Payouts) == 0 {
+		return "", nil
+	}
+	return list.Payouts[0].Status, nil
 }
 
 // WaitReady polls /readyz until payoutd answers 200, for 30 s at most. It
