@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if !explicit && getenv("PAYOUTD_LOG_LEVEL") == "" {
 			log.SetLevel(logrus.ErrorLevel) // the demo prints its own summary
 		}
-		return demo(ctx, cfg, log, stdout)
+		return demoCommand(ctx, cfg, log, stdout)
 	case "reconcile":
 		if !once {
 			return usageError{"reconcile needs --once (the daemon runs it on its schedule); " + usage}
