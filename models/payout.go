@@ -112,8 +112,6 @@ func deref(s *string) string {
 	return *s
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // nonEmpty returns nil for "" and a pointer otherwise, for nullable columns.
 func nonEmpty(s string) *string {
 	if s == "" {
