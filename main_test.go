@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func env(m map[string]string) func(string) string {
+func getenvFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
@@ -25,7 +25,7 @@ func TestConfigDefaultsFileAndEnvironment(t *testing.T) {
 	path := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("listen: 127.0.0.1:9999\nwallet:\n  low_balance_cents: 500\n"), 0o600))
 
-	cfg, err := loadConfig(path, true, env(map[string]string{
+	cfg, err := loadConfig(path, true, getenvFrom(map[string]string{
 		"PAYOUTD_WALLET_LOW_BALANCE_CENTS":     "700",
 		"PAYOUTD_COINFLOW_SIGNATURE_TOLERANCE": "90s",
 		"PAYOUTD_API_TOKEN":                    "tok",
@@ -40,7 +40,7 @@ func TestConfigDefaultsFileAndEnvironment(t *testing.T) {
 }
 
 func TestConfigShippedFileIsValid(t *testing.T) {
-	cfg, err := loadConfig("config.yaml", true, env(nil))
+	cfg, err := loadConfig("config.yaml", true, getenvFrom(nil))
 	require.NoError(t, err)
 	require.Equal(t, defaultConfig(), cfg, "config.yaml documents the defaults")
 }
@@ -49,10 +49,10 @@ func TestConfigRejectsUnknownKeysAndBadValues(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("listen: 127.0.0.1:1\nlisten_typo: x\n"), 0o600))
-	_, err := loadConfig(path, true, env(nil))
+	_, err := loadConfig(path, true, getenvFrom(nil))
 	require.ErrorContains(t, err, "listen_typo")
 
-	_, err = loadConfig(filepath.Join(dir, "missing.yaml"), false, env(map[string]string{
+	_, err = loadConfig(filepath.Join(dir, "missing.yaml"), false, getenvFrom(map[string]string{
 		"PAYOUTD_RECONCILE_SCHEDULE":           "every now and then",
 		"PAYOUTD_WALLET_LOW_BALANCE_CENTS":     "12.5",
 		"PAYOUTD_DATABASE_URL":                 "mysql://x",
@@ -63,7 +63,7 @@ func TestConfigRejectsUnknownKeysAndBadValues(t *testing.T) {
 		require.ErrorContains(t, err, want)
 	}
 
-	_, err = loadConfig(filepath.Join(dir, "missing.yaml"), true, env(nil))
+	_, err = loadConfig(filepath.Join(dir, "missing.yaml"), true, getenvFrom(nil))
 	require.Error(t, err, "an explicitly named config file must exist")
 }
 
@@ -88,7 +88,7 @@ func TestRunUsageErrorsExit2(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(t.Context(), args, env(nil), &stdout, &stderr)
+			err := run(t.Context(), args, getenvFrom(nil), &stdout, &stderr)
 			require.Error(t, err)
 			require.Equal(t, 2, exitCode(err))
 			require.NotContains(t, err.Error(), "\n", "one line")
@@ -114,7 +114,7 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 	// The test reads the log while serve writes it.
 	var stderr syncBuffer
 	go func() {
-		done <- run(ctx, []string{"payoutd", "serve"}, env(map[string]string{
+		done <- run(ctx, []string{"payoutd", "serve"}, getenvFrom(map[string]string{
 			"PAYOUTD_LISTEN":               addr,
 			"PAYOUTD_DATABASE_URL":         "sqlite:" + filepath.Join(dir, "p.db"),
 			"PAYOUTD_COINFLOW_WEBHOOK_KEY": "whsec-key-for-test",

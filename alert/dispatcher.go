@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,26 +73,18 @@ type Dispatcher struct {
 // NewDispatcher returns a dispatcher for the configured sinks (the log sink
 // is always on). m may be nil.
 func NewDispatcher(store *models.Store, log *logrus.Entry, m *metrics.Alerts, cfg DispatcherConfig) (*Dispatcher, error) {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&cfg.Timeout, 10*time.Second)
-	def(&cfg.MinBackoff, 10*time.Second)
-	def(&cfg.MaxBackoff, time.Hour)
-	def(&cfg.Retention, 30*24*time.Hour)
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 20
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 50
-	}
-	if cfg.PagerDutyURL == "" {
-		cfg.PagerDutyURL = DefaultPagerDutyURL
-	}
-
 	var errs []error
+	if cfg.Timeout < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 || cfg.Retention < 0 || cfg.MaxAttempts < 0 || cfg.BatchSize < 0 {
+		errs = append(errs, errors.New("alert dispatcher: a negative setting"))
+	}
+	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
+	cfg.MinBackoff = cmp.Or(cfg.MinBackoff, 10*time.Second)
+	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, time.Hour)
+	cfg.Retention = cmp.Or(cfg.Retention, 30*24*time.Hour)
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 20)
+	cfg.BatchSize = cmp.Or(cfg.BatchSize, 50)
+	cfg.PagerDutyURL = cmp.Or(cfg.PagerDutyURL, DefaultPagerDutyURL)
+
 	allowed := map[string]bool{}
 	target := func(name, raw string) string {
 		u, err := url.Parse(raw)

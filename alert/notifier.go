@@ -1,8 +1,10 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -50,16 +52,13 @@ type Notifier struct {
 }
 
 // NewNotifier returns a notifier writing to store's outbox.
-func NewNotifier(store *models.Store, log *logrus.Entry, cfg NotifierConfig) *Notifier {
-	if cfg.RenotifyInterval <= 0 {
-		cfg.RenotifyInterval = 24 * time.Hour
+func NewNotifier(store *models.Store, log *logrus.Entry, cfg NotifierConfig) (*Notifier, error) {
+	if cfg.RenotifyInterval < 0 || cfg.SummaryThreshold < 0 || cfg.Limit < 0 {
+		return nil, errors.New("alert notifier: a negative setting")
 	}
-	if cfg.SummaryThreshold <= 0 {
-		cfg.SummaryThreshold = 10
-	}
-	if cfg.Limit <= 0 {
-		cfg.Limit = 1000
-	}
+	cfg.RenotifyInterval = cmp.Or(cfg.RenotifyInterval, 24*time.Hour)
+	cfg.SummaryThreshold = cmp.Or(cfg.SummaryThreshold, 10)
+	cfg.Limit = cmp.Or(cfg.Limit, 1000)
 	sinks := []string{SinkLog}
 	for _, s := range cfg.Sinks {
 		if s != SinkLog {
@@ -67,7 +66,7 @@ func NewNotifier(store *models.Store, log *logrus.Entry, cfg NotifierConfig) *No
 		}
 	}
 	cfg.Sinks = sinks
-	return &Notifier{store: store, log: log, cfg: cfg}
+	return &Notifier{store: store, log: log, cfg: cfg}, nil
 }
 
 // SweepResult says what one sweep announced.

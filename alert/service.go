@@ -1,7 +1,9 @@
 package alert
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -36,12 +38,16 @@ func New(store *models.Store, log *logrus.Entry, m *metrics.Alerts, cfg Config) 
 		return nil, err
 	}
 	cfg.Notifier.Sinks = d.Sinks()
-	if cfg.Interval <= 0 {
-		cfg.Interval = 10 * time.Second
+	if cfg.Interval < 0 {
+		return nil, errors.New("alert: Interval is negative")
+	}
+	n, err := NewNotifier(store, log, cfg.Notifier)
+	if err != nil {
+		return nil, err
 	}
 	return &Service{
-		Notifier: NewNotifier(store, log, cfg.Notifier), Dispatcher: d, log: log,
-		interval: cfg.Interval, kick: make(chan struct{}, 1),
+		Notifier: n, Dispatcher: d, log: log,
+		interval: cmp.Or(cfg.Interval, 10*time.Second), kick: make(chan struct{}, 1),
 	}, nil
 }
 

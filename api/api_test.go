@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
 
 	logtest "github.com/sirupsen/logrus/hooks/test"
@@ -249,11 +250,13 @@ func startRouter(t *testing.T, store *models.Store, clock *dbtest.Clock, token s
 	logger, _ := logtest.NewNullLogger()
 	m := metrics.New()
 	m.RegisterBacklog(store.InboxBacklog, clock.Now)
-	pipe := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
+	pipe, err := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler: webhook.HandlerConfig{Key: []byte(testserver.WebhookKey), NowFunc: clock.Now},
 		Applier: inbox.ApplierConfig{NowFunc: clock.Now},
 	})
+	require.NoError(t, err)
 	t.Cleanup(pipe.Committer.Close)
+	gin.SetMode(gin.ReleaseMode)
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler, APIToken: []byte(token),
 	})

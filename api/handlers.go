@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
@@ -235,7 +236,7 @@ func (h *handlers) acknowledgeFinding(c *gin.Context) {
 		respond.FieldErrors(c, errs)
 		return
 	}
-	who := cmpOrString(strings.TrimSpace(req.By), "api")
+	who := cmp.Or(strings.TrimSpace(req.By), "api")
 	f, err := h.store.FindingAcknowledge(c.Request.Context(), c.Param("id"), who, req.Note)
 	if errors.Is(err, models.ErrConflict) {
 		respond.Error(c, http.StatusConflict, "finding_resolved", "the finding is already resolved")
@@ -246,11 +247,4 @@ func (h *handlers) acknowledgeFinding(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, newFindingView(f))
-}
-
-func cmpOrString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -36,8 +36,8 @@ type Deps struct {
 }
 
 // NewRouter registers every route.
+// The caller sets gin's mode (payoutd's run sets release mode).
 func NewRouter(d Deps) *gin.Engine {
-	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.Use(recovery(d.Log), observe(d.Log, d.Metrics))

@@ -48,7 +48,10 @@ type Applier struct {
 }
 
 // NewApplier returns an applier; Run starts it.
-func NewApplier(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg ApplierConfig) *Applier {
+func NewApplier(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg ApplierConfig) (*Applier, error) {
+	if cfg.BatchSize < 0 || cfg.PollInterval < 0 || cfg.MaxAttempts < 0 || cfg.BaseBackoff < 0 || cfg.MaxBackoff < 0 {
+		return nil, errors.New("applier: a negative setting")
+	}
 	cfg.BatchSize = cmp.Or(cfg.BatchSize, 100)
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, 500*time.Millisecond)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 8)
@@ -57,7 +60,7 @@ func NewApplier(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg 
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	return &Applier{store: store, log: log, metrics: m, cfg: cfg, wake: make(chan struct{}, 1)}
+	return &Applier{store: store, log: log, metrics: m, cfg: cfg, wake: make(chan struct{}, 1)}, nil
 }
 
 // Notify tells the applier that new events were committed.

@@ -6,6 +6,7 @@
 package initiate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,11 +63,12 @@ type Service struct {
 }
 
 // New returns the service.
-func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, cfg Config) *Service {
-	if cfg.Lease == 0 {
-		cfg.Lease = 2 * time.Minute
+func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, cfg Config) (*Service, error) {
+	if cfg.Lease < 0 {
+		return nil, errors.New("initiate: Lease is negative")
 	}
-	return &Service{store: store, cf: cf, log: log, cfg: cfg}
+	cfg.Lease = cmp.Or(cfg.Lease, 2*time.Minute)
+	return &Service{store: store, cf: cf, log: log, cfg: cfg}, nil
 }
 
 // Initiate pays req out once per idempotency key. A repeated key returns

@@ -108,7 +108,8 @@ func setup(t *testing.T, store *models.Store, clock *dbtest.Clock, opts options)
 	logger, hook := logtest.NewNullLogger()
 	logger.SetLevel(logrus.DebugLevel)
 	m := srv.Metrics.NewReconcile()
-	rec := reconcile.New(store, cf, logger.WithField("component", "reconcile"), m, opts.cfg)
+	rec, err := reconcile.New(store, cf, logger.WithField("component", "reconcile"), m, opts.cfg)
+	require.NoError(t, err)
 	return &bundle{store: store, clock: clock, emu: emu, srv: srv, cf: cf, rec: rec, logs: hook, metrics: m, cfg: opts.cfg}
 }
 

@@ -11,8 +11,10 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -65,6 +67,11 @@ type Config struct {
 	// DegradedAfter is how many runs in a row must end partial or failed
 	// before the reconciler reports itself degraded. Default 3.
 	DegradedAfter int
+	// AfterRunFunc, when set, is called with every run once it is
+	// recorded, however it was started (schedule, API, CLI): alerting uses
+	// it to announce the run's findings at once rather than at its next
+	// tick.
+	AfterRunFunc func(run *models.ReconcileRun)
 }
 
 // ErrBusy is returned when a run is already going in this process.
@@ -88,32 +95,39 @@ type Reconciler struct {
 	degraded bool
 }
 
-// New returns a reconciler. m may be nil (no metrics).
-func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics.Reconcile, cfg Config) *Reconciler {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
+// New returns a reconciler; zero fields of cfg take their defaults, and a
+// negative one is an error. m may be nil (no metrics).
+func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics.Reconcile, cfg Config) (*Reconciler, error) {
+	var errs []error
+	for name, d := range map[string]time.Duration{
+		"Lookback": cfg.Lookback, "Overlap": cfg.Overlap, "MissingGrace": cfg.MissingGrace,
+		"StuckGrace": cfg.StuckGrace, "Timeout": cfg.Timeout,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("reconcile: %s is negative", name))
 		}
 	}
-	def(&cfg.Lookback, 35*24*time.Hour)
-	def(&cfg.Overlap, time.Hour)
-	def(&cfg.MissingGrace, 30*time.Minute)
-	def(&cfg.StuckGrace, 15*time.Minute)
-	def(&cfg.Timeout, 10*time.Minute)
-	if cfg.PageSize <= 0 {
-		cfg.PageSize = coinflow.DefaultPageLimit
+	for name, n := range map[string]int{
+		"PageSize": cfg.PageSize, "PageWorkers": cfg.PageWorkers, "MaxConfirmations": cfg.MaxConfirmations, "DegradedAfter": cfg.DegradedAfter,
+	} {
+		if n < 0 {
+			errs = append(errs, fmt.Errorf("reconcile: %s is negative", name))
+		}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	cfg.Lookback = cmp.Or(cfg.Lookback, 35*24*time.Hour)
+	cfg.Overlap = cmp.Or(cfg.Overlap, time.Hour)
+	cfg.MissingGrace = cmp.Or(cfg.MissingGrace, 30*time.Minute)
+	cfg.StuckGrace = cmp.Or(cfg.StuckGrace, 15*time.Minute)
+	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Minute)
+	cfg.PageSize = cmp.Or(cfg.PageSize, coinflow.DefaultPageLimit)
 	cfg.Windows = cfg.Windows.WithDefaults()
-	if cfg.PageWorkers <= 0 {
-		cfg.PageWorkers = min(4, max(1, store.MaxOpenConns()/4))
-	}
-	if cfg.MaxConfirmations <= 0 {
-		cfg.MaxConfirmations = 200
-	}
-	if cfg.DegradedAfter <= 0 {
-		cfg.DegradedAfter = 3
-	}
-	return &Reconciler{store: store, cf: cf, log: log, metrics: m, cfg: cfg}
+	cfg.PageWorkers = cmp.Or(cfg.PageWorkers, min(4, max(1, store.MaxOpenConns()/4)))
+	cfg.MaxConfirmations = cmp.Or(cfg.MaxConfirmations, 200)
+	cfg.DegradedAfter = cmp.Or(cfg.DegradedAfter, 3)
+	return &Reconciler{store: store, cf: cf, log: log, metrics: m, cfg: cfg}, nil
 }
 
 // RunOnce runs every check now and returns the finished run.
@@ -217,6 +231,9 @@ func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
 		log.WithError(err).Error("record reconciliation run")
 	}
 	r.observe(run, time.Since(start), log)
+	if r.cfg.AfterRunFunc != nil {
+		r.cfg.AfterRunFunc(run)
+	}
 }
 
 // observe updates metrics and raises the degraded signal once when runs

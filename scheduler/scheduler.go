@@ -36,23 +36,23 @@ type Scheduler struct {
 	log     *logrus.Entry
 	leaser  Leaser
 	holder  string
-	ctx     context.Context
-	cancel  context.CancelFunc
-	running sync.WaitGroup
+	// abort is closed when Stop gives up waiting: running jobs' contexts
+	// end, and no tick starts again.
+	abort     chan struct{}
+	abortOnce sync.Once
+	running   sync.WaitGroup
 	mu      sync.Mutex
 	busy    map[string]bool
 }
 
 // New returns a scheduler in UTC. holder names this process in leases.
 func New(log *logrus.Entry, leaser Leaser, holder string) *Scheduler {
-	ctx, cancel := context.WithCancel(context.Background())
 	return &Scheduler{
 		cron:   cron.New(cron.WithLocation(time.UTC), cron.WithParser(parser)),
 		log:    log,
 		leaser: leaser,
 		holder: holder,
-		ctx:    ctx,
-		cancel: cancel,
+		abort:  make(chan struct{}),
 		busy:   map[string]bool{},
 	}
 }
@@ -117,17 +117,28 @@ func (s *Scheduler) Stop(ctx context.Context) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		s.cancel()
+		s.stopJobs()
 		<-done
 	}
-	s.cancel()
+	s.stopJobs()
+}
+
+func (s *Scheduler) stopJobs() { s.abortOnce.Do(func() { close(s.abort) }) }
+
+func (s *Scheduler) aborted() bool {
+	select {
+	case <-s.abort:
+		return true
+	default:
+		return false
+	}
 }
 
 // tick runs one scheduled occurrence, unless the job is still running here
 // or another process holds this tick.
 func (s *Scheduler) tick(job Job, minGap time.Duration) {
 	s.mu.Lock()
-	if s.busy[job.Name] || s.ctx.Err() != nil {
+	if s.busy[job.Name] || s.aborted() {
 		s.mu.Unlock()
 		s.log.WithField("job", job.Name).Info("skip tick: previous run still going")
 		return
@@ -143,8 +154,15 @@ func (s *Scheduler) tick(job Job, minGap time.Duration) {
 	}()
 
 	log := s.log.WithField("job", job.Name)
-	ctx, cancel := context.WithTimeout(s.ctx, job.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), job.Timeout)
 	defer cancel()
+	go func() {
+		select {
+		case <-s.abort:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if s.leaser != nil {
 		release, ok, err := s.leaser.Claim(ctx, job.Name, s.holder, minGap, job.Timeout)
 		if err != nil {

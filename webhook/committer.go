@@ -60,7 +60,10 @@ type commitResult struct {
 }
 
 // NewCommitter starts the commit workers; Close stops them.
-func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg CommitterConfig, onStore func()) *Committer {
+func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg CommitterConfig, onStore func()) (*Committer, error) {
+	if cfg.MaxBatch < 0 || cfg.Workers < 0 || cfg.Timeout < 0 {
+		return nil, errors.New("committer: a negative setting")
+	}
 	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, 256)
 	cfg.Workers = cmp.Or(cfg.Workers, 2)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 3500*time.Millisecond)
@@ -75,7 +78,7 @@ func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cf
 		c.stopped.Add(1)
 		go c.work()
 	}
-	return c
+	return c, nil
 }
 
 // Submit stores ev and returns once it is durably committed (inserted true)

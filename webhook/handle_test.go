@@ -23,8 +23,9 @@ import (
 func bareEndpoint(t *testing.T) string {
 	t.Helper()
 	logger, _ := logtest.NewNullLogger()
-	h := webhook.NewHandler(nil, metrics.New(), logger.WithField("component", "webhook"),
+	h, err := webhook.NewHandler(nil, metrics.New(), logger.WithField("component", "webhook"),
 		webhook.HandlerConfig{Key: []byte("test-key")})
+	require.NoError(t, err)
 	var handle gin.HandlerFunc = h.Handle
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

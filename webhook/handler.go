@@ -42,13 +42,16 @@ type Handler struct {
 }
 
 // NewHandler returns the webhook handler.
-func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg HandlerConfig) *Handler {
+func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg HandlerConfig) (*Handler, error) {
+	if cfg.Tolerance < 0 || cfg.AnswerTimeout < 0 {
+		return nil, errors.New("webhook handler: a negative setting")
+	}
 	cfg.Tolerance = cmp.Or(cfg.Tolerance, 5*time.Minute)
 	cfg.AnswerTimeout = cmp.Or(cfg.AnswerTimeout, 4*time.Second)
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	return &Handler{committer: committer, metrics: m, log: log, cfg: cfg}
+	return &Handler{committer: committer, metrics: m, log: log, cfg: cfg}, nil
 }
 
 // ackResponse is the body of a 200.

@@ -26,9 +26,19 @@ type PipelineConfig struct {
 // NewPipeline builds the three parts. The committer's workers start now;
 // run the applier with Applier.Run and stop the committer with
 // Committer.Close once the HTTP server no longer hands it requests.
-func NewPipeline(store *models.Store, logger *logrus.Logger, m *metrics.Metrics, cfg PipelineConfig) *Pipeline {
-	applier := inbox.NewApplier(store, logger.WithField("component", "applier"), m, cfg.Applier)
-	committer := NewCommitter(store, logger.WithField("component", "committer"), m, cfg.Committer, applier.Notify)
-	handler := NewHandler(committer, m, logger.WithField("component", "webhook"), cfg.Handler)
-	return &Pipeline{Handler: handler, Committer: committer, Applier: applier}
+func NewPipeline(store *models.Store, logger *logrus.Logger, m *metrics.Metrics, cfg PipelineConfig) (*Pipeline, error) {
+	applier, err := inbox.NewApplier(store, logger.WithField("component", "applier"), m, cfg.Applier)
+	if err != nil {
+		return nil, err
+	}
+	handler, err := NewHandler(nil, m, logger.WithField("component", "webhook"), cfg.Handler)
+	if err != nil {
+		return nil, err
+	}
+	committer, err := NewCommitter(store, logger.WithField("component", "committer"), m, cfg.Committer, applier.Notify)
+	if err != nil {
+		return nil, err
+	}
+	handler.committer = committer
+	return &Pipeline{Handler: handler, Committer: committer, Applier: applier}, nil
 }

@@ -118,9 +118,12 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	if o.verbose {
 		logger.SetOutput(os.Stderr)
 	}
-	rec := reconcile.New(store, cf, logger.WithField("component", "reconcile"), nil, reconcile.Config{
+	rec, err := reconcile.New(store, cf, logger.WithField("component", "reconcile"), nil, reconcile.Config{
 		PageSize: benchPageSize, Timeout: o.timeout, PageWorkers: o.pageWorkers,
 	})
+	if err != nil {
+		return nil, err
+	}
 	res.loaded = time.Since(began)
 
 	// What the run changes, and what it costs: the garbage of loading is

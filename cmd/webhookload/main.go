@@ -50,6 +50,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 func main() {
@@ -177,6 +179,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	gin.SetMode(gin.ReleaseMode)
 	o, err := parseFlags(args[1:], getenv)
 	if err != nil {
 		return err

@@ -113,11 +113,14 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 	m.RegisterBacklog(store.InboxBacklog, time.Now)
 	// Unless the flags say otherwise, what serve gets from config.go.
 	applierCfg := inbox.ApplierConfig{BatchSize: o.applierBatch, PollInterval: 500 * time.Millisecond, MaxAttempts: 8}
-	pipe := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
+	pipe, err := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler:   webhook.HandlerConfig{Key: webhookKey, Tolerance: 5 * time.Minute, AnswerTimeout: 4500 * time.Millisecond},
 		Committer: webhook.CommitterConfig{MaxBatch: o.commitMaxBatch, Workers: o.commitWorkers},
 		Applier:   applierCfg,
 	})
+	if err != nil {
+		return nil, err
+	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
 		APIToken: []byte("webhookload-unused-api-token"),
@@ -138,7 +141,11 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 		// Appliers beyond serve's one, for the experiment: they share the
 		// inbox through FOR UPDATE SKIP LOCKED, as separate processes would.
 		for range o.appliers - 1 {
-			extra := inbox.NewApplier(store, logger.WithField("component", "applier"), m, applierCfg)
+			extra, err := inbox.NewApplier(store, logger.WithField("component", "applier"), m, applierCfg)
+			if err != nil {
+				stopApplier()
+				return nil, err
+			}
 			wg.Go(func() { extra.Run(applierCtx) })
 		}
 	}

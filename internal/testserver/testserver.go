@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
@@ -54,6 +55,7 @@ type Server struct {
 // events are applied.
 func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	t.Helper()
+	gin.SetMode(gin.ReleaseMode)
 	clock := opts.Clock
 	if clock == nil {
 		clock = dbtest.NewClock(store.Now())
@@ -68,10 +70,15 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	}
 	cfg.Handler.NowFunc = clock.Now
 	cfg.Applier.NowFunc = clock.Now
-	pipe := webhook.NewPipeline(store, logger, m, cfg)
+	pipe, err := webhook.NewPipeline(store, logger, m, cfg)
+	if err != nil {
+		t.Fatalf("testserver: %v", err)
+	}
 	var initiator *initiate.Service
 	if opts.Coinflow != nil {
-		initiator = initiate.New(store, opts.Coinflow, logger.WithField("component", "initiate"), initiate.Config{})
+		if initiator, err = initiate.New(store, opts.Coinflow, logger.WithField("component", "initiate"), initiate.Config{}); err != nil {
+			t.Fatalf("testserver: %v", err)
+		}
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,

@@ -56,7 +56,7 @@ func runReport(t *testing.T, dbURL string, args ...string) (string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	argv := append([]string{"payoutd", "report", "--config", emptyConfig(t)}, args...)
-	err := run(t.Context(), argv, env(map[string]string{"PAYOUTD_DATABASE_URL": dbURL}), &stdout, &stderr)
+	err := run(t.Context(), argv, getenvFrom(map[string]string{"PAYOUTD_DATABASE_URL": dbURL}), &stdout, &stderr)
 	return stdout.String(), err
 }
 

@@ -3,46 +3,29 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
-	"strconv"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
-	"github.com/payoutd/payoutd/rail"
-	"github.com/payoutd/payoutd/reconcile"
 )
 
-// exitError carries a specific exit code (1 partial run, 3 findings).
-type exitError struct {
-	code int
-	msg  string
-}
-
-func (e exitError) Error() string { return e.msg }
-
-func coinflowClient(cfg Config) (*coinflow.Client, error) {
-	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value()})
-}
-
-func newReconciler(cfg Config, store *models.Store, cf *coinflow.Client, logger *logrus.Logger, m *metrics.Metrics) *reconcile.Reconciler {
-	r := cfg.Reconcile
-	return reconcile.New(store, cf, logger.WithField("component", "reconcile"), m.NewReconcile(), reconcile.Config{
-		Lookback: r.Lookback.D(), MissingGrace: r.MissingGrace.D(), PageSize: r.PageSize, Timeout: r.Timeout.D(),
-		Windows:    rail.Windows{Instant: r.InstantWindow.D(), StandardBusinessDays: r.StandardBusinessDays, OtherBusinessDays: r.OtherBusinessDays},
-		StuckGrace: r.StuckGrace.D(), LowBalanceCents: cfg.Wallet.LowBalanceCents, DriftToleranceCents: cfg.Wallet.DriftToleranceCents,
-	})
-}
-
-// holderName names this process in job leases.
-func holderName() string {
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid())
+// reconcileCommand runs every check once (--once); the daemon runs them
+// on its schedule.
+func reconcileCommand(fs *flag.FlagSet) action {
+	once := fs.Bool("once", false, "run every check once and exit")
+	failOnFindings := fs.Bool("fail-on-findings", false, "exit 3 when open findings of severity error remain")
+	return func(ctx context.Context, e env) error {
+		if !*once {
+			return usageError{"reconcile needs --once (the daemon runs it on its schedule); " + usage()}
+		}
+		return reconcileOnce(ctx, e.cfg, e.log, e.stdout, *failOnFindings)
+	}
 }
 
 // reconcileOnce runs every check once, prints a summary and maps the
@@ -64,7 +47,10 @@ func reconcileOnce(ctx context.Context, cfg Config, logger *logrus.Logger, stdou
 	if _, err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	rec := newReconciler(cfg, store, cf, logger, metrics.New())
+	rec, err := newReconciler(cfg, store, cf, logger, metrics.New(), nil)
+	if err != nil {
+		return err
+	}
 	run, err := rec.RunOnce(ctx, "cli")
 	if err != nil {
 		return err

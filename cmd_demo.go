@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,10 +19,20 @@ import (
 	"github.com/payoutd/payoutd/internal/demo"
 )
 
-// demoCommand runs the emulator, payoutd on a fresh embedded database and
+// demoCommand shows payoutd at work on its own: see runDemo.
+func demoCommand(*flag.FlagSet) action {
+	return func(ctx context.Context, e env) error {
+		if !e.explicitConfig && e.getenv("PAYOUTD_LOG_LEVEL") == "" {
+			e.log.SetLevel(logrus.ErrorLevel) // the demo prints its own summary
+		}
+		return runDemo(ctx, e.cfg, e.log, e.stdout)
+	}
+}
+
+// runDemo runs the emulator, payoutd on a fresh embedded database and
 // a few minutes of payout traffic compressed into seconds, reconciles,
 // prints a summary and serves until ctx ends.
-func demoCommand(ctx context.Context, cfg Config, logger *logrus.Logger, stdout io.Writer) error {
+func runDemo(ctx context.Context, cfg Config, logger *logrus.Logger, stdout io.Writer) error {
 	dir, err := os.MkdirTemp("", "payoutd-demo-")
 	if err != nil {
 		return fmt.Errorf("create demo directory: %w", err)

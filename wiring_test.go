@@ -10,7 +10,7 @@ import (
 )
 
 func TestConfigAlertsDefaultsAndEnvironment(t *testing.T) {
-	cfg, err := loadConfig(filepath.Join(t.TempDir(), "none.yaml"), false, env(nil))
+	cfg, err := loadConfig(filepath.Join(t.TempDir(), "none.yaml"), false, getenvFrom(nil))
 	require.NoError(t, err)
 	require.Equal(t, "https://events.pagerduty.com/v2/enqueue", cfg.Alerts.PagerDutyURL)
 	require.Equal(t, 24*time.Hour, cfg.Alerts.RenotifyInterval.D())
@@ -18,7 +18,7 @@ func TestConfigAlertsDefaultsAndEnvironment(t *testing.T) {
 	require.True(t, cfg.Alerts.NotifyResolved)
 	require.Equal(t, 10*time.Second, cfg.Alerts.DispatchInterval.D())
 
-	cfg, err = loadConfig(filepath.Join(t.TempDir(), "none.yaml"), false, env(map[string]string{
+	cfg, err = loadConfig(filepath.Join(t.TempDir(), "none.yaml"), false, getenvFrom(map[string]string{
 		"PAYOUTD_ALERTS_SLACK_WEBHOOK_URL":     "https://hooks.slack.com/services/T0/B0/slack-secret",
 		"PAYOUTD_ALERTS_PAGERDUTY_ROUTING_KEY": "pd-secret",
 		"PAYOUTD_ALERTS_NOTIFY_RESOLVED":       "false",
@@ -36,7 +36,7 @@ func TestConfigAlertsDefaultsAndEnvironment(t *testing.T) {
 }
 
 func TestConfigAlertsValidationNeverQuotesSecrets(t *testing.T) {
-	_, err := loadConfig(filepath.Join(t.TempDir(), "none.yaml"), false, env(map[string]string{
+	_, err := loadConfig(filepath.Join(t.TempDir(), "none.yaml"), false, getenvFrom(map[string]string{
 		"PAYOUTD_ALERTS_SLACK_WEBHOOK_URL": "hooks.slack.com/services/no-scheme-secret",
 		"PAYOUTD_ALERTS_WEBHOOK_URL":       "ftp://example.com/ftp-secret",
 		"PAYOUTD_ALERTS_SUMMARY_THRESHOLD": "0",

@@ -32,6 +32,15 @@ func (f *simFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.realtime, "realtime", true, "move the emulator clock with the wall clock (otherwise only POST /_sim/advance moves it)")
 }
 
+// simCommand serves the Coinflow emulator on its own.
+func simCommand(fs *flag.FlagSet) action {
+	var f simFlags
+	f.register(fs)
+	return func(ctx context.Context, e env) error {
+		return sim(ctx, f, e.log.WithField("component", "sim"), e.stdout)
+	}
+}
+
 // simWithdrawers are the fixtures' three users, so that the emulator can
 // be paid out to at once: approved, pending verification, rejected and
 // blocked.
@@ -44,7 +53,7 @@ var simWithdrawers = []coinflowtest.WithdrawerSpec{
 // sim serves the Coinflow emulator until ctx ends.
 func sim(ctx context.Context, f simFlags, log *logrus.Entry, stdout io.Writer) error {
 	if f.webhookURL != "" && f.webhookKey == "" {
-		return usageError{"-webhook-key is required with -webhook-url; " + usage}
+		return usageError{"-webhook-key is required with -webhook-url; " + usage()}
 	}
 	emu := coinflowtest.New(coinflowtest.Options{
 		APIKey: f.apiKey, WebhookURL: f.webhookURL, WebhookKey: f.webhookKey, Seed: f.seed,

@@ -38,21 +38,34 @@ func (f *reportFlags) check() (from, to time.Time, err error) {
 		for i, name := range names {
 			msgs[i] = fmt.Sprintf("flag -%s %s", name, re.Fields[name])
 		}
-		return time.Time{}, time.Time{}, usageError{strings.Join(msgs, "; ") + "; " + usage}
+		return time.Time{}, time.Time{}, usageError{strings.Join(msgs, "; ") + "; " + usage()}
 	}
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
 	if f.format != "csv" && f.format != "json" {
-		return time.Time{}, time.Time{}, usageError{fmt.Sprintf("invalid value %q for flag -format: want csv or json; %s", f.format, usage)}
+		return time.Time{}, time.Time{}, usageError{fmt.Sprintf("invalid value %q for flag -format: want csv or json; %s", f.format, usage())}
 	}
 	return from, to, nil
 }
 
-// reportCommand writes the finance report for [from, to) to stdout as csv
+// reportCommand writes the finance report for a date range.
+func reportCommand(fs *flag.FlagSet) action {
+	var f reportFlags
+	f.register(fs)
+	return func(ctx context.Context, e env) error {
+		from, to, err := f.check()
+		if err != nil {
+			return err
+		}
+		return writeReport(ctx, e.cfg, e.stdout, from, to, f.format)
+	}
+}
+
+// writeReport writes the finance report for [from, to) to stdout as csv
 // or json. It reads only: a database whose migrations are behind is
 // refused rather than migrated.
-func reportCommand(ctx context.Context, cfg Config, stdout io.Writer, from, to time.Time, format string) error {
+func writeReport(ctx context.Context, cfg Config, stdout io.Writer, from, to time.Time, format string) error {
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err

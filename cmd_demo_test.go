@@ -22,7 +22,7 @@ func TestDemoShowsEveryFindingKind(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"payoutd", "demo", "--config", "config.yaml"},
-			env(map[string]string{"PAYOUTD_LISTEN": "127.0.0.1:0"}), &out, &bytes.Buffer{})
+			getenvFrom(map[string]string{"PAYOUTD_LISTEN": "127.0.0.1:0"}), &out, &bytes.Buffer{})
 	}()
 	deadline := time.After(2 * time.Minute)
 	for !strings.Contains(out.String(), "Serving until Ctrl-C.") {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/payoutd/payoutd/alert"
+	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/metrics"
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
+	"github.com/payoutd/payoutd/reconcile"
+)
+
+// This file builds, from the configuration, what several commands share:
+// the logger, the store, the Coinflow client, the reconciler and alerting.
+// Each command wires the rest of itself in its own cmd_*.go.
+
+// newAlerts builds alerting from the alerts section of the configuration
+// and registers the findings, wallet and alert metrics it reads from store.
+func newAlerts(cfg Config, store *models.Store, logger *logrus.Logger, m *metrics.Metrics) (*alert.Service, error) {
+	a := cfg.Alerts
+	return alert.New(store, logger.WithField("component", "alert"), m.RegisterFindings(store, time.Now), alert.Config{
+		Interval: a.DispatchInterval.D(),
+		Notifier: alert.NotifierConfig{
+			RenotifyInterval: a.RenotifyInterval.D(), SummaryThreshold: a.SummaryThreshold,
+			SkipResolved: !a.NotifyResolved, DashboardURL: a.DashboardURL,
+		},
+		Dispatcher: alert.DispatcherConfig{
+			SlackWebhookURL: a.SlackWebhookURL.Value(), WebhookURL: a.WebhookURL.Value(),
+			PagerDutyRoutingKey: a.PagerDutyRoutingKey.Value(), PagerDutyURL: a.PagerDutyURL,
+		},
+	})
+}
+
+func newLogger(cfg Config, out io.Writer) *logrus.Logger {
+	l := logrus.New()
+	l.SetOutput(out)
+	level, _ := logrus.ParseLevel(cfg.Log.Level)
+	l.SetLevel(level)
+	format := cfg.Log.Format
+	if format == "auto" {
+		format = "json"
+		if f, ok := out.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "json" {
+		l.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
+	} else {
+		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, TimestampFormat: time.RFC3339})
+	}
+	return l
+}
+
+func openStore(ctx context.Context, cfg Config) (*models.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return models.Open(ctx, models.Options{URL: cfg.Database.URL.Value(), MaxOpenConns: cfg.Database.MaxOpenConns})
+}
+
+func coinflowClient(cfg Config) (*coinflow.Client, error) {
+	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value()})
+}
+
+// newReconciler builds the reconciler; afterRun (may be nil) is called
+// with every recorded run.
+func newReconciler(cfg Config, store *models.Store, cf *coinflow.Client, logger *logrus.Logger, m *metrics.Metrics, afterRun func(*models.ReconcileRun)) (*reconcile.Reconciler, error) {
+	r := cfg.Reconcile
+	return reconcile.New(store, cf, logger.WithField("component", "reconcile"), m.NewReconcile(), reconcile.Config{
+		Lookback: r.Lookback.D(), MissingGrace: r.MissingGrace.D(), PageSize: r.PageSize, Timeout: r.Timeout.D(),
+		Windows:    rail.Windows{Instant: r.InstantWindow.D(), StandardBusinessDays: r.StandardBusinessDays, OtherBusinessDays: r.OtherBusinessDays},
+		StuckGrace: r.StuckGrace.D(), LowBalanceCents: cfg.Wallet.LowBalanceCents, DriftToleranceCents: cfg.Wallet.DriftToleranceCents,
+		AfterRunFunc: afterRun,
+	})
+}
+
+// holderName names this process in job leases.
+func holderName() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
