@@ -261,10 +261,10 @@ func TestPayoutWriteRefusesAStaleRead(t *testing.T) {
 	})
 }
 
-// TestWalletMovementsAtIsWalletMovementBetweenForEachStep: the one-pass
+// TestWalletMovementPerStepIsWalletMovementBetweenForEachStep: the one-pass
 // series gives, step by step, what the per-interval sums give, boundaries
 // included (a payout at a snapshot's instant belongs to the step it ends).
-func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
+func TestWalletMovementPerStepIsWalletMovementBetweenForEachStep(t *testing.T) {
 	clock := dbtest.NewClock(t0)
 	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
 		ctx := t.Context()
@@ -331,12 +331,12 @@ func TestWalletMovementsAtIsWalletMovementBetweenForEachStep(t *testing.T) {
 	})
 }
 
-// TestWalletMovementsAtRefusesTimesItCannotPlace: SQLite compares stored
+// TestWalletMovementPerStepRefusesTimesItCannotPlace: SQLite compares stored
 // times as text, which orders them rightly only in UTC (payoutd writes UTC).
 // A time written with another offset can pass the query's range and still
 // lie outside the series; the series is then an error, not a panic or a sum
 // put in the wrong step.
-func TestWalletMovementsAtRefusesTimesItCannotPlace(t *testing.T) {
+func TestWalletMovementPerStepRefusesTimesItCannotPlace(t *testing.T) {
 	clock := dbtest.NewClock(t0)
 	s := dbtest.SQLite(t, dbtest.Options{NowFunc: clock.Now})
 	ctx := t.Context()
