@@ -15,15 +15,11 @@ func migrateCommand(*flag.FlagSet) action {
 }
 
 func migrate(ctx context.Context, cfg Config, log *logrus.Logger, stdout io.Writer) error {
-	store, err := openStore(ctx, cfg)
+	store, applied, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	applied, err := store.Migrate(ctx)
-	if err != nil {
-		return err
-	}
 	v, err := store.MigrationVersion(ctx)
 	if err != nil {
 		return err

@@ -6,7 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/sirupsen/logrus"
 
@@ -39,14 +40,11 @@ func reconcileOnce(ctx context.Context, cfg Config, logger *logrus.Logger, stdou
 		}
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	store, _, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	rec, err := newReconciler(cfg, store, cf, logger, metrics.New(), nil)
 	if err != nil {
 		return err
@@ -70,13 +68,8 @@ func reconcileOnce(ctx context.Context, cfg Config, logger *logrus.Logger, stdou
 		return err
 	}
 	fmt.Fprintln(stdout, "  open findings:")
-	kinds := make([]string, 0, len(open))
-	for k := range open {
-		kinds = append(kinds, string(k))
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
-		fmt.Fprintf(stdout, "    %-22s %d\n", k, open[models.FindingKind(k)])
+	for _, k := range slices.Sorted(maps.Keys(open)) {
+		fmt.Fprintf(stdout, "    %-22s %d\n", k, open[k])
 	}
 	fmt.Fprintf(stdout, "    by severity: error %d, warning %d, info %d\n",
 		bySeverity[models.SeverityError], bySeverity[models.SeverityWarning], bySeverity[models.SeverityInfo])
@@ -90,12 +83,7 @@ func reconcileOnce(ctx context.Context, cfg Config, logger *logrus.Logger, stdou
 }
 
 func printDetails(w io.Writer, indent string, d models.Details) {
-	keys := make([]string, 0, len(d))
-	for k := range d {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(d)) {
 		fmt.Fprintf(w, "%s%s: %v\n", indent, k, d[k])
 	}
 }

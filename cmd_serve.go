@@ -31,14 +31,11 @@ func serveCommand(*flag.FlagSet) action {
 
 func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	log := logger.WithField("component", "main")
-	store, err := openStore(ctx, cfg)
+	store, _, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		return err
-	}
 
 	m := metrics.New()
 	m.RegisterBacklog(store.InboxBacklog, time.Now)

@@ -66,6 +66,21 @@ func openStore(ctx context.Context, cfg Config) (*models.Store, error) {
 	return models.Open(ctx, models.Options{URL: cfg.Database.URL.Value(), MaxOpenConns: cfg.Database.MaxOpenConns})
 }
 
+// openMigrated opens the store and brings its schema up to this binary's,
+// returning the migrations it applied.
+func openMigrated(ctx context.Context, cfg Config) (*models.Store, []int, error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, applied, nil
+}
+
 func coinflowClient(cfg Config) (*coinflow.Client, error) {
 	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value()})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -129,50 +130,65 @@ func (h *handlers) listPayouts(c *gin.Context) {
 		To:             to,
 		Page:           q.page(),
 	}
+	listPage(h, c, q, "payouts", "payout", func(ctx context.Context) ([]models.Payout, string, error) { return h.store.PayoutList(ctx, f) },
+		func(p *models.Payout) payoutView { return newPayoutView(p, nil) })
+}
+
+// listPage answers a list request: 422 with the query's problems, else one
+// page of rows, each shown by view, under name with the next cursor. what
+// names a row in errors.
+func listPage[T, V any](h *handlers, c *gin.Context, q *query, name, what string,
+	list func(context.Context) ([]T, string, error), view func(*T) V) {
 	if len(q.errs) > 0 {
 		respond.FieldErrors(c, q.errs)
 		return
 	}
-	ps, next, err := h.store.PayoutList(c.Request.Context(), f)
+	rows, next, err := list(c.Request.Context())
 	if err != nil {
-		h.storeError(c, err, "payout")
+		h.storeError(c, err, what)
 		return
 	}
-	out := make([]payoutView, len(ps))
-	for i := range ps {
-		out[i] = newPayoutView(&ps[i], nil)
+	out := make([]V, len(rows))
+	for i := range rows {
+		out[i] = view(&rows[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"payouts": out, "next_cursor": next})
+	c.JSON(http.StatusOK, gin.H{name: out, "next_cursor": next})
 }
 
 func (h *handlers) getPayout(c *gin.Context) {
-	ctx := c.Request.Context()
-	p, err := h.store.PayoutGet(ctx, c.Param("id"))
-	if err != nil {
-		h.storeError(c, err, "payout")
-		return
-	}
-	hist, err := h.store.PayoutHistoryList(ctx, p.ID)
-	if err != nil {
-		h.storeError(c, err, "payout")
-		return
-	}
-	c.JSON(http.StatusOK, newPayoutView(p, hist))
+	id := c.Param("id")
+	withHistory(h, c, "payout", func(ctx context.Context) (*models.Payout, error) { return h.store.PayoutGet(ctx, id) },
+		func(ctx context.Context, p *models.Payout) ([]models.PayoutHistory, error) {
+			return h.store.PayoutHistoryList(ctx, p.ID)
+		},
+		newPayoutView)
 }
 
 func (h *handlers) getWithdrawer(c *gin.Context) {
+	id := c.Param("user_id")
+	withHistory(h, c, "withdrawer", func(ctx context.Context) (*models.Withdrawer, error) { return h.store.WithdrawerGet(ctx, id) },
+		func(ctx context.Context, w *models.Withdrawer) ([]models.WithdrawerHistory, error) {
+			return h.store.WithdrawerHistoryList(ctx, w.UserID)
+		},
+		newWithdrawerView)
+}
+
+// withHistory answers one record with its history, shown by view; what
+// names the record in errors.
+func withHistory[T, H, V any](h *handlers, c *gin.Context, what string, get func(context.Context) (*T, error),
+	history func(context.Context, *T) ([]H, error), view func(*T, []H) V) {
 	ctx := c.Request.Context()
-	w, err := h.store.WithdrawerGet(ctx, c.Param("user_id"))
+	rec, err := get(ctx)
 	if err != nil {
-		h.storeError(c, err, "withdrawer")
+		h.storeError(c, err, what)
 		return
 	}
-	hist, err := h.store.WithdrawerHistoryList(ctx, w.UserID)
+	hist, err := history(ctx, rec)
 	if err != nil {
-		h.storeError(c, err, "withdrawer")
+		h.storeError(c, err, what)
 		return
 	}
-	c.JSON(http.StatusOK, newWithdrawerView(w, hist))
+	c.JSON(http.StatusOK, view(rec, hist))
 }
 
 var (
@@ -194,20 +210,8 @@ func (h *handlers) listFindings(c *gin.Context) {
 		PayoutID: c.Query("payout_id"),
 		Page:     q.page(),
 	}
-	if len(q.errs) > 0 {
-		respond.FieldErrors(c, q.errs)
-		return
-	}
-	fs, next, err := h.store.FindingList(c.Request.Context(), f)
-	if err != nil {
-		h.storeError(c, err, "finding")
-		return
-	}
-	out := make([]findingView, len(fs))
-	for i := range fs {
-		out[i] = newFindingView(&fs[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"findings": out, "next_cursor": next})
+	listPage(h, c, q, "findings", "finding", func(ctx context.Context) ([]models.Finding, string, error) { return h.store.FindingList(ctx, f) },
+		newFindingView)
 }
 
 type acknowledgeRequest struct {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -50,20 +51,8 @@ func (h *handlers) startReconcile(c *gin.Context) {
 func (h *handlers) listRuns(c *gin.Context) {
 	q := &query{c: c, errs: map[string]string{}}
 	page := q.page()
-	if len(q.errs) > 0 {
-		respond.FieldErrors(c, q.errs)
-		return
-	}
-	runs, next, err := h.store.RunList(c.Request.Context(), page)
-	if err != nil {
-		h.storeError(c, err, "run")
-		return
-	}
-	out := make([]runView, len(runs))
-	for i := range runs {
-		out[i] = newRunView(&runs[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"runs": out, "next_cursor": next})
+	listPage(h, c, q, "runs", "run", func(ctx context.Context) ([]models.ReconcileRun, string, error) { return h.store.RunList(ctx, page) },
+		newRunView)
 }
 
 // maxRunFindings bounds the findings shown with one run.

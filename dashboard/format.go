@@ -22,7 +22,7 @@ func mustParsePages(assets *assetSet) map[string]*template.Template {
 		"when":    formatTime,
 		"whenPtr": formatTimePtr,
 		"iso":     isoTime,
-		"str":     deref,
+		"str":     models.Deref,
 		"money":   func(m models.Money) string { return strings.TrimSpace(m.String()) },
 		"human":   func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 		"pairs":   pairs,
@@ -61,13 +61,6 @@ func formatTimePtr(t *time.Time) string {
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
 
 // shortID is the end of a long id, enough to tell rows apart; the full id
 // is in the link and its title. The end, because ids are UUIDv7: their

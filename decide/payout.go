@@ -2,7 +2,6 @@ package decide
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/payoutd/payoutd/models"
@@ -76,16 +75,16 @@ func match(c models.PayoutCandidates, w *Withdrawal) (cur, keyOwner *models.Payo
 	if w.Source == models.SourceAPI {
 		// Initiation speaks of the payout it recorded under the key; a
 		// payout holding the key for another transaction is not it.
-		if k := c.ByKey; k != nil && deref(k.IdempotencyKey) == w.IdempotencyKey &&
+		if k := c.ByKey; k != nil && models.Deref(k.IdempotencyKey) == w.IdempotencyKey &&
 			(k.CoinflowTransaction == nil || w.Transaction == "" || *k.CoinflowTransaction == w.Transaction) {
 			return k, nil
 		}
 		return nil, nil
 	}
-	if p := c.ByTransaction; p != nil && w.Transaction != "" && deref(p.CoinflowTransaction) == w.Transaction {
+	if p := c.ByTransaction; p != nil && w.Transaction != "" && models.Deref(p.CoinflowTransaction) == w.Transaction {
 		cur = p
 	}
-	if k := c.ByKey; k != nil && w.IdempotencyKey != "" && deref(k.IdempotencyKey) == w.IdempotencyKey && (cur == nil || k.ID != cur.ID) {
+	if k := c.ByKey; k != nil && w.IdempotencyKey != "" && models.Deref(k.IdempotencyKey) == w.IdempotencyKey && (cur == nil || k.ID != cur.ID) {
 		switch {
 		case k.CoinflowTransaction != nil && w.Transaction != "" && *k.CoinflowTransaction != w.Transaction:
 			keyOwner = k
@@ -102,12 +101,12 @@ func discover(w Withdrawal, keyOwner *models.Payout, newID string) Decision {
 		status = models.StatusPending // Coinflow has it; its status is news to this version
 	}
 	p := &models.Payout{
-		ID: newID, UserID: w.UserID, Amount: w.Amount, Status: status, StatusDetail: nonEmpty(w.Detail),
-		StatusAt: w.At.UTC().Truncate(time.Microsecond), CoinflowTransaction: nonEmpty(w.Transaction),
+		ID: newID, UserID: w.UserID, Amount: w.Amount, Status: status, StatusDetail: models.NonEmpty(w.Detail),
+		StatusAt: w.At.UTC().Truncate(time.Microsecond), CoinflowTransaction: models.NonEmpty(w.Transaction),
 		Source: models.OriginDiscovered, CreatedAt: w.CreatedAt,
 	}
 	if keyOwner == nil {
-		p.IdempotencyKey = nonEmpty(w.IdempotencyKey)
+		p.IdempotencyKey = models.NonEmpty(w.IdempotencyKey)
 	}
 	setFees(p, &w)
 	mergeRecord(p, &w)
@@ -181,11 +180,11 @@ func (d *Decision) decideStatus(cur, next *models.Payout, w *Withdrawal) *models
 	ch := models.Transition(cur.State(), ev)
 	h := &models.PayoutHistory{
 		PayoutID: cur.ID, FromStatus: ptr(string(cur.Status)), ToStatus: string(ev.Status),
-		FromDetail: cur.StatusDetail, ToDetail: nonEmpty(ev.Detail), Applied: ch.Apply, Reason: ch.Reason,
+		FromDetail: cur.StatusDetail, ToDetail: models.NonEmpty(ev.Detail), Applied: ch.Apply, Reason: ch.Reason,
 		Source: w.Source, InboxEventID: w.InboxEventID, EvidenceAt: ev.At,
 	}
 	if ch.Apply {
-		next.Status, next.StatusDetail, next.StatusAt = ch.Next.Status, nonEmpty(ch.Next.Detail), ch.Next.At
+		next.Status, next.StatusDetail, next.StatusAt = ch.Next.Status, models.NonEmpty(ch.Next.Detail), ch.Next.At
 		d.Healed = true
 	}
 	if ch.Conflict {
@@ -284,23 +283,4 @@ func fieldChanges(cur, next *models.Payout) models.Changes {
 	return changed
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func ptr[T any](v T) *T { return &v }
-
-// String names a decision for logs.
-func (d Decision) String() string {
-	return fmt.Sprintf("discovered=%t healed=%t raise=%d history=%d", d.Discovered, d.Healed, len(d.Write.Raise), len(d.Write.History))
-}

@@ -43,6 +43,16 @@ func record(status models.PayoutStatus, at time.Time) decide.Withdrawal {
 
 type findingKey = models.FindingKey
 
+// requireKeyReused: the withdrawal reusing p-1's key is a payout of its
+// own, without the key, raised as missing_locally (error).
+func requireKeyReused(t *testing.T, d decide.Decision) {
+	t.Helper()
+	require.Nil(t, d.Write.New.IdempotencyKey, "the key stays with the payout that holds it")
+	require.Equal(t, models.SeverityError, d.Write.Raise[0].Severity)
+	require.Equal(t, decide.ReasonKeyReused, d.Write.Raise[0].Details["reason"])
+	require.Equal(t, "p-1", d.Write.Raise[0].Details["idempotency_key_payout_id"])
+}
+
 func keys(fs []models.Finding) []findingKey {
 	out := []findingKey{}
 	for _, f := range fs {
@@ -248,12 +258,7 @@ func TestPayoutDecisions(t *testing.T) {
 			ev:   func() decide.Withdrawal { w := webhook(models.StatusPending, t0); w.Transaction = "tx-2"; return w }(),
 			want: want{discovered: true, status: models.StatusPending, history: []string{"applied:created"},
 				raise: []findingKey{{Kind: models.KindMissingLocally, Subject: "tx-2"}},
-				check: func(t *testing.T, d decide.Decision) {
-					require.Nil(t, d.Write.New.IdempotencyKey, "the key stays with the payout that holds it")
-					require.Equal(t, models.SeverityError, d.Write.Raise[0].Severity)
-					require.Equal(t, decide.ReasonKeyReused, d.Write.Raise[0].Details["reason"])
-					require.Equal(t, "p-1", d.Write.Raise[0].Details["idempotency_key_payout_id"])
-				}},
+				check: requireKeyReused},
 		},
 		{
 			name: "record reusing another payout's key: the same finding",
@@ -261,10 +266,7 @@ func TestPayoutDecisions(t *testing.T) {
 			ev:   func() decide.Withdrawal { w := record(models.StatusPending, t0); w.Transaction = "tx-2"; return w }(),
 			want: want{discovered: true, status: models.StatusPending, history: []string{"applied:created"},
 				raise: []findingKey{{Kind: models.KindMissingLocally, Subject: "tx-2"}},
-				check: func(t *testing.T, d decide.Decision) {
-					require.Equal(t, models.SeverityError, d.Write.Raise[0].Severity)
-					require.Equal(t, decide.ReasonKeyReused, d.Write.Raise[0].Details["reason"])
-				}},
+				check: requireKeyReused},
 		},
 		{
 			name: "pay answer: pending with what Coinflow answered",

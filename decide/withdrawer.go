@@ -99,12 +99,12 @@ func Withdrawer(cur *models.Withdrawer, v Verification) WithdrawerDecision {
 	switch {
 	case statusSaid:
 		d.Write.History = []models.WithdrawerHistory{{
-			FromStatus: nonEmpty(string(old.VerificationStatus)), ToStatus: string(v.Status), Applied: apply, Reason: reason,
+			FromStatus: models.NonEmpty(string(old.VerificationStatus)), ToStatus: string(v.Status), Applied: apply, Reason: reason,
 			Source: v.Source, InboxEventID: v.InboxEventID, EvidenceAt: at, Changes: changes,
 		}}
 	case changes != nil:
 		d.Write.History = []models.WithdrawerHistory{{
-			FromStatus: nonEmpty(string(old.VerificationStatus)), ToStatus: string(next.VerificationStatus), Applied: true,
+			FromStatus: models.NonEmpty(string(old.VerificationStatus)), ToStatus: string(next.VerificationStatus), Applied: true,
 			Reason: ReasonFieldsChanged, Source: v.Source, EvidenceAt: at, Changes: changes,
 		}}
 	}

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -75,18 +74,10 @@ func (s *Store) AlertNoticeClaimNew(ctx context.Context, findingIDs []string) ([
 		return nil, nil
 	}
 	now := s.Now()
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO alert_notices (finding_id, first_notified_at, last_notified_at, notifications) VALUES ")
-	args := make([]any, 0, len(findingIDs)*3)
-	for i, id := range findingIDs {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("(?, ?, ?, 1)")
-		args = append(args, id, now, now)
-	}
-	sb.WriteString(" ON CONFLICT (finding_id) DO NOTHING RETURNING finding_id, notifications")
-	out, err := s.scanClaims(ctx, sb.String(), args...)
+	q, args := multiInsert("INSERT INTO alert_notices (finding_id, first_notified_at, last_notified_at, notifications)", "(?, ?, ?, 1)",
+		"ON CONFLICT (finding_id) DO NOTHING RETURNING finding_id, notifications", len(findingIDs),
+		func(i int) []any { return []any{findingIDs[i], now, now} })
+	out, err := s.scanClaims(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("claim %d new announcements: %w", len(findingIDs), err)
 	}
@@ -140,11 +131,7 @@ func (s *Store) scanClaims(ctx context.Context, q string, args ...any) ([]AlertN
 
 // AlertNoticeGet loads a finding's announcement record.
 func (s *Store) AlertNoticeGet(ctx context.Context, findingID string) (*AlertNotice, error) {
-	var n AlertNotice
-	if err := s.db.WithContext(ctx).Where("finding_id = ?", findingID).First(&n).Error; err != nil {
-		return nil, fmt.Errorf("get announcement of finding %s: %w", findingID, translate(err))
-	}
-	return &n, nil
+	return first[AlertNotice](s.db.WithContext(ctx).Where("finding_id = ?", findingID), "announcement of finding "+findingID)
 }
 
 // AlertEnqueue stores alerts as pending, due now, skipping any whose dedup

@@ -3,8 +3,11 @@ package models
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // ErrBadCursor is returned for a paging cursor this store did not issue.
@@ -50,4 +53,27 @@ func decodeCursor(c string) (time.Time, string, error) {
 		return time.Time{}, "", ErrBadCursor
 	}
 	return t.UTC(), id, nil
+}
+
+// keysetPage runs q newest first by (col, id) from p's cursor and returns
+// one page and the cursor of the next ("" on the last page). key gives a
+// row's (col, id); what names the rows in errors.
+func keysetPage[T any](q *gorm.DB, p Page, col, what string, key func(*T) (time.Time, string)) ([]T, string, error) {
+	if p.Cursor != "" {
+		t, id, err := decodeCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where("("+col+" < ? OR ("+col+" = ? AND id < ?))", t, t, id)
+	}
+	limit := p.limit()
+	var rows []T
+	if err := q.Order(col + " DESC, id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", what, translate(err))
+	}
+	if len(rows) <= limit {
+		return rows, "", nil
+	}
+	rows = rows[:limit]
+	return rows, encodeCursor(key(&rows[limit-1])), nil
 }

@@ -40,11 +40,7 @@ func (s *Store) FindingRaise(ctx context.Context, f Finding) (*Finding, bool, er
 
 // FindingGet loads one finding.
 func (s *Store) FindingGet(ctx context.Context, id string) (*Finding, error) {
-	var f Finding
-	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&f).Error; err != nil {
-		return nil, fmt.Errorf("get finding %s: %w", id, translate(err))
-	}
-	return &f, nil
+	return first[Finding](s.db.WithContext(ctx).Where("id = ?", id), "finding "+id)
 }
 
 // FindingAcknowledge marks an open finding acknowledged by who, with a note.
@@ -142,57 +138,32 @@ func (s *Store) FindingList(ctx context.Context, f FindingFilter) ([]Finding, st
 	if f.PayoutID != "" {
 		q = q.Where("payout_id = ?", f.PayoutID)
 	}
-	if f.Cursor != "" {
-		t, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		q = q.Where("(first_seen_at < ? OR (first_seen_at = ? AND id < ?))", t, t, id)
-	}
-	limit := f.limit()
-	var fs []Finding
-	if err := q.Order("first_seen_at DESC, id DESC").Limit(limit + 1).Find(&fs).Error; err != nil {
-		return nil, "", fmt.Errorf("list findings: %w", translate(err))
-	}
-	next := ""
-	if len(fs) > limit {
-		fs = fs[:limit]
-		last := fs[limit-1]
-		next = encodeCursor(last.FirstSeenAt, last.ID)
-	}
-	return fs, next, nil
+	return keysetPage(q, f.Page, "first_seen_at", "findings", func(f *Finding) (time.Time, string) { return f.FirstSeenAt, f.ID })
 }
 
 // FindingCountOpen counts unresolved findings by kind.
 func (s *Store) FindingCountOpen(ctx context.Context) (map[FindingKind]int64, error) {
-	var rows []struct {
-		Kind FindingKind
-		N    int64
-	}
-	if err := s.db.WithContext(ctx).Raw("SELECT kind, COUNT(*) AS n FROM findings WHERE resolved_at IS NULL GROUP BY kind").
-		Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("count findings: %w", translate(err))
-	}
-	out := map[FindingKind]int64{}
-	for _, r := range rows {
-		out[r.Kind] = r.N
-	}
-	return out, nil
+	return countUnresolvedBy[FindingKind](ctx, s, "kind")
 }
 
 // FindingCountOpenBySeverity counts unresolved findings by severity.
 func (s *Store) FindingCountOpenBySeverity(ctx context.Context) (map[Severity]int64, error) {
+	return countUnresolvedBy[Severity](ctx, s, "severity")
+}
+
+// countUnresolvedBy counts unresolved findings grouped by one column.
+func countUnresolvedBy[K ~string](ctx context.Context, s *Store, col string) (map[K]int64, error) {
 	var rows []struct {
-		Severity Severity
-		N        int64
+		Key K
+		N   int64
 	}
-	if err := s.db.WithContext(ctx).Raw("SELECT severity, COUNT(*) AS n FROM findings WHERE resolved_at IS NULL GROUP BY severity").
-		Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("count findings by severity: %w", translate(err))
+	q := "SELECT " + col + " AS key, COUNT(*) AS n FROM findings WHERE resolved_at IS NULL GROUP BY " + col
+	if err := s.db.WithContext(ctx).Raw(q).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count findings by %s: %w", col, translate(err))
 	}
-	out := map[Severity]int64{}
+	out := map[K]int64{}
 	for _, r := range rows {
-		out[r.Severity] = r.N
+		out[r.Key] = r.N
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -78,21 +77,17 @@ func (s *Store) inboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, erro
 		return nil, nil
 	}
 	now := s.Now()
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at, content_hash, conflicts_with) VALUES ")
-	args := make([]any, 0, len(evs)*7)
-	for i, ev := range evs {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("(?, ?, ?, ?, 'pending', 0, ?, ?, ?)")
-		args = append(args, ev.DedupKey, ev.EventType, ev.Body, now, now, ev.ContentHash, ev.ConflictsWith)
-	}
-	sb.WriteString(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key")
+	q, args := multiInsert(
+		"INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at, content_hash, conflicts_with)",
+		"(?, ?, ?, ?, 'pending', 0, ?, ?, ?)", "ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key", len(evs),
+		func(i int) []any {
+			ev := &evs[i]
+			return []any{ev.DedupKey, ev.EventType, ev.Body, now, now, ev.ContentHash, ev.ConflictsWith}
+		})
 
 	// One statement is atomic on its own: no BEGIN/COMMIT round trips.
 	inserted := make(map[string]bool, len(evs))
-	rows, err := s.db.WithContext(ctx).Raw(sb.String(), args...).Rows()
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
 	}
@@ -134,7 +129,7 @@ func (s *Store) InboxClaim(ctx context.Context, limit int) ([]InboxEvent, error)
 // InboxFinish records the outcome of processing event id.
 func (s *Store) InboxFinish(ctx context.Context, id int64, status InboxStatus, reason string) error {
 	res := s.db.WithContext(ctx).Model(&InboxEvent{}).Where("id = ? AND status = ?", id, InboxPending).
-		Updates(map[string]any{"status": status, "processed_at": s.Now(), "last_error": nonEmpty(reason)})
+		Updates(map[string]any{"status": status, "processed_at": s.Now(), "last_error": NonEmpty(reason)})
 	if res.Error != nil {
 		return fmt.Errorf("finish inbox event %d: %w", id, translate(res.Error))
 	}
@@ -172,11 +167,7 @@ func (s *Store) InboxRetryLater(ctx context.Context, id int64, attempts int, nex
 
 // InboxGet loads one event.
 func (s *Store) InboxGet(ctx context.Context, id int64) (*InboxEvent, error) {
-	var ev InboxEvent
-	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&ev).Error; err != nil {
-		return nil, fmt.Errorf("get inbox event %d: %w", id, translate(err))
-	}
-	return &ev, nil
+	return first[InboxEvent](s.db.WithContext(ctx).Where("id = ?", id), fmt.Sprintf("inbox event %d", id))
 }
 
 // InboxBacklog counts pending events and returns the oldest one's receipt

@@ -80,7 +80,7 @@ type Payout struct {
 
 // State is the part of the payout that the transition function orders.
 func (p *Payout) State() PayoutState {
-	return PayoutState{Status: p.Status, Detail: deref(p.StatusDetail), At: p.StatusAt}
+	return PayoutState{Status: p.Status, Detail: Deref(p.StatusDetail), At: p.StatusAt}
 }
 
 // PayoutHistory is one piece of evidence about a payout and what it did:
@@ -105,15 +105,17 @@ type PayoutHistory struct {
 // TableName keeps the table name singular-noun style used in the migrations.
 func (PayoutHistory) TableName() string { return "payout_history" }
 
-func deref(s *string) string {
+// Deref is the value of a nullable text column, "" for NULL.
+func Deref(s *string) string {
 	if s == nil {
 		return ""
 	}
 	return *s
 }
 
-// nonEmpty returns nil for "" and a pointer otherwise, for nullable columns.
-func nonEmpty(s string) *string {
+// NonEmpty returns nil for "" and a pointer otherwise, for nullable text
+// columns.
+func NonEmpty(s string) *string {
 	if s == "" {
 		return nil
 	}

@@ -13,11 +13,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // PayoutGet loads one payout.
 func (s *Store) PayoutGet(ctx context.Context, id string) (*Payout, error) {
-	var p Payout
-	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&p).Error; err != nil {
-		return nil, fmt.Errorf("get payout %s: %w", id, translate(err))
-	}
-	return &p, nil
+	return first[Payout](s.db.WithContext(ctx).Where("id = ?", id), "payout "+id)
 }
 
 // PayoutCreate records a payout the merchant asked for (or a test seeds)
@@ -90,34 +86,12 @@ func (s *Store) PayoutList(ctx context.Context, f PayoutFilter) ([]Payout, strin
 	if !f.To.IsZero() {
 		q = q.Where("created_at < ?", f.To.UTC())
 	}
-	if f.Cursor != "" {
-		t, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, id)
-	}
-	limit := f.limit()
-	var ps []Payout
-	if err := q.Order("created_at DESC, id DESC").Limit(limit + 1).Find(&ps).Error; err != nil {
-		return nil, "", fmt.Errorf("list payouts: %w", translate(err))
-	}
-	next := ""
-	if len(ps) > limit {
-		ps = ps[:limit]
-		last := ps[limit-1]
-		next = encodeCursor(last.CreatedAt, last.ID)
-	}
-	return ps, next, nil
+	return keysetPage(q, f.Page, "created_at", "payouts", func(p *Payout) (time.Time, string) { return p.CreatedAt, p.ID })
 }
 
 // PayoutByIdempotencyKey loads the payout recorded under key.
 func (s *Store) PayoutByIdempotencyKey(ctx context.Context, key string) (*Payout, error) {
-	var p Payout
-	if err := s.db.WithContext(ctx).Where("idempotency_key = ?", key).First(&p).Error; err != nil {
-		return nil, fmt.Errorf("get payout by idempotency key: %w", translate(err))
-	}
-	return &p, nil
+	return first[Payout](s.db.WithContext(ctx).Where("idempotency_key = ?", key), "payout by idempotency key")
 }
 
 // PayoutLeaseInitiation takes the right to call Coinflow for a payout that

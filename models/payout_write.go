@@ -1,8 +1,10 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -141,18 +143,24 @@ func (s *Store) PayoutWrite(ctx context.Context, w PayoutWrite) (WriteResult, er
 	if w.HistoryIfOpened && res.Opened == 0 {
 		return res, nil
 	}
-	for i := range w.History {
-		h := w.History[i]
-		if h.PayoutID == "" {
-			h.PayoutID = p.ID
-		}
-		h.EvidenceAt = h.EvidenceAt.UTC().Truncate(time.Microsecond)
-		h.CreatedAt = now
-		if err := s.db.WithContext(ctx).Create(&h).Error; err != nil {
-			return res, fmt.Errorf("write payout history %s: %w", p.ID, translate(err))
-		}
+	rows := slices.Clone(w.History)
+	for i := range rows {
+		rows[i].PayoutID = cmp.Or(rows[i].PayoutID, p.ID)
+		rows[i].EvidenceAt, rows[i].CreatedAt = rows[i].EvidenceAt.UTC().Truncate(time.Microsecond), now
 	}
-	return res, nil
+	return res, insertRows(ctx, s, rows, "payout history "+p.ID)
+}
+
+// insertRows inserts history rows in one statement; what names them in
+// errors.
+func insertRows[T any](ctx context.Context, s *Store, rows []T, what string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Create(&rows).Error; err != nil {
+		return fmt.Errorf("write %s: %w", what, translate(err))
+	}
+	return nil
 }
 
 func (s *Store) payoutInsert(ctx context.Context, p *Payout, now time.Time) error {

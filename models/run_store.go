@@ -50,41 +50,16 @@ func (s *Store) RunFinish(ctx context.Context, r *ReconcileRun) error {
 
 // RunGet loads one run.
 func (s *Store) RunGet(ctx context.Context, id string) (*ReconcileRun, error) {
-	var r ReconcileRun
-	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&r).Error; err != nil {
-		return nil, fmt.Errorf("get run %s: %w", id, translate(err))
-	}
-	return &r, nil
+	return first[ReconcileRun](s.db.WithContext(ctx).Where("id = ?", id), "run "+id)
 }
 
 // RunLastOK returns the newest run that ended ok, or ErrNotFound.
 func (s *Store) RunLastOK(ctx context.Context) (*ReconcileRun, error) {
-	var r ReconcileRun
-	if err := s.db.WithContext(ctx).Where("outcome = ?", RunOK).Order("started_at DESC").First(&r).Error; err != nil {
-		return nil, fmt.Errorf("last ok run: %w", translate(err))
-	}
-	return &r, nil
+	return first[ReconcileRun](s.db.WithContext(ctx).Where("outcome = ?", RunOK).Order("started_at DESC"), "last ok run")
 }
 
 // RunList returns runs newest first and the next page's cursor.
 func (s *Store) RunList(ctx context.Context, p Page) ([]ReconcileRun, string, error) {
 	q := s.db.WithContext(ctx).Model(&ReconcileRun{})
-	if p.Cursor != "" {
-		t, id, err := decodeCursor(p.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		q = q.Where("(started_at < ? OR (started_at = ? AND id < ?))", t, t, id)
-	}
-	limit := p.limit()
-	var rs []ReconcileRun
-	if err := q.Order("started_at DESC, id DESC").Limit(limit + 1).Find(&rs).Error; err != nil {
-		return nil, "", fmt.Errorf("list runs: %w", translate(err))
-	}
-	next := ""
-	if len(rs) > limit {
-		rs = rs[:limit]
-		next = encodeCursor(rs[limit-1].StartedAt, rs[limit-1].ID)
-	}
-	return rs, next, nil
+	return keysetPage(q, p, "started_at", "runs", func(r *ReconcileRun) (time.Time, string) { return r.StartedAt, r.ID })
 }

@@ -222,6 +222,36 @@ func (s *Store) forUpdate(q *gorm.DB) *gorm.DB {
 	return q
 }
 
+// multiInsert builds one INSERT of n rows: head is the statement up to
+// VALUES, row one row's placeholders, tail what follows the rows, and
+// args(i) the arguments of row i.
+func multiInsert(head, row, tail string, n int, args func(i int) []any) (string, []any) {
+	var sb strings.Builder
+	sb.WriteString(head)
+	sb.WriteString(" VALUES ")
+	var all []any
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(row)
+		all = append(all, args(i)...)
+	}
+	sb.WriteString(" ")
+	sb.WriteString(tail)
+	return sb.String(), all
+}
+
+// first loads the one row of T that q finds; what names it in errors
+// (ErrNotFound when there is none).
+func first[T any](q *gorm.DB, what string) (*T, error) {
+	var row T
+	if err := q.First(&row).Error; err != nil {
+		return nil, fmt.Errorf("get %s: %w", what, translate(err))
+	}
+	return &row, nil
+}
+
 // translate maps driver and GORM errors to the sentinels above, keeping the
 // cause wrapped.
 func translate(err error) error {

@@ -26,11 +26,7 @@ func (s *Store) WalletSnapshotAdd(ctx context.Context, runID string, takenAt tim
 
 // WalletSnapshotLatestBefore returns the newest snapshot taken before t.
 func (s *Store) WalletSnapshotLatestBefore(ctx context.Context, t time.Time) (*WalletSnapshot, error) {
-	var w WalletSnapshot
-	if err := s.db.WithContext(ctx).Where("taken_at < ?", t.UTC()).Order("taken_at DESC, id DESC").First(&w).Error; err != nil {
-		return nil, fmt.Errorf("latest wallet snapshot: %w", translate(err))
-	}
-	return &w, nil
+	return first[WalletSnapshot](s.db.WithContext(ctx).Where("taken_at < ?", t.UTC()).Order("taken_at DESC, id DESC"), "latest wallet snapshot")
 }
 
 // WalletSnapshotList lists snapshots taken in [from, to), oldest first.

@@ -7,11 +7,7 @@ import (
 
 // WithdrawerGet loads one withdrawer.
 func (s *Store) WithdrawerGet(ctx context.Context, userID string) (*Withdrawer, error) {
-	var w Withdrawer
-	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).First(&w).Error; err != nil {
-		return nil, fmt.Errorf("get withdrawer %s: %w", userID, translate(err))
-	}
-	return &w, nil
+	return first[Withdrawer](s.db.WithContext(ctx).Where("user_id = ?", userID), "withdrawer "+userID)
 }
 
 // WithdrawerHistoryList returns a withdrawer's history, oldest first.

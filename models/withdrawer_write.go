@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -81,16 +82,12 @@ func (s *Store) WithdrawerWrite(ctx context.Context, w WithdrawerWrite) (WriteRe
 	if err != nil {
 		return res, err
 	}
-	for i := range w.History {
-		h := w.History[i]
-		h.UserID = n.UserID
-		h.EvidenceAt = h.EvidenceAt.UTC().Truncate(time.Microsecond)
-		h.CreatedAt = now
-		if err := s.db.WithContext(ctx).Create(&h).Error; err != nil {
-			return res, fmt.Errorf("write withdrawer history %s: %w", n.UserID, translate(err))
-		}
+	rows := slices.Clone(w.History)
+	for i := range rows {
+		rows[i].UserID = n.UserID
+		rows[i].EvidenceAt, rows[i].CreatedAt = rows[i].EvidenceAt.UTC().Truncate(time.Microsecond), now
 	}
-	return res, nil
+	return res, insertRows(ctx, s, rows, "withdrawer history "+n.UserID)
 }
 
 // WithdrawerForUpdate loads a withdrawer, locked until commit on

@@ -32,17 +32,17 @@ type Leaser interface {
 
 // Scheduler owns the cron and the jobs.
 type Scheduler struct {
-	cron    *cron.Cron
-	log     *logrus.Entry
-	leaser  Leaser
-	holder  string
+	cron   *cron.Cron
+	log    *logrus.Entry
+	leaser Leaser
+	holder string
 	// abort is closed when Stop gives up waiting: running jobs' contexts
 	// end, and no tick starts again.
 	abort     chan struct{}
 	abortOnce sync.Once
 	running   sync.WaitGroup
-	mu      sync.Mutex
-	busy    map[string]bool
+	mu        sync.Mutex
+	busy      map[string]bool
 }
 
 // New returns a scheduler in UTC. holder names this process in leases.

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -20,12 +21,7 @@ func Kinds() []string {
 func PrintSummary(ctx context.Context, c *Client, run map[string]any, out io.Writer) error {
 	fmt.Fprintf(out, "\nreconciliation run %v: %v\n", run["id"], run["outcome"])
 	if counts, ok := run["counts"].(map[string]any); ok {
-		keys := make([]string, 0, len(counts))
-		for k := range counts {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(counts)) {
 			fmt.Fprintf(out, "  %-22s %v\n", k, counts[k])
 		}
 	}
@@ -43,12 +39,7 @@ func PrintSummary(ctx context.Context, c *Client, run map[string]any, out io.Wri
 		byKind[f.Kind+" ("+f.Severity+")"]++
 	}
 	fmt.Fprintln(out, "\nopen findings:")
-	keys := make([]string, 0, len(byKind))
-	for k := range byKind {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
 		fmt.Fprintf(out, "  %-36s %d\n", k, byKind[k])
 	}
 	var missing []string
