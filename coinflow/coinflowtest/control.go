@@ -12,7 +12,7 @@ import (
 // sim): JSON in and out, Authorization = the API key, never faulted or
 // counted.
 func (e *Emulator) controlRoutes() {
-	c := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
+	c := func(pattern string, h http.HandlerFunc) {
 		e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			if !e.keyOK(r) {
 				writeMsg(w, http.StatusUnauthorized, "Unauthorized")
@@ -22,40 +22,101 @@ func (e *Emulator) controlRoutes() {
 		})
 	}
 	c("GET /_sim/state", e.simState)
-	c("POST /_sim/advance", e.simAdvance)
-	c("POST /_sim/now", e.simNow)
-	c("POST /_sim/balance", e.simBalance)
-	c("GET /_sim/withdrawers", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, e.Withdrawers())
-	})
-	c("POST /_sim/withdrawers", e.simAddWithdrawer)
-	c("POST /_sim/withdrawers/{userId}/verification", e.simVerification)
-	c("POST /_sim/withdrawers/{userId}/blocked", e.simBlocked)
-	c("GET /_sim/withdraws", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, e.Withdraws())
-	})
-	c("POST /_sim/withdraws", e.simCreateWithdraw)
+	c("POST /_sim/advance", simApply(func(q *advanceRequest) { e.Advance(time.Duration(q.Duration)) }, e.simState))
+	c("POST /_sim/now", simApply(func(q *nowRequest) { e.SetNow(q.Time) }, e.simState))
+	c("POST /_sim/balance", simApply(func(q *balanceRequest) { e.SetBalance(*q.Cents) }, e.simState))
+	c("GET /_sim/withdrawers", simGet(e.Withdrawers))
+	c("POST /_sim/withdrawers", simCreate(e.AddWithdrawer))
+	c("POST /_sim/withdrawers/{userId}/verification", simChangeWithdrawer(e, func(userID string, q *verificationRequest) error {
+		return e.SetVerification(userID, q.Status)
+	}))
+	c("POST /_sim/withdrawers/{userId}/blocked", simChangeWithdrawer(e, func(userID string, q *blockedRequest) error {
+		return e.SetBlocked(userID, q.Blocked)
+	}))
+	c("GET /_sim/withdraws", simGet(e.Withdraws))
+	c("POST /_sim/withdraws", simCreate(e.CreateWithdraw))
 	c("POST /_sim/withdraws/{txn}/{action}", e.simWithdrawAction)
-	c("POST /_sim/downgrade", e.simDowngrade)
-	c("POST /_sim/synthetic", e.simSynthetic)
-	c("POST /_sim/faults/api", e.simAPIFault)
-	c("DELETE /_sim/faults/api", func(w http.ResponseWriter, r *http.Request) {
-		e.ClearAPIFaults()
-		writeJSON(w, http.StatusOK, okJSON{OK: true})
-	})
-	c("POST /_sim/faults/webhooks", e.simWebhookFaults)
-	c("DELETE /_sim/faults/webhooks", func(w http.ResponseWriter, r *http.Request) {
-		e.ClearWebhookFaults()
-		writeJSON(w, http.StatusOK, okJSON{OK: true})
-	})
-	c("POST /_sim/webhooks/flush", func(w http.ResponseWriter, r *http.Request) {
-		e.FlushWebhooks()
-		writeJSON(w, http.StatusOK, okJSON{OK: true})
-	})
-	c("POST /_sim/webhooks/url", e.simWebhookURL)
-	c("GET /_sim/deliveries", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, e.Deliveries())
-	})
+	c("POST /_sim/downgrade", simApply(func(q *downgradeRequest) { e.SetDowngrade(q.From, q.To) }, writeOK))
+	// POST /_sim/synthetic {"n": N}: N default-generated withdraws (see
+	// SeedSynthetic).
+	c("POST /_sim/synthetic", simApply(func(q *syntheticRequest) { e.SeedSynthetic(q.N, nil) }, e.simState))
+	c("POST /_sim/faults/api", simApply(func(q *apiFaultRequest) { e.SetAPIFaults(q.fault()) }, writeOK))
+	c("DELETE /_sim/faults/api", simDo(e.ClearAPIFaults))
+	c("POST /_sim/faults/webhooks", simApply(func(q *webhookFaultsRequest) { e.SetWebhookFaults(q.faults()) }, writeOK))
+	c("DELETE /_sim/faults/webhooks", simDo(e.ClearWebhookFaults))
+	c("POST /_sim/webhooks/flush", simDo(e.FlushWebhooks))
+	c("POST /_sim/webhooks/url", simApply(func(q *webhookURLRequest) { e.SetWebhookURL(q.URL) }, writeOK))
+	c("GET /_sim/deliveries", simGet(e.Deliveries))
+}
+
+// The control endpoints come in a few shapes, each made by one of these.
+
+// simGet answers what get returns.
+func simGet[T any](get func() T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, get())
+	}
+}
+
+// simDo runs do and answers {"ok":true}.
+func simDo(do func()) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		do()
+		writeOK(w, r)
+	}
+}
+
+// simApply decodes and checks a body into a T, applies it and answers
+// with reply.
+func simApply[T any](apply func(req *T), reply http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req T
+		if !decodeBody(w, r, &req) {
+			return
+		}
+		apply(&req)
+		reply(w, r)
+	}
+}
+
+// simCreate decodes a spec, creates from it and answers 201 with the
+// result.
+func simCreate[S, T any](create func(spec S) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var spec S
+		if !decodeBody(w, r, &spec) {
+			return
+		}
+		v, err := create(spec)
+		if err != nil {
+			writeControlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, v)
+	}
+}
+
+// simChangeWithdrawer serves POST /_sim/withdrawers/{userId}/...: it
+// decodes a T, has change apply it to that withdrawer and answers the
+// withdrawer as it is then.
+func simChangeWithdrawer[T any](e *Emulator, change func(userID string, req *T) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req T
+		if !decodeBody(w, r, &req) {
+			return
+		}
+		userID := r.PathValue("userId")
+		if err := change(userID, &req); err != nil {
+			writeControlError(w, err)
+			return
+		}
+		wd, _ := e.Withdrawer(userID)
+		writeJSON(w, http.StatusOK, wd)
+	}
+}
+
+func writeOK(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, okJSON{OK: true})
 }
 
 type okJSON struct {
@@ -152,101 +213,38 @@ func (e *Emulator) simState(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s)
 }
 
-func (e *Emulator) simAdvance(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Duration jsonDuration `json:"duration"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.Duration < 0 {
-		writeMsg(w, http.StatusBadRequest, "duration must not be negative")
-		return
-	}
-	e.Advance(time.Duration(req.Duration))
-	e.simState(w, r)
+type advanceRequest struct {
+	Duration jsonDuration `json:"duration"`
 }
 
-func (e *Emulator) simNow(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Time time.Time `json:"time"`
+func (q *advanceRequest) check() string {
+	if q.Duration < 0 {
+		return "duration must not be negative"
 	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	e.SetNow(req.Time)
-	e.simState(w, r)
+	return ""
 }
 
-func (e *Emulator) simBalance(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Cents *int64 `json:"cents"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.Cents == nil {
-		writeMsg(w, http.StatusBadRequest, "cents is required")
-		return
-	}
-	e.SetBalance(*req.Cents)
-	e.simState(w, r)
+type nowRequest struct {
+	Time time.Time `json:"time"`
 }
 
-func (e *Emulator) simAddWithdrawer(w http.ResponseWriter, r *http.Request) {
-	var spec WithdrawerSpec
-	if !decodeBody(w, r, &spec) {
-		return
-	}
-	wd, err := e.AddWithdrawer(spec)
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, wd)
+type balanceRequest struct {
+	Cents *int64 `json:"cents"`
 }
 
-func (e *Emulator) simVerification(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Status string `json:"status"`
+func (q *balanceRequest) check() string {
+	if q.Cents == nil {
+		return "cents is required"
 	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if err := e.SetVerification(r.PathValue("userId"), req.Status); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	wd, _ := e.Withdrawer(r.PathValue("userId"))
-	writeJSON(w, http.StatusOK, wd)
+	return ""
 }
 
-func (e *Emulator) simBlocked(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Blocked bool `json:"blocked"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if err := e.SetBlocked(r.PathValue("userId"), req.Blocked); err != nil {
-		writeControlError(w, err)
-		return
-	}
-	wd, _ := e.Withdrawer(r.PathValue("userId"))
-	writeJSON(w, http.StatusOK, wd)
+type verificationRequest struct {
+	Status string `json:"status"`
 }
 
-func (e *Emulator) simCreateWithdraw(w http.ResponseWriter, r *http.Request) {
-	var spec WithdrawSpec
-	if !decodeBody(w, r, &spec) {
-		return
-	}
-	wr, err := e.CreateWithdraw(spec)
-	if err != nil {
-		writeControlError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, wr)
+type blockedRequest struct {
+	Blocked bool `json:"blocked"`
 }
 
 // simWithdrawAction is POST /_sim/withdraws/{txn}/{action}; fail takes an
@@ -285,93 +283,73 @@ func (e *Emulator) simWithdrawAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, wr)
 }
 
-func (e *Emulator) simDowngrade(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		From string `json:"from"`
-		To   string `json:"to"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if !validSpeed(req.From) || (req.To != "" && !validSpeed(req.To)) {
-		writeMsg(w, http.StatusBadRequest, "from and to must be WithdrawSpeeds (to empty clears)")
-		return
-	}
-	e.SetDowngrade(req.From, req.To)
-	writeJSON(w, http.StatusOK, okJSON{OK: true})
+type downgradeRequest struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
-// simSynthetic is POST /_sim/synthetic {"n": N}: N default-generated
-// withdraws (see SeedSynthetic).
-func (e *Emulator) simSynthetic(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		N int `json:"n"`
+func (q *downgradeRequest) check() string {
+	if !validSpeed(q.From) || (q.To != "" && !validSpeed(q.To)) {
+		return "from and to must be WithdrawSpeeds (to empty clears)"
 	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	e.SeedSynthetic(req.N, nil)
-	e.simState(w, r)
+	return ""
 }
 
-// simAPIFault is POST /_sim/faults/api: adds one fault (durations as
-// "2s" or nanoseconds).
-func (e *Emulator) simAPIFault(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Operation    string       `json:"operation"`
-		Status       int          `json:"status"`
-		RetryAfter   jsonDuration `json:"retryAfter"`
-		Hang         jsonDuration `json:"hang"`
-		TruncateBody bool         `json:"truncateBody"`
-		Times        int          `json:"times"`
-		After        int          `json:"after"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.Status != 0 && (req.Status < 100 || req.Status > 599) {
-		writeMsg(w, http.StatusBadRequest, "status must be an HTTP status code")
-		return
-	}
-	e.SetAPIFaults(APIFault{
-		Operation: req.Operation, Status: req.Status, RetryAfter: time.Duration(req.RetryAfter),
-		Hang: time.Duration(req.Hang), TruncateBody: req.TruncateBody, Times: req.Times, After: req.After,
-	})
-	writeJSON(w, http.StatusOK, okJSON{OK: true})
+type syntheticRequest struct {
+	N int `json:"n"`
 }
 
-// simWebhookFaults is POST /_sim/faults/webhooks: replaces the webhook
-// faults.
-func (e *Emulator) simWebhookFaults(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		DropNext  int          `json:"dropNext"`
-		DropRate  float64      `json:"dropRate"`
-		Duplicate bool         `json:"duplicate"`
-		Delay     jsonDuration `json:"delay"`
-		Reorder   bool         `json:"reorder"`
-		Seed      int64        `json:"seed"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.DropRate < 0 || req.DropRate > 1 || req.DropNext < 0 {
-		writeMsg(w, http.StatusBadRequest, "dropRate must be within [0,1] and dropNext >= 0")
-		return
-	}
-	e.SetWebhookFaults(WebhookFaults{
-		DropNext: req.DropNext, DropRate: req.DropRate, Duplicate: req.Duplicate,
-		Delay: time.Duration(req.Delay), Reorder: req.Reorder, Seed: req.Seed,
-	})
-	writeJSON(w, http.StatusOK, okJSON{OK: true})
+// apiFaultRequest is POST /_sim/faults/api's body: one fault to add
+// (durations as "2s" or nanoseconds).
+type apiFaultRequest struct {
+	Operation    string       `json:"operation"`
+	Status       int          `json:"status"`
+	RetryAfter   jsonDuration `json:"retryAfter"`
+	Hang         jsonDuration `json:"hang"`
+	TruncateBody bool         `json:"truncateBody"`
+	Times        int          `json:"times"`
+	After        int          `json:"after"`
 }
 
-func (e *Emulator) simWebhookURL(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		URL string `json:"url"`
+func (q *apiFaultRequest) check() string {
+	if q.Status != 0 && (q.Status < 100 || q.Status > 599) {
+		return "status must be an HTTP status code"
 	}
-	if !decodeBody(w, r, &req) {
-		return
+	return ""
+}
+
+func (q *apiFaultRequest) fault() APIFault {
+	return APIFault{
+		Operation: q.Operation, Status: q.Status, RetryAfter: time.Duration(q.RetryAfter),
+		Hang: time.Duration(q.Hang), TruncateBody: q.TruncateBody, Times: q.Times, After: q.After,
 	}
-	e.SetWebhookURL(req.URL)
-	writeJSON(w, http.StatusOK, okJSON{OK: true})
+}
+
+// webhookFaultsRequest is POST /_sim/faults/webhooks's body: the webhook
+// faults that replace the current ones.
+type webhookFaultsRequest struct {
+	DropNext  int          `json:"dropNext"`
+	DropRate  float64      `json:"dropRate"`
+	Duplicate bool         `json:"duplicate"`
+	Delay     jsonDuration `json:"delay"`
+	Reorder   bool         `json:"reorder"`
+	Seed      int64        `json:"seed"`
+}
+
+func (q *webhookFaultsRequest) check() string {
+	if q.DropRate < 0 || q.DropRate > 1 || q.DropNext < 0 {
+		return "dropRate must be within [0,1] and dropNext >= 0"
+	}
+	return ""
+}
+
+func (q *webhookFaultsRequest) faults() WebhookFaults {
+	return WebhookFaults{
+		DropNext: q.DropNext, DropRate: q.DropRate, Duplicate: q.Duplicate,
+		Delay: time.Duration(q.Delay), Reorder: q.Reorder, Seed: q.Seed,
+	}
+}
+
+type webhookURLRequest struct {
+	URL string `json:"url"`
 }

@@ -5,29 +5,44 @@ import (
 	"net/http"
 )
 
-type payoutRequest struct {
-	Speed               string      `json:"speed"`
-	Account             string      `json:"account"`
-	UserID              string      `json:"userId"`
-	IdempotencyKey      string      `json:"idempotencyKey"`
-	WaitForConfirmation *bool       `json:"waitForConfirmation"`
-	Amount              *amountJSON `json:"amount"`
+// quoteRequest is the body of a delegated quote, and the part of a
+// delegated payout's body that a quote shares.
+type quoteRequest struct {
+	Speed   string      `json:"speed"`
+	Account string      `json:"account"`
+	UserID  string      `json:"userId"`
+	Amount  *amountJSON `json:"amount"`
+
+	cents int64 // Amount's, set by check
 }
 
-// validateDestination checks the fields quote and payout share and returns
-// the cents or a 400 message.
-func validateDestination(speed, account, userID string, amount *amountJSON) (int64, string) {
+func (q *quoteRequest) check() string {
 	switch {
-	case speed == "":
-		return 0, "speed is required"
-	case !validSpeed(speed):
-		return 0, fmt.Sprintf("speed must be one of %v", speeds)
-	case account == "":
-		return 0, "account is required"
-	case userID == "":
-		return 0, "userId is required"
+	case q.Speed == "":
+		return "speed is required"
+	case !validSpeed(q.Speed):
+		return fmt.Sprintf("speed must be one of %v", speeds)
+	case q.Account == "":
+		return "account is required"
+	case q.UserID == "":
+		return "userId is required"
 	}
-	return amount.validate()
+	var msg string
+	q.cents, msg = q.Amount.validate()
+	return msg
+}
+
+type payoutRequest struct {
+	quoteRequest
+	IdempotencyKey      string `json:"idempotencyKey"`
+	WaitForConfirmation *bool  `json:"waitForConfirmation"`
+}
+
+func (p *payoutRequest) check() string {
+	if p.IdempotencyKey == "" {
+		return "idempotencyKey is required"
+	}
+	return p.quoteRequest.check()
 }
 
 type payoutResponseJSON struct {
@@ -48,15 +63,7 @@ func (e *Emulator) handlePayout(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	if req.IdempotencyKey == "" {
-		writeMsg(w, http.StatusBadRequest, "idempotencyKey is required")
-		return
-	}
-	cents, msg := validateDestination(req.Speed, req.Account, req.UserID, req.Amount)
-	if msg != "" {
-		writeMsg(w, http.StatusBadRequest, msg)
-		return
-	}
+	cents := req.cents
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -153,13 +160,6 @@ func (e *Emulator) handleBalance(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, b)
 }
 
-type quoteRequest struct {
-	Speed   string      `json:"speed"`
-	Account string      `json:"account"`
-	UserID  string      `json:"userId"`
-	Amount  *amountJSON `json:"amount"`
-}
-
 // handleQuote is POST /merchant/withdraws/payout/delegated/quote. Its
 // totals are for the speed the payout would really take (after the NACHA
 // rule and programmed downgrades), so they match what the payout debits.
@@ -168,11 +168,7 @@ func (e *Emulator) handleQuote(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	cents, msg := validateDestination(req.Speed, req.Account, req.UserID, req.Amount)
-	if msg != "" {
-		writeMsg(w, http.StatusBadRequest, msg)
-		return
-	}
+	cents := req.cents
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	wd := e.byUser[req.UserID]

@@ -37,19 +37,21 @@ type blockRequest struct {
 	Blockchain string `json:"blockchain"`
 }
 
+func (q *blockRequest) check() string {
+	switch {
+	case q.Status != AvailabilityFunctional && q.Status != AvailabilityBlocked && q.Status != AvailabilityOverride:
+		return "status must be Functional, Blocked or Override"
+	case q.Reason == "":
+		return "reason is required"
+	}
+	return ""
+}
+
 // handleBlockWithdrawer is PUT /merchant/block-withdrawer/{withdrawerId}
 // (the _id; a userId or wallet is accepted too). 200 with no body.
 func (e *Emulator) handleBlockWithdrawer(w http.ResponseWriter, r *http.Request) {
 	var req blockRequest
 	if !decodeBody(w, r, &req) {
-		return
-	}
-	switch {
-	case req.Status != AvailabilityFunctional && req.Status != AvailabilityBlocked && req.Status != AvailabilityOverride:
-		writeMsg(w, http.StatusBadRequest, "status must be Functional, Blocked or Override")
-		return
-	case req.Reason == "":
-		writeMsg(w, http.StatusBadRequest, "reason is required")
 		return
 	}
 	e.mu.Lock()
@@ -116,25 +118,12 @@ func (e *Emulator) handleGetWithdrawer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)})
 }
 
-type bankAccountRequest struct {
-	Alias         string `json:"alias"`
-	RoutingNumber string `json:"routingNumber"`
-	AccountNumber string `json:"accountNumber"`
-	Type          string `json:"type"`
-}
-
-// handleAddBankAccount is POST /withdraw/account and /withdraw/account/v2.
-func (e *Emulator) handleAddBankAccount(w http.ResponseWriter, r *http.Request) {
-	var req bankAccountRequest
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	switch {
-	case req.Alias == "" || req.RoutingNumber == "" || req.AccountNumber == "":
-		writeMsg(w, http.StatusBadRequest, "alias, routingNumber and accountNumber are required")
-		return
-	case req.Type != "checking" && req.Type != "savings":
-		writeMsg(w, http.StatusBadRequest, "type must be checking or savings")
+// addDestination serves the POST /withdraw/... that save a destination:
+// it decodes and checks req, then, under the lock, save stores the
+// destination on the request's verified withdrawer under a fresh token
+// (prefix and 24 characters) and returns the 200 body.
+func (e *Emulator) addDestination(w http.ResponseWriter, r *http.Request, req checker, prefix string, save func(wd *withdrawer, token string) any) {
+	if !decodeBody(w, r, req) {
 		return
 	}
 	e.mu.Lock()
@@ -143,8 +132,33 @@ func (e *Emulator) handleAddBankAccount(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	e.addBankLocked(wd, e.ids.token.token("bnk_", 24), last4(req.AccountNumber), req.Alias)
-	writeJSON(w, http.StatusOK, withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)})
+	writeJSON(w, http.StatusOK, save(wd, e.ids.token.token(prefix, 24)))
+}
+
+type bankAccountRequest struct {
+	Alias         string `json:"alias"`
+	RoutingNumber string `json:"routingNumber"`
+	AccountNumber string `json:"accountNumber"`
+	Type          string `json:"type"`
+}
+
+func (q *bankAccountRequest) check() string {
+	if msg := required("alias, routingNumber and accountNumber are required", q.Alias, q.RoutingNumber, q.AccountNumber); msg != "" {
+		return msg
+	}
+	if q.Type != "checking" && q.Type != "savings" {
+		return "type must be checking or savings"
+	}
+	return ""
+}
+
+// handleAddBankAccount is POST /withdraw/account and /withdraw/account/v2.
+func (e *Emulator) handleAddBankAccount(w http.ResponseWriter, r *http.Request) {
+	var req bankAccountRequest
+	e.addDestination(w, r, &req, "bnk_", func(wd *withdrawer, token string) any {
+		e.addBankLocked(wd, token, last4(req.AccountNumber), req.Alias)
+		return withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)}
+	})
 }
 
 type debitCardRequest struct {
@@ -153,26 +167,18 @@ type debitCardRequest struct {
 	ExpYear   string `json:"expYear"`
 }
 
+func (q *debitCardRequest) check() string {
+	return required("cardToken, expMonth and expYear are required", q.CardToken, q.ExpMonth, q.ExpYear)
+}
+
 // handleAddDebitCard is POST /withdraw/debit-card: answers the new card's
 // token as a JSON string.
 func (e *Emulator) handleAddDebitCard(w http.ResponseWriter, r *http.Request) {
 	var req debitCardRequest
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.CardToken == "" || req.ExpMonth == "" || req.ExpYear == "" {
-		writeMsg(w, http.StatusBadRequest, "cardToken, expMonth and expYear are required")
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	wd, ok := e.verifiedLocked(w, r, "")
-	if !ok {
-		return
-	}
-	token := e.ids.token.token("crd_", 24)
-	e.addCardLocked(wd, token, last4(req.CardToken), req.ExpMonth, req.ExpYear)
-	writeJSON(w, http.StatusOK, token)
+	e.addDestination(w, r, &req, "crd_", func(wd *withdrawer, token string) any {
+		e.addCardLocked(wd, token, last4(req.CardToken), req.ExpMonth, req.ExpYear)
+		return token
+	})
 }
 
 type ibanRequest struct {
@@ -181,48 +187,34 @@ type ibanRequest struct {
 	BIC      string `json:"bic"`
 }
 
+func (q *ibanRequest) check() string {
+	return required("number is required", q.Number)
+}
+
 // handleAddIBAN is POST /withdraw/iban: answers the new account's token.
 func (e *Emulator) handleAddIBAN(w http.ResponseWriter, r *http.Request) {
 	var req ibanRequest
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.Number == "" {
-		writeMsg(w, http.StatusBadRequest, "number is required")
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	wd, ok := e.verifiedLocked(w, r, "")
-	if !ok {
-		return
-	}
-	token := e.ids.token.token("iban_", 24)
-	e.addIBANLocked(wd, token, last4(req.Number), req.SortCode, req.BIC)
-	writeJSON(w, http.StatusOK, token)
+	e.addDestination(w, r, &req, "iban_", func(wd *withdrawer, token string) any {
+		e.addIBANLocked(wd, token, last4(req.Number), req.SortCode, req.BIC)
+		return token
+	})
+}
+
+type pixRequest struct {
+	PixKey string `json:"pixKey"`
+}
+
+func (q *pixRequest) check() string {
+	return required("pixKey is required", q.PixKey)
 }
 
 // handleAddPIX is POST /withdraw/pix: answers the new key's token.
 func (e *Emulator) handleAddPIX(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		PixKey string `json:"pixKey"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.PixKey == "" {
-		writeMsg(w, http.StatusBadRequest, "pixKey is required")
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	wd, ok := e.verifiedLocked(w, r, "")
-	if !ok {
-		return
-	}
-	token := e.ids.token.token("pix_", 24)
-	e.addPIXLocked(wd, token, req.PixKey)
-	writeJSON(w, http.StatusOK, token)
+	var req pixRequest
+	e.addDestination(w, r, &req, "pix_", func(wd *withdrawer, token string) any {
+		e.addPIXLocked(wd, token, req.PixKey)
+		return token
+	})
 }
 
 func last4(s string) string {

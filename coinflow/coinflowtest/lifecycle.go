@@ -1,6 +1,7 @@
 package coinflowtest
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -48,96 +49,80 @@ func (e *Emulator) completeLocked(w *withdraw, at time.Time) {
 	e.emitWithdrawLocked(w, EventWithdrawSuccess, at)
 }
 
-// withdrawLocked finds txn (transaction or transferId) or fails.
-func (e *Emulator) withdrawLocked(txn string) (*withdraw, error) {
+// changeWithdraw runs change on the stored withdraw txn (transaction or
+// transferId) under the lock, or fails with ErrNotFound.
+func (e *Emulator) changeWithdraw(txn string, change func(w *withdraw) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	w := e.lookupLocked(txn)
 	if w == nil {
-		return nil, fmt.Errorf("withdraw %s: %w", txn, ErrNotFound)
+		return fmt.Errorf("withdraw %s: %w", txn, ErrNotFound)
 	}
-	return w, nil
+	return change(w)
 }
 
-func transition(w *withdraw, to string, from ...string) error {
-	if !slices.Contains(from, w.Status) {
-		return fmt.Errorf("withdraw %s %s -> %s: %w", w.Transaction, w.Status, to, ErrInvalidTransition)
-	}
-	return nil
+// unsettled are the statuses a payout can still be moved out of by hand.
+var unsettled = []string{StatusPending, StatusInReview}
+
+// transition applies move to the stored withdraw txn if its status is one
+// of from, else fails with ErrInvalidTransition; to names the status it
+// moves to in that error ("" for a change that keeps the status).
+func (e *Emulator) transition(txn, to string, from []string, move func(w *withdraw)) error {
+	return e.changeWithdraw(txn, func(w *withdraw) error {
+		if !slices.Contains(from, w.Status) {
+			return fmt.Errorf("withdraw %s %s -> %s: %w", w.Transaction, w.Status, cmp.Or(to, w.Status), ErrInvalidTransition)
+		}
+		move(w)
+		return nil
+	})
 }
 
 // Complete completes a pending, in-review or stuck payout now (Withdraw
 // Success).
 func (e *Emulator) Complete(txn string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	w, err := e.withdrawLocked(txn)
-	if err != nil {
-		return err
-	}
-	if err := transition(w, StatusCompleted, StatusPending, StatusInReview); err != nil {
-		return err
-	}
-	w.Stuck = false
-	e.completeLocked(w, e.now)
-	return nil
+	return e.transition(txn, StatusCompleted, unsettled, func(w *withdraw) {
+		w.Stuck = false
+		e.completeLocked(w, e.now)
+	})
 }
 
 // Fail fails a pending or in-review payout before it reached the bank: the
 // amount and the merchant fee go back to the balance at once, the withdraw
 // shows returnStatus return_completed, and Withdraw Failure is queued.
 func (e *Emulator) Fail(txn, detailMessage string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	w, err := e.withdrawLocked(txn)
-	if err != nil {
-		return err
-	}
-	if err := transition(w, StatusFailed, StatusPending, StatusInReview); err != nil {
-		return err
-	}
-	w.Status = StatusFailed
-	w.DetailMessage = detailMessage
-	w.Stuck = false
-	e.returnLocked(w, e.now)
-	e.emitWithdrawLocked(w, EventWithdrawFailure, e.now)
-	return nil
+	return e.transition(txn, StatusFailed, unsettled, func(w *withdraw) {
+		w.Status = StatusFailed
+		w.DetailMessage = detailMessage
+		w.Stuck = false
+		e.returnLocked(w, e.now)
+		e.emitWithdrawLocked(w, EventWithdrawFailure, e.now)
+	})
 }
 
 // FailAfterSuccess turns a completed payout into a failed one, as a bank
 // return does: returnStatus pending_return, balance unchanged until
 // ReturnComplete, Withdraw Failure queued.
 func (e *Emulator) FailAfterSuccess(txn string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	w, err := e.withdrawLocked(txn)
-	if err != nil {
-		return err
-	}
-	if err := transition(w, StatusFailed, StatusCompleted); err != nil {
-		return err
-	}
-	w.Status = StatusFailed
-	w.ReturnStatus = ReturnPending
-	w.DetailMessage = "Returned by the receiving bank"
-	w.UpdatedAt = e.now
-	e.emitWithdrawLocked(w, EventWithdrawFailure, e.now)
-	return nil
+	return e.transition(txn, StatusFailed, []string{StatusCompleted}, func(w *withdraw) {
+		w.Status = StatusFailed
+		w.ReturnStatus = ReturnPending
+		w.DetailMessage = "Returned by the receiving bank"
+		w.UpdatedAt = e.now
+		e.emitWithdrawLocked(w, EventWithdrawFailure, e.now)
+	})
 }
 
 // ReturnComplete completes the return of a failed payout (pending_return ->
 // return_completed) and credits amount + merchant fee back. No webhook:
 // Coinflow documents none for returns.
 func (e *Emulator) ReturnComplete(txn string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	w, err := e.withdrawLocked(txn)
-	if err != nil {
-		return err
-	}
-	if w.Status != StatusFailed || w.ReturnStatus != ReturnPending {
-		return fmt.Errorf("withdraw %s return %q -> %s: %w", txn, w.ReturnStatus, ReturnCompleted, ErrInvalidTransition)
-	}
-	e.returnLocked(w, e.now)
-	return nil
+	return e.changeWithdraw(txn, func(w *withdraw) error {
+		if w.Status != StatusFailed || w.ReturnStatus != ReturnPending {
+			return fmt.Errorf("withdraw %s return %q -> %s: %w", txn, w.ReturnStatus, ReturnCompleted, ErrInvalidTransition)
+		}
+		e.returnLocked(w, e.now)
+		return nil
+	})
 }
 
 func (e *Emulator) returnLocked(w *withdraw, at time.Time) {
@@ -152,34 +137,18 @@ func (e *Emulator) returnLocked(w *withdraw, at time.Time) {
 // list (pending on the single get, whose schema lacks in_review), sends no
 // webhook and stays there until Complete or Fail.
 func (e *Emulator) SetInReview(txn string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	w, err := e.withdrawLocked(txn)
-	if err != nil {
-		return err
-	}
-	if err := transition(w, StatusInReview, StatusPending); err != nil {
-		return err
-	}
-	w.Status = StatusInReview
-	w.UpdatedAt = e.now
-	return nil
+	return e.transition(txn, StatusInReview, []string{StatusPending}, func(w *withdraw) {
+		w.Status = StatusInReview
+		w.UpdatedAt = e.now
+	})
 }
 
 // Stuck makes a pending or in-review payout never progress on its own;
 // Complete and Fail still move it.
 func (e *Emulator) Stuck(txn string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	w, err := e.withdrawLocked(txn)
-	if err != nil {
-		return err
-	}
-	if err := transition(w, w.Status, StatusPending, StatusInReview); err != nil {
-		return err
-	}
-	w.Stuck = true
-	return nil
+	return e.transition(txn, "", unsettled, func(w *withdraw) {
+		w.Stuck = true
+	})
 }
 
 // SetDowngrade makes every later payout requested at speed from go out at

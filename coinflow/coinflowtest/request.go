@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,8 +12,24 @@ import (
 
 const maxBody = 1 << 20
 
-// decodeBody reads a JSON object into v; on failure it answers 400 and
-// returns false. Unknown fields are ignored, as an API that grows does.
+// checker is a request body that knows its own field rules.
+type checker interface {
+	// check returns the message of a 400, or "" for a good request.
+	check() string
+}
+
+// required returns msg when any of fields is empty, else "": the check of
+// a body whose fields are all mandatory.
+func required(msg string, fields ...string) string {
+	if slices.Contains(fields, "") {
+		return msg
+	}
+	return ""
+}
+
+// decodeBody reads a JSON object into v and, when v is a checker, checks
+// it; on failure it answers 400 and returns false. Unknown fields are
+// ignored, as an API that grows does.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
@@ -22,6 +39,12 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := json.Unmarshal(body, v); err != nil {
 		writeMsg(w, http.StatusBadRequest, "Invalid JSON body")
 		return false
+	}
+	if c, ok := v.(checker); ok {
+		if msg := c.check(); msg != "" {
+			writeMsg(w, http.StatusBadRequest, msg)
+			return false
+		}
 	}
 	return true
 }

@@ -68,10 +68,35 @@ type withdrawer struct {
 func (w *withdrawer) blocked() bool { return w.availability == AvailabilityBlocked }
 
 func (w *withdrawer) hasAccount(token string) bool {
-	return slices.ContainsFunc(w.banks, func(b bankAccountJSON) bool { return b.Token == token }) ||
-		slices.ContainsFunc(w.cards, func(c cardJSON) bool { return c.Token == token }) ||
-		slices.ContainsFunc(w.ibans, func(i ibanJSON) bool { return i.Token == token }) ||
-		slices.ContainsFunc(w.pixes, func(p pixJSON) bool { return p.Token == token })
+	return hasToken(w.banks, token) || hasToken(w.cards, token) ||
+		hasToken(w.ibans, token) || hasToken(w.pixes, token)
+}
+
+// destination is a saved payout destination of any kind, known by its
+// token.
+type destination interface {
+	token() string
+}
+
+func (b bankAccountJSON) token() string { return b.Token }
+func (c cardJSON) token() string        { return c.Token }
+func (i ibanJSON) token() string        { return i.Token }
+func (p pixJSON) token() string         { return p.Token }
+
+func hasToken[D destination](ds []D, token string) bool {
+	return slices.ContainsFunc(ds, func(d D) bool { return d.token() == token })
+}
+
+// appendTokens appends the tokens of ds to all, in the order they were
+// saved, and returns the first one ("" if none).
+func appendTokens[D destination](all *[]string, ds []D) string {
+	for _, d := range ds {
+		*all = append(*all, d.token())
+	}
+	if len(ds) == 0 {
+		return ""
+	}
+	return ds[0].token()
 }
 
 func (e *Emulator) walletOf(userID string) string {
@@ -85,30 +110,10 @@ func (e *Emulator) snapshotWithdrawer(w *withdrawer) Withdrawer {
 		Availability: w.availability, Blocked: w.blocked(), CreatedAt: w.createdAt,
 		Accounts: []string{},
 	}
-	for i, b := range w.banks {
-		if i == 0 {
-			s.BankToken = b.Token
-		}
-		s.Accounts = append(s.Accounts, b.Token)
-	}
-	for i, c := range w.cards {
-		if i == 0 {
-			s.CardToken = c.Token
-		}
-		s.Accounts = append(s.Accounts, c.Token)
-	}
-	for i, b := range w.ibans {
-		if i == 0 {
-			s.IBANToken = b.Token
-		}
-		s.Accounts = append(s.Accounts, b.Token)
-	}
-	for i, p := range w.pixes {
-		if i == 0 {
-			s.PIXToken = p.Token
-		}
-		s.Accounts = append(s.Accounts, p.Token)
-	}
+	s.BankToken = appendTokens(&s.Accounts, w.banks)
+	s.CardToken = appendTokens(&s.Accounts, w.cards)
+	s.IBANToken = appendTokens(&s.Accounts, w.ibans)
+	s.PIXToken = appendTokens(&s.Accounts, w.pixes)
 	return s
 }
 
