@@ -133,8 +133,8 @@ type Emulator struct {
 	faults faultSet
 	hooks  *hooks
 
-	ctx    context.Context // canceled by Close: stops deliveries and hangs
-	cancel context.CancelFunc
+	closed chan struct{}      // closed by Close: ends pending hangs and waits
+	stop   context.CancelFunc // cancels the deliveries' context
 	wg     sync.WaitGroup
 	once   sync.Once
 }
@@ -175,11 +175,12 @@ func New(opts Options) *Emulator {
 	maps.Copy(e.lifecycle, opts.Lifecycle)
 
 	e.state = newState(opts.Start, opts.InitialBalanceCents)
-	e.ctx, e.cancel = context.WithCancel(context.Background())
+	ctx, stop := context.WithCancel(context.Background())
+	e.closed, e.stop = make(chan struct{}), stop
 	e.hooks = newHooks(opts, e.ids.webhookSeed)
 	e.routes()
 	e.wg.Add(1)
-	go e.dispatch()
+	go e.dispatch(ctx)
 	return e
 }
 
@@ -200,7 +201,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // pending API hangs. It is idempotent.
 func (e *Emulator) Close() {
 	e.once.Do(func() {
-		e.cancel()
+		e.stop()
+		close(e.closed)
 		e.hooks.wake()
 		e.wg.Wait()
 		e.hooks.closeIdle()

@@ -104,7 +104,7 @@ func (e *Emulator) hang(r *http.Request, d time.Duration) {
 	case <-t.C:
 	case <-r.Context().Done():
 		panic(http.ErrAbortHandler)
-	case <-e.ctx.Done():
+	case <-e.closed:
 		panic(http.ErrAbortHandler)
 	}
 }

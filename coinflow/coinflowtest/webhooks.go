@@ -189,34 +189,34 @@ func (h *hooks) finish(d *delivery, o outcome) {
 	h.notifyLocked()
 }
 
-// dispatch works the queue until Close.
-func (e *Emulator) dispatch() {
+// dispatch works the queue until ctx ends (Close).
+func (e *Emulator) dispatch(ctx context.Context) {
 	defer e.wg.Done()
 	h := e.hooks
 	for {
-		d := h.next(e.ctx)
+		d := h.next(ctx)
 		if d == nil {
 			return
 		}
 		h.mu.Lock()
 		delay := h.faults.Delay
 		h.mu.Unlock()
-		if !sleepCtx(e.ctx, delay) {
+		if !sleepCtx(ctx, delay) {
 			return
 		}
 		first := time.Now()
-		if o := e.attempt(d); o != failed {
+		if o := e.attempt(ctx, d); o != failed {
 			h.finish(d, o)
 			continue
 		}
 		e.wg.Add(1)
-		go e.retry(d, first)
+		go e.retry(ctx, d, first)
 	}
 }
 
 // retry re-attempts d with exponential backoff until it is delivered or the
 // next attempt would start after GiveUpAfter.
-func (e *Emulator) retry(d *delivery, first time.Time) {
+func (e *Emulator) retry(ctx context.Context, d *delivery, first time.Time) {
 	defer e.wg.Done()
 	h := e.hooks
 	wait := h.retry.Initial
@@ -225,10 +225,10 @@ func (e *Emulator) retry(d *delivery, first time.Time) {
 			h.finish(d, failed)
 			return
 		}
-		if !sleepCtx(e.ctx, wait) {
+		if !sleepCtx(ctx, wait) {
 			return
 		}
-		if o := e.attempt(d); o != failed {
+		if o := e.attempt(ctx, d); o != failed {
 			h.finish(d, o)
 			return
 		}
@@ -238,7 +238,7 @@ func (e *Emulator) retry(d *delivery, first time.Time) {
 
 // attempt POSTs d once, signed now, and logs the attempt. Only an answer of
 // exactly 200 delivers it.
-func (e *Emulator) attempt(d *delivery) outcome {
+func (e *Emulator) attempt(ctx context.Context, d *delivery) outcome {
 	h := e.hooks
 	h.mu.Lock()
 	url, key, timeout := h.url, h.key, h.retry.Timeout
@@ -248,9 +248,9 @@ func (e *Emulator) attempt(d *delivery) outcome {
 	}
 	sentAt := e.Now()
 	code := 0
-	ctx, cancel := context.WithTimeout(e.ctx, timeout)
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(d.ev.body))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(d.ev.body))
 	if err == nil {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "coinflowtest")
@@ -264,7 +264,7 @@ func (e *Emulator) attempt(d *delivery) outcome {
 			code = resp.StatusCode
 		}
 	}
-	if e.ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return abandoned // closing: an aborted attempt is not a receiver's answer
 	}
 	h.mu.Lock()
@@ -309,8 +309,10 @@ func (h *hooks) resend(logID string) (int, bool) {
 func (e *Emulator) WaitWebhooks(ctx context.Context) error {
 	h := e.hooks
 	for {
-		if e.ctx.Err() != nil {
+		select {
+		case <-e.closed:
 			return ErrClosed
+		default:
 		}
 		h.mu.Lock()
 		h.flushLocked()
@@ -323,7 +325,7 @@ func (e *Emulator) WaitWebhooks(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-e.ctx.Done():
+		case <-e.closed:
 			return ErrClosed
 		case <-ch:
 		}
