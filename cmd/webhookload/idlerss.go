@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
@@ -28,7 +29,7 @@ func idleRSS(ctx context.Context, o options, w io.Writer, progress func(string, 
 		return err
 	}
 	if _, err := os.Stat(bin); err != nil {
-		return usageError{fmt.Sprintf("-idle-rss: %v (build it first: go build -o %s .)", err, o.idleRSS)}
+		return bench.Usagef("-idle-rss: %v (build it first: go build -o %s .)", err, o.idleRSS)
 	}
 	type row struct {
 		name     string

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/webhook"
 )
@@ -207,7 +208,7 @@ func measureDrain(ctx context.Context, srv *server, pgDB string, limit time.Dura
 func webhookURL(target string) (string, error) {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", usageError{fmt.Sprintf("-target %q is not an http(s) URL", target)}
+		return "", bench.Usagef("-target %q is not an http(s) URL", target)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/webhooks/coinflow"
