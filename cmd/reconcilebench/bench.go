@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,11 +72,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	if o.keep {
 		progress("keeping database %s", db.URL)
 	} else {
-		defer func() {
-			if derr := db.Drop(); derr != nil {
-				err = errors.Join(err, derr)
-			}
-		}()
+		defer db.DropJoin(&err)
 	}
 	store, err := models.Open(ctx, models.Options{URL: db.URL, MaxOpenConns: o.maxOpenConns})
 	if err != nil {

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/payoutd/payoutd/internal/bench"
+	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
 func main() { bench.Main("reconcilebench", run) }
@@ -69,11 +70,7 @@ type options struct {
 func parseFlags(args []string, getenv func(string) string) (options, error) {
 	var o options
 	fs := bench.NewFlagSet("reconcilebench")
-	defaultURL := getenv("PAYOUTD_TEST_DATABASE_URL")
-	if defaultURL == "" {
-		defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	fs.StringVar(&o.databaseURL, "database-url", defaultURL, "PostgreSQL admin URL; each size gets its own database there, dropped at the end")
+	fs.StringVar(&o.databaseURL, "database-url", benchdb.AdminURL(getenv), "PostgreSQL admin URL; each size gets its own database there, dropped at the end")
 	n := fs.Int("n", 1_000_000, "payouts (and withdraws) to reconcile")
 	scaling := fs.Bool("scaling", false, "run n=100000 and n=1000000 (ignoring -n) and report the ratio of times")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process: reconciler and emulator) to this file; with -scaling, FILE.<n>")

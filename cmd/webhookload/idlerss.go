@@ -48,11 +48,7 @@ func idleRSS(ctx context.Context, o options, w io.Writer, progress func(string, 
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if derr := db.Drop(); derr != nil && err == nil {
-			err = derr
-		}
-	}()
+	defer db.DropJoin(&err)
 	progress("idle RSS: %s serve on PostgreSQL database %s, idling %s", bin, db.Name, o.idleWait)
 	rss, hwm, err = idleOnce(ctx, bin, o, db.URL)
 	if err != nil {

@@ -52,6 +52,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/payoutd/payoutd/internal/bench"
+	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
 func main() { bench.Main("webhookload", run) }
@@ -96,11 +97,7 @@ type options struct {
 func parseFlags(args []string, getenv func(string) string) (options, error) {
 	var o options
 	fs := bench.NewFlagSet("webhookload")
-	defaultURL := getenv("PAYOUTD_TEST_DATABASE_URL")
-	if defaultURL == "" {
-		defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	fs.StringVar(&o.databaseURL, "database-url", defaultURL, "PostgreSQL admin URL; the run creates and drops its own databases there")
+	fs.StringVar(&o.databaseURL, "database-url", benchdb.AdminURL(getenv), "PostgreSQL admin URL; the run creates and drops its own databases there")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent writers (connections for the baseline, HTTP clients for payoutd)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per phase")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each phase's measurement")

@@ -6,12 +6,23 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// AdminURL is the server the commands make their databases on unless
+// -database-url says otherwise: the one the tests use
+// (PAYOUTD_TEST_DATABASE_URL), else a local PostgreSQL.
+func AdminURL(getenv func(string) string) string {
+	if u := getenv("PAYOUTD_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
 
 // DB is a PostgreSQL database a run created and must drop.
 type DB struct {
@@ -58,4 +69,13 @@ func (d *DB) Drop() error {
 		return fmt.Errorf("drop database %s: %w", d.Name, err)
 	}
 	return nil
+}
+
+// DropJoin drops the database and joins a failure to do so to *err. It is
+// for a defer in the function that created the database, whose error
+// result is named: the database goes however the function ends.
+func (d *DB) DropJoin(err *error) {
+	if derr := d.Drop(); derr != nil {
+		*err = errors.Join(*err, derr)
+	}
 }
