@@ -14,6 +14,7 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
+	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/internal/benchdb"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/reconcile"
@@ -35,7 +36,7 @@ type result struct {
 	took    time.Duration
 	run     *models.ReconcileRun
 	runErr  error
-	cpu     cpuUsage
+	cpu     bench.CPUUsage
 	before  float64 // machine load (cores) in the second before the run
 	peakRSS int64   // VmHWM after the run (reset before it when hwmReset)
 	hwmSet  bool
@@ -150,11 +151,11 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	}
 	progress("n=%d: reconciling (page size %d)", n, benchPageSize)
 	sampler := sampleRSS(100 * time.Millisecond)
-	cpuBefore := readCPU(db.Name)
+	cpuBefore := bench.ReadCPU(db.Name)
 	start := time.Now()
 	res.run, res.runErr = rec.RunOnce(ctx, "cli")
 	res.took = time.Since(start)
-	res.cpu = readCPU(db.Name).since(cpuBefore)
+	res.cpu = bench.ReadCPU(db.Name).Since(cpuBefore)
 	stopProfile()
 	if stats != nil {
 		stats.stop()
