@@ -128,7 +128,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	runtime.GC()
 	debug.FreeOSMemory()
 	res.hwmSet = resetPeakRSS()
-	if st, err := procStatus("VmRSS"); err == nil {
+	if st, err := bench.ProcStatus(os.Getpid(), "VmRSS"); err == nil {
 		res.rssBase = st["VmRSS"]
 	}
 	if res.dbBefore, err = readDBStats(ctx, db.URL); err != nil {
@@ -165,7 +165,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	var msAfter runtime.MemStats
 	runtime.ReadMemStats(&msAfter)
 	res.alloc, res.mallocs, res.gcs = msAfter.TotalAlloc-msBefore.TotalAlloc, msAfter.Mallocs-msBefore.Mallocs, msAfter.NumGC-msBefore.NumGC
-	if st, err := procStatus("VmHWM"); err == nil {
+	if st, err := bench.ProcStatus(os.Getpid(), "VmHWM"); err == nil {
 		res.peakRSS = st["VmHWM"]
 	}
 	res.listCalls = srv.Calls(coinflowtest.OpListWithdraws)

@@ -1,46 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/payoutd/payoutd/internal/bench"
 )
-
-// procStatus reads fields in kB (VmRSS, VmHWM) from /proc/self/status, in
-// bytes.
-func procStatus(fields ...string) (map[string]int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		for _, f := range fields {
-			if name != f {
-				continue
-			}
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("parse %s %q: %w", name, rest, err)
-			}
-			out[name] = kb << 10
-		}
-	}
-	return out, nil
-}
 
 // resetPeakRSS sets VmHWM back to the current VmRSS (Linux clear_refs
 // "5"), so that the peak read after the run is the run's.
@@ -77,7 +44,7 @@ func sampleRSS(every time.Duration) *rssSampler {
 }
 
 func (s *rssSampler) sample() {
-	st, err := procStatus("VmRSS")
+	st, err := bench.ProcStatus(os.Getpid(), "VmRSS")
 	if err != nil {
 		return
 	}
