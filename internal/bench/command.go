@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -57,15 +58,34 @@ func NewFlagSet(name string) *flag.FlagSet {
 }
 
 // ParseFlags parses args, which hold flags only: an unknown or malformed
-// flag, or an argument, is a UsageError.
+// flag, or an argument, is a UsageError. So is -h, whose message lists the
+// flags.
 func ParseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return Usagef("usage: %s [flags]\n%s", fs.Name(), defaults(fs))
+	case err != nil:
 		return UsageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
+	case fs.NArg() > 0:
 		return Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// defaults is the flags' usage as flag prints it, with no password in a
+// default URL: defaults may come from the environment.
+func defaults(fs *flag.FlagSet) string {
+	fs.VisitAll(func(f *flag.Flag) {
+		if u, err := url.Parse(f.DefValue); err == nil && u.User != nil {
+			f.DefValue = u.Redacted()
+		}
+	})
+	var b strings.Builder
+	fs.SetOutput(&b)
+	defer fs.SetOutput(io.Discard)
+	fs.PrintDefaults()
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // BadFlags is a UsageError naming every problem found in parsed flags, or

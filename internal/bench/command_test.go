@@ -59,6 +59,18 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+func TestParseFlagsHelp(t *testing.T) {
+	t.Parallel()
+	fs := NewFlagSet("cmd")
+	fs.String("database-url", "postgres://bench:secret@db:5432/postgres", "where")
+	fs.Int("n", 7, "how many")
+	err := ParseFlags(fs, []string{"-h"})
+	require.EqualError(t, err, "usage: cmd [flags]\n"+
+		"  -database-url string\n    \twhere (default \"postgres://bench:xxxxx@db:5432/postgres\")\n"+
+		"  -n int\n    \thow many (default 7)")
+	require.Equal(t, 2, ExitCode(err))
+}
+
 func TestBadFlags(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, BadFlags(nil))
