@@ -48,7 +48,13 @@ func Create(ctx context.Context, adminURL, prefix string) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	// An interrupt does not cut the statement short: the server may finish
+	// a CREATE DATABASE the client has stopped waiting for, and that
+	// database, never returned, would be dropped by no one. The caller,
+	// given it, drops it when it sees ctx is done.
+	createCtx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancelCreate()
+	if _, err := conn.Exec(createCtx, "CREATE DATABASE "+name); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", name, err)
 	}
 	u.Path = "/" + name
