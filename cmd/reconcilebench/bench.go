@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
+	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/internal/benchdb"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/reconcile"
@@ -36,7 +36,7 @@ type result struct {
 	took    time.Duration
 	run     *models.ReconcileRun
 	runErr  error
-	cpu     cpuUsage
+	cpu     bench.CPUUsage
 	before  float64 // machine load (cores) in the second before the run
 	peakRSS int64   // VmHWM after the run (reset before it when hwmReset)
 	hwmSet  bool
@@ -73,11 +73,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	if o.keep {
 		progress("keeping database %s", db.URL)
 	} else {
-		defer func() {
-			if derr := db.Drop(); derr != nil {
-				err = errors.Join(err, derr)
-			}
-		}()
+		defer db.DropJoin(&err)
 	}
 	store, err := models.Open(ctx, models.Options{URL: db.URL, MaxOpenConns: o.maxOpenConns})
 	if err != nil {
@@ -132,7 +128,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	runtime.GC()
 	debug.FreeOSMemory()
 	res.hwmSet = resetPeakRSS()
-	if st, err := procStatus("VmRSS"); err == nil {
+	if st, err := bench.ProcStatus(os.Getpid(), "VmRSS"); err == nil {
 		res.rssBase = st["VmRSS"]
 	}
 	if res.dbBefore, err = readDBStats(ctx, db.URL); err != nil {
@@ -155,11 +151,11 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	}
 	progress("n=%d: reconciling (page size %d)", n, benchPageSize)
 	sampler := sampleRSS(100 * time.Millisecond)
-	cpuBefore := readCPU(db.Name)
+	cpuBefore := bench.ReadCPU(db.Name)
 	start := time.Now()
 	res.run, res.runErr = rec.RunOnce(ctx, "cli")
 	res.took = time.Since(start)
-	res.cpu = readCPU(db.Name).since(cpuBefore)
+	res.cpu = bench.ReadCPU(db.Name).Since(cpuBefore)
 	stopProfile()
 	if stats != nil {
 		stats.stop()
@@ -169,7 +165,7 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	var msAfter runtime.MemStats
 	runtime.ReadMemStats(&msAfter)
 	res.alloc, res.mallocs, res.gcs = msAfter.TotalAlloc-msBefore.TotalAlloc, msAfter.Mallocs-msBefore.Mallocs, msAfter.NumGC-msBefore.NumGC
-	if st, err := procStatus("VmHWM"); err == nil {
+	if st, err := bench.ProcStatus(os.Getpid(), "VmHWM"); err == nil {
 		res.peakRSS = st["VmHWM"]
 	}
 	res.listCalls = srv.Calls(coinflowtest.OpListWithdraws)

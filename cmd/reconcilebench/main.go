@@ -30,8 +30,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,22 +37,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/payoutd/payoutd/internal/bench"
+	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "reconcilebench:", err)
-		if _, ok := errors.AsType[usageError](err); ok {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-}
-
-// usageError is a bad command line: exit 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+func main() { bench.Main("reconcilebench", run) }
 
 // Targets the run is held to.
 const (
@@ -81,13 +69,8 @@ type options struct {
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("reconcilebench", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	defaultURL := getenv("PAYOUTD_TEST_DATABASE_URL")
-	if defaultURL == "" {
-		defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	fs.StringVar(&o.databaseURL, "database-url", defaultURL, "PostgreSQL admin URL; each size gets its own database there, dropped at the end")
+	fs := bench.NewFlagSet("reconcilebench")
+	fs.StringVar(&o.databaseURL, "database-url", benchdb.AdminURL(getenv), "PostgreSQL admin URL; each size gets its own database there, dropped at the end")
 	n := fs.Int("n", 1_000_000, "payouts (and withdraws) to reconcile")
 	scaling := fs.Bool("scaling", false, "run n=100000 and n=1000000 (ignoring -n) and report the ratio of times")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (this process: reconciler and emulator) to this file; with -scaling, FILE.<n>")
@@ -100,11 +83,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the databases (for EXPLAIN) and print their URLs")
 	fs.BoolVar(&o.verbose, "v", false, "show the reconciler's log")
 	fs.DurationVar(&o.waitQuiet, "wait-quiet", time.Minute, "before each run, wait up to this long for the machine to be nearly idle (it may be shared)")
-	if err := fs.Parse(args); err != nil {
-		return o, usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	if err := bench.ParseFlags(fs, args); err != nil {
+		return o, err
 	}
 	o.sizes = []int{*n}
 	if *scaling {
@@ -126,10 +106,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	if !strings.HasPrefix(o.databaseURL, "postgres://") && !strings.HasPrefix(o.databaseURL, "postgresql://") {
 		errs = append(errs, "-database-url must be a postgres:// URL")
 	}
-	if len(errs) > 0 {
-		return o, usageError{strings.Join(errs, "; ")}
-	}
-	return o, nil
+	return o, bench.BadFlags(errs)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

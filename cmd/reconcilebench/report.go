@@ -66,9 +66,9 @@ func report(w io.Writer, r *result) {
 		peak, mb(targetRSS), verdict(max(r.peakRSS, r.rssMax) <= targetRSS), mb(r.rssBase), mb(r.rssMax), mb(r.rssMean), r.samples)
 	fmt.Fprintf(w, "  go heap: %s allocated (%d B/record), %d mallocs (%d/record), %d GCs\n",
 		mb(int64(r.alloc)), r.alloc/uint64(r.n), r.mallocs, r.mallocs/uint64(r.n), r.gcs)
-	if c := r.cpu; c.ok {
+	if c := r.cpu; c.OK {
 		fmt.Fprintf(w, "  cpu (cores): machine busy %.2f of %.0f (%.2f in the second before the run); this process %.2f (reconciler and emulator); "+
-			"PostgreSQL for this database %.2f; others sharing the machine %.2f\n", c.busy, c.cpus, r.before, c.self, c.postgres, c.other)
+			"PostgreSQL for this database %.2f; others sharing the machine %.2f\n", c.Busy, c.CPUs, r.before, c.Self, c.Postgres, c.Other())
 	}
 	upd, hot := r.dbAfter.updates-r.dbBefore.updates, r.dbAfter.hotUpdates-r.dbBefore.hotUpdates
 	fmt.Fprintf(w, "  writes: WAL %s (server-wide); payouts rows updated %d (%d heap-only), payouts table+indexes %s -> %s; %d payout_history rows added; %d Coinflow list calls\n",

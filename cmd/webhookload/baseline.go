@@ -22,11 +22,7 @@ func runBaseline(ctx context.Context, o options, events *eventFactory) (res *res
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if derr := db.Drop(); derr != nil && err == nil {
-			err = derr
-		}
-	}()
+	defer db.DropJoin(&err)
 
 	conns := make([]*pgx.Conn, o.concurrency)
 	defer func() {

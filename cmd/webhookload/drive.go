@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/payoutd/payoutd/internal/bench"
 )
 
 // outcome is what one operation came to: ok is a success (a committed row,
@@ -78,20 +80,20 @@ func drive(ctx context.Context, name, pgDB string, n int, warmup, window time.Du
 	var cpu cpuUsage
 	var timers sync.WaitGroup
 	timers.Go(func() {
-		if !sleepUntil(ctx, t0.Add(winStart)) {
+		if !bench.SleepUntil(ctx, t0.Add(winStart)) {
 			return
 		}
-		before := readCPU(pgDB)
+		before := bench.ReadCPU(pgDB)
 		if h.windowStart != nil {
 			h.windowStart()
 		}
-		if !sleepUntil(ctx, t0.Add(winEnd)) {
+		if !bench.SleepUntil(ctx, t0.Add(winEnd)) {
 			return
 		}
 		if h.windowEnd != nil {
 			h.windowEnd()
 		}
-		cpu = readCPU(pgDB).since(before)
+		cpu = cpuSince(before, pgDB)
 	})
 
 	perWorker := make([][]sample, n)
@@ -135,16 +137,4 @@ func drive(ctx context.Context, name, pgDB string, n int, warmup, window time.Du
 	}
 	slices.Sort(r.lat)
 	return r
-}
-
-// sleepUntil sleeps until t and reports false if ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-timer.C:
-		return true
-	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
@@ -28,7 +27,7 @@ func idleRSS(ctx context.Context, o options, w io.Writer, progress func(string, 
 		return err
 	}
 	if _, err := os.Stat(bin); err != nil {
-		return usageError{fmt.Sprintf("-idle-rss: %v (build it first: go build -o %s .)", err, o.idleRSS)}
+		return bench.Usagef("-idle-rss: %v (build it first: go build -o %s .)", err, o.idleRSS)
 	}
 	type row struct {
 		name     string
@@ -47,11 +46,7 @@ func idleRSS(ctx context.Context, o options, w io.Writer, progress func(string, 
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if derr := db.Drop(); derr != nil && err == nil {
-			err = derr
-		}
-	}()
+	defer db.DropJoin(&err)
 	progress("idle RSS: %s serve on PostgreSQL database %s, idling %s", bin, db.Name, o.idleWait)
 	rss, hwm, err = idleOnce(ctx, bin, o, db.URL)
 	if err != nil {
@@ -153,34 +148,14 @@ func waitHealthy(ctx context.Context, url string, exited chan error) error {
 	return errors.New("payoutd did not answer /healthz within 30s")
 }
 
-// procMemory reads VmRSS and VmHWM (kB in the file) in bytes.
+// procMemory reads a process's VmRSS and VmHWM in bytes.
 func procMemory(pid int) (rss, hwm int64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	st, err := bench.ProcStatus(pid, "VmRSS", "VmHWM")
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("parse %s %q", name, value)
-		}
-		if name == "VmRSS" {
-			rss = kb << 10
-		} else {
-			hwm = kb << 10
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, 0, err
-	}
-	if rss == 0 {
+	if st["VmRSS"] == 0 {
 		return 0, 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 	}
-	return rss, hwm, nil
+	return st["VmRSS"], st["VmHWM"], nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/webhook"
 )
@@ -185,7 +186,7 @@ func measureDrain(ctx context.Context, srv *server, pgDB string, limit time.Dura
 		n, _, err := srv.store.InboxBacklog(ctx)
 		return n, err
 	}
-	start, cpu := time.Now(), readCPU(pgDB)
+	start, cpu := time.Now(), bench.ReadCPU(pgDB)
 	first, err := backlog()
 	if err != nil {
 		return nil, err
@@ -193,21 +194,21 @@ func measureDrain(ctx context.Context, srv *server, pgDB string, limit time.Dura
 	n := first
 	for n > 0 && time.Since(start) < limit {
 		// Not more often: the count reads the whole backlog.
-		if !sleepUntil(ctx, time.Now().Add(time.Second)) {
+		if !bench.SleepUntil(ctx, time.Now().Add(time.Second)) {
 			return nil, ctx.Err()
 		}
 		if n, err = backlog(); err != nil {
 			return nil, err
 		}
 	}
-	return &drainResult{applied: first - n, remaining: n, elapsed: time.Since(start), cpu: readCPU(pgDB).since(cpu)}, nil
+	return &drainResult{applied: first - n, remaining: n, elapsed: time.Since(start), cpu: cpuSince(cpu, pgDB)}, nil
 }
 
 // webhookURL accepts payoutd's base URL or the webhook URL itself.
 func webhookURL(target string) (string, error) {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", usageError{fmt.Sprintf("-target %q is not an http(s) URL", target)}
+		return "", bench.Usagef("-target %q is not an http(s) URL", target)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/webhooks/coinflow"

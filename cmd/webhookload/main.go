@@ -42,35 +42,20 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/payoutd/payoutd/internal/bench"
+	"github.com/payoutd/payoutd/internal/benchdb"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, context.Canceled) {
-			err = errors.New("interrupted; the databases this run created are dropped")
-		}
-		fmt.Fprintln(os.Stderr, "webhookload:", err)
-		if _, ok := errors.AsType[usageError](err); ok {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-}
-
-// usageError is a bad command line: exit 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+func main() { bench.Main("webhookload", run) }
 
 // Targets payoutd is held to.
 const (
@@ -111,13 +96,8 @@ type options struct {
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("webhookload", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	defaultURL := getenv("PAYOUTD_TEST_DATABASE_URL")
-	if defaultURL == "" {
-		defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	fs.StringVar(&o.databaseURL, "database-url", defaultURL, "PostgreSQL admin URL; the run creates and drops its own databases there")
+	fs := bench.NewFlagSet("webhookload")
+	fs.StringVar(&o.databaseURL, "database-url", benchdb.AdminURL(getenv), "PostgreSQL admin URL; the run creates and drops its own databases there")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent writers (connections for the baseline, HTTP clients for payoutd)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per phase")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each phase's measurement")
@@ -140,11 +120,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.idleRSS, "idle-rss", "", "instead of load: start this payoutd binary idle on SQLite and on PostgreSQL and report VmRSS")
 	fs.DurationVar(&o.idleWait, "idle-wait", 10*time.Second, "with -idle-rss: how long payoutd idles before VmRSS is read")
 	fs.StringVar(&o.idleListen, "idle-listen", "127.0.0.1:18181", "with -idle-rss: PAYOUTD_LISTEN for the binary")
-	if err := fs.Parse(args); err != nil {
-		return o, usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	if err := bench.ParseFlags(fs, args); err != nil {
+		return o, err
 	}
 	var errs []string
 	if o.concurrency < 1 {
@@ -170,13 +147,17 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	default:
 		errs = append(errs, "-log-level must be debug, info, warn or error")
 	}
-	if len(errs) > 0 {
-		return o, usageError{strings.Join(errs, "; ")}
-	}
-	return o, nil
+	return o, bench.BadFlags(errs)
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	// Cleanups ran on the way out, so by the time this is said the
+	// databases are gone.
+	defer func() {
+		if errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted; the databases this run created are dropped")
+		}
+	}()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	gin.SetMode(gin.ReleaseMode)

@@ -41,13 +41,13 @@ func report(w io.Writer, o options, base *result, p *payoutdResult) {
 		}
 		u := r.cpu
 		perOK := "n/a"
-		if u.valid && r.ok > 0 {
-			perOK = fmt.Sprintf("%.3f", (u.self+u.postgres)/r.rate()*1000)
+		if u.OK && r.ok > 0 {
+			perOK = fmt.Sprintf("%.3f", (u.Self+u.Postgres)/r.rate()*1000)
 		}
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%s\t%d\t%d\t\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.rate(),
 			ms(r.percentile(0.50)), ms(r.percentile(0.99)), ms(r.max()), r.ok, r.errCount(), r.before,
-			cores(u.valid, u.machineBusy, u.cpus), cores(u.valid, u.self, 0),
-			cores(u.valid && u.postgresSeen, u.postgres, 0), cores(u.valid, u.other(), 0), perOK)
+			cores(u.OK, u.Busy, u.CPUs), cores(u.OK, u.Self, 0),
+			cores(u.OK && u.postgresSeen, u.Postgres, 0), cores(u.OK, u.Other(), 0), perOK)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "(ok/s: successes completed in the window; latencies and errors: requests started in it.")
@@ -85,7 +85,7 @@ func report(w io.Writer, o options, base *result, p *payoutdResult) {
 		if d := p.drain; d != nil {
 			fmt.Fprintf(w, "payoutd applier, no load (-drain): %d events in %s = %.1f events/s, %d left; CPU: this process %s, postgres %s\n",
 				d.applied, d.elapsed.Round(time.Millisecond), float64(d.applied)/d.elapsed.Seconds(), d.remaining,
-				cores(d.cpu.valid, d.cpu.self, 0), cores(d.cpu.valid && d.cpu.postgresSeen, d.cpu.postgres, 0))
+				cores(d.cpu.OK, d.cpu.Self, 0), cores(d.cpu.OK && d.cpu.postgresSeen, d.cpu.Postgres, 0))
 		}
 		var levels []string
 		for _, l := range []logrus.Level{logrus.ErrorLevel, logrus.WarnLevel, logrus.InfoLevel, logrus.DebugLevel} {

@@ -6,12 +6,23 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// AdminURL is the server the commands make their databases on unless
+// -database-url says otherwise: the one the tests use
+// (PAYOUTD_TEST_DATABASE_URL), else a local PostgreSQL.
+func AdminURL(getenv func(string) string) string {
+	if u := getenv("PAYOUTD_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
 
 // DB is a PostgreSQL database a run created and must drop.
 type DB struct {
@@ -37,7 +48,13 @@ func Create(ctx context.Context, adminURL, prefix string) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	// An interrupt does not cut the statement short: the server may finish
+	// a CREATE DATABASE the client has stopped waiting for, and that
+	// database, never returned, would be dropped by no one. The caller,
+	// given it, drops it when it sees ctx is done.
+	createCtx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancelCreate()
+	if _, err := conn.Exec(createCtx, "CREATE DATABASE "+name); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", name, err)
 	}
 	u.Path = "/" + name
@@ -58,4 +75,13 @@ func (d *DB) Drop() error {
 		return fmt.Errorf("drop database %s: %w", d.Name, err)
 	}
 	return nil
+}
+
+// DropJoin drops the database and joins a failure to do so to *err. It is
+// for a defer in the function that created the database, whose error
+// result is named: the database goes however the function ends.
+func (d *DB) DropJoin(err *error) {
+	if derr := d.Drop(); derr != nil {
+		*err = errors.Join(*err, derr)
+	}
 }
