@@ -133,38 +133,6 @@ func mustJSON(t *testing.T, b []byte, out any) {
 	require.NoError(t, json.Unmarshal(b, out), "%s", b)
 }
 
-type payoutJSON struct {
-	ID             string  `json:"id"`
-	IdempotencyKey *string `json:"idempotency_key"`
-	UserID         string  `json:"user_id"`
-	Amount         struct {
-		Cents    int64  `json:"cents"`
-		Currency string `json:"currency"`
-	} `json:"amount"`
-	RequestedSpeed *string `json:"requested_speed"`
-	EffectiveSpeed *string `json:"effective_speed"`
-	Status         string  `json:"status"`
-	StatusDetail   *string `json:"status_detail"`
-	Coinflow       struct {
-		Transaction *string `json:"transaction"`
-	} `json:"coinflow"`
-	CreatedAt string `json:"created_at"`
-	Source    string `json:"source"`
-	History   []struct {
-		FromStatus *string `json:"from_status"`
-		ToStatus   string  `json:"to_status"`
-		Applied    bool    `json:"applied"`
-		Reason     string  `json:"reason"`
-		Source     string  `json:"source"`
-		EvidenceAt string  `json:"evidence_at"`
-	} `json:"history"`
-}
-
-type payoutPage struct {
-	Payouts    []payoutJSON `json:"payouts"`
-	NextCursor string       `json:"next_cursor"`
-}
-
 type findingJSON struct {
 	ID             string         `json:"id"`
 	Kind           string         `json:"kind"`
@@ -337,7 +305,7 @@ func listFixture(t *testing.T, store *models.Store, clock *dbtest.Clock) []*mode
 	return out
 }
 
-func ids(ps []payoutJSON) []string {
+func ids(ps []testserver.Payout) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.ID
@@ -356,12 +324,12 @@ func TestListPayouts(t *testing.T) {
 			}
 			return out
 		}
-		list := func(t *testing.T, query string) payoutPage {
+		list := func(t *testing.T, query string) testserver.PayoutPage {
 			t.Helper()
 			code, b := get(t, srv, "/api/v1/payouts?"+query)
 			require.Equal(t, http.StatusOK, code, "%s", b)
 			require.NotContains(t, string(b), "acct-secret", "account tokens are never shown")
-			var page payoutPage
+			var page testserver.PayoutPage
 			mustJSON(t, b, &page)
 			require.NotNil(t, page.Payouts, "payouts is a list, never null: %s", b)
 			return page
@@ -508,7 +476,7 @@ func TestGetPayout(t *testing.T) {
 		code, b := get(t, srv, "/api/v1/payouts/"+p.ID)
 		require.Equal(t, http.StatusOK, code, "%s", b)
 		require.NotContains(t, string(b), "acct-secret")
-		var got payoutJSON
+		var got testserver.Payout
 		mustJSON(t, b, &got)
 		require.Equal(t, p.ID, got.ID)
 		require.Equal(t, "completed", got.Status)
@@ -561,20 +529,7 @@ func TestGetWithdrawer(t *testing.T) {
 		code, b := get(t, srv, "/api/v1/withdrawers/u-kyc")
 		require.Equal(t, http.StatusOK, code, "%s", b)
 		require.NotContains(t, string(b), "alice@", "the full email is never shown")
-		var w struct {
-			UserID             string  `json:"user_id"`
-			Wallet             string  `json:"wallet"`
-			Email              string  `json:"email"`
-			VerificationStatus string  `json:"verification_status"`
-			VerificationAt     string  `json:"verification_at"`
-			Blocked            *bool   `json:"blocked"`
-			LastSyncedAt       *string `json:"last_synced_at"`
-			History            []struct {
-				ToStatus string `json:"to_status"`
-				Applied  bool   `json:"applied"`
-				Reason   string `json:"reason"`
-			} `json:"history"`
-		}
+		var w testserver.Withdrawer
 		mustJSON(t, b, &w)
 		require.Equal(t, "u-kyc", w.UserID)
 		require.Equal(t, "acme-payoutsʬu-kyc", w.Wallet)
