@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -98,6 +99,36 @@ func requireError(t *testing.T, b []byte, code string) errorBody {
 	require.Equal(t, code, e.Error.Code, "%s", b)
 	require.NotEmpty(t, e.Error.Message, "%s", b)
 	return e
+}
+
+// requireInvalid requires a 422 invalid_request answer that names field;
+// what says which request it was.
+func requireInvalid(t *testing.T, code int, b []byte, field, what string) {
+	t.Helper()
+	require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %s", what, b)
+	e := requireError(t, b, "invalid_request")
+	require.Contains(t, e.Error.Fields, field, "%s: %s", what, b)
+}
+
+// badQuery is a query string the API must refuse, and the field it must
+// name in the refusal.
+type badQuery struct{ query, field string }
+
+// requireInvalidQueries requires each GET path?query to be refused with 422
+// invalid_request naming its field.
+func requireInvalidQueries(t *testing.T, srv *testserver.Server, path string, queries []badQuery) {
+	t.Helper()
+	for _, q := range queries {
+		code, b := get(t, srv, path+"?"+q.query)
+		requireInvalid(t, code, b, q.field, q.query)
+	}
+}
+
+// requireNotFound requires a 404 not_found answer.
+func requireNotFound(t *testing.T, code int, b []byte) {
+	t.Helper()
+	require.Equal(t, http.StatusNotFound, code, "%s", b)
+	requireError(t, b, "not_found")
 }
 
 // requireUTCTimes walks a JSON answer and requires every string under a key
@@ -415,17 +446,13 @@ func TestListPayouts(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				pg := list(t, tc.query)
-				want := []string{}
-				if tc.want != nil {
-					want = idsOf(tc.want...)
-				}
-				require.Equal(t, want, ids(pg.Payouts))
+				require.Equal(t, idsOf(tc.want...), ids(pg.Payouts))
 				require.Empty(t, pg.NextCursor)
 			})
 		}
 
 		t.Run("bad parameters are 422", func(t *testing.T) {
-			for _, tc := range []struct{ query, field string }{
+			requireInvalidQueries(t, srv, "/api/v1/payouts", []badQuery{
 				{"status=done", "status"},
 				{"status=PENDING", "status"},
 				{"speed=warp", "speed"},
@@ -444,12 +471,7 @@ func TestListPayouts(t *testing.T) {
 				{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte("no separator")), "cursor"},
 				{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte("not a time|p-1")), "cursor"},
 				{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte(apiT0.Format(time.RFC3339Nano)+"|")), "cursor"},
-			} {
-				code, b := get(t, srv, "/api/v1/payouts?"+tc.query)
-				require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %s", tc.query, b)
-				e := requireError(t, b, "invalid_request")
-				require.Contains(t, e.Error.Fields, tc.field, "%s: %s", tc.query, b)
-			}
+			})
 		})
 	})
 }
@@ -498,8 +520,7 @@ func TestGetPayout(t *testing.T) {
 
 		for _, id := range []string{"no-such-payout", models.NewID()} {
 			code, b = get(t, srv, "/api/v1/payouts/"+id)
-			require.Equal(t, http.StatusNotFound, code, "%s", b)
-			requireError(t, b, "not_found")
+			requireNotFound(t, code, b)
 		}
 	})
 }
@@ -546,8 +567,7 @@ func TestGetWithdrawer(t *testing.T) {
 		require.True(t, w.History[1].Applied)
 
 		code, b = get(t, srv, "/api/v1/withdrawers/u-nobody")
-		require.Equal(t, http.StatusNotFound, code, "%s", b)
-		requireError(t, b, "not_found")
+		requireNotFound(t, code, b)
 	})
 }
 
@@ -656,19 +676,14 @@ func TestListFindings(t *testing.T) {
 		}
 
 		t.Run("bad parameters are 422", func(t *testing.T) {
-			for _, tc := range []struct{ query, field string }{
+			requireInvalidQueries(t, srv, "/api/v1/findings", []badQuery{
 				{"status=closed", "status"},
 				{"kind=nope", "kind"},
 				{"severity=critical", "severity"},
 				{"limit=0", "limit"},
 				{"limit=x", "limit"},
 				{"cursor=%25%25", "cursor"},
-			} {
-				code, b := get(t, srv, "/api/v1/findings?"+tc.query)
-				require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %s", tc.query, b)
-				e := requireError(t, b, "invalid_request")
-				require.Contains(t, e.Error.Fields, tc.field, "%s: %s", tc.query, b)
-			}
+			})
 		})
 	})
 }
@@ -685,9 +700,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 
 		for _, body := range []string{`{}`, `{"note":""}`, `{"note":"   "}`, `{"by":"alice"}`, `{"note":"` + strings.Repeat("x", 2001) + `"}`} {
 			code, b := send(t, http.MethodPost, ackURL(f.ID), bearer, body)
-			require.Equal(t, http.StatusUnprocessableEntity, code, "%.60s: %s", body, b)
-			e := requireError(t, b, "invalid_request")
-			require.Contains(t, e.Error.Fields, "note")
+			requireInvalid(t, code, b, "note", fmt.Sprintf("%.60s", body))
 		}
 		code, b := send(t, http.MethodPost, ackURL(f.ID), bearer, `not json`)
 		require.Equal(t, http.StatusBadRequest, code, "%s", b)
@@ -724,8 +737,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 		require.NotEmpty(t, *view.AcknowledgedBy)
 
 		code, b = send(t, http.MethodPost, ackURL(models.NewID()), bearer, `{"note":"x"}`)
-		require.Equal(t, http.StatusNotFound, code, "%s", b)
-		requireError(t, b, "not_found")
+		requireNotFound(t, code, b)
 
 		resolved, err := store.FindingResolve(ctx, models.KindStuckPayout, "p-ack")
 		require.NoError(t, err)
