@@ -34,9 +34,7 @@ var apiT0 = time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)
 // that starts at apiT0 in each.
 func eachDB(t *testing.T, fn func(t *testing.T, srv *testserver.Server, clock *dbtest.Clock)) {
 	t.Helper()
-	clock := dbtest.NewClock(apiT0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(apiT0)
+	dbtest.EachAt(t, apiT0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fn(t, testserver.Start(t, store, testserver.Options{Clock: clock}), clock)
 	})
 }
@@ -266,8 +264,7 @@ func startRouter(t *testing.T, store *models.Store, clock *dbtest.Clock, token s
 
 func TestAPITokenNotConfigured(t *testing.T) {
 	t.Parallel()
-	clock := dbtest.NewClock(apiT0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, apiT0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		base, _ := startRouter(t, store, clock, "")
 		f := raise(t, store, models.KindStuckPayout, "p-1", models.SeverityWarning, "p-1")
 		for _, rt := range []struct{ method, path, body string }{
@@ -758,8 +755,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 
 func TestHealthReadyMetrics(t *testing.T) {
 	t.Parallel()
-	clock := dbtest.NewClock(time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC))
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC), func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		base, pipe := startRouter(t, store, clock, testserver.APIToken)
 
 		code, b := send(t, http.MethodGet, base+"/healthz", "", "")

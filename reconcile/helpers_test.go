@@ -65,10 +65,7 @@ type bundle struct {
 // store, payoutd and emulator clocks all stand at start.
 func each(t *testing.T, opts options, fn func(t *testing.T, b *bundle)) {
 	t.Helper()
-	clock := dbtest.NewClock(start)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		// The subtests run one after the other: each starts the clock anew.
-		clock.Set(start)
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fn(t, setup(t, store, clock, opts))
 	})
 }

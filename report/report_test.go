@@ -23,8 +23,7 @@ type testBundle struct {
 // eachSeeded runs fn on both databases, each seeded with the fixture.
 func eachSeeded(t *testing.T, fn func(t *testing.T, b testBundle)) {
 	t.Helper()
-	clock := dbtest.NewClock(reporttest.Now)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, reporttest.Now, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fx := reporttest.Seed(t, store, clock)
 		fn(t, testBundle{store: store, clock: clock, fx: fx})
 	})

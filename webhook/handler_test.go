@@ -38,10 +38,7 @@ const tolerance = 5 * time.Minute
 // key nil keeps testserver's default webhook key.
 func eachServer(t *testing.T, key []byte, fn func(t *testing.T, s *testserver.Server)) {
 	t.Helper()
-	clock := dbtest.NewClock(t0)
-	// The two subtests run one after the other, so they can share the clock.
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(t0)
+	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		var cfg webhook.PipelineConfig
 		cfg.Handler.Key = key
 		fn(t, testserver.Start(t, store, testserver.Options{Clock: clock, Pipeline: cfg}))
