@@ -165,7 +165,7 @@ func TestPartialRunProvesNothingAndResolvesNothing(t *testing.T) {
 				b.tick(time.Minute)
 				b.apply(t, ps[3].ID, models.StatusCompleted, b.clock.Now())
 				b.tick(31 * time.Minute)
-				run := b.runOK(t)
+				b.runOK(t)
 				want := []key{
 					{models.KindAmountMismatch, ps[0].ID, models.SeverityError},
 					{models.KindAmountMismatch, ps[4].ID, models.SeverityError},
@@ -192,7 +192,7 @@ func TestPartialRunProvesNothingAndResolvesNothing(t *testing.T) {
 				fault.Operation, fault.After = coinflowtest.OpListWithdraws, 1 // page 1 answers, page 2 never does
 				b.emu.SetAPIFaults(fault)
 				lists, gets := b.emu.Calls(coinflowtest.OpListWithdraws), b.emu.Calls(coinflowtest.OpGetWithdraw)
-				run = b.run(t)
+				run := b.run(t)
 				require.Equal(t, models.RunPartial, run.Outcome)
 				require.Len(t, run.Problems, 1, "problems: %v", run.Problems)
 				require.Contains(t, run.Problems["payouts"], "list withdraws")
@@ -219,7 +219,7 @@ func TestChecksThatCannotSeeCoinflowResolveNothing(t *testing.T) {
 	}
 	each(t, opts, func(t *testing.T, b *bundle) {
 		p := b.createPayout(t, models.Payout{UserID: "u-block", Amount: usd(1_000), Status: models.StatusRequested})
-		run := b.runOK(t)
+		b.runOK(t)
 		want := []key{
 			{models.KindUnverifiedWithdrawer, p.ID, models.SeverityError},
 			{models.KindWalletLowBalance, "wallet", models.SeverityWarning},
@@ -233,7 +233,7 @@ func TestChecksThatCannotSeeCoinflowResolveNothing(t *testing.T) {
 			coinflowtest.APIFault{Operation: coinflowtest.OpBalance, Status: http.StatusServiceUnavailable},
 		)
 		b.tick(time.Minute)
-		run = b.run(t)
+		run := b.run(t)
 		require.Equal(t, models.RunPartial, run.Outcome)
 		require.Contains(t, run.Problems["withdrawers"], "list withdrawers")
 		require.Contains(t, run.Problems["wallet"], "read balance")

@@ -82,7 +82,7 @@ func TestTerminalChangeFromCoinflowIsHealedAndKeptOpen(t *testing.T) {
 		// Money that changed its mind stays for a person: a later run that
 		// sees everything agree does not resolve it.
 		b.tick(time.Minute)
-		run = b.runOK(t)
+		b.runOK(t)
 		b.requireOpen(t, key{models.KindStatusMismatch, subject, models.SeverityError})
 		require.Len(t, b.findings(t, models.KindStatusMismatch, subject), 1)
 	})
@@ -155,7 +155,7 @@ func TestAmountMismatchRaisedForOwnPayoutsHealedForDiscovered(t *testing.T) {
 		w, err := b.emu.CreateWithdraw(coinflowtest.WithdrawSpec{UserID: userOK, AmountCents: 7_000, Speed: "standard", NoWebhooks: true})
 		require.NoError(t, err)
 
-		run := b.runOK(t)
+		b.runOK(t)
 		open := b.requireOpen(t,
 			key{models.KindAmountMismatch, p.ID, models.SeverityError},
 			key{models.KindMissingLocally, w.Transaction, models.SeverityWarning},
@@ -169,7 +169,7 @@ func TestAmountMismatchRaisedForOwnPayoutsHealedForDiscovered(t *testing.T) {
 		// A discovered payout's amount is Coinflow's: healed, not raised.
 		require.NoError(t, b.store.DB().Exec("UPDATE payouts SET amount_cents = ? WHERE id = ?", 1, d.ID).Error)
 		b.tick(time.Minute)
-		run = b.runOK(t)
+		run := b.runOK(t)
 		require.Equal(t, usd(7_000), b.payout(t, d.ID).Amount)
 		open = b.requireOpen(t,
 			key{models.KindAmountMismatch, p.ID, models.SeverityError},
@@ -334,11 +334,11 @@ func TestStuckPastExpectedDeliveryDate(t *testing.T) {
 		require.True(t, w.ExpectedDeliveryDate.Add(15*time.Minute).Equal(due))
 
 		b.tick(due.Sub(b.clock.Now()))
-		run := b.runOK(t)
+		b.runOK(t)
 		b.requireOpen(t) // due, not yet past due
 
 		b.tick(time.Minute)
-		run = b.runOK(t)
+		run := b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run)["stuck"])
 		require.Equal(t, models.StatusPending, b.payout(t, p.ID).Status)
 		open := b.requireOpen(t, key{models.KindStuckPayout, p.ID, models.SeverityWarning})
@@ -372,11 +372,11 @@ func TestStuckPastSpeedWindow(t *testing.T) {
 			due, basis := b.rec.Deadline(p)
 			require.Equal(t, "window:"+*p.RequestedSpeed, basis)
 			b.tick(due.Sub(b.clock.Now()))
-			run := b.runOK(t)
+			b.runOK(t)
 			b.requireOpen(t, open...)
 
 			b.tick(time.Second)
-			run = b.runOK(t)
+			run := b.runOK(t)
 			open = append(open, key{models.KindStuckPayout, p.ID, models.SeverityWarning})
 			got := b.requireOpen(t, open...)
 			requireDetails(t, models.Details{
@@ -507,7 +507,7 @@ func TestLowBalance(t *testing.T) {
 		b.tick(time.Minute)
 		pb := b.pay(t, userOK, 30_000, "standard", "low-b")
 		b.tick(time.Minute)
-		run = b.runOK(t)
+		b.runOK(t)
 		open := b.requireOpen(t, key{models.KindWalletLowBalance, "wallet", models.SeverityError})
 		first := open[string(models.KindWalletLowBalance)+" wallet"]
 		requireDetails(t, models.Details{"balance_cents": 39_900, "floor_cents": 60_000, "in_flight_cents": 60_100}, first)
@@ -515,7 +515,7 @@ func TestLowBalance(t *testing.T) {
 		// Both complete: nothing in flight, still under the floor.
 		b.tick(49 * time.Hour)
 		b.settle(t)
-		run = b.runOK(t)
+		b.runOK(t)
 		open = b.requireOpen(t, key{models.KindWalletLowBalance, "wallet", models.SeverityWarning})
 		again := open[string(models.KindWalletLowBalance)+" wallet"]
 		require.Equal(t, first.ID, again.ID, "the same finding, updated")
