@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,18 +15,13 @@ import (
 // database server, no configuration. Its summary must show every finding
 // kind the scripted traffic produces, and it must stop cleanly.
 func TestDemoShowsEveryFindingKind(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	var out syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"payoutd", "demo", "--config", "config.yaml"},
-			getenvFrom(map[string]string{"PAYOUTD_LISTEN": "127.0.0.1:0"}), &out, &bytes.Buffer{})
-	}()
+	running := runInBackground(t, []string{"payoutd", "demo", "--config", "config.yaml"},
+		map[string]string{"PAYOUTD_LISTEN": "127.0.0.1:0"}, &out, &bytes.Buffer{})
 	deadline := time.After(2 * time.Minute)
 	for !strings.Contains(out.String(), "Serving until Ctrl-C.") {
 		select {
-		case err := <-done:
+		case err := <-running.done:
 			t.Fatalf("demo stopped early: %v\n%s", err, out.String())
 		case <-deadline:
 			t.Fatalf("demo printed no summary in 2 minutes:\n%s", out.String())
@@ -44,11 +38,5 @@ func TestDemoShowsEveryFindingKind(t *testing.T) {
 	require.Regexp(t, `\n  payouts_healed +3\n`, summary)
 	require.Contains(t, summary, "409 verification required")
 	require.Contains(t, summary, "Dashboard: http://127.0.0.1:")
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not stop after cancellation")
-	}
+	running.stop(t, 30*time.Second)
 }

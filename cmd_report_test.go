@@ -60,6 +60,17 @@ func runReport(t *testing.T, dbURL string, args ...string) (string, error) {
 	return stdout.String(), err
 }
 
+// reportJSON runs payoutd report from to, in its default format, and
+// requires it to succeed and print a summary as JSON.
+func reportJSON(t *testing.T, dbURL, from, to string) report.Summary {
+	t.Helper()
+	out, err := runReport(t, dbURL, "--from", from, "--to", to)
+	require.NoError(t, err)
+	var got report.Summary
+	require.NoError(t, json.Unmarshal([]byte(out), &got), "json is the default format: %s", out)
+	return got
+}
+
 // withoutGenerated drops the generated_at row of a report CSV, the one
 // line two runs may differ in.
 func withoutGenerated(csv string) (string, time.Time) {
@@ -78,10 +89,7 @@ func withoutGenerated(csv string) (string, time.Time) {
 func TestReportCommandJSON(t *testing.T) {
 	t.Parallel()
 	eachReportDB(t, func(t *testing.T, store *models.Store, dbURL string, fx *reporttest.Fixture) {
-		out, err := runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03")
-		require.NoError(t, err)
-		var got report.Summary
-		require.NoError(t, json.Unmarshal([]byte(out), &got), "json is the default format: %s", out)
+		got := reportJSON(t, dbURL, "2025-06-01", "2025-06-03")
 		reporttest.CheckSummary(t, fx, &got, got.GeneratedAt)
 
 		// The CLI prints exactly what report.Build computes, and so what the
@@ -122,10 +130,7 @@ func TestReportCommandCSV(t *testing.T) {
 func TestReportCommandEmptyRange(t *testing.T) {
 	t.Parallel()
 	eachReportDB(t, func(t *testing.T, _ *models.Store, dbURL string, _ *reporttest.Fixture) {
-		out, err := runReport(t, dbURL, "--from", "2025-01-01", "--to", "2025-01-02")
-		require.NoError(t, err)
-		var got report.Summary
-		require.NoError(t, json.Unmarshal([]byte(out), &got))
+		got := reportJSON(t, dbURL, "2025-01-01", "2025-01-02")
 		require.NoError(t, got.Check())
 		require.Empty(t, got.Payouts.Totals)
 		require.Empty(t, got.Wallet.Snapshots)

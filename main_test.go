@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -104,23 +105,48 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// background is a run of payoutd in a goroutine, as an operator's process.
+type background struct {
+	cancel context.CancelFunc
+	done   chan error // receives run's result
+}
+
+// runInBackground starts run with args and env; it is cancelled when the
+// test ends, if stop has not been called.
+func runInBackground(t *testing.T, args []string, env map[string]string, stdout, stderr io.Writer) *background {
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	b := &background{cancel: cancel, done: make(chan error, 1)}
+	go func() { b.done <- run(ctx, args, getenvFrom(env), stdout, stderr) }()
+	return b
+}
+
+// stop cancels the run, as Ctrl-C does, and requires it to return nil
+// within wait.
+func (b *background) stop(t *testing.T, wait time.Duration) {
+	t.Helper()
+	b.cancel()
+	select {
+	case err := <-b.done:
+		require.NoError(t, err)
+	case <-time.After(wait):
+		t.Fatalf("payoutd did not stop within %s of cancellation", wait)
+	}
+}
+
 // TestServeStartsAndShutsDown runs the real serve on a fresh SQLite file,
 // polls /healthz and /readyz, then cancels and expects a clean return.
 func TestServeStartsAndShutsDown(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
 	// The test reads the log while serve writes it.
 	var stderr syncBuffer
-	go func() {
-		done <- run(ctx, []string{"payoutd", "serve"}, getenvFrom(map[string]string{
-			"PAYOUTD_LISTEN":               addr,
-			"PAYOUTD_DATABASE_URL":         "sqlite:" + filepath.Join(dir, "p.db"),
-			"PAYOUTD_COINFLOW_WEBHOOK_KEY": "whsec-key-for-test",
-			"PAYOUTD_API_TOKEN":            "tok",
-		}), &bytes.Buffer{}, &stderr)
-	}()
+	serve := runInBackground(t, []string{"payoutd", "serve"}, map[string]string{
+		"PAYOUTD_LISTEN":               addr,
+		"PAYOUTD_DATABASE_URL":         "sqlite:" + filepath.Join(dir, "p.db"),
+		"PAYOUTD_COINFLOW_WEBHOOK_KEY": "whsec-key-for-test",
+		"PAYOUTD_API_TOKEN":            "tok",
+	}, &bytes.Buffer{}, &stderr)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
@@ -133,13 +159,7 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "serve did not become ready: %s", stderr.String())
 		time.Sleep(20 * time.Millisecond)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	serve.stop(t, 15*time.Second)
 	logs := stderr.String()
 	require.Contains(t, logs, "payoutd listening")
 	require.False(t, strings.Contains(logs, "whsec-key-for-test"), "the webhook key never reaches the log")

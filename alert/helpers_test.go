@@ -116,9 +116,7 @@ type setupOpts struct {
 // each runs fn on SQLite and PostgreSQL, each with its own clock at start.
 func each(t *testing.T, fn func(t *testing.T, store *models.Store, clock *dbtest.Clock)) {
 	t.Helper()
-	clock := dbtest.NewClock(start)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(start)
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fn(t, store, clock)
 	})
 }

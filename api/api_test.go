@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,9 +34,7 @@ var apiT0 = time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)
 // that starts at apiT0 in each.
 func eachDB(t *testing.T, fn func(t *testing.T, srv *testserver.Server, clock *dbtest.Clock)) {
 	t.Helper()
-	clock := dbtest.NewClock(apiT0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(apiT0)
+	dbtest.EachAt(t, apiT0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fn(t, testserver.Start(t, store, testserver.Options{Clock: clock}), clock)
 	})
 }
@@ -100,6 +99,36 @@ func requireError(t *testing.T, b []byte, code string) errorBody {
 	return e
 }
 
+// requireInvalid requires a 422 invalid_request answer that names field;
+// what says which request it was.
+func requireInvalid(t *testing.T, code int, b []byte, field, what string) {
+	t.Helper()
+	require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %s", what, b)
+	e := requireError(t, b, "invalid_request")
+	require.Contains(t, e.Error.Fields, field, "%s: %s", what, b)
+}
+
+// badQuery is a query string the API must refuse, and the field it must
+// name in the refusal.
+type badQuery struct{ query, field string }
+
+// requireInvalidQueries requires each GET path?query to be refused with 422
+// invalid_request naming its field.
+func requireInvalidQueries(t *testing.T, srv *testserver.Server, path string, queries []badQuery) {
+	t.Helper()
+	for _, q := range queries {
+		code, b := get(t, srv, path+"?"+q.query)
+		requireInvalid(t, code, b, q.field, q.query)
+	}
+}
+
+// requireNotFound requires a 404 not_found answer.
+func requireNotFound(t *testing.T, code int, b []byte) {
+	t.Helper()
+	require.Equal(t, http.StatusNotFound, code, "%s", b)
+	requireError(t, b, "not_found")
+}
+
 // requireUTCTimes walks a JSON answer and requires every string under a key
 // ending in _at to be an RFC 3339 time in UTC ("Z").
 func requireUTCTimes(t *testing.T, b []byte) {
@@ -131,38 +160,6 @@ func requireUTCTimes(t *testing.T, b []byte) {
 func mustJSON(t *testing.T, b []byte, out any) {
 	t.Helper()
 	require.NoError(t, json.Unmarshal(b, out), "%s", b)
-}
-
-type payoutJSON struct {
-	ID             string  `json:"id"`
-	IdempotencyKey *string `json:"idempotency_key"`
-	UserID         string  `json:"user_id"`
-	Amount         struct {
-		Cents    int64  `json:"cents"`
-		Currency string `json:"currency"`
-	} `json:"amount"`
-	RequestedSpeed *string `json:"requested_speed"`
-	EffectiveSpeed *string `json:"effective_speed"`
-	Status         string  `json:"status"`
-	StatusDetail   *string `json:"status_detail"`
-	Coinflow       struct {
-		Transaction *string `json:"transaction"`
-	} `json:"coinflow"`
-	CreatedAt string `json:"created_at"`
-	Source    string `json:"source"`
-	History   []struct {
-		FromStatus *string `json:"from_status"`
-		ToStatus   string  `json:"to_status"`
-		Applied    bool    `json:"applied"`
-		Reason     string  `json:"reason"`
-		Source     string  `json:"source"`
-		EvidenceAt string  `json:"evidence_at"`
-	} `json:"history"`
-}
-
-type payoutPage struct {
-	Payouts    []payoutJSON `json:"payouts"`
-	NextCursor string       `json:"next_cursor"`
 }
 
 type findingJSON struct {
@@ -267,8 +264,7 @@ func startRouter(t *testing.T, store *models.Store, clock *dbtest.Clock, token s
 
 func TestAPITokenNotConfigured(t *testing.T) {
 	t.Parallel()
-	clock := dbtest.NewClock(apiT0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, apiT0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		base, _ := startRouter(t, store, clock, "")
 		f := raise(t, store, models.KindStuckPayout, "p-1", models.SeverityWarning, "p-1")
 		for _, rt := range []struct{ method, path, body string }{
@@ -337,7 +333,7 @@ func listFixture(t *testing.T, store *models.Store, clock *dbtest.Clock) []*mode
 	return out
 }
 
-func ids(ps []payoutJSON) []string {
+func ids(ps []testserver.Payout) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.ID
@@ -356,12 +352,12 @@ func TestListPayouts(t *testing.T) {
 			}
 			return out
 		}
-		list := func(t *testing.T, query string) payoutPage {
+		list := func(t *testing.T, query string) testserver.PayoutPage {
 			t.Helper()
 			code, b := get(t, srv, "/api/v1/payouts?"+query)
 			require.Equal(t, http.StatusOK, code, "%s", b)
 			require.NotContains(t, string(b), "acct-secret", "account tokens are never shown")
-			var page payoutPage
+			var page testserver.PayoutPage
 			mustJSON(t, b, &page)
 			require.NotNil(t, page.Payouts, "payouts is a list, never null: %s", b)
 			return page
@@ -447,17 +443,13 @@ func TestListPayouts(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				pg := list(t, tc.query)
-				want := []string{}
-				if tc.want != nil {
-					want = idsOf(tc.want...)
-				}
-				require.Equal(t, want, ids(pg.Payouts))
+				require.Equal(t, idsOf(tc.want...), ids(pg.Payouts))
 				require.Empty(t, pg.NextCursor)
 			})
 		}
 
 		t.Run("bad parameters are 422", func(t *testing.T) {
-			for _, tc := range []struct{ query, field string }{
+			requireInvalidQueries(t, srv, "/api/v1/payouts", []badQuery{
 				{"status=done", "status"},
 				{"status=PENDING", "status"},
 				{"speed=warp", "speed"},
@@ -476,12 +468,7 @@ func TestListPayouts(t *testing.T) {
 				{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte("no separator")), "cursor"},
 				{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte("not a time|p-1")), "cursor"},
 				{"cursor=" + base64.RawURLEncoding.EncodeToString([]byte(apiT0.Format(time.RFC3339Nano)+"|")), "cursor"},
-			} {
-				code, b := get(t, srv, "/api/v1/payouts?"+tc.query)
-				require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %s", tc.query, b)
-				e := requireError(t, b, "invalid_request")
-				require.Contains(t, e.Error.Fields, tc.field, "%s: %s", tc.query, b)
-			}
+			})
 		})
 	})
 }
@@ -508,7 +495,7 @@ func TestGetPayout(t *testing.T) {
 		code, b := get(t, srv, "/api/v1/payouts/"+p.ID)
 		require.Equal(t, http.StatusOK, code, "%s", b)
 		require.NotContains(t, string(b), "acct-secret")
-		var got payoutJSON
+		var got testserver.Payout
 		mustJSON(t, b, &got)
 		require.Equal(t, p.ID, got.ID)
 		require.Equal(t, "completed", got.Status)
@@ -530,8 +517,7 @@ func TestGetPayout(t *testing.T) {
 
 		for _, id := range []string{"no-such-payout", models.NewID()} {
 			code, b = get(t, srv, "/api/v1/payouts/"+id)
-			require.Equal(t, http.StatusNotFound, code, "%s", b)
-			requireError(t, b, "not_found")
+			requireNotFound(t, code, b)
 		}
 	})
 }
@@ -561,20 +547,7 @@ func TestGetWithdrawer(t *testing.T) {
 		code, b := get(t, srv, "/api/v1/withdrawers/u-kyc")
 		require.Equal(t, http.StatusOK, code, "%s", b)
 		require.NotContains(t, string(b), "alice@", "the full email is never shown")
-		var w struct {
-			UserID             string  `json:"user_id"`
-			Wallet             string  `json:"wallet"`
-			Email              string  `json:"email"`
-			VerificationStatus string  `json:"verification_status"`
-			VerificationAt     string  `json:"verification_at"`
-			Blocked            *bool   `json:"blocked"`
-			LastSyncedAt       *string `json:"last_synced_at"`
-			History            []struct {
-				ToStatus string `json:"to_status"`
-				Applied  bool   `json:"applied"`
-				Reason   string `json:"reason"`
-			} `json:"history"`
-		}
+		var w testserver.Withdrawer
 		mustJSON(t, b, &w)
 		require.Equal(t, "u-kyc", w.UserID)
 		require.Equal(t, "acme-payoutsʬu-kyc", w.Wallet)
@@ -591,8 +564,7 @@ func TestGetWithdrawer(t *testing.T) {
 		require.True(t, w.History[1].Applied)
 
 		code, b = get(t, srv, "/api/v1/withdrawers/u-nobody")
-		require.Equal(t, http.StatusNotFound, code, "%s", b)
-		requireError(t, b, "not_found")
+		requireNotFound(t, code, b)
 	})
 }
 
@@ -701,19 +673,14 @@ func TestListFindings(t *testing.T) {
 		}
 
 		t.Run("bad parameters are 422", func(t *testing.T) {
-			for _, tc := range []struct{ query, field string }{
+			requireInvalidQueries(t, srv, "/api/v1/findings", []badQuery{
 				{"status=closed", "status"},
 				{"kind=nope", "kind"},
 				{"severity=critical", "severity"},
 				{"limit=0", "limit"},
 				{"limit=x", "limit"},
 				{"cursor=%25%25", "cursor"},
-			} {
-				code, b := get(t, srv, "/api/v1/findings?"+tc.query)
-				require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %s", tc.query, b)
-				e := requireError(t, b, "invalid_request")
-				require.Contains(t, e.Error.Fields, tc.field, "%s: %s", tc.query, b)
-			}
+			})
 		})
 	})
 }
@@ -730,9 +697,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 
 		for _, body := range []string{`{}`, `{"note":""}`, `{"note":"   "}`, `{"by":"alice"}`, `{"note":"` + strings.Repeat("x", 2001) + `"}`} {
 			code, b := send(t, http.MethodPost, ackURL(f.ID), bearer, body)
-			require.Equal(t, http.StatusUnprocessableEntity, code, "%.60s: %s", body, b)
-			e := requireError(t, b, "invalid_request")
-			require.Contains(t, e.Error.Fields, "note")
+			requireInvalid(t, code, b, "note", fmt.Sprintf("%.60s", body))
 		}
 		code, b := send(t, http.MethodPost, ackURL(f.ID), bearer, `not json`)
 		require.Equal(t, http.StatusBadRequest, code, "%s", b)
@@ -769,8 +734,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 		require.NotEmpty(t, *view.AcknowledgedBy)
 
 		code, b = send(t, http.MethodPost, ackURL(models.NewID()), bearer, `{"note":"x"}`)
-		require.Equal(t, http.StatusNotFound, code, "%s", b)
-		requireError(t, b, "not_found")
+		requireNotFound(t, code, b)
 
 		resolved, err := store.FindingResolve(ctx, models.KindStuckPayout, "p-ack")
 		require.NoError(t, err)
@@ -791,8 +755,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 
 func TestHealthReadyMetrics(t *testing.T) {
 	t.Parallel()
-	clock := dbtest.NewClock(time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC))
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC), func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		base, pipe := startRouter(t, store, clock, testserver.APIToken)
 
 		code, b := send(t, http.MethodGet, base+"/healthz", "", "")

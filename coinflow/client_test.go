@@ -306,19 +306,28 @@ func TestMalformedBodyIsRetriedThenReported(t *testing.T) {
 	require.Equal(t, 2+3, srv.Calls(coinflowtest.OpBalance))
 }
 
+// payOnce pays cents to u-1 under key and requires it to take attempts
+// calls to Coinflow yet make one withdraw there, the one answered; it
+// returns that withdraw.
+func (b *testBundle) payOnce(t *testing.T, key string, cents int64, attempts int) coinflowtest.Withdraw {
+	t.Helper()
+	p, err := b.client.Payout(t.Context(), payoutTo("u-1", "bnk_1", key, cents))
+	require.NoError(t, err)
+	require.Equal(t, attempts, b.srv.Calls(coinflowtest.OpPayout))
+	require.Equal(t, 1, b.srv.PayoutsCreated())
+	w, ok := b.srv.WithdrawByIdempotencyKey(key)
+	require.True(t, ok)
+	require.Equal(t, w.Transaction, p.Signature, "the answer is the payout Coinflow made")
+	return w
+}
+
 func TestPayoutRetriedWithSameIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	b := setup(t, coinflow.Config{})
 	b.addWithdrawer(t, coinflowtest.WithdrawerSpec{UserID: "u-1", BankToken: "bnk_1"})
 	b.srv.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpPayout, Status: http.StatusServiceUnavailable, Times: 2})
 
-	p, err := b.client.Payout(t.Context(), payoutTo("u-1", "bnk_1", "key-503", 5_000))
-	require.NoError(t, err)
-	require.Equal(t, 3, b.srv.Calls(coinflowtest.OpPayout))
-	require.Equal(t, 1, b.srv.PayoutsCreated())
-	w, ok := b.srv.WithdrawByIdempotencyKey("key-503")
-	require.True(t, ok)
-	require.Equal(t, w.Transaction, p.Signature)
+	w := b.payOnce(t, "key-503", 5_000, 3)
 	require.EqualValues(t, 5_000, w.AmountCents)
 
 	sent := b.wire.bodies()
@@ -351,13 +360,7 @@ func TestPayoutResponseLost(t *testing.T) {
 			b.srv.SetAPIFaults(tc.fault)
 			before := b.srv.Balance()
 
-			p, err := b.client.Payout(t.Context(), payoutTo("u-1", "bnk_1", "key-lost", 7_000))
-			require.NoError(t, err)
-			require.Equal(t, 2, b.srv.Calls(coinflowtest.OpPayout))
-			require.Equal(t, 1, b.srv.PayoutsCreated())
-			w, ok := b.srv.WithdrawByIdempotencyKey("key-lost")
-			require.True(t, ok)
-			require.Equal(t, w.Transaction, p.Signature, "the retry answers the payout the first attempt made")
+			b.payOnce(t, "key-lost", 7_000, 2) // the retry answers the payout the first attempt made
 			require.Equal(t, before-7_000-150, b.srv.Balance(), "debited once")
 			require.Len(t, b.sleeps(), 1)
 		})
@@ -381,6 +384,13 @@ func TestTypedErrors(t *testing.T) {
 	wrongKey, err := coinflow.New(coinflow.Config{BaseURL: b.srv.URL, APIKey: "sk_test_wrong_" + testAPIKey[8:], SleepFunc: noSleep})
 	require.NoError(t, err)
 
+	payout := func(user, account, key string, cents int64) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := b.client.Payout(ctx, payoutTo(user, account, key, cents))
+			return err
+		}
+	}
+
 	sentinels := []error{
 		coinflow.ErrInsufficientFunds, coinflow.ErrVerificationRequired, coinflow.ErrNotFound, coinflow.ErrRateLimited,
 		coinflow.ErrUnavailable, coinflow.ErrUnauthorized, coinflow.ErrBlocked, coinflow.ErrRejected,
@@ -394,22 +404,16 @@ func TestTypedErrors(t *testing.T) {
 		check  func(t *testing.T, e *coinflow.APIError)
 	}{{
 		name: "payout beyond the balance",
-		call: func(ctx context.Context) error {
-			_, err := b.client.Payout(ctx, payoutTo("u-ok", "bnk_ok", "k-402", 100_000_000))
-			return err
-		},
-		op: coinflowtest.OpPayout, status: http.StatusPaymentRequired, want: coinflow.ErrInsufficientFunds,
+		call: payout("u-ok", "bnk_ok", "k-402", 100_000_000),
+		op:   coinflowtest.OpPayout, status: http.StatusPaymentRequired, want: coinflow.ErrInsufficientFunds,
 		check: func(t *testing.T, e *coinflow.APIError) {
 			require.Equal(t, "Insufficient funds", e.Message)
 			require.False(t, e.OutcomeUnknown())
 		},
 	}, {
 		name: "payout to an unverified withdrawer",
-		call: func(ctx context.Context) error {
-			_, err := b.client.Payout(ctx, payoutTo("u-kyc", "bnk_kyc", "k-451", 100))
-			return err
-		},
-		op: coinflowtest.OpPayout, status: http.StatusUnavailableForLegalReasons, want: coinflow.ErrVerificationRequired,
+		call: payout("u-kyc", "bnk_kyc", "k-451", 100),
+		op:   coinflowtest.OpPayout, status: http.StatusUnavailableForLegalReasons, want: coinflow.ErrVerificationRequired,
 		check: func(t *testing.T, e *coinflow.APIError) {
 			require.True(t, strings.HasPrefix(e.VerificationLink, "https://"), "link %q", e.VerificationLink)
 			require.NotEmpty(t, e.Message)
@@ -435,11 +439,8 @@ func TestTypedErrors(t *testing.T) {
 		check: func(t *testing.T, e *coinflow.APIError) { require.Equal(t, "Withdrawal not found", e.Message) },
 	}, {
 		name: "payout to a blocked withdrawer",
-		call: func(ctx context.Context) error {
-			_, err := b.client.Payout(ctx, payoutTo("u-blocked", "bnk_blocked", "k-403", 100))
-			return err
-		},
-		op: coinflowtest.OpPayout, status: http.StatusForbidden, want: coinflow.ErrBlocked,
+		call: payout("u-blocked", "bnk_blocked", "k-403", 100),
+		op:   coinflowtest.OpPayout, status: http.StatusForbidden, want: coinflow.ErrBlocked,
 		check: func(t *testing.T, e *coinflow.APIError) { require.Equal(t, "User is blocked", e.Message) },
 	}, {
 		name: "wrong API key",

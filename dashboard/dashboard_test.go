@@ -48,9 +48,7 @@ func serve(t *testing.T, store *models.Store, clock *dbtest.Clock, d dashboard.D
 // the clock at t0 when it ends.
 func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	clock := dbtest.NewClock(t0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(t0)
+	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fx := dashboardtest.Seed(t, store, clock, t0)
 		u, hook := serve(t, store, clock, dashboard.Deps{Token: []byte(token)})
 		fn(t, &env{URL: u, Store: store, Clock: clock, Fx: fx, Logs: hook})

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -72,17 +73,30 @@ type daemon struct {
 // whatever happened, and its logs are printed if the test failed.
 func startDaemon(t *testing.T, bin, dbURL string) *daemon {
 	t.Helper()
+	d := launchDaemon(t, bin, dbURL, nil)
+	d.waitReady(30 * time.Second)
+	return d
+}
+
+// launchDaemon starts `payoutd serve` on dbURL at a free local port, with
+// the test's secrets, warn-level logs and the settings in extra (which win),
+// without waiting for it. The process is killed when the test ends, and its
+// logs are printed if the test failed.
+func launchDaemon(t *testing.T, bin, dbURL string, extra map[string]string) *daemon {
+	t.Helper()
 	d := &daemon{
 		t: t, bin: bin, dir: t.TempDir(), addr: freeAddr(t),
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
-	d.env = daemonEnv(map[string]string{
+	vars := map[string]string{
 		"PAYOUTD_DATABASE_URL":         dbURL,
 		"PAYOUTD_LISTEN":               d.addr,
 		"PAYOUTD_COINFLOW_WEBHOOK_KEY": testWebhookKey,
 		"PAYOUTD_API_TOKEN":            testAPIToken,
 		"PAYOUTD_LOG_LEVEL":            "warn",
-	})
+	}
+	maps.Copy(vars, extra)
+	d.env = daemonEnv(vars)
 	t.Cleanup(func() {
 		d.kill()
 		if t.Failed() {
@@ -90,7 +104,6 @@ func startDaemon(t *testing.T, bin, dbURL string) *daemon {
 		}
 	})
 	d.start()
-	d.waitReady(30 * time.Second)
 	return d
 }
 

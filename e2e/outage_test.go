@@ -12,6 +12,7 @@ import (
 
 	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/webhook"
 )
 
@@ -159,26 +160,16 @@ func deliverUntilOK(t *testing.T, d *daemon, body []byte, timeout time.Duration)
 	}
 }
 
-type apiPayout struct {
-	ID       string `json:"id"`
-	Status   string `json:"status"`
-	Coinflow struct {
-		Transaction *string `json:"transaction"`
-	} `json:"coinflow"`
-}
-
 // waitPayoutStatus polls the API until the payout of transaction txn exists
 // with status want; the applier runs after the answer, so it takes a moment.
-func waitPayoutStatus(t *testing.T, d *daemon, txn, want string) apiPayout {
+func waitPayoutStatus(t *testing.T, d *daemon, txn, want string) testserver.Payout {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	var last string
 	for {
 		code, b, err := d.get("/api/v1/payouts?transaction="+url.QueryEscape(txn), testAPIToken)
 		if err == nil && code == http.StatusOK {
-			var resp struct {
-				Payouts []apiPayout `json:"payouts"`
-			}
+			var resp testserver.PayoutPage
 			require.NoError(t, json.Unmarshal(b, &resp), "decode %s", b)
 			require.LessOrEqual(t, len(resp.Payouts), 1, "payouts for transaction %s", txn)
 			if len(resp.Payouts) == 1 && resp.Payouts[0].Status == want {

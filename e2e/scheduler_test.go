@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
-	"net/http"
 	"os"
 	"syscall"
 	"testing"
@@ -168,29 +167,13 @@ func testTwoProcesses(t *testing.T, bin string, offset time.Duration) {
 // readiness. The process is killed when the test ends.
 func startReconcilingDaemon(t *testing.T, bin, dbURL, cfURL string) *daemon {
 	t.Helper()
-	d := &daemon{
-		t: t, bin: bin, dir: t.TempDir(), addr: freeAddr(t),
-		client: &http.Client{Timeout: 10 * time.Second},
-	}
-	d.env = daemonEnv(map[string]string{
-		"PAYOUTD_DATABASE_URL":         dbURL,
-		"PAYOUTD_LISTEN":               d.addr,
-		"PAYOUTD_COINFLOW_WEBHOOK_KEY": testWebhookKey,
-		"PAYOUTD_API_TOKEN":            testAPIToken,
-		"PAYOUTD_COINFLOW_BASE_URL":    cfURL,
-		"PAYOUTD_COINFLOW_API_KEY":     testCoinflowKey,
-		"PAYOUTD_RECONCILE_SCHEDULE":   "@every " + scheduleInterval.String(),
-		"PAYOUTD_LOG_LEVEL":            "debug",
-		"PAYOUTD_LOG_FORMAT":           "json",
+	return launchDaemon(t, bin, dbURL, map[string]string{
+		"PAYOUTD_COINFLOW_BASE_URL":  cfURL,
+		"PAYOUTD_COINFLOW_API_KEY":   testCoinflowKey,
+		"PAYOUTD_RECONCILE_SCHEDULE": "@every " + scheduleInterval.String(),
+		"PAYOUTD_LOG_LEVEL":          "debug",
+		"PAYOUTD_LOG_FORMAT":         "json",
 	})
-	t.Cleanup(func() {
-		d.kill()
-		if t.Failed() {
-			d.dumpLogs()
-		}
-	})
-	d.start()
-	return d
 }
 
 // terminate stops the daemon as an operator does, with SIGTERM, and

@@ -53,34 +53,8 @@ func setup(t *testing.T, store *models.Store) *bundle {
 	return &bundle{srv: srv, emu: emu}
 }
 
-type payoutJSON struct {
-	ID             string `json:"id"`
-	IdempotencyKey string `json:"idempotency_key"`
-	UserID         string `json:"user_id"`
-	Amount         struct {
-		Cents    int64  `json:"cents"`
-		Currency string `json:"currency"`
-	} `json:"amount"`
-	RequestedSpeed *string `json:"requested_speed"`
-	EffectiveSpeed *string `json:"effective_speed"`
-	Status         string  `json:"status"`
-	StatusDetail   *string `json:"status_detail"`
-	Coinflow       struct {
-		Transaction *string `json:"transaction"`
-	} `json:"coinflow"`
-	Fees struct {
-		Merchant struct {
-			Cents int64 `json:"cents"`
-		} `json:"merchant"`
-	} `json:"fees"`
-	ExpectedDeliveryAt *time.Time `json:"expected_delivery_at"`
-	Source             string     `json:"source"`
-	History            []struct {
-		ToStatus string `json:"to_status"`
-		Source   string `json:"source"`
-		Applied  bool   `json:"applied"`
-	} `json:"history"`
-}
+// payoutJSON is named so that answer can embed it beside its own Payout.
+type payoutJSON = testserver.Payout
 
 type answer struct {
 	payoutJSON

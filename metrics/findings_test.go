@@ -53,9 +53,7 @@ func value(t dto.MetricType, m *dto.Metric) float64 {
 func TestFindingsMetricsReadTheStoreAtScrapeTime(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
-	clock := dbtest.NewClock(start)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(start)
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		ctx := t.Context()
 		m := metrics.New()
 		alerts := m.RegisterFindings(store, clock.Now)

@@ -59,8 +59,7 @@ func TestInboxInsertDeduplicates(t *testing.T) {
 }
 
 func TestPayoutWriteNeverMovesBackwards(t *testing.T) {
-	clock := dbtest.NewClock(t0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+	dbtest.EachAt(t, t0, func(t *testing.T, s *models.Store, _ *dbtest.Clock) {
 		ctx := t.Context()
 		p := &models.Payout{
 			UserID: "u-1", Amount: models.Money{Cents: 2500, Currency: "USD"}, Status: models.StatusPending,
@@ -93,8 +92,7 @@ func TestPayoutWriteNeverMovesBackwards(t *testing.T) {
 }
 
 func TestFindingRaiseIsOnePerKindAndSubject(t *testing.T) {
-	clock := dbtest.NewClock(t0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+	dbtest.EachAt(t, t0, func(t *testing.T, s *models.Store, clock *dbtest.Clock) {
 		ctx := t.Context()
 		f := models.Finding{Kind: models.KindStuckPayout, Subject: "p-1", Severity: models.SeverityWarning, Details: models.Details{"n": 1}}
 		first, opened, err := s.FindingRaise(ctx, f)
@@ -150,8 +148,7 @@ func TestFindingRaiseIsOnePerKindAndSubject(t *testing.T) {
 // PayoutListMatching reads a payout with every column set, and one with every
 // nullable column NULL, exactly as GORM does.
 func TestPayoutsMatchingLoadsEveryField(t *testing.T) {
-	clock := dbtest.NewClock(t0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+	dbtest.EachAt(t, t0, func(t *testing.T, s *models.Store, clock *dbtest.Clock) {
 		ctx := t.Context()
 		full := &models.Payout{
 			IdempotencyKey: ptrTo("key-full"), UserID: "user-1", Amount: models.Money{Cents: 12_345, Currency: "USD"},
@@ -220,8 +217,7 @@ func setColumns(ctx context.Context, s *models.Store, id string, cols map[string
 // TestPayoutWriteRefusesAStaleRead: a decision made from a payout read
 // before another writer changed it is not written.
 func TestPayoutWriteRefusesAStaleRead(t *testing.T) {
-	clock := dbtest.NewClock(t0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+	dbtest.EachAt(t, t0, func(t *testing.T, s *models.Store, clock *dbtest.Clock) {
 		ctx := t.Context()
 		p := &models.Payout{UserID: "user-1", Amount: models.Money{Cents: 500, Currency: "USD"},
 			Status: models.StatusPending, StatusAt: t0, Source: models.OriginAPI, CoinflowTransaction: ptrTo("tx-1")}
@@ -265,8 +261,7 @@ func TestPayoutWriteRefusesAStaleRead(t *testing.T) {
 // series gives, step by step, what the per-interval sums give, boundaries
 // included (a payout at a snapshot's instant belongs to the step it ends).
 func TestWalletMovementPerStepIsWalletMovementBetweenForEachStep(t *testing.T) {
-	clock := dbtest.NewClock(t0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, s *models.Store) {
+	dbtest.EachAt(t, t0, func(t *testing.T, s *models.Store, clock *dbtest.Clock) {
 		ctx := t.Context()
 		times := []time.Time{t0, t0.Add(10 * time.Minute), t0.Add(20 * time.Minute), t0.Add(20 * time.Minute), t0.Add(40 * time.Minute)}
 		mk := func(i int, created time.Time, currency string, withTxn bool) *models.Payout {

@@ -60,6 +60,11 @@ func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// client is a Coinflow client configuration whose requests go through h.
+func (h *hookTransport) client() coinflow.Config {
+	return coinflow.Config{HTTPClient: &http.Client{Transport: h}}
+}
+
 // set installs the hooks (nil removes them) and returns the errors the
 // previous ones reported.
 func (h *hookTransport) set(before func(*http.Request) error, after func(*http.Request, []byte) []byte) []error {
@@ -116,7 +121,7 @@ func payFiveAndReconcile(t *testing.T, b *bundle, hook *hookTransport) []*models
 	hook.set(nil, nil)
 	ps := payFive(t, b)
 	b.tick(31 * time.Minute)
-	requireOK(t, b.run(t))
+	b.runOK(t)
 	return ps
 }
 
@@ -160,8 +165,7 @@ func TestPartialRunProvesNothingAndResolvesNothing(t *testing.T) {
 				b.tick(time.Minute)
 				b.apply(t, ps[3].ID, models.StatusCompleted, b.clock.Now())
 				b.tick(31 * time.Minute)
-				run := b.run(t)
-				requireOK(t, run)
+				b.runOK(t)
 				want := []key{
 					{models.KindAmountMismatch, ps[0].ID, models.SeverityError},
 					{models.KindAmountMismatch, ps[4].ID, models.SeverityError},
@@ -188,7 +192,7 @@ func TestPartialRunProvesNothingAndResolvesNothing(t *testing.T) {
 				fault.Operation, fault.After = coinflowtest.OpListWithdraws, 1 // page 1 answers, page 2 never does
 				b.emu.SetAPIFaults(fault)
 				lists, gets := b.emu.Calls(coinflowtest.OpListWithdraws), b.emu.Calls(coinflowtest.OpGetWithdraw)
-				run = b.run(t)
+				run := b.run(t)
 				require.Equal(t, models.RunPartial, run.Outcome)
 				require.Len(t, run.Problems, 1, "problems: %v", run.Problems)
 				require.Contains(t, run.Problems["payouts"], "list withdraws")
@@ -215,8 +219,7 @@ func TestChecksThatCannotSeeCoinflowResolveNothing(t *testing.T) {
 	}
 	each(t, opts, func(t *testing.T, b *bundle) {
 		p := b.createPayout(t, models.Payout{UserID: "u-block", Amount: usd(1_000), Status: models.StatusRequested})
-		run := b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		want := []key{
 			{models.KindUnverifiedWithdrawer, p.ID, models.SeverityError},
 			{models.KindWalletLowBalance, "wallet", models.SeverityWarning},
@@ -230,7 +233,7 @@ func TestChecksThatCannotSeeCoinflowResolveNothing(t *testing.T) {
 			coinflowtest.APIFault{Operation: coinflowtest.OpBalance, Status: http.StatusServiceUnavailable},
 		)
 		b.tick(time.Minute)
-		run = b.run(t)
+		run := b.run(t)
 		require.Equal(t, models.RunPartial, run.Outcome)
 		require.Contains(t, run.Problems["withdrawers"], "list withdrawers")
 		require.Contains(t, run.Problems["wallet"], "read balance")
@@ -246,7 +249,7 @@ func TestChecksThatCannotSeeCoinflowResolveNothing(t *testing.T) {
 func TestPagesShiftingUnderTheStreamRaiseNothingFalse(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
-	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
+	each(t, pagedOptions(hook.client()), func(t *testing.T, b *bundle) {
 		ps := payFiveAndReconcile(t, b, hook)
 		b.requireOpen(t)
 
@@ -291,7 +294,7 @@ func TestPagesShiftingUnderTheStreamRaiseNothingFalse(t *testing.T) {
 func TestPayoutOnTwoPagesIsHealedOnce(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
-	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
+	each(t, pagedOptions(hook.client()), func(t *testing.T, b *bundle) {
 		ps := payFiveAndReconcile(t, b, hook)
 
 		// Coinflow completes all five; payoutd hears of none of it.
@@ -338,7 +341,7 @@ func TestPayoutOnTwoPagesIsHealedOnce(t *testing.T) {
 func TestPagesSharingAWithdrawAreComparedInStreamOrder(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
-	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
+	each(t, pagedOptions(hook.client()), func(t *testing.T, b *bundle) {
 		ps := payFiveAndReconcile(t, b, hook)
 		p1 := ps[1]
 		b.tick(time.Minute)
@@ -398,10 +401,21 @@ func dropFirst(t *testing.T) func(*http.Request, []byte) []byte {
 	}
 }
 
+// runWithPage2Short reconciles with page 2 of the withdraws short of its
+// first withdraw (dropFirst), requires the run ok, and returns it.
+func runWithPage2Short(t *testing.T, b *bundle, hook *hookTransport) *models.ReconcileRun {
+	t.Helper()
+	hook.set(nil, dropFirst(t))
+	run := b.run(t)
+	hook.set(nil, nil)
+	requireOK(t, run)
+	return run
+}
+
 func TestPayoutSkippedByTheStreamIsConfirmedNotMissing(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
-	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
+	each(t, pagedOptions(hook.client()), func(t *testing.T, b *bundle) {
 		hook.set(nil, nil)
 		ps := payFive(t, b) // p2 opens page 2
 		b.emu.SetWebhookFaults(coinflowtest.WebhookFaults{DropNext: 1})
@@ -409,10 +423,7 @@ func TestPayoutSkippedByTheStreamIsConfirmedNotMissing(t *testing.T) {
 		b.settle(t)
 		b.tick(31 * time.Minute)
 
-		hook.set(nil, dropFirst(t))
-		run := b.run(t)
-		hook.set(nil, nil)
-		requireOK(t, run)
+		run := runWithPage2Short(t, b, hook)
 		// Page 2 came back short ([p3]), which ends the stream: p2 and p4
 		// are absent from it, and each is confirmed with a single get.
 		require.Equal(t, int64(3), counts(t, run)["withdraws_seen"])
@@ -428,20 +439,17 @@ func TestPayoutSkippedByTheStreamIsConfirmedNotMissing(t *testing.T) {
 func TestConfirmingAPayoutInReviewRaisesNothing(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
-	each(t, pagedOptions(coinflow.Config{HTTPClient: &http.Client{Transport: hook}}), func(t *testing.T, b *bundle) {
+	each(t, pagedOptions(hook.client()), func(t *testing.T, b *bundle) {
 		hook.set(nil, nil)
 		ps := payFive(t, b)
 		require.NoError(t, b.emu.SetInReview(txn(t, ps[2])))
 		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		require.Equal(t, models.StatusInReview, b.payout(t, ps[2].ID).Status, "the list shows in_review")
 		b.requireOpen(t)
 
 		b.tick(31 * time.Minute)
-		hook.set(nil, dropFirst(t))
-		run := b.run(t)
-		hook.set(nil, nil)
-		requireOK(t, run)
+		runWithPage2Short(t, b, hook)
 		require.Equal(t, 2, b.emu.Calls(coinflowtest.OpGetWithdraw))
 		require.Equal(t, models.StatusInReview, b.payout(t, ps[2].ID).Status)
 		b.requireOpen(t)
@@ -455,10 +463,10 @@ func TestConfirmingAPayoutInReviewRaisesNothing(t *testing.T) {
 func TestWithdrawBetweenListAndBalanceMakesNoFalseDrift(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
-	each(t, options{client: coinflow.Config{HTTPClient: &http.Client{Transport: hook}}}, func(t *testing.T, b *bundle) {
+	each(t, options{client: hook.client()}, func(t *testing.T, b *bundle) {
 		hook.set(nil, nil)
 		b.pay(t, userOK, 1_000, "standard", "before")
-		requireOK(t, b.run(t))
+		b.runOK(t)
 
 		b.tick(time.Minute)
 		var late coinflowtest.Withdraw
@@ -467,15 +475,30 @@ func TestWithdrawBetweenListAndBalanceMakesNoFalseDrift(t *testing.T) {
 			late, err = b.emu.CreateWithdraw(coinflowtest.WithdrawSpec{UserID: userOK, AmountCents: 7_000, Speed: "standard", NoWebhooks: true})
 			return err
 		}), nil)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		require.Empty(t, hook.set(nil, nil))
 		require.Len(t, b.snapshots(t), 2)
 		b.requireOpen(t, key{models.KindMissingLocally, late.Transaction, models.SeverityWarning})
 
 		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		b.requireOpen(t, key{models.KindMissingLocally, late.Transaction, models.SeverityWarning})
 	})
+}
+
+// runPartialThenWhole reconciles once while Coinflow fails to list the
+// withdraws, requiring the run partial and nothing raised by it, then a
+// minute later with the list back, requiring that run ok.
+func runPartialThenWhole(t *testing.T, b *bundle) {
+	t.Helper()
+	b.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpListWithdraws, Status: http.StatusServiceUnavailable})
+	b.tick(time.Minute)
+	require.Equal(t, models.RunPartial, b.run(t).Outcome)
+	b.requireOpen(t)
+
+	b.emu.ClearAPIFaults()
+	b.tick(time.Minute)
+	b.runOK(t)
 }
 
 // An unexplained movement of the balance while runs end partial must still
@@ -484,18 +507,11 @@ func TestDriftDuringAPartialRunIsReportedAfterRecovery(t *testing.T) {
 	t.Parallel()
 	each(t, options{client: coinflow.Config{MaxAttempts: 1}}, func(t *testing.T, b *bundle) {
 		b.pay(t, userOK, 1_000, "standard", "drift-partial")
-		requireOK(t, b.run(t))
+		b.runOK(t)
 
 		b.tick(time.Minute)
 		b.emu.SetBalance(b.emu.Balance() - 999)
-		b.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpListWithdraws, Status: http.StatusServiceUnavailable})
-		b.tick(time.Minute)
-		require.Equal(t, models.RunPartial, b.run(t).Outcome)
-		b.requireOpen(t)
-
-		b.emu.ClearAPIFaults()
-		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		runPartialThenWhole(t, b)
 		var open []models.Finding
 		require.NoError(t, b.store.DB().Where("resolved_at IS NULL").Find(&open).Error)
 		require.Len(t, open, 1, "one wallet_drift finding: %+v", open)
@@ -511,18 +527,12 @@ func TestNoFalseDriftAfterAPartialRun(t *testing.T) {
 	t.Parallel()
 	each(t, options{client: coinflow.Config{MaxAttempts: 1}}, func(t *testing.T, b *bundle) {
 		b.pay(t, userOK, 1_000, "standard", "before")
-		requireOK(t, b.run(t))
+		b.runOK(t)
 
 		b.tick(time.Minute)
 		w, err := b.emu.CreateWithdraw(coinflowtest.WithdrawSpec{UserID: userOK, AmountCents: 7_000, Speed: "standard", NoWebhooks: true})
 		require.NoError(t, err)
-		b.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpListWithdraws, Status: http.StatusServiceUnavailable})
-		b.tick(time.Minute)
-		require.Equal(t, models.RunPartial, b.run(t).Outcome)
-
-		b.emu.ClearAPIFaults()
-		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		runPartialThenWhole(t, b)
 		b.requireOpen(t, key{models.KindMissingLocally, w.Transaction, models.SeverityWarning})
 	})
 }
@@ -577,7 +587,7 @@ func TestPersistentFailureFlipsDegradedOnceAndRecovers(t *testing.T) {
 
 		b.emu.ClearAPIFaults()
 		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		require.Zero(t, gaugeValue(t, b.metrics.Degraded))
 		require.Equal(t, 1, logCount(b, logrus.InfoLevel, "reconciler recovered"))
 		require.Equal(t, 1, logCount(b, logrus.ErrorLevel, "reconciler degraded"))
@@ -594,7 +604,7 @@ func TestPersistentFailureFlipsDegradedOnceAndRecovers(t *testing.T) {
 func TestOneRunAtATime(t *testing.T) {
 	t.Parallel()
 	hook := &hookTransport{}
-	each(t, options{client: coinflow.Config{HTTPClient: &http.Client{Transport: hook}}}, func(t *testing.T, b *bundle) {
+	each(t, options{client: hook.client()}, func(t *testing.T, b *bundle) {
 		listing, release := make(chan struct{}), make(chan struct{})
 		hook.set(once(func(r *http.Request) bool { return isListPage(r, "1") }, func() error {
 			close(listing)

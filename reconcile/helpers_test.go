@@ -65,10 +65,7 @@ type bundle struct {
 // store, payoutd and emulator clocks all stand at start.
 func each(t *testing.T, opts options, fn func(t *testing.T, b *bundle)) {
 	t.Helper()
-	clock := dbtest.NewClock(start)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		// The subtests run one after the other: each starts the clock anew.
-		clock.Set(start)
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fn(t, setup(t, store, clock, opts))
 	})
 }
@@ -149,6 +146,18 @@ func (b *bundle) pay(t *testing.T, user string, cents int64, speed, key string) 
 	return b.payout(t, got.ID)
 }
 
+// payCompleted pays 250.00 USD asap to u-ok, lets Coinflow complete it
+// and its Withdraw Success in, and returns it as stored, completed.
+func (b *bundle) payCompleted(t *testing.T, key string) *models.Payout {
+	t.Helper()
+	p := b.pay(t, userOK, 25_000, "asap", key)
+	b.tick(5 * time.Minute)
+	b.settle(t)
+	p = b.payout(t, p.ID)
+	require.Equal(t, models.StatusCompleted, p.Status)
+	return p
+}
+
 // run runs the reconciler once and returns the run as stored.
 func (b *bundle) run(t *testing.T) *models.ReconcileRun {
 	t.Helper()
@@ -159,6 +168,15 @@ func (b *bundle) run(t *testing.T) *models.ReconcileRun {
 	require.Equal(t, run.Outcome, stored.Outcome)
 	require.NotNil(t, stored.FinishedAt)
 	return stored
+}
+
+// runOK runs the reconciler once, requires the run to be clean and returns
+// it as stored.
+func (b *bundle) runOK(t *testing.T) *models.ReconcileRun {
+	t.Helper()
+	run := b.run(t)
+	requireOK(t, run)
+	return run
 }
 
 func (b *bundle) payout(t *testing.T, id string) *models.Payout {
@@ -235,6 +253,19 @@ func (b *bundle) findings(t *testing.T, kind models.FindingKind, subject string)
 	require.NoError(t, b.store.DB().WithContext(t.Context()).
 		Where("kind = ? AND subject = ?", kind, subject).Order("first_seen_at, id").Find(&fs).Error)
 	return fs
+}
+
+// requireResolved requires the finding (kind, subject) to be the only one
+// ever raised for it, and resolved by run at the clock's present time.
+func (b *bundle) requireResolved(t *testing.T, run *models.ReconcileRun, kind models.FindingKind, subject string) {
+	t.Helper()
+	fs := b.findings(t, kind, subject)
+	require.Len(t, fs, 1)
+	require.Equal(t, models.FindingResolved, fs[0].Status)
+	require.NotNil(t, fs[0].ResolvedAt)
+	require.True(t, b.clock.Now().Equal(*fs[0].ResolvedAt), "resolved at %s, want %s", *fs[0].ResolvedAt, b.clock.Now())
+	require.NotNil(t, fs[0].ResolvedRunID)
+	require.Equal(t, run.ID, *fs[0].ResolvedRunID)
 }
 
 func (b *bundle) countFindings(t *testing.T) int64 {

@@ -15,7 +15,7 @@ import (
 func TestWalletCheckNamesASumThatOverflows(t *testing.T) {
 	t.Parallel()
 	each(t, options{}, func(t *testing.T, b *bundle) {
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		dbtest.InsertPayouts(t, b.store, dbtest.OverflowingPayouts(b.clock.Now())...)
 		b.tick(time.Minute)
 		run := b.run(t)
@@ -27,7 +27,7 @@ func TestWalletCheckNamesASumThatOverflows(t *testing.T) {
 func TestWalletDriftNamesASumThatOverflows(t *testing.T) {
 	t.Parallel()
 	each(t, options{}, func(t *testing.T, b *bundle) {
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		b.tick(time.Minute)
 		ps := dbtest.OverflowingPayouts(b.clock.Now().Add(-30 * time.Second)) // after the first snapshot
 		for i := range ps {

@@ -26,8 +26,7 @@ func TestDroppedSuccessWebhookIsHealed(t *testing.T) {
 		require.Equal(t, coinflowtest.StatusCompleted, w.Status)
 		require.Equal(t, models.StatusPending, b.payout(t, p.ID).Status, "payoutd never heard of the success")
 
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, map[string]int64{
 			"withdraws_seen": 1, "payouts_healed": 1, "withdrawers_synced": 1, "withdrawers_changed": 1,
 			"balance_cents": b.emu.Balance(),
@@ -43,8 +42,7 @@ func TestDroppedSuccessWebhookIsHealed(t *testing.T) {
 		b.requireOpen(t)
 
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		require.NotContains(t, counts(t, run), "payouts_healed", "nothing left to heal")
 		b.requireOpen(t)
 	})
@@ -53,10 +51,7 @@ func TestDroppedSuccessWebhookIsHealed(t *testing.T) {
 func TestTerminalChangeFromCoinflowIsHealedAndKeptOpen(t *testing.T) {
 	t.Parallel()
 	each(t, options{}, func(t *testing.T, b *bundle) {
-		p := b.pay(t, userOK, 25_000, "asap", "bank-return")
-		b.tick(5 * time.Minute)
-		b.settle(t)
-		require.Equal(t, models.StatusCompleted, b.payout(t, p.ID).Status)
+		p := b.payCompleted(t, "bank-return")
 
 		b.emu.SetWebhookFaults(coinflowtest.WebhookFaults{DropNext: 1})
 		b.tick(time.Minute)
@@ -64,8 +59,7 @@ func TestTerminalChangeFromCoinflowIsHealedAndKeptOpen(t *testing.T) {
 		b.settle(t)
 		require.Equal(t, models.StatusCompleted, b.payout(t, p.ID).Status, "the failure webhook was lost")
 
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run)["payouts_healed"])
 		require.Equal(t, int64(1), counts(t, run)["findings_opened"])
 		got := b.payout(t, p.ID)
@@ -88,8 +82,7 @@ func TestTerminalChangeFromCoinflowIsHealedAndKeptOpen(t *testing.T) {
 		// Money that changed its mind stays for a person: a later run that
 		// sees everything agree does not resolve it.
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		b.requireOpen(t, key{models.KindStatusMismatch, subject, models.SeverityError})
 		require.Len(t, b.findings(t, models.KindStatusMismatch, subject), 1)
 	})
@@ -104,8 +97,7 @@ func TestLocalAheadOfCoinflowIsRaisedThenResolved(t *testing.T) {
 		ch := b.apply(t, p.ID, models.StatusCompleted, b.clock.Now())
 		require.True(t, ch.Healed)
 
-		run := b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		require.Equal(t, models.StatusCompleted, b.payout(t, p.ID).Status, "never moved backwards")
 		hs, err := b.store.PayoutHistoryList(t.Context(), p.ID)
 		require.NoError(t, err)
@@ -122,16 +114,10 @@ func TestLocalAheadOfCoinflowIsRaisedThenResolved(t *testing.T) {
 
 		b.tick(5 * time.Minute) // Coinflow completes it (and says so)
 		b.settle(t)
-		run2 := b.run(t)
-		requireOK(t, run2)
+		run2 := b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run2)["findings_resolved"])
 		b.requireOpen(t)
-		fs := b.findings(t, models.KindStatusMismatch, p.ID)
-		require.Len(t, fs, 1)
-		require.Equal(t, models.FindingResolved, fs[0].Status)
-		require.NotNil(t, fs[0].ResolvedAt)
-		require.True(t, b.clock.Now().Equal(*fs[0].ResolvedAt))
-		require.Equal(t, run2.ID, *fs[0].ResolvedRunID)
+		b.requireResolved(t, run2, models.KindStatusMismatch, p.ID)
 	})
 }
 
@@ -147,8 +133,7 @@ func TestContradictionWithNewerLocalOutcome(t *testing.T) {
 		b.tick(time.Minute)
 		require.True(t, b.apply(t, p.ID, models.StatusCompleted, b.clock.Now()).Healed)
 
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.NotContains(t, counts(t, run), "payouts_healed")
 		require.Equal(t, models.StatusCompleted, b.payout(t, p.ID).Status, "the newer evidence stands")
 		// Completed and failed were both reported: the terminal finding,
@@ -170,8 +155,7 @@ func TestAmountMismatchRaisedForOwnPayoutsHealedForDiscovered(t *testing.T) {
 		w, err := b.emu.CreateWithdraw(coinflowtest.WithdrawSpec{UserID: userOK, AmountCents: 7_000, Speed: "standard", NoWebhooks: true})
 		require.NoError(t, err)
 
-		run := b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		open := b.requireOpen(t,
 			key{models.KindAmountMismatch, p.ID, models.SeverityError},
 			key{models.KindMissingLocally, w.Transaction, models.SeverityWarning},
@@ -185,8 +169,7 @@ func TestAmountMismatchRaisedForOwnPayoutsHealedForDiscovered(t *testing.T) {
 		// A discovered payout's amount is Coinflow's: healed, not raised.
 		require.NoError(t, b.store.DB().Exec("UPDATE payouts SET amount_cents = ? WHERE id = ?", 1, d.ID).Error)
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, usd(7_000), b.payout(t, d.ID).Amount)
 		open = b.requireOpen(t,
 			key{models.KindAmountMismatch, p.ID, models.SeverityError},
@@ -198,14 +181,10 @@ func TestAmountMismatchRaisedForOwnPayoutsHealedForDiscovered(t *testing.T) {
 
 		require.NoError(t, b.store.DB().Exec("UPDATE payouts SET amount_cents = ? WHERE id = ?", 25_000, p.ID).Error)
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run)["findings_resolved"])
 		b.requireOpen(t, key{models.KindMissingLocally, w.Transaction, models.SeverityWarning})
-		fs := b.findings(t, models.KindAmountMismatch, p.ID)
-		require.Len(t, fs, 1)
-		require.Equal(t, models.FindingResolved, fs[0].Status)
-		require.Equal(t, run.ID, *fs[0].ResolvedRunID)
+		b.requireResolved(t, run, models.KindAmountMismatch, p.ID)
 	})
 }
 
@@ -217,8 +196,7 @@ func TestWithdrawUnknownLocallyIsDiscovered(t *testing.T) {
 		})
 		require.NoError(t, err)
 
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, map[string]int64{
 			"withdraws_seen": 1, "payouts_discovered": 1, "findings_raised": 1, "findings_opened": 1,
 			"withdrawers_synced": 1, "withdrawers_changed": 1, "balance_cents": b.emu.Balance(),
@@ -243,8 +221,7 @@ func TestWithdrawUnknownLocallyIsDiscovered(t *testing.T) {
 		requireDetails(t, models.Details{"transaction": w.Transaction, "amount": usd(7_000), "status": "pending", "speed": "standard"}, f)
 
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		require.NotContains(t, counts(t, run), "payouts_discovered")
 		b.requireOpen(t, key{models.KindMissingLocally, w.Transaction, models.SeverityWarning})
 		var n int64
@@ -263,8 +240,7 @@ func TestWithdrawFirstKnownFromAWebhookIsStillMissingLocally(t *testing.T) {
 		require.Equal(t, models.OriginDiscovered, d.Source, "the webhook discovered it")
 		b.requireOpen(t)
 
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.NotContains(t, counts(t, run), "payouts_discovered")
 		open := b.requireOpen(t, key{models.KindMissingLocally, w.Transaction, models.SeverityWarning})
 		f := open[string(models.KindMissingLocally)+" "+w.Transaction]
@@ -285,8 +261,7 @@ func TestMissingAtCoinflow(t *testing.T) {
 		fresh := b.createPayout(t, models.Payout{Amount: usd(6_000), Status: models.StatusPending, CoinflowTransaction: ptr("fresh-txn")})
 		b.tick(time.Second)
 
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, int64(3), counts(t, run)["missing_at_coinflow"])
 		require.Equal(t, 1, b.emu.Calls(coinflowtest.OpGetWithdraw), "only the payout with a transaction is confirmed")
 		open := b.requireOpen(t,
@@ -306,17 +281,13 @@ func TestMissingAtCoinflow(t *testing.T) {
 		})
 		require.NoError(t, err)
 		b.tick(30 * time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		b.requireOpen(t,
 			key{models.KindMissingAtCoinflow, fresh.ID, models.SeverityError},
 			key{models.KindMissingAtCoinflow, requested.ID, models.SeverityWarning},
 			key{models.KindMissingAtCoinflow, unknown.ID, models.SeverityWarning},
 		)
-		fs := b.findings(t, models.KindMissingAtCoinflow, ghost.ID)
-		require.Len(t, fs, 1)
-		require.Equal(t, models.FindingResolved, fs[0].Status)
-		require.Equal(t, run.ID, *fs[0].ResolvedRunID)
+		b.requireResolved(t, run, models.KindMissingAtCoinflow, ghost.ID)
 	})
 }
 
@@ -331,8 +302,7 @@ func TestSpeedMismatchExpectedAndUnexpected(t *testing.T) {
 		small := b.pay(t, userOK, 50_000, "same_day", "same-day-downgraded")
 		require.Equal(t, "same_day", *atLimit.EffectiveSpeed, "exactly 1,000,000.00 USD stays same_day")
 
-		run := b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		open := b.requireOpen(t,
 			key{models.KindSpeedMismatch, big.ID, models.SeverityInfo},
 			key{models.KindSpeedMismatch, asap.ID, models.SeverityWarning},
@@ -364,13 +334,11 @@ func TestStuckPastExpectedDeliveryDate(t *testing.T) {
 		require.True(t, w.ExpectedDeliveryDate.Add(15*time.Minute).Equal(due))
 
 		b.tick(due.Sub(b.clock.Now()))
-		run := b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		b.requireOpen(t) // due, not yet past due
 
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run)["stuck"])
 		require.Equal(t, models.StatusPending, b.payout(t, p.ID).Status)
 		open := b.requireOpen(t, key{models.KindStuckPayout, p.ID, models.SeverityWarning})
@@ -382,14 +350,10 @@ func TestStuckPastExpectedDeliveryDate(t *testing.T) {
 		require.NoError(t, b.emu.Complete(txn(t, p)))
 		b.settle(t)
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run)["findings_resolved"])
 		b.requireOpen(t)
-		fs := b.findings(t, models.KindStuckPayout, p.ID)
-		require.Len(t, fs, 1)
-		require.Equal(t, models.FindingResolved, fs[0].Status)
-		require.Equal(t, run.ID, *fs[0].ResolvedRunID)
+		b.requireResolved(t, run, models.KindStuckPayout, p.ID)
 	})
 }
 
@@ -408,13 +372,11 @@ func TestStuckPastSpeedWindow(t *testing.T) {
 			due, basis := b.rec.Deadline(p)
 			require.Equal(t, "window:"+*p.RequestedSpeed, basis)
 			b.tick(due.Sub(b.clock.Now()))
-			run := b.run(t)
-			requireOK(t, run)
+			b.runOK(t)
 			b.requireOpen(t, open...)
 
 			b.tick(time.Second)
-			run = b.run(t)
-			requireOK(t, run)
+			run := b.runOK(t)
 			open = append(open, key{models.KindStuckPayout, p.ID, models.SeverityWarning})
 			got := b.requireOpen(t, open...)
 			requireDetails(t, models.Details{
@@ -433,23 +395,17 @@ func TestStuckPastSpeedWindow(t *testing.T) {
 
 		b.apply(t, ps[0].ID, models.StatusCompleted, b.clock.Now())
 		b.tick(time.Minute)
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		b.requireOpen(t, open[1:]...)
-		fs := b.findings(t, models.KindStuckPayout, ps[0].ID)
-		require.Len(t, fs, 1)
-		require.Equal(t, models.FindingResolved, fs[0].Status)
+		b.requireResolved(t, run, models.KindStuckPayout, ps[0].ID)
 	})
 }
 
 func TestReturnAfterCompletion(t *testing.T) {
 	t.Parallel()
 	each(t, options{}, func(t *testing.T, b *bundle) {
-		p := b.pay(t, userOK, 25_000, "asap", "returned")
-		b.tick(5 * time.Minute)
-		b.settle(t)
-		require.Equal(t, models.StatusCompleted, b.payout(t, p.ID).Status)
-		requireOK(t, b.run(t))
+		p := b.payCompleted(t, "returned")
+		b.runOK(t)
 		before := b.emu.Balance()
 
 		b.tick(time.Hour)
@@ -462,8 +418,7 @@ func TestReturnAfterCompletion(t *testing.T) {
 		require.Equal(t, before+25_000+250, b.emu.Balance(), "amount and fee came back")
 
 		b.tick(time.Minute)
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run)["payouts_healed"])
 		got := b.payout(t, p.ID)
 		require.Equal(t, models.StatusFailed, got.Status)
@@ -486,8 +441,7 @@ func TestBlockedAndRejectedWithdrawers(t *testing.T) {
 	each(t, opts, func(t *testing.T, b *bundle) {
 		pb := b.pay(t, "u-block", 10_000, "asap", "to-blocked")
 		pr := b.pay(t, "u-reject", 20_000, "asap", "to-rejected")
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, int64(3), counts(t, run)["withdrawers_synced"])
 		require.Equal(t, int64(3), counts(t, run)["withdrawers_changed"], "first sight of each")
 		b.requireOpen(t)
@@ -497,8 +451,7 @@ func TestBlockedAndRejectedWithdrawers(t *testing.T) {
 		require.NoError(t, b.emu.SetVerification("u-reject", coinflowtest.VerificationRejected))
 		b.settle(t)
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		require.Equal(t, int64(2), counts(t, run)["withdrawers_changed"])
 		open := b.requireOpen(t,
 			key{models.KindUnverifiedWithdrawer, pb.ID, models.SeverityError},
@@ -528,8 +481,7 @@ func TestBlockedAndRejectedWithdrawers(t *testing.T) {
 		require.NoError(t, b.emu.SetVerification("u-reject", coinflowtest.VerificationApproved))
 		b.settle(t)
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		require.Equal(t, int64(2), counts(t, run)["findings_resolved"])
 		b.requireOpen(t)
 		wb, err = b.store.WithdrawerGet(t.Context(), "u-block")
@@ -542,22 +494,20 @@ func TestLowBalance(t *testing.T) {
 	t.Parallel()
 	opts := options{balanceCents: 100_000, cfg: reconcile.Config{LowBalanceCents: 60_000}}
 	each(t, opts, func(t *testing.T, b *bundle) {
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		b.requireOpen(t)
 
 		b.tick(time.Minute)
 		b.pay(t, userOK, 30_000, "standard", "low-a")
 		b.tick(time.Minute)
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, int64(69_950), counts(t, run)["balance_cents"])
 		b.requireOpen(t)
 
 		b.tick(time.Minute)
 		pb := b.pay(t, userOK, 30_000, "standard", "low-b")
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		open := b.requireOpen(t, key{models.KindWalletLowBalance, "wallet", models.SeverityError})
 		first := open[string(models.KindWalletLowBalance)+" wallet"]
 		requireDetails(t, models.Details{"balance_cents": 39_900, "floor_cents": 60_000, "in_flight_cents": 60_100}, first)
@@ -565,8 +515,7 @@ func TestLowBalance(t *testing.T) {
 		// Both complete: nothing in flight, still under the floor.
 		b.tick(49 * time.Hour)
 		b.settle(t)
-		run = b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		open = b.requireOpen(t, key{models.KindWalletLowBalance, "wallet", models.SeverityWarning})
 		again := open[string(models.KindWalletLowBalance)+" wallet"]
 		require.Equal(t, first.ID, again.ID, "the same finding, updated")
@@ -580,36 +529,30 @@ func TestLowBalance(t *testing.T) {
 		require.NoError(t, b.emu.ReturnComplete(txn(t, pb)))
 		b.settle(t)
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		run = b.runOK(t)
 		b.requireOpen(t, key{models.KindStatusMismatch, "terminal:" + pb.ID, models.SeverityError})
-		fs := b.findings(t, models.KindWalletLowBalance, "wallet")
-		require.Len(t, fs, 1)
-		require.Equal(t, models.FindingResolved, fs[0].Status)
-		require.True(t, b.clock.Now().Equal(*fs[0].ResolvedAt))
-		require.Equal(t, run.ID, *fs[0].ResolvedRunID)
+		b.requireResolved(t, run, models.KindWalletLowBalance, "wallet")
 	})
 }
 
 func TestWalletDriftExplainedAndUnexplained(t *testing.T) {
 	t.Parallel()
 	each(t, options{}, func(t *testing.T, b *bundle) {
-		requireOK(t, b.run(t))
+		b.runOK(t)
 
 		// Payouts made between two runs explain the balance's fall.
 		b.tick(time.Minute)
 		b.pay(t, userOK, 10_000, "asap", "drift-a")
 		toFail := b.pay(t, userOK, 20_000, "standard", "drift-b")
 		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		b.requireOpen(t)
 
 		// Money that leaves with no payout behind it does not.
 		b.tick(time.Minute)
 		b.emu.SetBalance(b.emu.Balance() - 12_345)
 		b.tick(time.Minute)
-		run := b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		snaps := b.snapshots(t)
 		require.Len(t, snaps, 3)
 		prev, cur := snaps[1], snaps[2]
@@ -631,8 +574,7 @@ func TestWalletDriftExplainedAndUnexplained(t *testing.T) {
 		b.settle(t)
 		b.emu.SetBalance(b.emu.Balance() + 777)
 		b.tick(time.Minute)
-		run = b.run(t)
-		requireOK(t, run)
+		b.runOK(t)
 		require.Equal(t, models.StatusFailed, b.payout(t, toFail.ID).Status)
 		require.Equal(t, coinflow.ReturnCompleted, *b.payout(t, toFail.ID).ReturnStatus)
 		snaps = b.snapshots(t)
@@ -657,17 +599,17 @@ func TestWalletDriftExplainedAndUnexplained(t *testing.T) {
 func TestDriftWithinToleranceIsLetPass(t *testing.T) {
 	t.Parallel()
 	each(t, options{cfg: reconcile.Config{DriftToleranceCents: 10}}, func(t *testing.T, b *bundle) {
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		b.tick(time.Minute)
 		b.emu.SetBalance(b.emu.Balance() - 10)
 		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		b.requireOpen(t)
 
 		b.tick(time.Minute)
 		b.emu.SetBalance(b.emu.Balance() + 11)
 		b.tick(time.Minute)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		snaps := b.snapshots(t)
 		b.requireOpen(t, key{models.KindWalletDrift, driftSubject(snaps[1], snaps[2]), models.SeverityError})
 	})
@@ -692,16 +634,14 @@ func TestRerunUpdatesInsteadOfDuplicatingAndResolvesWhatIsFixed(t *testing.T) {
 			{models.KindMissingLocally, w.Transaction, models.SeverityWarning},
 		}
 
-		run1 := b.run(t)
-		requireOK(t, run1)
+		run1 := b.runOK(t)
 		require.Equal(t, int64(3), counts(t, run1)["findings_opened"])
 		first := b.requireOpen(t, want...)
 		n := b.countFindings(t)
 		require.EqualValues(t, 3, n)
 
 		b.tick(time.Minute)
-		run2 := b.run(t)
-		requireOK(t, run2)
+		run2 := b.runOK(t)
 		c := counts(t, run2)
 		require.NotContains(t, c, "findings_opened")
 		require.Equal(t, int64(3), c["findings_raised"], "every condition is seen again")
@@ -717,16 +657,10 @@ func TestRerunUpdatesInsteadOfDuplicatingAndResolvesWhatIsFixed(t *testing.T) {
 
 		require.NoError(t, b.store.DB().Exec("UPDATE payouts SET amount_cents = ? WHERE id = ?", 25_000, p.ID).Error)
 		b.tick(time.Minute)
-		run3 := b.run(t)
-		requireOK(t, run3)
+		run3 := b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run3)["findings_resolved"])
 		b.requireOpen(t, want[1:]...)
-		fs := b.findings(t, models.KindAmountMismatch, p.ID)
-		require.Len(t, fs, 1)
-		require.Equal(t, models.FindingResolved, fs[0].Status)
-		require.NotNil(t, fs[0].ResolvedAt)
-		require.True(t, b.clock.Now().Equal(*fs[0].ResolvedAt))
-		require.Equal(t, run3.ID, *fs[0].ResolvedRunID)
+		b.requireResolved(t, run3, models.KindAmountMismatch, p.ID)
 		require.Equal(t, n, b.countFindings(t))
 	})
 }
@@ -755,8 +689,7 @@ func TestLostPayAnswerIsSettledByTheKey(t *testing.T) {
 		require.True(t, ok)
 
 		b.tick(time.Minute)
-		run := b.run(t)
-		requireOK(t, run)
+		run := b.runOK(t)
 		require.Equal(t, int64(1), counts(t, run)["payouts_healed"])
 		require.NotContains(t, counts(t, run), "payouts_discovered")
 		p := b.payout(t, got.Payout.ID)
@@ -775,15 +708,13 @@ func TestLostPayAnswerIsSettledByTheKey(t *testing.T) {
 func TestRerunWritesNoHistoryForUnchangedPayouts(t *testing.T) {
 	t.Parallel()
 	each(t, options{}, func(t *testing.T, b *bundle) {
-		p := b.pay(t, userOK, 25_000, "asap", "quiet")
-		b.tick(5 * time.Minute)
-		b.settle(t)
-		requireOK(t, b.run(t))
+		p := b.payCompleted(t, "quiet")
+		b.runOK(t)
 		before, err := b.store.PayoutHistoryList(t.Context(), p.ID)
 		require.NoError(t, err)
 		for range 3 {
 			b.tick(time.Minute)
-			requireOK(t, b.run(t))
+			b.runOK(t)
 		}
 		after, err := b.store.PayoutHistoryList(t.Context(), p.ID)
 		require.NoError(t, err)
@@ -799,12 +730,12 @@ func TestPersistingDisagreementWritesHistoryOnce(t *testing.T) {
 		p := b.pay(t, userOK, 25_000, "asap", "local-ahead-once")
 		b.tick(time.Minute)
 		require.True(t, b.apply(t, p.ID, models.StatusCompleted, b.clock.Now()).Healed)
-		requireOK(t, b.run(t))
+		b.runOK(t)
 		first, err := b.store.PayoutHistoryList(t.Context(), p.ID)
 		require.NoError(t, err)
 		for range 2 {
 			b.tick(time.Second) // Coinflow's asap payout stays pending (3 minutes)
-			requireOK(t, b.run(t))
+			b.runOK(t)
 		}
 		after, err := b.store.PayoutHistoryList(t.Context(), p.ID)
 		require.NoError(t, err)

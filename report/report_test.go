@@ -23,18 +23,26 @@ type testBundle struct {
 // eachSeeded runs fn on both databases, each seeded with the fixture.
 func eachSeeded(t *testing.T, fn func(t *testing.T, b testBundle)) {
 	t.Helper()
-	clock := dbtest.NewClock(reporttest.Now)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, reporttest.Now, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fx := reporttest.Seed(t, store, clock)
 		fn(t, testBundle{store: store, clock: clock, fx: fx})
 	})
 }
 
+// build builds the report for [from, to) and requires it to build and to
+// pass its own consistency check.
+func build(t *testing.T, store *models.Store, from, to time.Time) *report.Summary {
+	t.Helper()
+	s, err := report.Build(t.Context(), store, from, to)
+	require.NoError(t, err)
+	require.NoError(t, s.Check())
+	return s
+}
+
 func TestBuildMatchesThePayoutsCreated(t *testing.T) {
 	t.Parallel()
 	eachSeeded(t, func(t *testing.T, b testBundle) {
-		s, err := report.Build(t.Context(), b.store, reporttest.From, reporttest.To)
-		require.NoError(t, err)
+		s := build(t, b.store, reporttest.From, reporttest.To)
 		require.True(t, s.GeneratedAt.Equal(reporttest.Now))
 		reporttest.CheckSummary(t, b.fx, s, reporttest.Now)
 
@@ -61,8 +69,7 @@ func TestBuildMatchesThePayoutsCreated(t *testing.T) {
 func TestBuildDaysAreUTCDatesWithToExcluded(t *testing.T) {
 	t.Parallel()
 	eachSeeded(t, func(t *testing.T, b testBundle) {
-		s, err := report.Build(t.Context(), b.store, reporttest.From, reporttest.To)
-		require.NoError(t, err)
+		s := build(t, b.store, reporttest.From, reporttest.To)
 		perDay := map[[2]string]reporttest.Sum{}
 		for _, r := range s.Payouts.Rows {
 			k := [2]string{r.Date, r.Currency}
@@ -77,9 +84,7 @@ func TestBuildDaysAreUTCDatesWithToExcluded(t *testing.T) {
 			{"2025-06-02", "EUR"}: sum(1, 120_000),
 		}, perDay)
 
-		one, err := report.Build(t.Context(), b.store, reporttest.From, reporttest.From.AddDate(0, 0, 1))
-		require.NoError(t, err)
-		require.NoError(t, one.Check())
+		one := build(t, b.store, reporttest.From, reporttest.From.AddDate(0, 0, 1))
 		require.Equal(t, "2025-06-02", one.To)
 		require.Equal(t, map[string]reporttest.Sum{"USD": sum(3, 150_255_000), "EUR": sum(1, 200_000_000)}, reporttest.Totals(one.Payouts.Totals))
 	})
@@ -89,9 +94,7 @@ func TestBuildEmptyRange(t *testing.T) {
 	t.Parallel()
 	eachSeeded(t, func(t *testing.T, b testBundle) {
 		from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-		s, err := report.Build(t.Context(), b.store, from, from.AddDate(0, 0, 1))
-		require.NoError(t, err)
-		require.NoError(t, s.Check())
+		s := build(t, b.store, from, from.AddDate(0, 0, 1))
 		require.Empty(t, s.Payouts.Rows)
 		require.Empty(t, s.Payouts.Totals)
 		require.Empty(t, s.Fees.Rows)
@@ -122,9 +125,7 @@ func TestBuildEmptyRange(t *testing.T) {
 func TestBuildOnAnEmptyDatabase(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, store *models.Store) {
-		s, err := report.Build(t.Context(), store, reporttest.From, reporttest.To)
-		require.NoError(t, err)
-		require.NoError(t, s.Check())
+		s := build(t, store, reporttest.From, reporttest.To)
 		require.Empty(t, s.Payouts.Totals)
 		require.Empty(t, s.Aging.Rows)
 		require.Zero(t, s.Findings.Total)
@@ -135,8 +136,7 @@ func TestBuildOnAnEmptyDatabase(t *testing.T) {
 func TestCSVMatchesThePayoutsCreated(t *testing.T) {
 	t.Parallel()
 	eachSeeded(t, func(t *testing.T, b testBundle) {
-		s, err := report.Build(t.Context(), b.store, reporttest.From, reporttest.To)
-		require.NoError(t, err)
+		s := build(t, b.store, reporttest.From, reporttest.To)
 		var buf bytes.Buffer
 		require.NoError(t, report.WriteCSV(&buf, s))
 		reporttest.CheckCSV(t, b.fx, buf.Bytes(), reporttest.Now)
@@ -148,8 +148,7 @@ func TestCSVMatchesThePayoutsCreated(t *testing.T) {
 func TestJSONHasCentsAndFormattedMoney(t *testing.T) {
 	t.Parallel()
 	eachSeeded(t, func(t *testing.T, b testBundle) {
-		s, err := report.Build(t.Context(), b.store, reporttest.From, reporttest.To)
-		require.NoError(t, err)
+		s := build(t, b.store, reporttest.From, reporttest.To)
 		raw, err := json.Marshal(s)
 		require.NoError(t, err)
 		var v struct {
@@ -190,8 +189,7 @@ func mustJSON(t *testing.T, v any) string {
 func TestCheckCatchesATotalThatIsNotItsRows(t *testing.T) {
 	t.Parallel()
 	eachSeeded(t, func(t *testing.T, b testBundle) {
-		s, err := report.Build(t.Context(), b.store, reporttest.From, reporttest.To)
-		require.NoError(t, err)
+		s := build(t, b.store, reporttest.From, reporttest.To)
 		s.Payouts.Totals[0].Cents++
 		require.ErrorContains(t, s.Check(), "payouts")
 		s.Payouts.Totals[0].Cents--

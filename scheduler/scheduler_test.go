@@ -419,9 +419,7 @@ func TestSchedulersShareLease(t *testing.T) {
 // another after release and the gap, and an expired lease no longer holds.
 func TestSchedulerJobLeaseClaim(t *testing.T) {
 	t0 := time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
-	clock := dbtest.NewClock(t0)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(t0)
+	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		ctx := t.Context()
 		const (
 			job    = "reconcile"

@@ -132,44 +132,6 @@ var authSchemes = []struct {
 	}},
 }
 
-// API views, read independently of package api.
-type apiPayout struct {
-	ID             string       `json:"id"`
-	IdempotencyKey *string      `json:"idempotency_key"`
-	UserID         string       `json:"user_id"`
-	Amount         models.Money `json:"amount"`
-	Status         string       `json:"status"`
-	StatusDetail   *string      `json:"status_detail"`
-	Source         string       `json:"source"`
-	Coinflow       struct {
-		Transaction *string `json:"transaction"`
-	} `json:"coinflow"`
-	Fees struct {
-		User     models.Money `json:"user"`
-		Merchant models.Money `json:"merchant"`
-	} `json:"fees"`
-	History []struct {
-		FromStatus *string `json:"from_status"`
-		ToStatus   string  `json:"to_status"`
-		Applied    bool    `json:"applied"`
-		Reason     string  `json:"reason"`
-		Source     string  `json:"source"`
-	} `json:"history"`
-}
-
-type apiWithdrawer struct {
-	UserID             string `json:"user_id"`
-	Wallet             string `json:"wallet"`
-	Blockchain         string `json:"blockchain"`
-	Email              string `json:"email"`
-	VerificationStatus string `json:"verification_status"`
-	History            []struct {
-		ToStatus string `json:"to_status"`
-		Applied  bool   `json:"applied"`
-		Source   string `json:"source"`
-	} `json:"history"`
-}
-
 func TestFixturesAreAccepted(t *testing.T) {
 	t.Parallel()
 	for _, name := range webhookFixtures(t) {
@@ -246,9 +208,7 @@ func checkWithdrawFixture(t *testing.T, s *testserver.Server, ev fixtureEvent, w
 	require.NotNil(t, hist[0].InboxEventID)
 	require.Equal(t, inboxID, *hist[0].InboxEventID)
 
-	var list struct {
-		Payouts []apiPayout `json:"payouts"`
-	}
+	var list testserver.PayoutPage
 	require.Equal(t, http.StatusOK, s.API(t, http.MethodGet, "/api/v1/payouts?transaction="+url.QueryEscape(d.Signature), nil, &list))
 	require.Len(t, list.Payouts, 1)
 	v := list.Payouts[0]
@@ -268,7 +228,7 @@ func checkWithdrawFixture(t *testing.T, s *testserver.Server, ev fixtureEvent, w
 	require.Len(t, list.Payouts, 1)
 	require.Equal(t, p.ID, list.Payouts[0].ID)
 
-	var one apiPayout
+	var one testserver.Payout
 	require.Equal(t, http.StatusOK, s.API(t, http.MethodGet, "/api/v1/payouts/"+p.ID, nil, &one))
 	require.Len(t, one.History, 1)
 	require.Equal(t, string(want.status), one.History[0].ToStatus)
@@ -301,7 +261,7 @@ func checkKYCFixture(t *testing.T, s *testserver.Server, ev fixtureEvent, want f
 		}
 	}
 
-	var v apiWithdrawer
+	var v testserver.Withdrawer
 	require.Equal(t, http.StatusOK, s.API(t, http.MethodGet, "/api/v1/withdrawers/"+want.userID, nil, &v))
 	require.Equal(t, want.userID, v.UserID)
 	require.Equal(t, string(want.verification), v.VerificationStatus)

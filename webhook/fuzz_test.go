@@ -173,19 +173,34 @@ func TestDecode(t *testing.T) {
 	t.Parallel()
 	created := time.Date(2025, 6, 2, 14, 3, 12, 6_000_000, time.UTC)
 	usd := func(c int64) models.Money { return models.Money{Cents: c, Currency: "USD"} }
+	// pending is the pending fixture decoded, changed by edit (if not nil).
+	pending := func(edit func(e *inbox.WithdrawEvent)) *inbox.WithdrawEvent {
+		e := &inbox.WithdrawEvent{
+			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
+			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
+			UserID:         "u-1001",
+			IdempotencyKey: "9b1c6a0e-2f4d-4c8a-9e17-5d3b2a1c0f11",
+			Total:          usd(25000), UserFees: usd(0), MerchantFees: usd(150),
+		}
+		if edit != nil {
+			edit(e)
+		}
+		return e
+	}
+	// kycCreated is the KYC fixture decoded, with its email masked as masked.
+	kycCreated := func(masked string) *inbox.KYCEvent {
+		return &inbox.KYCEvent{
+			Type: "KYC Created", Status: models.VerificationPending, Created: time.Date(2025, 6, 1, 8, 15, 30, 221_000_000, time.UTC),
+			UserID: "u-1002", Wallet: "acme-payoutsʬu-1002", Blockchain: "user", EmailMasked: masked,
+		}
+	}
 	tests := []struct {
 		name string
 		body bodyFunc
 		want any   // *inbox.WithdrawEvent or *inbox.KYCEvent
 		err  error // ErrUntracked or ErrUnprocessable
 	}{
-		{name: "withdraw pending fixture", body: fixture(pendingFx), want: &inbox.WithdrawEvent{
-			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
-			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
-			UserID:         "u-1001",
-			IdempotencyKey: "9b1c6a0e-2f4d-4c8a-9e17-5d3b2a1c0f11",
-			Total:          usd(25000), UserFees: usd(0), MerchantFees: usd(150),
-		}},
+		{name: "withdraw pending fixture", body: fixture(pendingFx), want: pending(nil)},
 		{name: "fees sum every field present", body: edited(pendingFx, func(_, data map[string]any) {
 			data["userFees"] = map[string]any{"cents": 1, "currency": "USD"}
 			data["userGasFees"] = map[string]any{"cents": 2, "currency": "USD"}
@@ -193,31 +208,13 @@ func TestDecode(t *testing.T) {
 			data["userSwapFees"] = map[string]any{"cents": 8, "currency": "USD"}
 			data["merchantGasFees"] = map[string]any{"cents": 16, "currency": "USD"}
 			data["merchantSwapFees"] = map[string]any{"cents": 32, "currency": "USD"}
-		}), want: &inbox.WithdrawEvent{
-			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
-			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
-			UserID:         "u-1001",
-			IdempotencyKey: "9b1c6a0e-2f4d-4c8a-9e17-5d3b2a1c0f11",
-			Total:          usd(25000), UserFees: usd(15), MerchantFees: usd(198),
-		}},
+		}), want: pending(func(e *inbox.WithdrawEvent) { e.UserFees, e.MerchantFees = usd(15), usd(198) })},
 		{name: "user id from the wallet when userId is missing", body: edited(pendingFx, func(_, data map[string]any) {
 			delete(data, "userId")
 			data["wallet"] = "acme-payoutsʬu-2002"
-		}), want: &inbox.WithdrawEvent{
-			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
-			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
-			UserID:         "u-2002",
-			IdempotencyKey: "9b1c6a0e-2f4d-4c8a-9e17-5d3b2a1c0f11",
-			Total:          usd(25000), UserFees: usd(0), MerchantFees: usd(150),
-		}},
-		{name: "KYC fixture", body: fixture(kycFx), want: &inbox.KYCEvent{
-			Type: "KYC Created", Status: models.VerificationPending, Created: time.Date(2025, 6, 1, 8, 15, 30, 221_000_000, time.UTC),
-			UserID: "u-1002", Wallet: "acme-payoutsʬu-1002", Blockchain: "user", EmailMasked: "b***@example.com",
-		}},
-		{name: "KYC email with a non-ASCII first letter", body: edited(kycFx, func(_, data map[string]any) { data["email"] = "élodie@example.com" }), want: &inbox.KYCEvent{
-			Type: "KYC Created", Status: models.VerificationPending, Created: time.Date(2025, 6, 1, 8, 15, 30, 221_000_000, time.UTC),
-			UserID: "u-1002", Wallet: "acme-payoutsʬu-1002", Blockchain: "user", EmailMasked: "é***@example.com",
-		}},
+		}), want: pending(func(e *inbox.WithdrawEvent) { e.UserID = "u-2002" })},
+		{name: "KYC fixture", body: fixture(kycFx), want: kycCreated("b***@example.com")},
+		{name: "KYC email with a non-ASCII first letter", body: edited(kycFx, func(_, data map[string]any) { data["email"] = "élodie@example.com" }), want: kycCreated("é***@example.com")},
 		{name: "untracked type", body: edited(pendingFx, func(ev, _ map[string]any) { ev["eventType"] = "Wire Failure" }), err: inbox.ErrUntracked},
 		{name: "negative cents", body: edited(pendingFx, setTotal(json.Number("-1"), "USD")), err: inbox.ErrUnprocessable},
 		{name: "cents as a JSON string", body: edited(pendingFx, setTotal("25000", "USD")), err: inbox.ErrUnprocessable},
@@ -227,13 +224,7 @@ func TestDecode(t *testing.T) {
 		// every sum over payouts then overflowed.
 		{name: "absurd amount", body: edited(pendingFx, setTotal(json.Number("9223372036854775807"), "USD")), err: inbox.ErrUnprocessable},
 		{name: "amount above the cap initiation uses", body: edited(pendingFx, setTotal(json.Number(strconv.FormatInt(models.MaxCents+1, 10)), "USD")), err: inbox.ErrUnprocessable},
-		{name: "amount at the cap", body: edited(pendingFx, setTotal(json.Number(strconv.FormatInt(models.MaxCents, 10)), "USD")), want: &inbox.WithdrawEvent{
-			Type: "Withdraw Pending", Status: models.StatusPending, Created: created,
-			Signature:      "65ATtSdqmriSDHESTmNughATBwy7m83gFnp86oyZk21Cs6RUhwHHbbKSdfaXu9Rx55yPXTmbPbE5c7aWGo3ELgf7",
-			UserID:         "u-1001",
-			IdempotencyKey: "9b1c6a0e-2f4d-4c8a-9e17-5d3b2a1c0f11",
-			Total:          usd(models.MaxCents), UserFees: usd(0), MerchantFees: usd(150),
-		}},
+		{name: "amount at the cap", body: edited(pendingFx, setTotal(json.Number(strconv.FormatInt(models.MaxCents, 10)), "USD")), want: pending(func(e *inbox.WithdrawEvent) { e.Total = usd(models.MaxCents) })},
 		{name: "fees adding up past the cap", body: edited(pendingFx, func(_, data map[string]any) {
 			data["userFees"] = map[string]any{"cents": models.MaxCents, "currency": "USD"}
 			data["userGasFees"] = map[string]any{"cents": 1, "currency": "USD"}

@@ -38,10 +38,7 @@ const tolerance = 5 * time.Minute
 // key nil keeps testserver's default webhook key.
 func eachServer(t *testing.T, key []byte, fn func(t *testing.T, s *testserver.Server)) {
 	t.Helper()
-	clock := dbtest.NewClock(t0)
-	// The two subtests run one after the other, so they can share the clock.
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
-		clock.Set(t0)
+	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		var cfg webhook.PipelineConfig
 		cfg.Handler.Key = key
 		fn(t, testserver.Start(t, store, testserver.Options{Clock: clock, Pipeline: cfg}))
@@ -370,42 +367,64 @@ func rejected(name string, r reqFunc) handlerCase {
 	}
 }
 
+// storedOnce: one authentic request, answered 200 and stored; the cases
+// below say what became of it.
+func storedOnce(name string, r reqFunc) handlerCase {
+	return handlerCase{name: name, steps: []step{stored(r)}, received: map[string]float64{"stored": 1}}
+}
+
 // appliedPending: the pending fixture (or an edit of it) stored and applied.
 func appliedPending(name string, r reqFunc) handlerCase {
-	return handlerCase{
-		name:     name,
-		steps:    []step{{req: r, code: http.StatusOK, ack: "stored"}},
-		inbox:    map[models.InboxStatus]int64{models.InboxApplied: 1},
-		payouts:  1,
-		received: map[string]float64{"stored": 1},
-		check: func(t *testing.T, s *testserver.Server) {
-			p, hist := onlyPayout(t, s)
-			require.Equal(t, models.StatusPending, p.Status)
-			require.Equal(t, models.Money{Cents: 25000, Currency: "USD"}, p.Amount)
-			require.Len(t, hist, 1)
-		},
+	c := storedOnce(name, r)
+	c.inbox = map[models.InboxStatus]int64{models.InboxApplied: 1}
+	c.payouts = 1
+	c.check = func(t *testing.T, s *testserver.Server) {
+		p, hist := onlyPayout(t, s)
+		require.Equal(t, models.StatusPending, p.Status)
+		require.Equal(t, models.Money{Cents: 25000, Currency: "USD"}, p.Amount)
+		require.Len(t, hist, 1)
 	}
+	return c
 }
 
 // unprocessable: authentic, stored raw, answered 200, raised as a finding,
 // never applied.
 func unprocessable(name string, r reqFunc) handlerCase {
-	return handlerCase{
-		name:     name,
-		steps:    []step{{req: r, code: http.StatusOK, ack: "stored"}},
-		inbox:    map[models.InboxStatus]int64{models.InboxUnprocessable: 1},
-		findings: map[models.FindingKind]int64{models.KindWebhookUnprocessable: 1},
-		received: map[string]float64{"stored": 1},
-	}
+	c := storedOnce(name, r)
+	c.inbox = map[models.InboxStatus]int64{models.InboxUnprocessable: 1}
+	c.findings = map[models.FindingKind]int64{models.KindWebhookUnprocessable: 1}
+	return c
 }
 
 // ignored: an authentic event of an untracked type, stored and counted only.
 func ignored(name string, r reqFunc) handlerCase {
+	c := storedOnce(name, r)
+	c.inbox = map[models.InboxStatus]int64{models.InboxIgnored: 1}
+	return c
+}
+
+// terminalConflict: a success and a later-dated failure of one payout,
+// sent in the order given, both applied: the payout ends failed and a
+// terminal status_mismatch finding is raised. check looks at the history
+// the second event left.
+func terminalConflict(name string, first, second bodyFunc, check func(t *testing.T, hist []models.PayoutHistory)) handlerCase {
 	return handlerCase{
 		name:     name,
-		steps:    []step{{req: r, code: http.StatusOK, ack: "stored"}},
-		inbox:    map[models.InboxStatus]int64{models.InboxIgnored: 1},
-		received: map[string]float64{"stored": 1},
+		steps:    []step{stored(signed(first)), stored(signed(second))},
+		inbox:    map[models.InboxStatus]int64{models.InboxApplied: 2},
+		payouts:  1,
+		findings: map[models.FindingKind]int64{models.KindStatusMismatch: 1},
+		received: map[string]float64{"stored": 2},
+		check: func(t *testing.T, s *testserver.Server) {
+			p, hist := onlyPayout(t, s)
+			require.Equal(t, models.StatusFailed, p.Status)
+			require.Len(t, hist, 2)
+			check(t, hist)
+			f := findingRows(t, s)[0]
+			require.Equal(t, "terminal_status_changed", f.Details["reason"])
+			require.Equal(t, models.SeverityError, f.Severity)
+			require.Equal(t, p.ID, deref(f.PayoutID))
+		},
 	}
 }
 
@@ -414,6 +433,11 @@ func duplicate(r reqFunc) step { return step{req: r, code: http.StatusOK, ack: "
 
 func handlerCases() []handlerCase {
 	key := testserver.WebhookKey
+	// The success fixture's payout failing, by an event dated after it.
+	laterFailure := edited(successFx, func(ev, _ map[string]any) {
+		ev["eventType"] = "Withdraw Failure"
+		ev["created"] = "2025-06-03T08:00:00.000Z"
+	})
 	otherBody := []byte(`{"eventType":"Withdraw Success"}`)
 	return []handlerCase{
 		// Authentication.
@@ -658,53 +682,14 @@ func handlerCases() []handlerCase {
 				require.Equal(t, "pending", hist[1].ToStatus)
 			},
 		},
-		{
-			name: "failure after success with newer created",
-			steps: []step{
-				stored(signed(fixture(successFx))),
-				stored(signed(edited(successFx, func(ev, _ map[string]any) {
-					ev["eventType"] = "Withdraw Failure"
-					ev["created"] = "2025-06-03T08:00:00.000Z"
-				}))),
-			},
-			inbox:    map[models.InboxStatus]int64{models.InboxApplied: 2},
-			payouts:  1,
-			findings: map[models.FindingKind]int64{models.KindStatusMismatch: 1},
-			received: map[string]float64{"stored": 2},
-			check: func(t *testing.T, s *testserver.Server) {
-				p, hist := onlyPayout(t, s)
-				require.Equal(t, models.StatusFailed, p.Status)
-				require.Len(t, hist, 2)
-				require.True(t, hist[1].Applied)
-				require.Equal(t, models.ReasonTerminalChanged, hist[1].Reason)
-				f := findingRows(t, s)[0]
-				require.Equal(t, "terminal_status_changed", f.Details["reason"])
-				require.Equal(t, models.SeverityError, f.Severity)
-				require.Equal(t, p.ID, deref(f.PayoutID))
-			},
-		},
-		{
-			name: "late success after failure",
-			steps: []step{
-				stored(signed(edited(successFx, func(ev, _ map[string]any) {
-					ev["eventType"] = "Withdraw Failure"
-					ev["created"] = "2025-06-03T08:00:00.000Z"
-				}))),
-				stored(signed(fixture(successFx))),
-			},
-			inbox:    map[models.InboxStatus]int64{models.InboxApplied: 2},
-			payouts:  1,
-			findings: map[models.FindingKind]int64{models.KindStatusMismatch: 1},
-			received: map[string]float64{"stored": 2},
-			check: func(t *testing.T, s *testserver.Server) {
-				p, hist := onlyPayout(t, s)
-				require.Equal(t, models.StatusFailed, p.Status)
-				require.Len(t, hist, 2)
-				require.False(t, hist[1].Applied)
-				require.Equal(t, models.ReasonStale, hist[1].Reason)
-				require.Equal(t, "terminal_status_changed", findingRows(t, s)[0].Details["reason"])
-			},
-		},
+		terminalConflict("failure after success with newer created", fixture(successFx), laterFailure, func(t *testing.T, hist []models.PayoutHistory) {
+			require.True(t, hist[1].Applied)
+			require.Equal(t, models.ReasonTerminalChanged, hist[1].Reason)
+		}),
+		terminalConflict("late success after failure", laterFailure, fixture(successFx), func(t *testing.T, hist []models.PayoutHistory) {
+			require.False(t, hist[1].Applied)
+			require.Equal(t, models.ReasonStale, hist[1].Reason)
+		}),
 		{
 			name: "event for an unknown withdrawal",
 			steps: []step{

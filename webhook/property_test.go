@@ -143,8 +143,7 @@ func propScenarios() []propScenario {
 func TestOutOfOrderDeliveryConverges(t *testing.T) {
 	t.Parallel()
 	const trials = 10 // per scenario and database, besides the reference
-	clock := dbtest.NewClock(propNow)
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, propNow, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		server := testserver.Start(t, store, testserver.Options{Clock: clock})
 		scenarios := propScenarios()
 		for si, sc := range scenarios {

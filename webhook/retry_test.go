@@ -45,8 +45,7 @@ func withdrawBody(signature, user string) []byte {
 // cannot be applied is rescheduled with backoff while the events behind it
 // apply, and after MaxAttempts it is parked and raised as a finding.
 func TestFailingEventIsRetriedThenParkedWithoutBlockingOthers(t *testing.T) {
-	clock := dbtest.NewClock(time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC))
-	dbtest.EachOpts(t, dbtest.Options{NowFunc: clock.Now}, func(t *testing.T, store *models.Store) {
+	dbtest.EachAt(t, time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC), func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		poison(t, store)
 		srv := testserver.Start(t, store, testserver.Options{Clock: clock, Pipeline: webhook.PipelineConfig{
 			Applier: inbox.ApplierConfig{MaxAttempts: 3, BaseBackoff: time.Minute, MaxBackoff: time.Hour},

@@ -48,6 +48,20 @@ func EachOpts(t *testing.T, opts Options, fn func(t *testing.T, s *models.Store)
 	t.Run(models.DialectPostgres, func(t *testing.T) { fn(t, Postgres(t, opts)) })
 }
 
+// EachAt is Each on stores whose clock is a Clock standing at start, a new
+// one in each subtest, which fn is given to move.
+func EachAt(t *testing.T, start time.Time, fn func(t *testing.T, s *models.Store, clock *Clock)) {
+	t.Helper()
+	t.Run(models.DialectSQLite, func(t *testing.T) {
+		clock := NewClock(start)
+		fn(t, SQLite(t, Options{NowFunc: clock.Now}), clock)
+	})
+	t.Run(models.DialectPostgres, func(t *testing.T) {
+		clock := NewClock(start)
+		fn(t, Postgres(t, Options{NowFunc: clock.Now}), clock)
+	})
+}
+
 // SQLite returns a migrated store on a new SQLite file in t.TempDir().
 func SQLite(t testing.TB, opts Options) *models.Store {
 	t.Helper()
