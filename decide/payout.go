@@ -39,7 +39,8 @@ func TerminalSubject(payoutID string) string { return "terminal:" + payoutID }
 
 // Payout decides what w does to the payout it concerns. c holds the
 // payouts that may be it, looked up by w's transaction and idempotency
-// key; newID names a payout discovered by this decision. The decision:
+// key; newID names a payout discovered by this decision (it is called
+// only then). The decision:
 //
 //   - matches by transaction, then by idempotency key; a key already
 //     holding another transaction was reused, and w is a withdrawal of its
@@ -58,7 +59,7 @@ func TerminalSubject(payoutID string) string { return "terminal:" + payoutID }
 //     that record is behind payoutd's;
 //   - writes a history row for every change finance can see, and for
 //     every webhook (whose row also marks it applied, once).
-func Payout(c models.PayoutCandidates, w Withdrawal, newID string) (Decision, error) {
+func Payout(c models.PayoutCandidates, w Withdrawal, newID func() string) (Decision, error) {
 	cur, keyOwner := match(c, &w)
 	if cur == nil {
 		if w.Source == models.SourceAPI {
@@ -95,13 +96,13 @@ func match(c models.PayoutCandidates, w *Withdrawal) (cur, keyOwner *models.Payo
 	return cur, keyOwner
 }
 
-func discover(w Withdrawal, keyOwner *models.Payout, newID string) Decision {
+func discover(w Withdrawal, keyOwner *models.Payout, newID func() string) Decision {
 	status := w.Status
 	if status == "" {
 		status = models.StatusPending // Coinflow has it; its status is news to this version
 	}
 	p := &models.Payout{
-		ID: newID, UserID: w.UserID, Amount: w.Amount, Status: status, StatusDetail: models.NonEmpty(w.Detail),
+		ID: newID(), UserID: w.UserID, Amount: w.Amount, Status: status, StatusDetail: models.NonEmpty(w.Detail),
 		StatusAt: w.At.UTC().Truncate(time.Microsecond), CoinflowTransaction: models.NonEmpty(w.Transaction),
 		Source: models.OriginDiscovered, CreatedAt: w.CreatedAt,
 	}
@@ -125,7 +126,7 @@ func discover(w Withdrawal, keyOwner *models.Payout, newID string) Decision {
 func update(cur *models.Payout, w Withdrawal, keyOwner *models.Payout) Decision {
 	next := *cur
 	if next.CoinflowTransaction == nil && w.Transaction != "" {
-		next.CoinflowTransaction = &w.Transaction
+		next.CoinflowTransaction = models.NonEmpty(w.Transaction)
 	}
 	mergeRecord(&next, &w)
 	var d Decision
@@ -178,11 +179,6 @@ func update(cur *models.Payout, w Withdrawal, keyOwner *models.Payout) Decision 
 func (d *Decision) decideStatus(cur, next *models.Payout, w *Withdrawal) *models.PayoutHistory {
 	ev := w.evidence()
 	ch := models.Transition(cur.State(), ev)
-	h := &models.PayoutHistory{
-		PayoutID: cur.ID, FromStatus: ptr(string(cur.Status)), ToStatus: string(ev.Status),
-		FromDetail: cur.StatusDetail, ToDetail: models.NonEmpty(ev.Detail), Applied: ch.Apply, Reason: ch.Reason,
-		Source: w.Source, InboxEventID: w.InboxEventID, EvidenceAt: ev.At,
-	}
 	if ch.Apply {
 		next.Status, next.StatusDetail, next.StatusAt = ch.Next.Status, models.NonEmpty(ch.Next.Detail), ch.Next.At
 		d.Healed = true
@@ -212,7 +208,11 @@ func (d *Decision) decideStatus(cur, next *models.Payout, w *Withdrawal) *models
 	}
 	// A webhook's row is written whatever it decided: it marks the event
 	// applied, once. A record's stale row only when its finding opens.
-	return h
+	return &models.PayoutHistory{
+		PayoutID: cur.ID, FromStatus: ptr(string(cur.Status)), ToStatus: string(ev.Status),
+		FromDetail: cur.StatusDetail, ToDetail: models.NonEmpty(ev.Detail), Applied: ch.Apply, Reason: ch.Reason,
+		Source: w.Source, InboxEventID: w.InboxEventID, EvidenceAt: ev.At,
+	}
 }
 
 // missingLocally is the finding of a withdrawal payoutd did not initiate:
@@ -238,36 +238,41 @@ func finding(p *models.Payout, kind models.FindingKind, subject string, sev mode
 }
 
 // mergeRecord sets the fields Coinflow is the source of truth for, where w
-// says them.
+// says them. It leaves a field that already holds the value alone (no
+// allocation for the common case, a record that agrees).
 func mergeRecord(p *models.Payout, w *Withdrawal) {
-	if w.TransferID != "" {
-		p.CoinflowTransferID = &w.TransferID
-	}
-	if w.EffectiveSpeed != "" {
-		p.EffectiveSpeed = &w.EffectiveSpeed
-	}
-	if w.ExpectedAt != nil {
-		t := w.ExpectedAt.UTC()
-		p.ExpectedDeliveryAt = &t
-	}
+	setText(&p.CoinflowTransferID, w.TransferID)
+	setText(&p.EffectiveSpeed, w.EffectiveSpeed)
+	setTime(&p.ExpectedDeliveryAt, w.ExpectedAt)
 	if w.ReturnStatus != "" {
-		p.ReturnStatus = &w.ReturnStatus
-		if w.ReturnedAt != nil {
-			t := w.ReturnedAt.UTC()
-			p.ReturnedAt = &t
-		}
+		setText(&p.ReturnStatus, w.ReturnStatus)
+		setTime(&p.ReturnedAt, w.ReturnedAt)
 	}
 	if !w.event() {
 		setFees(p, w)
 	}
 }
 
-func setFees(p *models.Payout, w *Withdrawal) {
-	if w.UserFees != nil {
-		p.UserFees = *w.UserFees
+func setText(dst **string, v string) {
+	if v != "" && models.Deref(*dst) != v {
+		s := v // allocated only when the field changes
+		*dst = &s
 	}
-	if w.MerchantFees != nil {
-		p.MerchantFees = *w.MerchantFees
+}
+
+func setTime(dst **time.Time, v *time.Time) {
+	if v != nil && (*dst == nil || !(*dst).Equal(*v)) {
+		t := v.UTC()
+		*dst = &t
+	}
+}
+
+func setFees(p *models.Payout, w *Withdrawal) {
+	if w.UserFees.Currency != "" {
+		p.UserFees = w.UserFees
+	}
+	if w.MerchantFees.Currency != "" {
+		p.MerchantFees = w.MerchantFees
 	}
 }
 

@@ -12,10 +12,9 @@ import (
 
 var t0 = time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
 
-func usd(c int64) models.Money   { return models.Money{Cents: c, Currency: "USD"} }
-func usdp(c int64) *models.Money { m := usd(c); return &m }
-func sp(s string) *string        { return &s }
-func id(n int64) *int64          { return &n }
+func usd(c int64) models.Money { return models.Money{Cents: c, Currency: "USD"} }
+func sp(s string) *string      { return &s }
+func id(n int64) *int64        { return &n }
 
 // ours is a payout initiated through payoutd and accepted by Coinflow.
 func ours(status models.PayoutStatus, at time.Time) *models.Payout {
@@ -29,7 +28,7 @@ func ours(status models.PayoutStatus, at time.Time) *models.Payout {
 func webhook(status models.PayoutStatus, at time.Time) decide.Withdrawal {
 	return decide.Withdrawal{
 		Source: models.SourceWebhook, InboxEventID: id(7), Transaction: "tx-1", IdempotencyKey: "key-1", UserID: "u-1",
-		Status: status, At: at, Amount: usd(25_250), UserFees: usdp(0), MerchantFees: usdp(250),
+		Status: status, At: at, Amount: usd(25_250), UserFees: usd(0), MerchantFees: usd(250),
 	}
 }
 
@@ -37,7 +36,7 @@ func record(status models.PayoutStatus, at time.Time) decide.Withdrawal {
 	return decide.Withdrawal{
 		Source: models.SourceReconcile, Transaction: "tx-1", IdempotencyKey: "key-1", UserID: "u-1",
 		Status: status, CoinflowStatus: string(status), At: at, CreatedAt: t0, Amount: usd(25_000),
-		UserFees: usdp(0), MerchantFees: usdp(250), EffectiveSpeed: "asap", TransferID: "tr-1",
+		UserFees: usd(0), MerchantFees: usd(250), EffectiveSpeed: "asap", TransferID: "tr-1",
 	}
 }
 
@@ -123,7 +122,7 @@ func TestPayoutDecisions(t *testing.T) {
 			c:    known(ours(models.StatusPending, t0)),
 			ev: func() decide.Withdrawal {
 				w := webhook(models.StatusCompleted, t0.Add(time.Minute))
-				w.UserFees = usdp(3)
+				w.UserFees = usd(3)
 				return w
 			}(),
 			want: want{healed: true, status: models.StatusCompleted, history: []string{"applied:advanced"}, raise: []findingKey{},
@@ -135,7 +134,7 @@ func TestPayoutDecisions(t *testing.T) {
 		{
 			name: "late older webhook is recorded, not applied, and its fees are not written",
 			c:    known(ours(models.StatusCompleted, t0.Add(time.Minute))),
-			ev:   func() decide.Withdrawal { w := webhook(models.StatusPending, t0); w.UserFees = usdp(9); return w }(),
+			ev:   func() decide.Withdrawal { w := webhook(models.StatusPending, t0); w.UserFees = usd(9); return w }(),
 			want: want{status: models.StatusCompleted, history: []string{"stale"}, raise: []findingKey{},
 				check: func(t *testing.T, d decide.Decision) { require.Equal(t, usd(0), d.Write.New.UserFees) }},
 		},
@@ -276,7 +275,7 @@ func TestPayoutDecisions(t *testing.T) {
 				return models.PayoutCandidates{ByKey: p}
 			}(),
 			ev: decide.Withdrawal{Source: models.SourceAPI, IdempotencyKey: "key-1", Transaction: "tx-1", Status: models.StatusPending,
-				At: t0.Add(time.Second), EffectiveSpeed: "asap", MerchantFees: usdp(250)},
+				At: t0.Add(time.Second), EffectiveSpeed: "asap", MerchantFees: usd(250)},
 			want: want{healed: true, status: models.StatusPending, history: []string{"applied:advanced"}, raise: []findingKey{},
 				check: func(t *testing.T, d decide.Decision) {
 					require.Equal(t, "tx-1", *d.Write.New.CoinflowTransaction)
@@ -306,7 +305,7 @@ func TestPayoutDecisions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d, err := decide.Payout(tc.c, tc.ev, "new-id")
+			d, err := decide.Payout(tc.c, tc.ev, func() string { return "new-id" })
 			if tc.want.err != nil {
 				require.ErrorIs(t, err, tc.want.err)
 				return
@@ -334,5 +333,19 @@ func TestPayoutDecisions(t *testing.T) {
 				tc.want.check(t, d)
 			}
 		})
+	}
+}
+
+// BenchmarkPayoutRecordThatAgrees is reconciliation's common case: a page's
+// withdraw that says what payoutd already holds.
+func BenchmarkPayoutRecordThatAgrees(b *testing.B) {
+	p := ours(models.StatusPending, t0)
+	ev := record(models.StatusPending, t0)
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := decide.Payout(models.PayoutCandidates{ByTransaction: p, ByKey: p}, ev, models.NewID)
+		if err != nil || len(d.Write.History) > 0 {
+			b.Fatalf("%v %v", err, d.Write.History)
+		}
 	}
 }

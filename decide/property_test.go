@@ -41,7 +41,7 @@ func (m *memory) apply(t *testing.T, ev decide.Withdrawal) decide.Decision {
 	if m.p.IdempotencyKey != nil && *m.p.IdempotencyKey == ev.IdempotencyKey {
 		c.ByKey = m.p
 	}
-	d, err := decide.Payout(c, ev, "p-other")
+	d, err := decide.Payout(c, ev, func() string { return "p-other" })
 	require.NoError(t, err)
 	require.False(t, d.Discovered, "every piece of evidence is about the one payout")
 	next := *d.Write.New
@@ -135,7 +135,7 @@ func story(r *rand.Rand, withRecords bool) history {
 	var h history
 	h.evidence = append(h.evidence, decide.Withdrawal{
 		Source: models.SourceAPI, IdempotencyKey: "key-1", Transaction: "tx-1", Status: models.StatusPending, At: t0,
-		EffectiveSpeed: "asap", MerchantFees: usdp(250), UserFees: usdp(0),
+		EffectiveSpeed: "asap", MerchantFees: usd(250), UserFees: usd(0),
 	})
 	sighting := func(c change) decide.Withdrawal {
 		w := record(c.status, c.at)

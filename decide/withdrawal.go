@@ -42,9 +42,9 @@ type Withdrawal struct {
 	// CreatedAt is when Coinflow created the withdrawal (discovery).
 	CreatedAt time.Time
 
-	Amount         models.Money  // Currency "" when not said
-	UserFees       *models.Money // nil when not said
-	MerchantFees   *models.Money
+	Amount         models.Money // Currency "" when not said
+	UserFees       models.Money // Currency "" when not said
+	MerchantFees   models.Money // Currency "" when not said
 	EffectiveSpeed string
 	ExpectedAt     *time.Time
 	TransferID     string

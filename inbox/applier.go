@@ -224,7 +224,7 @@ func (a *Applier) applyWithdraw(ctx context.Context, tx *models.Store, ev *model
 	if err != nil {
 		return err
 	}
-	d, err := decide.Payout(c, e.Evidence(ev.ID), models.NewID())
+	d, err := decide.Payout(c, e.Evidence(ev.ID), models.NewID)
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,11 @@ import (
 
 // Evidence is what the withdraw event stored as inbox event id says.
 func (e *WithdrawEvent) Evidence(id int64) decide.Withdrawal {
-	userFees, merchantFees := e.UserFees, e.MerchantFees
 	return decide.Withdrawal{
 		Source: models.SourceWebhook, InboxEventID: &id,
 		Transaction: e.Signature, IdempotencyKey: e.IdempotencyKey, UserID: e.UserID,
 		Status: e.Status, Detail: e.Detail, At: e.Created,
-		Amount: e.Total, UserFees: &userFees, MerchantFees: &merchantFees,
+		Amount: e.Total, UserFees: e.UserFees, MerchantFees: e.MerchantFees,
 	}
 }
 

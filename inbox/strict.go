@@ -3,87 +3,97 @@ package inbox
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 )
 
-// knownKeys are the keys payoutd reads from a webhook body, by their lower
-// case: a key that matches one of them only when case is ignored would be
-// read by encoding/json as that key, so it is refused instead.
-var knownKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{
-		"eventType", "category", "created", "data",
-		"wallet", "blockchain", "signature", "email", "currency", "merchantId", "userId", "idempotencyKey",
-		"userFees", "userGasFees", "userCustomFees", "userSwapFees", "merchantFees", "merchantGasFees", "merchantSwapFees",
-		"total", "cents",
-	} {
-		m[strings.ToLower(k)] = k
-	}
-	return m
-}()
+// knownKeys are the keys payoutd reads from a webhook body: a key that
+// matches one of them only when case is ignored would be read by
+// encoding/json as that key, so it is refused instead.
+var knownKeys = [][]byte{
+	[]byte("eventType"), []byte("category"), []byte("created"), []byte("data"),
+	[]byte("wallet"), []byte("blockchain"), []byte("signature"), []byte("email"), []byte("currency"),
+	[]byte("merchantId"), []byte("userId"), []byte("idempotencyKey"),
+	[]byte("userFees"), []byte("userGasFees"), []byte("userCustomFees"), []byte("userSwapFees"),
+	[]byte("merchantFees"), []byte("merchantGasFees"), []byte("merchantSwapFees"),
+	[]byte("total"), []byte("cents"),
+}
 
-// checkKeys walks the body's tokens and refuses an object that holds one
-// key twice, or two keys that differ only in case, and any key that is a
-// known key in another case. It runs after the body parsed as JSON.
+// checkKeys refuses a body in which an object holds one key twice, or two
+// keys that differ only in case, and any key that is a known key in another
+// case. It is a single pass over bytes that already parsed as JSON, and
+// allocates only for a key written with escapes.
 func checkKeys(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
 	type frame struct {
-		object bool
-		keys   map[string]bool
-		key    bool // the next token of an object is a key
+		object    bool // an object, not an array
+		keys      [][]byte
+		expectKey bool
 	}
 	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			if len(stack) == 0 {
-				return nil // the whole value was read
-			}
-			return unprocessable("body is not valid JSON")
-		}
-		top := len(stack) - 1
-		if top >= 0 && stack[top].object && stack[top].key {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:top]
-				if len(stack) > 0 && stack[len(stack)-1].object {
-					stack[len(stack)-1].key = true
-				}
-				if len(stack) == 0 {
-					return nil
-				}
-				continue
-			}
-			k, _ := tok.(string)
-			lower := strings.ToLower(k)
-			if stack[top].keys[lower] {
-				return unprocessable("an object holds a key twice (case ignored)")
-			}
-			if known, ok := knownKeys[lower]; ok && known != k {
-				return unprocessable("key %s is spelled in another case", known)
-			}
-			stack[top].keys[lower] = true
-			stack[top].key = false
-			continue
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{object: true, keys: map[string]bool{}, key: true})
-			continue
-		case json.Delim('['):
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; c {
+		case '{':
+			stack = append(stack, frame{object: true, expectKey: true})
+		case '[':
 			stack = append(stack, frame{})
-			continue
-		case json.Delim(']'):
-			stack = stack[:top]
-		}
-		// A value ended: an object above now expects a key.
-		if len(stack) == 0 {
-			return nil
-		}
-		if p := &stack[len(stack)-1]; p.object {
-			p.key = true
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if top := len(stack) - 1; top >= 0 && stack[top].object {
+				stack[top].expectKey = true
+			}
+		case '"':
+			end, escaped := stringEnd(body, i)
+			top := len(stack) - 1
+			if top >= 0 && stack[top].expectKey {
+				key := body[i+1 : end]
+				if escaped {
+					var s string
+					if json.Unmarshal(body[i:end+1], &s) != nil {
+						return unprocessable("body is not valid JSON")
+					}
+					key = []byte(s)
+				}
+				if err := checkKey(stack[top].keys, key); err != nil {
+					return err
+				}
+				stack[top].keys = append(stack[top].keys, key)
+				stack[top].expectKey = false
+			}
+			i = end
 		}
 	}
+	return nil
+}
+
+// checkKey refuses key when it repeats one of keys, case ignored, or is a
+// known key spelled in another case.
+func checkKey(keys [][]byte, key []byte) error {
+	for _, k := range keys {
+		if bytes.EqualFold(k, key) {
+			return unprocessable("an object holds a key twice (case ignored)")
+		}
+	}
+	for _, known := range knownKeys {
+		if len(known) == len(key) && bytes.EqualFold(known, key) && !bytes.Equal(known, key) {
+			return unprocessable("key %s is spelled in another case", known)
+		}
+	}
+	return nil
+}
+
+// stringEnd returns the index of the quote closing the string that opens at
+// i, and whether the string holds an escape.
+func stringEnd(body []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(body); j++ {
+		switch body[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j, escaped
+		}
+	}
+	return len(body) - 1, escaped
 }
 
 // categoryOf is the category Coinflow sends with a tracked event type.

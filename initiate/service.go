@@ -207,7 +207,7 @@ func (s *Service) record(ctx context.Context, key string, ev decide.Withdrawal) 
 		if ev.At.IsZero() {
 			ev.At = tx.Now()
 		}
-		d, err := decide.Payout(c, ev, "")
+		d, err := decide.Payout(c, ev, models.NewID)
 		if errors.Is(err, decide.ErrNoPayout) && c.ByKey != nil {
 			return fmt.Errorf("payout %s already has another transaction: %w", c.ByKey.ID, models.ErrConflict)
 		}
@@ -224,12 +224,12 @@ func (s *Service) record(ctx context.Context, key string, ev decide.Withdrawal) 
 // accepted records Coinflow's 200: the signature, the effective speed, the
 // quoted fees and delivery date, and status pending.
 func (s *Service) accepted(ctx context.Context, p *models.Payout, req Request, q *coinflow.Quote, resp *coinflow.PayoutResponse) error {
-	merchantFees := models.Money{Cents: q.MerchantFees.Cents, Currency: q.MerchantFees.Currency}
 	ev := decide.Withdrawal{
-		Transaction: resp.Signature, Status: models.StatusPending, EffectiveSpeed: resp.EffectiveSpeed, MerchantFees: &merchantFees,
+		Transaction: resp.Signature, Status: models.StatusPending, EffectiveSpeed: resp.EffectiveSpeed,
+		MerchantFees: models.Money{Cents: q.MerchantFees.Cents, Currency: q.MerchantFees.Currency},
 	}
 	if sq, ok := q.Speeds[resp.EffectiveSpeed]; ok {
-		ev.UserFees = &models.Money{Cents: sq.Fee.Cents, Currency: sq.Fee.Currency}
+		ev.UserFees = models.Money{Cents: sq.Fee.Cents, Currency: sq.Fee.Currency}
 		if t, err := time.Parse(time.RFC3339Nano, sq.ExpectedDeliveryDateISO); err == nil {
 			ev.ExpectedAt = &t
 		}

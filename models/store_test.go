@@ -232,7 +232,7 @@ func TestPayoutWriteRefusesAStaleRead(t *testing.T) {
 		_, err = dbtest.Apply(ctx, s, p.ID, record("standard"))
 		require.NoError(t, err)
 		clock.Advance(time.Second)
-		d, err := decide.Payout(models.PayoutCandidates{ByTransaction: stale}, record("same_day"), "")
+		d, err := decide.Payout(models.PayoutCandidates{ByTransaction: stale}, record("same_day"), models.NewID)
 		require.NoError(t, err)
 		_, err = s.PayoutWrite(ctx, d.Write)
 		require.ErrorIs(t, err, models.ErrConflict)
@@ -240,7 +240,7 @@ func TestPayoutWriteRefusesAStaleRead(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "standard", *got.EffectiveSpeed, "the newer write stands")
 
-		d, err = decide.Payout(models.PayoutCandidates{ByTransaction: got}, record("same_day"), "")
+		d, err = decide.Payout(models.PayoutCandidates{ByTransaction: got}, record("same_day"), models.NewID)
 		require.NoError(t, err)
 		_, err = s.PayoutWrite(ctx, d.Write)
 		require.NoError(t, err)

@@ -42,10 +42,10 @@ func evidence(w *coinflow.Withdraw) decide.Withdrawal {
 		ReturnStatus: w.ReturnStatus, ReturnedAt: w.ReturnedAt,
 	}
 	if fees, err := w.MerchantPaidFees.Total(); err == nil && fees.Currency != "" {
-		ev.MerchantFees = &models.Money{Cents: fees.Cents, Currency: fees.Currency}
+		ev.MerchantFees = models.Money{Cents: fees.Cents, Currency: fees.Currency}
 	}
 	if fees, err := w.UserPaidFees.Total(); err == nil && fees.Currency != "" {
-		ev.UserFees = &models.Money{Cents: fees.Cents, Currency: fees.Currency}
+		ev.UserFees = models.Money{Cents: fees.Cents, Currency: fees.Currency}
 	}
 	return ev
 }

@@ -163,7 +163,7 @@ func (r *Reconciler) comparePage(ctx context.Context, st *runState, pg *page) er
 			if ev.IdempotencyKey != "" {
 				c.ByKey = byKey[ev.IdempotencyKey]
 			}
-			d, err := decide.Payout(c, ev, models.NewID())
+			d, err := decide.Payout(c, ev, models.NewID)
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ func Apply(ctx context.Context, store *models.Store, id string, ev decide.Withdr
 		if p.IdempotencyKey != nil {
 			ev.IdempotencyKey = *p.IdempotencyKey
 		}
-		d, err = decide.Payout(models.PayoutCandidates{ByTransaction: p, ByKey: p}, ev, models.NewID())
+		d, err = decide.Payout(models.PayoutCandidates{ByTransaction: p, ByKey: p}, ev, models.NewID)
 		if err != nil {
 			return err
 		}
