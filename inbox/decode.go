@@ -157,6 +157,11 @@ func unprocessable(format string, args ...any) error {
 // ErrUntracked for a readable event of another type and ErrUnprocessable
 // (wrapped with the reason) for anything a retry could not fix. Reasons name
 // fields, never their values: they end up in findings and logs.
+//
+// It runs on the request path (to name the event) and in the applier, so
+// the common case is one pass of encoding/json over the body into a shape
+// that holds both kinds of data; a body that does not fit it is decoded
+// again step by step, for the precise reason.
 func Decode(body []byte) (any, error) {
 	if !utf8.Valid(body) {
 		return nil, unprocessable("body is not valid UTF-8")
@@ -165,57 +170,99 @@ func Decode(body []byte) (any, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, unprocessable("body is not a JSON object")
 	}
+	var w struct {
+		EventType string   `json:"eventType"`
+		Category  string   `json:"category"`
+		Created   string   `json:"created"`
+		Data      *anyData `json:"data"`
+	}
+	if err := json.Unmarshal(trimmed, &w); err != nil {
+		return decodeSteps(trimmed)
+	}
+	env := envelope{EventType: w.EventType, Category: w.Category, Created: w.Created}
+	created, st, err := checkEnvelope(trimmed, env, w.Data != nil)
+	if err != nil {
+		return nil, err
+	}
+	if st != "" {
+		return decodeKYC(env.EventType, created, st, w.Data.kyc())
+	}
+	return decodeWithdraw(env.EventType, created, w.Data.withdrawData)
+}
+
+// anyData holds the data of either kind of event.
+type anyData struct {
+	withdrawData
+	Email string `json:"email"`
+}
+
+func (d *anyData) kyc() kycData {
+	return kycData{Wallet: d.Wallet, Blockchain: d.Blockchain, Email: d.Email}
+}
+
+// decodeSteps decodes a body that did not fit anyData: the envelope first,
+// then the data as its type says, so the reason names what is wrong.
+func decodeSteps(body []byte) (any, error) {
 	var env envelope
-	if err := json.Unmarshal(trimmed, &env); err != nil {
+	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, unprocessable("body is not valid JSON for a webhook envelope")
 	}
+	isObject := len(env.Data) > 0 && bytes.TrimSpace(env.Data)[0] == '{'
+	created, st, err := checkEnvelope(body, env, isObject)
+	if err != nil {
+		return nil, err
+	}
+	if st != "" {
+		var d kycData
+		if err := json.Unmarshal(env.Data, &d); err != nil {
+			return nil, unprocessable("data does not match KycWebhookData")
+		}
+		return decodeKYC(env.EventType, created, st, d)
+	}
+	var d withdrawData
+	if err := json.Unmarshal(env.Data, &d); err != nil {
+		return nil, unprocessable("data does not match WithdrawWebhookData")
+	}
+	return decodeWithdraw(env.EventType, created, d)
+}
+
+// checkEnvelope applies the checks every tracked event passes, in order,
+// and returns its created time and, for a KYC event, the verification
+// status it carries.
+func checkEnvelope(body []byte, env envelope, dataIsObject bool) (time.Time, models.VerificationStatus, error) {
 	if env.EventType == "" {
-		return nil, unprocessable("eventType is missing")
+		return time.Time{}, "", unprocessable("eventType is missing")
 	}
 	// encoding/json takes the last of duplicate keys and matches keys
 	// regardless of case: "eventType":"Withdraw Pending" followed by
 	// "EVENTTYPE":"Withdraw Success" would read as a success. An authentic
 	// body that says two things is not applied.
-	if err := checkKeys(trimmed); err != nil {
-		return nil, err
+	if err := checkKeys(body); err != nil {
+		return time.Time{}, "", err
 	}
 	if !Tracked(env.EventType) {
-		return nil, ErrUntracked
+		return time.Time{}, "", ErrUntracked
 	}
 	if want := categoryOf(env.EventType); env.Category != want {
-		return nil, unprocessable("category is not %s, the category of %s", want, env.EventType)
+		return time.Time{}, "", unprocessable("category is not %s, the category of %s", want, env.EventType)
 	}
 	created, err := parseCreated(env.Created)
 	if err != nil {
-		return nil, unprocessable("created is missing or not an RFC 3339 time")
+		return time.Time{}, "", unprocessable("created is missing or not an RFC 3339 time")
 	}
-	if len(env.Data) == 0 || bytes.TrimSpace(env.Data)[0] != '{' {
-		return nil, unprocessable("data is missing or not an object")
+	if !dataIsObject {
+		return time.Time{}, "", unprocessable("data is missing or not an object")
 	}
-	// Return a plain nil with an error, never a typed nil pointer.
-	if st, ok := kycEvents[env.EventType]; ok {
-		ev, err := decodeKYC(env, created, st)
-		if err != nil {
-			return nil, err
-		}
-		return ev, nil
-	}
-	ev, err := decodeWithdraw(env, created)
-	if err != nil {
-		return nil, err
-	}
-	return ev, nil
+	return created, kycEvents[env.EventType], nil
 }
 
-func decodeKYC(env envelope, created time.Time, st models.VerificationStatus) (*KYCEvent, error) {
-	var d kycData
-	if err := json.Unmarshal(env.Data, &d); err != nil {
-		return nil, unprocessable("data does not match KycWebhookData")
-	}
+// decodeKYC and decodeWithdraw return a plain nil with an error, never a
+// typed nil pointer in a non-nil interface.
+func decodeKYC(eventType string, created time.Time, st models.VerificationStatus, d kycData) (any, error) {
 	if d.Wallet == "" {
 		return nil, unprocessable("data.wallet is missing")
 	}
-	ev := &KYCEvent{Type: env.EventType, Status: st, Created: created, Wallet: d.Wallet, Blockchain: d.Blockchain, UserID: userIDFromWallet(d.Wallet)}
+	ev := &KYCEvent{Type: eventType, Status: st, Created: created, Wallet: d.Wallet, Blockchain: d.Blockchain, UserID: userIDFromWallet(d.Wallet)}
 	if d.Email != "" {
 		ev.EmailMasked = models.MaskEmail(d.Email)
 	}
@@ -229,11 +276,7 @@ func userIDFromWallet(wallet string) string {
 	return wallet
 }
 
-func decodeWithdraw(env envelope, created time.Time) (*WithdrawEvent, error) {
-	var d withdrawData
-	if err := json.Unmarshal(env.Data, &d); err != nil {
-		return nil, unprocessable("data does not match WithdrawWebhookData")
-	}
+func decodeWithdraw(eventType string, created time.Time, d withdrawData) (any, error) {
 	if d.Signature == "" {
 		return nil, unprocessable("data.signature is missing")
 	}
@@ -250,14 +293,14 @@ func decodeWithdraw(env envelope, created time.Time) (*WithdrawEvent, error) {
 		}
 		return nil, unprocessable("data.currency differs from data.total.currency")
 	}
-	userFees, err := sumFees(total.Currency, map[string]*cents{
-		"userFees": d.UserFees, "userGasFees": d.UserGasFees, "userCustomFees": d.UserCustomFees, "userSwapFees": d.UserSwapFees,
+	userFees, err := sumFees(total.Currency, []namedCents{
+		{"userFees", d.UserFees}, {"userGasFees", d.UserGasFees}, {"userCustomFees", d.UserCustomFees}, {"userSwapFees", d.UserSwapFees},
 	})
 	if err != nil {
 		return nil, err
 	}
-	merchantFees, err := sumFees(total.Currency, map[string]*cents{
-		"merchantFees": d.MerchantFees, "merchantGasFees": d.MerchantGasFees, "merchantSwapFees": d.MerchantSwapFees,
+	merchantFees, err := sumFees(total.Currency, []namedCents{
+		{"merchantFees", d.MerchantFees}, {"merchantGasFees", d.MerchantGasFees}, {"merchantSwapFees", d.MerchantSwapFees},
 	})
 	if err != nil {
 		return nil, err
@@ -269,9 +312,9 @@ func decodeWithdraw(env envelope, created time.Time) (*WithdrawEvent, error) {
 	if userID == "" {
 		return nil, unprocessable("data.userId and data.wallet are both missing")
 	}
-	w := withdrawEvents[env.EventType]
+	w := withdrawEvents[eventType]
 	return &WithdrawEvent{
-		Type: env.EventType, Status: w.status, Detail: w.detail, Created: created,
+		Type: eventType, Status: w.status, Detail: w.detail, Created: created,
 		Signature: d.Signature, UserID: userID, IdempotencyKey: d.IdempotencyKey,
 		Total: total, UserFees: userFees, MerchantFees: merchantFees,
 	}, nil
@@ -296,9 +339,16 @@ func (c *cents) money(field string) (models.Money, error) {
 
 // sumFees adds the fee fields that are present; all must be in the payout's
 // currency.
-func sumFees(currency string, fees map[string]*cents) (models.Money, error) {
+// namedCents is a fee field as sent, with its name for errors.
+type namedCents struct {
+	name string
+	c    *cents
+}
+
+func sumFees(currency string, fees []namedCents) (models.Money, error) {
 	sum := models.Money{Currency: currency}
-	for name, c := range fees {
+	for _, f := range fees {
+		name, c := f.name, f.c
 		if c == nil {
 			continue
 		}
@@ -339,12 +389,14 @@ func Identity(v any) string {
 func ContentHash(v any) string {
 	switch e := v.(type) {
 	case *WithdrawEvent:
-		return hash([]string{e.UserID, e.IdempotencyKey, e.Total.String(), e.UserFees.String(), e.MerchantFees.String()})
+		return hash([]string{e.UserID, e.IdempotencyKey, moneyKey(e.Total), moneyKey(e.UserFees), moneyKey(e.MerchantFees)})
 	case *KYCEvent:
 		return hash([]string{e.UserID, e.Blockchain, e.EmailMasked})
 	}
 	return ""
 }
+
+func moneyKey(m models.Money) string { return strconv.FormatInt(m.Cents, 10) + " " + m.Currency }
 
 func hash(parts []string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))

@@ -24,26 +24,31 @@ var knownKeys = [][]byte{
 func checkKeys(body []byte) error {
 	type frame struct {
 		object    bool // an object, not an array
-		keys      [][]byte
+		first     int  // its keys are keys[first:]
 		expectKey bool
 	}
-	var stack []frame
+	var (
+		stack [8]frame // bodies nest 3 deep; deeper ones grow it
+		open  = stack[:0]
+		keys  = make([][]byte, 0, 32)
+	)
 	for i := 0; i < len(body); i++ {
 		switch c := body[i]; c {
 		case '{':
-			stack = append(stack, frame{object: true, expectKey: true})
+			open = append(open, frame{object: true, first: len(keys), expectKey: true})
 		case '[':
-			stack = append(stack, frame{})
+			open = append(open, frame{first: len(keys)})
 		case '}', ']':
-			stack = stack[:len(stack)-1]
+			keys = keys[:open[len(open)-1].first]
+			open = open[:len(open)-1]
 		case ',':
-			if top := len(stack) - 1; top >= 0 && stack[top].object {
-				stack[top].expectKey = true
+			if top := len(open) - 1; top >= 0 && open[top].object {
+				open[top].expectKey = true
 			}
 		case '"':
 			end, escaped := stringEnd(body, i)
-			top := len(stack) - 1
-			if top >= 0 && stack[top].expectKey {
+			top := len(open) - 1
+			if top >= 0 && open[top].expectKey {
 				key := body[i+1 : end]
 				if escaped {
 					var s string
@@ -52,11 +57,11 @@ func checkKeys(body []byte) error {
 					}
 					key = []byte(s)
 				}
-				if err := checkKey(stack[top].keys, key); err != nil {
+				if err := checkKey(keys[open[top].first:], key); err != nil {
 					return err
 				}
-				stack[top].keys = append(stack[top].keys, key)
-				stack[top].expectKey = false
+				keys = append(keys, key)
+				open[top].expectKey = false
 			}
 			i = end
 		}
