@@ -7,11 +7,11 @@ import (
 	"github.com/payoutd/payoutd/models"
 )
 
-// Reasons in findings' details.
+// Reasons in findings' details (history rows have models.Reason*).
 const (
-	ReasonTerminalChanged = "terminal_status_changed" // completed and failed both reported
-	ReasonLocalAhead      = "local_ahead"             // Coinflow's record is behind payoutd's
-	ReasonKeyReused       = "idempotency_key_reused"  // two withdrawals under one key
+	FindingTerminalChanged = "terminal_status_changed" // completed and failed both reported
+	FindingLocalAhead      = "local_ahead"             // Coinflow's record is behind payoutd's
+	FindingKeyReused       = "idempotency_key_reused"  // two withdrawals under one key
 )
 
 // ReasonFieldsChanged is the history reason of a row that records fields
@@ -157,7 +157,7 @@ func update(cur *models.Payout, w Withdrawal, keyOwner *models.Payout) Decision 
 	}
 	changes := fieldChanges(cur, &next)
 	if len(changes) > 0 {
-		d.Write.HistoryIfOpened = false // a change is always recorded
+		d.Write.HistoryIfOpened = nil // a change is always recorded
 		if row == nil {
 			row = &models.PayoutHistory{
 				PayoutID: cur.ID, FromStatus: ptr(string(cur.Status)), ToStatus: string(next.Status),
@@ -185,7 +185,7 @@ func (d *Decision) decideStatus(cur, next *models.Payout, w *Withdrawal) *models
 	}
 	if ch.Conflict {
 		details := models.Details{
-			"reason": ReasonTerminalChanged, "source": w.Source, "status": next.Status, "coinflow_status": w.coinflowStatus(),
+			"reason": FindingTerminalChanged, "source": w.Source, "status": next.Status, "coinflow_status": w.coinflowStatus(),
 		}
 		if w.InboxEventID != nil {
 			details["inbox_event_id"] = *w.InboxEventID
@@ -196,12 +196,12 @@ func (d *Decision) decideStatus(cur, next *models.Payout, w *Withdrawal) *models
 		// Coinflow's record is behind payoutd's. Noted in history once, when
 		// the finding opens, not on every run that sees it again.
 		d.Write.Raise = append(d.Write.Raise, finding(cur, models.KindStatusMismatch, cur.ID, models.SeverityWarning, models.Details{
-			"reason": ReasonLocalAhead, "local_status": cur.Status, "coinflow_status": w.coinflowStatus(), "transaction": w.Transaction,
+			"reason": FindingLocalAhead, "local_status": cur.Status, "coinflow_status": w.coinflowStatus(), "transaction": w.Transaction,
 		}))
-		d.Write.HistoryIfOpened = true
+		d.Write.HistoryIfOpened = &models.FindingKey{Kind: models.KindStatusMismatch, Subject: cur.ID}
 	}
 	if !ch.Apply && w.record() && ch.Conflict {
-		d.Write.HistoryIfOpened = true
+		d.Write.HistoryIfOpened = &models.FindingKey{Kind: models.KindStatusMismatch, Subject: TerminalSubject(cur.ID)}
 	}
 	if !ch.Apply && w.record() && cur.Status == ev.Status {
 		return nil // Coinflow agrees: nothing to record on every run that sees it
@@ -221,7 +221,7 @@ func (d *Decision) decideStatus(cur, next *models.Payout, w *Withdrawal) *models
 func missingLocally(p *models.Payout, w *Withdrawal, keyOwner *models.Payout) []models.Finding {
 	if keyOwner != nil {
 		return []models.Finding{finding(p, models.KindMissingLocally, w.Transaction, models.SeverityError, models.Details{
-			"reason": ReasonKeyReused, "transaction": w.Transaction, "amount": p.Amount, "status": p.Status,
+			"reason": FindingKeyReused, "transaction": w.Transaction, "amount": p.Amount, "status": p.Status,
 			"idempotency_key_payout_id": keyOwner.ID,
 		})}
 	}
@@ -261,8 +261,12 @@ func setText(dst **string, v string) {
 }
 
 func setTime(dst **time.Time, v *time.Time) {
-	if v != nil && (*dst == nil || !(*dst).Equal(*v)) {
-		t := v.UTC()
+	if v == nil {
+		return
+	}
+	// Stored times have microseconds: compare at that precision, or a
+	// finer time would look changed on every run.
+	if t := v.UTC().Truncate(time.Microsecond); *dst == nil || !(*dst).Equal(t) {
 		*dst = &t
 	}
 }

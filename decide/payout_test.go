@@ -48,7 +48,7 @@ func requireKeyReused(t *testing.T, d decide.Decision) {
 	t.Helper()
 	require.Nil(t, d.Write.New.IdempotencyKey, "the key stays with the payout that holds it")
 	require.Equal(t, models.SeverityError, d.Write.Raise[0].Severity)
-	require.Equal(t, decide.ReasonKeyReused, d.Write.Raise[0].Details["reason"])
+	require.Equal(t, decide.FindingKeyReused, d.Write.Raise[0].Details["reason"])
 	require.Equal(t, "p-1", d.Write.Raise[0].Details["idempotency_key_payout_id"])
 }
 
@@ -166,7 +166,7 @@ func TestPayoutDecisions(t *testing.T) {
 				raise: []findingKey{{Kind: models.KindStatusMismatch, Subject: "terminal:p-1"}},
 				check: func(t *testing.T, d decide.Decision) {
 					require.Equal(t, models.Details{
-						"reason": decide.ReasonTerminalChanged, "source": models.SourceReconcile,
+						"reason": decide.FindingTerminalChanged, "source": models.SourceReconcile,
 						"status": models.StatusCompleted, "coinflow_status": "failed",
 					}, d.Write.Raise[0].Details)
 				}},
@@ -323,7 +323,10 @@ func TestPayoutDecisions(t *testing.T) {
 				rows = append(rows, r)
 			}
 			require.Equal(t, tc.want.history, rows, "history")
-			require.Equal(t, tc.want.ifOpened, d.Write.HistoryIfOpened, "history only when a finding opens")
+			require.Equal(t, tc.want.ifOpened, d.Write.HistoryIfOpened != nil, "history only when a finding opens")
+			if k := d.Write.HistoryIfOpened; k != nil {
+				require.Contains(t, keys(d.Write.Raise), *k, "the finding whose opening writes the row is raised")
+			}
 			require.ElementsMatch(t, tc.want.raise, keys(d.Write.Raise), "raised")
 			for _, f := range d.Write.Raise {
 				require.NotNil(t, f.PayoutID)

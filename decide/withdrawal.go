@@ -53,8 +53,9 @@ type Withdrawal struct {
 }
 
 // record reports whether w is Coinflow's record as it stands now rather than
-// an event: only a record can disagree with payoutd (a status behind
-// ours, another amount) and name a payout payoutd did not know of.
+// an event: only a record can disagree with payoutd (a status behind ours,
+// another amount), and only a record raises missing_locally for a payout
+// payoutd did not initiate (any source discovers one).
 func (w *Withdrawal) record() bool { return w.Source == models.SourceReconcile }
 
 // event reports whether w is a webhook (or its replay): its fees are

@@ -233,15 +233,15 @@ func checkEnvelope(body []byte, env envelope, dataIsObject bool) (time.Time, mod
 	if env.EventType == "" {
 		return time.Time{}, "", unprocessable("eventType is missing")
 	}
+	if !Tracked(env.EventType) {
+		return time.Time{}, "", ErrUntracked
+	}
 	// encoding/json takes the last of duplicate keys and matches keys
 	// regardless of case: "eventType":"Withdraw Pending" followed by
 	// "EVENTTYPE":"Withdraw Success" would read as a success. An authentic
 	// body that says two things is not applied.
 	if err := checkKeys(body); err != nil {
 		return time.Time{}, "", err
-	}
-	if !Tracked(env.EventType) {
-		return time.Time{}, "", ErrUntracked
 	}
 	if want := categoryOf(env.EventType); env.Category != want {
 		return time.Time{}, "", unprocessable("category is not %s, the category of %s", want, env.EventType)
@@ -383,17 +383,15 @@ func Identity(v any) string {
 	return "ev:" + hash(parts)
 }
 
-// ContentHash names what a decoded webhook says that matters to finance:
-// amounts, fees, user, idempotency key, the withdrawer's identity. Two
-// deliveries of one event that differ in it are both kept.
+// ContentHash names what a decoded withdraw webhook says that matters to
+// finance: amounts, fees, user, idempotency key. Two deliveries of one
+// event that differ in it are both kept. "" for a KYC event.
 func ContentHash(v any) string {
 	switch e := v.(type) {
 	case *WithdrawEvent:
 		return hash([]string{e.UserID, e.IdempotencyKey, moneyKey(e.Total), moneyKey(e.UserFees), moneyKey(e.MerchantFees)})
-	case *KYCEvent:
-		return hash([]string{e.UserID, e.Blockchain, e.EmailMasked})
 	}
-	return ""
+	return "" // a KYC event carries no money: a redelivery is a duplicate
 }
 
 func moneyKey(m models.Money) string { return strconv.FormatInt(m.Cents, 10) + " " + m.Currency }

@@ -3,6 +3,7 @@ package inbox
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 )
 
 // knownKeys are the keys payoutd reads from a webhook body: a key that
@@ -17,16 +18,36 @@ var knownKeys = [][]byte{
 	[]byte("total"), []byte("cents"),
 }
 
-// checkKeys refuses a body in which an object holds one key twice, or two
-// keys that differ only in case, and any key that is a known key in another
-// case. It is a single pass over bytes that already parsed as JSON, and
-// allocates only for a key written with escapes.
+// centsKeys are the data fields that hold a CurrencyCents object.
+var centsKeys = [][]byte{
+	[]byte("total"), []byte("userFees"), []byte("userGasFees"), []byte("userCustomFees"), []byte("userSwapFees"),
+	[]byte("merchantFees"), []byte("merchantGasFees"), []byte("merchantSwapFees"),
+}
+
+// Levels of the objects payoutd reads.
+const (
+	unread = iota
+	envelopeObject
+	dataObject
+	centsObject
+)
+
+// frame is an object or array open during checkKeys.
+type frame struct {
+	object    bool // an object, not an array
+	level     int  // which object payoutd reads it as, or unread
+	first     int  // its keys are keys[first:]
+	expectKey bool
+	lastKey   []byte
+}
+
+// checkKeys refuses a body in which an object payoutd reads (the envelope,
+// its data, and the amounts in data) holds one key twice, or two keys that
+// differ only in case, or a known key in another case: encoding/json would
+// read either spelling, the last one winning. Objects payoutd does not read
+// are not checked. It is a single pass over bytes that already parsed as
+// JSON, and allocates only for a key written with escapes.
 func checkKeys(body []byte) error {
-	type frame struct {
-		object    bool // an object, not an array
-		first     int  // its keys are keys[first:]
-		expectKey bool
-	}
 	var (
 		stack [8]frame // bodies nest 3 deep; deeper ones grow it
 		open  = stack[:0]
@@ -34,10 +55,12 @@ func checkKeys(body []byte) error {
 	)
 	for i := 0; i < len(body); i++ {
 		switch c := body[i]; c {
-		case '{':
-			open = append(open, frame{object: true, first: len(keys), expectKey: true})
-		case '[':
-			open = append(open, frame{first: len(keys)})
+		case '{', '[':
+			f := frame{object: c == '{', first: len(keys), expectKey: c == '{'}
+			if c == '{' {
+				f.level = childLevel(open)
+			}
+			open = append(open, f)
 		case '}', ']':
 			keys = keys[:open[len(open)-1].first]
 			open = open[:len(open)-1]
@@ -57,16 +80,38 @@ func checkKeys(body []byte) error {
 					}
 					key = []byte(s)
 				}
-				if err := checkKey(keys[open[top].first:], key); err != nil {
-					return err
+				if open[top].level != unread {
+					if err := checkKey(keys[open[top].first:], key); err != nil {
+						return err
+					}
+					keys = append(keys, key)
 				}
-				keys = append(keys, key)
+				open[top].lastKey = key
 				open[top].expectKey = false
 			}
 			i = end
 		}
 	}
 	return nil
+}
+
+// childLevel is the level of an object opening inside the frames open:
+// the envelope at the top, data under the envelope's "data", an amount
+// under one of data's cents fields; anything else is not read.
+func childLevel(open []frame) int {
+	if len(open) == 0 {
+		return envelopeObject
+	}
+	parent := open[len(open)-1]
+	switch {
+	case !parent.object:
+		return unread
+	case parent.level == envelopeObject && bytes.EqualFold(parent.lastKey, []byte("data")):
+		return dataObject
+	case parent.level == dataObject && slices.ContainsFunc(centsKeys, func(k []byte) bool { return bytes.EqualFold(k, parent.lastKey) }):
+		return centsObject
+	}
+	return unread
 }
 
 // checkKey refuses key when it repeats one of keys, case ignored, or is a
@@ -78,7 +123,9 @@ func checkKey(keys [][]byte, key []byte) error {
 		}
 	}
 	for _, known := range knownKeys {
-		if len(known) == len(key) && bytes.EqualFold(known, key) && !bytes.Equal(known, key) {
+		// No length test first: EqualFold matches 'ſ' to 's' and the
+		// Kelvin sign to 'k', as encoding/json does.
+		if bytes.EqualFold(known, key) && !bytes.Equal(known, key) {
 			return unprocessable("key %s is spelled in another case", known)
 		}
 	}

@@ -24,9 +24,10 @@ type PayoutWrite struct {
 	New *Payout
 	// History rows; PayoutID, when empty, and CreatedAt are filled in.
 	History []PayoutHistory
-	// HistoryIfOpened writes History only when one of Raise opened a new
-	// finding: a disagreement that persists is noted once, not every run.
-	HistoryIfOpened bool
+	// HistoryIfOpened, when set, writes History only when this write opens
+	// that finding (one of Raise): a disagreement that persists is noted
+	// once, not on every run that sees it again.
+	HistoryIfOpened *FindingKey
 	Raise           []Finding
 	Resolve         []FindingKey
 	// RunID, when set, is the reconciliation run the findings are raised
@@ -37,6 +38,7 @@ type PayoutWrite struct {
 // WriteResult counts what a write did to findings.
 type WriteResult struct {
 	Raised, Opened, Resolved int
+	opened                   []FindingKey
 }
 
 // decidedColumns are the payout columns a decision may change, by column
@@ -183,7 +185,7 @@ func (s *Store) PayoutWrite(ctx context.Context, w PayoutWrite) (WriteResult, er
 	if err != nil {
 		return res, err
 	}
-	if w.HistoryIfOpened && res.Opened == 0 {
+	if k := w.HistoryIfOpened; k != nil && !slices.Contains(res.opened, *k) {
 		return res, nil
 	}
 	rows := slices.Clone(w.History)
@@ -264,6 +266,7 @@ func (s *Store) findingsApply(ctx context.Context, raise []Finding, resolve []Fi
 		res.Raised++
 		if opened {
 			res.Opened++
+			res.opened = append(res.opened, FindingKey{Kind: f.Kind, Subject: f.Subject})
 		}
 	}
 	for _, k := range resolve {

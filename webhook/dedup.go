@@ -23,8 +23,9 @@ func identify(body []byte) models.InboxEvent {
 		return ev
 	}
 	ev.DedupKey, ev.EventType = inbox.Identity(v), inbox.TypeOf(v)
-	h := inbox.ContentHash(v)
-	ev.ContentHash = &h
+	if h := inbox.ContentHash(v); h != "" {
+		ev.ContentHash = &h
+	}
 	return ev
 }
 
