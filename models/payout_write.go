@@ -77,11 +77,18 @@ func utcPtr(t *time.Time) *time.Time {
 // PayoutColumnsChanged lists the columns whose values differ between two
 // versions of a payout, as column to [old, new]; nil when none does.
 func PayoutColumnsChanged(old, new *Payout) map[string][2]any {
-	cols := payoutColumnsDiffering(old, new)
+	return changesOf(payoutColumnsDiffering(old, new), func() map[string]any { return decidedColumns(old) },
+		func() map[string]any { return decidedColumns(new) })
+}
+
+// changesOf gives the named columns' values before and after, as column to
+// [old, new]; nil for no columns. The comparison that named them is typed
+// (it boxes nothing); the values are boxed only for what changed.
+func changesOf(cols []string, before, after func() map[string]any) map[string][2]any {
 	if len(cols) == 0 {
 		return nil
 	}
-	a, b := decidedColumns(old), decidedColumns(new)
+	a, b := before(), after()
 	out := make(map[string][2]any, len(cols))
 	for _, col := range cols {
 		out[col] = [2]any{plain(a[col]), plain(b[col])}
@@ -122,27 +129,6 @@ func payoutColumnsDiffering(a, b *Payout) []string {
 func sameText(a, b *string) bool { return (a == nil) == (b == nil) && Deref(a) == Deref(b) }
 
 func sameTime(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }
-
-// columnsChanged compares two versions' columns.
-func columnsChanged(a, b map[string]any) map[string][2]any {
-	out := map[string][2]any{}
-	for col, av := range a {
-		if bv := b[col]; !sameValue(av, bv) {
-			out[col] = [2]any{plain(av), plain(bv)}
-		}
-	}
-	return out
-}
-
-// sameValue compares two column values, looking through pointers.
-func sameValue(a, b any) bool {
-	a, b = plain(a), plain(b)
-	if ta, ok := a.(time.Time); ok {
-		tb, ok := b.(time.Time)
-		return ok && ta.Equal(tb)
-	}
-	return a == b
-}
 
 // plain dereferences a column value: nil for a nil pointer.
 func plain(v any) any {

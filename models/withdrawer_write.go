@@ -33,10 +33,25 @@ func withdrawerColumns(w *Withdrawer) map[string]any {
 }
 
 // WithdrawerColumnsChanged lists the columns whose values differ between
-// two versions of a withdrawer, as column to [old, new]. The sync time is
-// not a change.
+// two versions of a withdrawer, as column to [old, new]; nil when none
+// does. The sync time is not a change.
 func WithdrawerColumnsChanged(old, new *Withdrawer) map[string][2]any {
-	return columnsChanged(withdrawerColumns(old), withdrawerColumns(new))
+	return changesOf(withdrawerColumnsDiffering(old, new), func() map[string]any { return withdrawerColumns(old) },
+		func() map[string]any { return withdrawerColumns(new) })
+}
+
+func withdrawerColumnsDiffering(a, b *Withdrawer) []string {
+	var cols []string
+	for col, differ := range map[string]bool{
+		"wallet": a.Wallet != b.Wallet, "blockchain": a.Blockchain != b.Blockchain, "email_masked": a.EmailMasked != b.EmailMasked,
+		"verification_status": a.VerificationStatus != b.VerificationStatus,
+		"verification_at":     !a.VerificationAt.Equal(b.VerificationAt), "blocked": a.Blocked != b.Blocked,
+	} {
+		if differ {
+			cols = append(cols, col)
+		}
+	}
+	return cols
 }
 
 // WithdrawerWrite persists a decision: it creates New (Old nil) or updates
@@ -58,17 +73,17 @@ func (s *Store) WithdrawerWrite(ctx context.Context, w WithdrawerWrite) (WriteRe
 			return WriteResult{}, fmt.Errorf("create withdrawer %s: %w", n.UserID, ErrConflict)
 		}
 	} else {
-		changed := WithdrawerColumnsChanged(w.Old, n)
+		changed := withdrawerColumnsDiffering(w.Old, n)
 		cols := withdrawerColumns(n)
 		updates := map[string]any{}
-		for col := range changed {
+		for _, col := range changed {
 			updates[col] = cols[col]
 		}
 		if len(changed) > 0 {
 			updates["updated_at"] = now
 			n.UpdatedAt = now
 		}
-		if !sameValue(w.Old.LastSyncedAt, n.LastSyncedAt) {
+		if !sameTime(w.Old.LastSyncedAt, n.LastSyncedAt) {
 			updates["last_synced_at"] = utcPtr(n.LastSyncedAt)
 		}
 		if len(updates) > 0 {
