@@ -250,6 +250,11 @@ func mergeRecord(p *models.Payout, w *Withdrawal) {
 	}
 	if !w.event() {
 		setFees(p, w)
+		setText(&p.ExchangeRate, w.ExchangeRate)
+		if w.WalletDebit != nil && (p.WalletDebitCents == nil || *p.WalletDebitCents != *w.WalletDebit) {
+			v := *w.WalletDebit
+			p.WalletDebitCents = &v
+		}
 	}
 }
 

@@ -50,6 +50,11 @@ type Withdrawal struct {
 	TransferID     string
 	ReturnStatus   string
 	ReturnedAt     *time.Time
+	// WalletDebit is what the payout costs the USD wallet in cents (amount
+	// in USD plus merchant fees), nil when not said; ExchangeRate is
+	// Coinflow's usdToForeignExchangeRate, "" when not said.
+	WalletDebit  *int64
+	ExchangeRate string
 }
 
 // record reports whether w is Coinflow's record as it stands now rather than

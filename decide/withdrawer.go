@@ -25,6 +25,13 @@ type Verification struct {
 	// SyncedAt is set when the evidence is Coinflow's record read at that
 	// time (the withdrawer list).
 	SyncedAt *time.Time
+	// Country and Currency are "" when the source does not say them.
+	Country  string
+	Currency string
+	// Link is Coinflow's hosted verification page for a pending withdrawer;
+	// "" when the source does not give one. It is kept only while the
+	// withdrawer is pending.
+	Link string
 }
 
 // WithdrawerDecision is what one Verification does to payoutd's record.
@@ -79,6 +86,13 @@ func Withdrawer(cur *models.Withdrawer, v Verification) WithdrawerDecision {
 	if v.Blocked != nil {
 		next.Blocked = *v.Blocked
 	}
+	setText(&next.Country, v.Country)
+	setText(&next.Currency, v.Currency)
+	if next.VerificationStatus == models.VerificationPending {
+		setText(&next.VerificationLink, v.Link)
+	} else {
+		next.VerificationLink = nil // verification ended: the link is of no use
+	}
 	if v.SyncedAt != nil {
 		t := v.SyncedAt.UTC().Truncate(time.Microsecond)
 		next.LastSyncedAt = &t
@@ -86,7 +100,8 @@ func Withdrawer(cur *models.Withdrawer, v Verification) WithdrawerDecision {
 	var changes models.Changes
 	if cur != nil {
 		changes = models.WithdrawerColumnsChanged(cur, &next)
-		for _, col := range []string{"verification_status", "verification_at"} {
+		// The link is a means to an end, not a fact finance reads.
+		for _, col := range []string{"verification_status", "verification_at", "verification_link"} {
 			delete(changes, col)
 		}
 		if len(changes) == 0 {

@@ -74,8 +74,14 @@ type Payout struct {
 	RequestFingerprint   *string
 	InitiationLeaseUntil *time.Time // who drives the payout to Coinflow, until when
 	ReturnedAt           *time.Time // when a return of its funds completed
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// WalletDebitCents is what the payout costs the USD wallet: the amount
+	// in USD plus the merchant's fees; nil until Coinflow has priced it.
+	WalletDebitCents *int64
+	// ExchangeRate is Coinflow's usdToForeignExchangeRate for the payout
+	// (USD per unit of its currency), as Coinflow wrote it.
+	ExchangeRate *string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // State is the part of the payout that the transition function orders.

@@ -65,7 +65,7 @@ var payoutColumns = []string{
 	"status", "status_detail", "status_at", "return_status", "coinflow_transaction", "coinflow_transfer_id",
 	"account_token", "user_fees_cents", "user_fees_currency", "merchant_fees_cents", "merchant_fees_currency",
 	"expected_delivery_at", "source", "request_fingerprint", "initiation_lease_until", "returned_at",
-	"created_at", "updated_at",
+	"wallet_debit_cents", "exchange_rate", "created_at", "updated_at",
 }
 
 var payoutSelect = "SELECT " + strings.Join(payoutColumns, ", ") + " FROM payouts WHERE "
@@ -89,7 +89,7 @@ func (s *Store) scanPayouts(ctx context.Context, where string, args ...any) ([]P
 			&status, &p.StatusDetail, &statusAt, &p.ReturnStatus, &p.CoinflowTransaction, &p.CoinflowTransferID,
 			&p.AccountToken, &p.UserFees.Cents, &p.UserFees.Currency, &p.MerchantFees.Cents, &p.MerchantFees.Currency,
 			&expected, &source, &p.RequestFingerprint, &lease, &returned,
-			&ct, &ut)
+			&p.WalletDebitCents, &p.ExchangeRate, &ct, &ut)
 		if err != nil {
 			return nil, translate(err)
 		}

@@ -63,6 +63,8 @@ func decidedColumns(p *Payout) map[string]any {
 		"merchant_fees_currency": p.MerchantFees.Currency,
 		"expected_delivery_at":   utcPtr(p.ExpectedDeliveryAt),
 		"returned_at":            utcPtr(p.ReturnedAt),
+		"wallet_debit_cents":     p.WalletDebitCents,
+		"exchange_rate":          p.ExchangeRate,
 	}
 }
 
@@ -123,10 +125,14 @@ func payoutColumnsDiffering(a, b *Payout) []string {
 	differ(a.MerchantFees.Currency != b.MerchantFees.Currency, "merchant_fees_currency")
 	differ(!sameTime(a.ExpectedDeliveryAt, b.ExpectedDeliveryAt), "expected_delivery_at")
 	differ(!sameTime(a.ReturnedAt, b.ReturnedAt), "returned_at")
+	differ(!sameInt(a.WalletDebitCents, b.WalletDebitCents), "wallet_debit_cents")
+	differ(!sameText(a.ExchangeRate, b.ExchangeRate), "exchange_rate")
 	return cols
 }
 
 func sameText(a, b *string) bool { return (a == nil) == (b == nil) && Deref(a) == Deref(b) }
+
+func sameInt(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 func sameTime(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }
 
@@ -134,6 +140,11 @@ func sameTime(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == n
 func plain(v any) any {
 	switch x := v.(type) {
 	case *string:
+		if x == nil {
+			return nil
+		}
+		return *x
+	case *int64:
 		if x == nil {
 			return nil
 		}

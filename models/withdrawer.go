@@ -15,8 +15,17 @@ type Withdrawer struct {
 	VerificationAt     time.Time // when the evidence behind VerificationStatus says it happened
 	Blocked            bool
 	LastSyncedAt       *time.Time // last reconciliation against Coinflow's API
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	Country            *string    // ISO 3166 alpha-2 of the verification, when known
+	Currency           *string    // the payout currency Coinflow set from the country
+	// VerificationLink is Coinflow's hosted verification page, kept while
+	// verification is pending and cleared when it ends.
+	VerificationLink *string
+	// NextCheckAt and Checks pace the polling of a pending withdrawer; they
+	// are scheduling, not evidence, and no decision writes them.
+	NextCheckAt *time.Time
+	Checks      int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // WithdrawerHistory is one piece of evidence about a withdrawer's verification.

@@ -29,6 +29,9 @@ func withdrawerColumns(w *Withdrawer) map[string]any {
 		"verification_status": string(w.VerificationStatus),
 		"verification_at":     w.VerificationAt.UTC(),
 		"blocked":             w.Blocked,
+		"country":             w.Country,
+		"currency":            w.Currency,
+		"verification_link":   w.VerificationLink,
 	}
 }
 
@@ -46,6 +49,8 @@ func withdrawerColumnsDiffering(a, b *Withdrawer) []string {
 		"wallet": a.Wallet != b.Wallet, "blockchain": a.Blockchain != b.Blockchain, "email_masked": a.EmailMasked != b.EmailMasked,
 		"verification_status": a.VerificationStatus != b.VerificationStatus,
 		"verification_at":     !a.VerificationAt.Equal(b.VerificationAt), "blocked": a.Blocked != b.Blocked,
+		"country": !sameText(a.Country, b.Country), "currency": !sameText(a.Currency, b.Currency),
+		"verification_link": !sameText(a.VerificationLink, b.VerificationLink),
 	} {
 		if differ {
 			cols = append(cols, col)
