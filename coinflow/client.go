@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config configures a Client. Zero values take the defaults in New.
@@ -109,6 +110,9 @@ type request struct {
 	// APIError.Retryable. State-changing calls without an idempotency key
 	// narrow it to failures that cannot have taken effect.
 	retry func(*APIError) bool
+	// secrets are request values (PII, account numbers, keys) to cut out
+	// of Coinflow's error text should it echo one of them.
+	secrets []string
 }
 
 // do sends r, retrying what may succeed later, and decodes a 2xx body into
@@ -261,7 +265,7 @@ func (c *Client) send(ctx, actx context.Context, r request, target string, body 
 	if err != nil {
 		return nil, err
 	}
-	return nil, errorFrom(r.op, resp, data)
+	return nil, errorFrom(r.op, resp, data, r.secrets...)
 }
 
 // readBody reads resp's body, at most maxBody bytes of it.
@@ -288,7 +292,9 @@ func scrub(err error) error {
 	return err
 }
 
-func errorFrom(op string, resp *http.Response, data []byte) *APIError {
+// errorFrom reads a non-2xx answer. Any of secrets found in Coinflow's text
+// is replaced before the text is kept.
+func errorFrom(op string, resp *http.Response, data []byte, secrets ...string) *APIError {
 	e := &APIError{Op: op, StatusCode: resp.StatusCode}
 	var body struct {
 		Msg              string `json:"msg"`
@@ -298,7 +304,12 @@ func errorFrom(op string, resp *http.Response, data []byte) *APIError {
 			Status string `json:"status"`
 		} `json:"verification"`
 	}
-	if json.Unmarshal(data, &body) == nil {
+	// Most error bodies are {msg}; a few are a bare JSON string (426 on
+	// POST /withdraw/iban).
+	var text string
+	if json.Unmarshal(data, &text) == nil {
+		e.Message = text
+	} else if json.Unmarshal(data, &body) == nil {
 		e.Message = body.Msg
 		if e.Message == "" {
 			e.Message = body.Message
@@ -306,6 +317,7 @@ func errorFrom(op string, resp *http.Response, data []byte) *APIError {
 		e.VerificationLink = body.VerificationLink
 		e.VerificationStatus = body.Verification.Status
 	}
+	e.Message = redact(e.Message, secrets)
 	if len(e.Message) > 200 {
 		e.Message = e.Message[:200]
 	}
@@ -317,4 +329,15 @@ func errorFrom(op string, resp *http.Response, data []byte) *APIError {
 		}
 	}
 	return e
+}
+
+// redact replaces each secret of four characters or more found in text
+// (shorter ones would cut ordinary words out of the message).
+func redact(text string, secrets []string) string {
+	for _, s := range secrets {
+		if utf8.RuneCountInString(s) >= 4 && strings.Contains(text, s) {
+			text = strings.ReplaceAll(text, s, "[redacted]")
+		}
+	}
+	return text
 }

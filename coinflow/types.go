@@ -242,6 +242,15 @@ const (
 	AvailabilityOverride   = "Override"
 )
 
+// Verification statuses (VerificationStatus) of withdrawer.verification.
+const (
+	VerificationPending         = "pending"
+	VerificationPartialApproval = "partial-approval"
+	VerificationApproved        = "approved"
+	VerificationRejected        = "rejected"
+	VerificationExpired         = "expired"
+)
+
 // Withdrawer is IWithdrawer. The email is decoded because Coinflow sends it;
 // callers keep only a masked form.
 type Withdrawer struct {
@@ -255,9 +264,13 @@ type Withdrawer struct {
 		Editor    string     `json:"editor"`
 		UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 	} `json:"availability"`
-	Currency     string `json:"currency"`
-	Merchant     Ref    `json:"merchant"`
-	Verification struct {
+	// Currency is the withdrawer's payout currency; OriginalCurrency, when
+	// set, the WithdrawCurrency (USD, EUR, GBP, BRL, CAD) of the
+	// verification country.
+	Currency         string `json:"currency"`
+	OriginalCurrency string `json:"originalCurrency,omitempty"`
+	Merchant         Ref    `json:"merchant"`
+	Verification     struct {
 		Reference string `json:"reference"`
 		Status    string `json:"status"`
 		Vendor    string `json:"vendor"`
