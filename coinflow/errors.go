@@ -74,7 +74,7 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || (e.StatusCode == http.StatusForbidden && !e.blocked())
 	case ErrBlocked:
 		return e.blocked()
-	case ErrAlreadyRegistered:
+	case ErrAlreadyRegistered, ErrAddressRequired, ErrBICRequired:
 		return e.opStatus() == target
 	case ErrRejected:
 		return e.StatusCode >= 400 && e.StatusCode < 500 && !e.Retryable() && e.opStatus() == nil &&
@@ -90,6 +90,10 @@ func (e *APIError) opStatus() error {
 	switch {
 	case e.StatusCode == http.StatusConflict && e.Op == opKYC:
 		return ErrAlreadyRegistered
+	case e.StatusCode == http.StatusPreconditionFailed && e.Op == opAddDebitCard:
+		return ErrAddressRequired
+	case e.StatusCode == http.StatusUpgradeRequired && e.Op == opAddIBAN:
+		return ErrBICRequired
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func TestRegisterErrors(t *testing.T) {
 			srv, c := newStub(t, tc.replies...)
 			_, err := c.RegisterUS(t.Context(), "u-1", alice, "")
 			require.ErrorIs(t, err, tc.want)
-			for _, other := range []error{coinflow.ErrAlreadyRegistered, coinflow.ErrRejected} {
+			for _, other := range []error{coinflow.ErrAlreadyRegistered, coinflow.ErrRejected, coinflow.ErrAddressRequired, coinflow.ErrBICRequired} {
 				require.Equal(t, other == tc.want, errors.Is(err, other), "errors.Is(err, %v)", other)
 			}
 			e := apiError(t, err)
