@@ -10,9 +10,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config configures a Client. Zero values take the defaults in New.
@@ -101,17 +103,47 @@ type request struct {
 	query  url.Values
 	body   any
 	userID string // x-coinflow-auth-user-id, for /withdraw endpoints
+	// accept lists non-2xx statuses whose body is an answer, decoded into
+	// out like a 2xx one (KYC's 451 carries the withdrawer).
+	accept []int
+	// retry decides whether a failed attempt is sent again; nil means
+	// APIError.Retryable. State-changing calls without an idempotency key
+	// narrow it to failures that cannot have taken effect.
+	retry func(*APIError) bool
+	// secrets are request values (PII, account numbers, keys) to cut out
+	// of Coinflow's error text should it echo one of them.
+	secrets []string
 }
 
 // do sends r, retrying what may succeed later, and decodes a 2xx body into
 // out. The request body is marshalled once, so every attempt sends the same
 // bytes (for the payout: the same idempotency key).
 func (c *Client) do(ctx context.Context, r request, out any) error {
-	var body []byte
-	if r.body != nil {
+	_, err := c.doStatus(ctx, r, out)
+	return err
+}
+
+// doStatus is do that also returns the status of the answer decoded, for
+// calls with accepted non-2xx statuses.
+func (c *Client) doStatus(ctx context.Context, r request, out any) (int, error) {
+	target, body, err := c.prepare(r)
+	if err != nil {
+		return 0, err
+	}
+	var status int
+	err = c.retrying(ctx, r, func() error {
 		var err error
+		status, err = c.attempt(ctx, r, target, body, out)
+		return err
+	})
+	return status, err
+}
+
+// prepare marshals r's body once and builds its URL.
+func (c *Client) prepare(r request) (target string, body []byte, err error) {
+	if r.body != nil {
 		if body, err = json.Marshal(r.body); err != nil {
-			return fmt.Errorf("coinflow %s: encode request: %w", r.op, err)
+			return "", nil, fmt.Errorf("coinflow %s: encode request: %w", r.op, err)
 		}
 	}
 	// r.path is already escaped (ids are escaped by the operation), so it is
@@ -120,13 +152,24 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	u.RawPath = c.base.EscapedPath() + r.path
 	path, err := url.PathUnescape(u.RawPath)
 	if err != nil {
-		return fmt.Errorf("coinflow %s: bad path: %w", r.op, err)
+		return "", nil, fmt.Errorf("coinflow %s: bad path: %w", r.op, err)
 	}
 	u.Path = path
 	u.RawQuery = r.query.Encode()
-	var last *APIError
+	return u.String(), body, nil
+}
+
+// retrying runs try, the sending of one attempt, until it succeeds, fails
+// in a way r's retry policy does not retry, or MaxAttempts is reached,
+// waiting between attempts. It returns nil, an *APIError with Attempts
+// set, or the caller's context error.
+func (c *Client) retrying(ctx context.Context, r request, try func() error) error {
+	retryable := r.retry
+	if retryable == nil {
+		retryable = (*APIError).Retryable
+	}
 	for attempt := 1; ; attempt++ {
-		err := c.attempt(ctx, r, u.String(), body, out)
+		err := try()
 		if err == nil {
 			return nil
 		}
@@ -135,14 +178,13 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return err // the caller's context ended
 		}
 		apiErr.Attempts = attempt
-		last = apiErr
-		if !apiErr.Retryable() || attempt >= c.cfg.MaxAttempts {
-			return last
+		if !retryable(apiErr) || attempt >= c.cfg.MaxAttempts {
+			return apiErr
 		}
 		wait := c.backoff(attempt)
 		if apiErr.RetryAfter > 0 {
 			if apiErr.RetryAfter > c.cfg.MaxRetryAfter {
-				return last
+				return apiErr
 			}
 			wait = apiErr.RetryAfter
 		}
@@ -160,18 +202,44 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return time.Duration(rand.Int64N(int64(d))) + time.Millisecond
 }
 
-// attempt sends once. It returns nil, an *APIError, or ctx's error when the
-// caller's context ended (not retried).
-func (c *Client) attempt(ctx context.Context, r request, target string, body []byte, out any) error {
+// attempt sends once and reads the whole body. It returns the answer's
+// status and nil, an *APIError, or ctx's error when the caller's context
+// ended (not retried).
+func (c *Client) attempt(ctx context.Context, r request, target string, body []byte, out any) (int, error) {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	resp, err := c.send(ctx, actx, r, target, body)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := readBody(ctx, r, resp)
+	if err != nil {
+		return 0, err
+	}
+	if out == nil {
+		return resp.StatusCode, nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		// A truncated or garbled answer: the call may have worked, but we
+		// cannot know what it said. Status 0 marks it retryable.
+		return 0, &APIError{Op: r.op, Err: fmt.Errorf("%w: %v", ErrMalformedResponse, err)}
+	}
+	return resp.StatusCode, nil
+}
+
+// send sends once under actx and returns the answer with its body unread
+// when the status is 2xx or one r accepts; the caller closes the body. Any
+// other answer is read and returned as an *APIError. ctx is the caller's,
+// to tell its end (returned as is) from the end of actx (an *APIError).
+func (c *Client) send(ctx, actx context.Context, r request, target string, body []byte) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, target, rd)
 	if err != nil {
-		return &APIError{Op: r.op, Err: fmt.Errorf("build request: %w", err)}
+		return nil, &APIError{Op: r.op, Err: fmt.Errorf("build request: %w", err)}
 	}
 	req.Header.Set("Authorization", c.apiKey)
 	req.Header.Set("Accept", "application/json")
@@ -185,33 +253,34 @@ func (c *Client) attempt(ctx context.Context, r request, target string, body []b
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return &APIError{Op: r.op, Err: scrub(err)}
+		return nil, &APIError{Op: r.op, Err: scrub(err)}
+	}
+	if (resp.StatusCode >= 200 && resp.StatusCode <= 299) || slices.Contains(r.accept, resp.StatusCode) {
+		return resp, nil
 	}
 	defer resp.Body.Close()
+	data, err := readBody(ctx, r, resp)
+	if err != nil {
+		return nil, err
+	}
+	return nil, errorFrom(r.op, resp, data, r.secrets...)
+}
+
+// readBody reads resp's body, at most maxBody bytes of it.
+func readBody(ctx context.Context, r request, resp *http.Response) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return &APIError{Op: r.op, Err: fmt.Errorf("read response: %w", scrub(err))}
+		return nil, &APIError{Op: r.op, Err: fmt.Errorf("read response: %w", scrub(err))}
 	}
 	if len(data) > maxBody {
-		return &APIError{Op: r.op, StatusCode: resp.StatusCode, Err: fmt.Errorf("%w: body over %d bytes", ErrMalformedResponse, maxBody)}
+		return nil, &APIError{Op: r.op, StatusCode: resp.StatusCode, Err: fmt.Errorf("%w: body over %d bytes", ErrMalformedResponse, maxBody)}
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return errorFrom(r.op, resp, data)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		// A truncated or garbled answer: the call may have worked, but we
-		// cannot know what it said. Status 0 marks it retryable.
-		return &APIError{Op: r.op, Err: fmt.Errorf("%w: %v", ErrMalformedResponse, err)}
-	}
-	return nil
+	return data, nil
 }
 
 // scrub keeps the URL (and so nothing of the query) out of a transport
@@ -223,7 +292,9 @@ func scrub(err error) error {
 	return err
 }
 
-func errorFrom(op string, resp *http.Response, data []byte) *APIError {
+// errorFrom reads a non-2xx answer. Any of secrets found in Coinflow's text
+// is replaced before the text is kept.
+func errorFrom(op string, resp *http.Response, data []byte, secrets ...string) *APIError {
 	e := &APIError{Op: op, StatusCode: resp.StatusCode}
 	var body struct {
 		Msg              string `json:"msg"`
@@ -233,7 +304,12 @@ func errorFrom(op string, resp *http.Response, data []byte) *APIError {
 			Status string `json:"status"`
 		} `json:"verification"`
 	}
-	if json.Unmarshal(data, &body) == nil {
+	// Most error bodies are {msg}; a few are a bare JSON string (426 on
+	// POST /withdraw/iban).
+	var text string
+	if json.Unmarshal(data, &text) == nil {
+		e.Message = text
+	} else if json.Unmarshal(data, &body) == nil {
 		e.Message = body.Msg
 		if e.Message == "" {
 			e.Message = body.Message
@@ -241,6 +317,7 @@ func errorFrom(op string, resp *http.Response, data []byte) *APIError {
 		e.VerificationLink = body.VerificationLink
 		e.VerificationStatus = body.Verification.Status
 	}
+	e.Message = redact(e.Message, secrets)
 	if len(e.Message) > 200 {
 		e.Message = e.Message[:200]
 	}
@@ -252,4 +329,15 @@ func errorFrom(op string, resp *http.Response, data []byte) *APIError {
 		}
 	}
 	return e
+}
+
+// redact replaces each secret of four characters or more found in text
+// (shorter ones would cut ordinary words out of the message).
+func redact(text string, secrets []string) string {
+	for _, s := range secrets {
+		if utf8.RuneCountInString(s) >= 4 && strings.Contains(text, s) {
+			text = strings.ReplaceAll(text, s, "[redacted]")
+		}
+	}
+	return text
 }

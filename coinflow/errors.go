@@ -19,6 +19,12 @@ var (
 	ErrRejected             = errors.New("coinflow rejected the request")                  // other 4xx
 	ErrMalformedResponse    = errors.New("coinflow answered with a body that is not JSON") // undecodable 2xx
 	ErrNoAPIKey             = errors.New("coinflow.api_key is not configured")
+
+	// Statuses that mean something on one operation only (README §5.10,
+	// §5.11); on any other operation they are ErrRejected.
+	ErrAlreadyRegistered = errors.New("withdrawer is already registered at Coinflow") // 409 on POST /withdraw/kyc
+	ErrAddressRequired   = errors.New("coinflow needs the card holder's address")     // 412 on POST /withdraw/debit-card
+	ErrBICRequired       = errors.New("coinflow needs the BIC of the IBAN's bank")    // 426 on POST /withdraw/iban
 )
 
 // APIError is a failed call: StatusCode is 0 when no HTTP answer arrived
@@ -68,12 +74,28 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || (e.StatusCode == http.StatusForbidden && !e.blocked())
 	case ErrBlocked:
 		return e.blocked()
+	case ErrAlreadyRegistered, ErrAddressRequired, ErrBICRequired:
+		return e.opStatus() == target
 	case ErrRejected:
-		return e.StatusCode >= 400 && e.StatusCode < 500 && !e.Retryable() &&
+		return e.StatusCode >= 400 && e.StatusCode < 500 && !e.Retryable() && e.opStatus() == nil &&
 			e.StatusCode != http.StatusPaymentRequired && e.StatusCode != http.StatusUnavailableForLegalReasons &&
 			e.StatusCode != http.StatusNotFound && e.StatusCode != http.StatusUnauthorized && e.StatusCode != http.StatusForbidden
 	}
 	return false
+}
+
+// opStatus is the sentinel of a status that has a meaning of its own on
+// e's operation, or nil.
+func (e *APIError) opStatus() error {
+	switch {
+	case e.StatusCode == http.StatusConflict && e.Op == opKYC:
+		return ErrAlreadyRegistered
+	case e.StatusCode == http.StatusPreconditionFailed && e.Op == opAddDebitCard:
+		return ErrAddressRequired
+	case e.StatusCode == http.StatusUpgradeRequired && e.Op == opAddIBAN:
+		return ErrBICRequired
+	}
+	return nil
 }
 
 // blocked: on the payout endpoint a 403 is the withdrawer's availability

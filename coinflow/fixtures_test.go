@@ -140,6 +140,14 @@ func TestEveryAPIFixtureDecodes(t *testing.T) {
 			strictDecode(t, b, &out)
 			require.Equal(t, "bnk_aBL5aQhuRYNCfiFogfAa5zha", out.Withdrawer.BankAccounts[0].Token)
 			require.Equal(t, "crd_h8MKQm17EsCQcsH1g8BwD6op", out.Withdrawer.Cards[0].Token)
+			require.Equal(t, CardVisa, out.Withdrawer.Cards[0].Type)
+			require.Equal(t, DisbursementImmediate, out.Withdrawer.Cards[0].DisbursementStatus)
+			ds := out.Withdrawer.Destinations()
+			require.Len(t, ds, 2)
+			require.Equal(t, SavedDestination{Kind: rail.BankAccount, Token: "bnk_aBL5aQhuRYNCfiFogfAa5zha", Last4: "6789",
+				Alias: "Checking ...6789", Currency: "USD", Speeds: []string{rail.ASAP, rail.SameDay, rail.Standard}}, ds[0])
+			require.Equal(t, SavedDestination{Kind: rail.DebitCard, Token: "crd_h8MKQm17EsCQcsH1g8BwD6op", Last4: "4242",
+				Currency: "USD", Speeds: []string{rail.Card}}, ds[1])
 		},
 		"withdraw-kyc-451.json": func(t *testing.T, b []byte) {
 			e := errorFrom("get withdrawer", &httpResponse451, b)

@@ -242,6 +242,15 @@ const (
 	AvailabilityOverride   = "Override"
 )
 
+// Verification statuses (VerificationStatus) of withdrawer.verification.
+const (
+	VerificationPending         = "pending"
+	VerificationPartialApproval = "partial-approval"
+	VerificationApproved        = "approved"
+	VerificationRejected        = "rejected"
+	VerificationExpired         = "expired"
+)
+
 // Withdrawer is IWithdrawer. The email is decoded because Coinflow sends it;
 // callers keep only a masked form.
 type Withdrawer struct {
@@ -255,9 +264,13 @@ type Withdrawer struct {
 		Editor    string     `json:"editor"`
 		UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 	} `json:"availability"`
-	Currency     string `json:"currency"`
-	Merchant     Ref    `json:"merchant"`
-	Verification struct {
+	// Currency is the withdrawer's payout currency; OriginalCurrency, when
+	// set, the WithdrawCurrency (USD, EUR, GBP, BRL, CAD) of the
+	// verification country.
+	Currency         string `json:"currency"`
+	OriginalCurrency string `json:"originalCurrency,omitempty"`
+	Merchant         Ref    `json:"merchant"`
+	Verification     struct {
 		Reference string `json:"reference"`
 		Status    string `json:"status"`
 		Vendor    string `json:"vendor"`
@@ -279,17 +292,88 @@ func (w *Withdrawer) UserID() string {
 	return w.Wallet
 }
 
-// Destination is a saved bank account or card; Token is what quote and
-// payout take as account.
+// CardType is a saved card's network (CardType).
+type CardType string
+
+// Card networks.
+const (
+	CardVisa       CardType = "VISA"
+	CardMastercard CardType = "MSTR"
+	CardAmex       CardType = "AMEX"
+	CardDiscover   CardType = "DISC"
+)
+
+// Disbursement statuses (DisbursementStatus): whether a card can receive a
+// push to card.
+const (
+	DisbursementImmediate   = "Immediate"
+	DisbursementBusinessDay = "Business Day"
+	DisbursementIneligible  = "Ineligible"
+	DisbursementUnknown     = "Unknown"
+)
+
+// Destination is one saved destination of any kind (a bank account, card,
+// IBAN, PIX key or EFT account); Token is what quote and payout take as
+// account. Only what payoutd may keep is decoded: never a bank or EFT
+// account number, and of a PIX key only its last 4 characters.
 type Destination struct {
+	// Last4 is Coinflow's last4; for an EFT account, which has none, the
+	// last 4 characters of its mask. Empty for a PIX key: see PixKeyLast4.
 	Last4     string `json:"last4"`
 	Token     string `json:"token"`
 	Alias     string `json:"alias,omitempty"`
-	Type      string `json:"type,omitempty"`
 	IsDeleted bool   `json:"isDeleted,omitempty"`
+	// Cards only.
+	Type               CardType `json:"type,omitempty"`
+	DisbursementStatus string   `json:"disbursementStatus,omitempty"`
+	Currency           string   `json:"currency,omitempty"`
+
+	keyLast4    string // a PIX key's last 4 characters
+	hasSortCode bool   // an IBAN entry that is a UK account number and sort code
 }
 
-// WithdrawerWithAccounts is GET /withdraw's withdrawer.
+// UnmarshalJSON decodes the members of the five destination schemas that
+// payoutd may keep. A PIX key is read, cut to its last 4 characters, and
+// not kept.
+func (d *Destination) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Last4              string   `json:"last4"`
+		Token              string   `json:"token"`
+		Alias              string   `json:"alias"`
+		IsDeleted          bool     `json:"isDeleted"`
+		Type               CardType `json:"type"`
+		DisbursementStatus string   `json:"disbursementStatus"`
+		Currency           string   `json:"currency"`
+		SortCode           string   `json:"sortCode"` // ibans
+		Key                string   `json:"key"`      // pixes: the whole PIX key
+		Mask               string   `json:"mask"`     // efts
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*d = Destination{
+		Last4: w.Last4, Token: w.Token, Alias: w.Alias, IsDeleted: w.IsDeleted,
+		Type: w.Type, DisbursementStatus: w.DisbursementStatus, Currency: w.Currency,
+		keyLast4: lastRunes(w.Key, 4), hasSortCode: strings.TrimSpace(w.SortCode) != "",
+	}
+	if d.Last4 == "" {
+		d.Last4 = lastRunes(w.Mask, 4)
+	}
+	return nil
+}
+
+// PixKeyLast4 is the last 4 characters of a PIX key's key (the schema has
+// no last4 for PIX keys); empty for other destinations.
+func (d *Destination) PixKeyLast4() string { return d.keyLast4 }
+
+// lastRunes is the last n characters of s.
+func lastRunes(s string, n int) string {
+	r := []rune(s)
+	return string(r[max(len(r)-n, 0):])
+}
+
+// WithdrawerWithAccounts is GET /withdraw's withdrawer (also the answer of
+// adding a bank account). The lists keep Coinflow's order.
 type WithdrawerWithAccounts struct {
 	Withdrawer
 	BankAccounts []Destination `json:"bankAccounts"`
