@@ -11,9 +11,8 @@ import (
 	"github.com/payoutd/payoutd/rail"
 )
 
-// walletCurrency is the Coinflow wallet's: WalletMovementBetween counts USD
-// payouts only.
-const walletCurrency = "USD"
+// walletCurrency is the Coinflow wallet's: every wallet figure is in it.
+const walletCurrency = models.WalletCurrency
 
 // ageBuckets are the Aging buckets but the last, each with the age it stays
 // under.
@@ -204,8 +203,8 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 		if change, err = models.AddCents(change, step); err != nil {
 			return fmt.Errorf("total wallet change %w", err)
 		}
-		if sum, err = addMovement(sum, moves[i]); err != nil {
-			return err
+		if sum, err = sum.Plus(moves[i]); err != nil {
+			return fmt.Errorf("total wallet movement: %w", err)
 		}
 	}
 	s.Wallet.Movement, err = movement(change, sum)
@@ -213,21 +212,6 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 		return fmt.Errorf("total wallet movement: %w", err)
 	}
 	return nil
-}
-
-// addMovement is a+b, field by field.
-func addMovement(a, b models.WalletMovement) (models.WalletMovement, error) {
-	var err error
-	if a.PayoutsCents, err = models.AddCents(a.PayoutsCents, b.PayoutsCents); err != nil {
-		return a, fmt.Errorf("total of payouts from the wallet %w", err)
-	}
-	if a.FeesCents, err = models.AddCents(a.FeesCents, b.FeesCents); err != nil {
-		return a, fmt.Errorf("total of fees from the wallet %w", err)
-	}
-	if a.RefundedCents, err = models.AddCents(a.RefundedCents, b.RefundedCents); err != nil {
-		return a, fmt.Errorf("total of refunds to the wallet %w", err)
-	}
-	return a, nil
 }
 
 // movement explains change with m; ErrOverflow when what m explains, or
@@ -242,12 +226,14 @@ func movement(change int64, m models.WalletMovement) (WalletMovement, error) {
 		return WalletMovement{}, fmt.Errorf("unexplained wallet change %w", err)
 	}
 	return WalletMovement{
-		Change:      money(change, walletCurrency),
-		Payouts:     money(m.PayoutsCents, walletCurrency),
-		Fees:        money(m.FeesCents, walletCurrency),
-		Refunded:    money(m.RefundedCents, walletCurrency),
-		Explained:   money(explained, walletCurrency),
-		Unexplained: money(unexplained, walletCurrency),
+		Change:          money(change, walletCurrency),
+		Payouts:         money(m.PayoutsCents, walletCurrency),
+		Fees:            money(m.FeesCents, walletCurrency),
+		ForeignPayouts:  money(m.ForeignCents, walletCurrency),
+		Refunded:        money(m.RefundedCents, walletCurrency),
+		Explained:       money(explained, walletCurrency),
+		Unexplained:     money(unexplained, walletCurrency),
+		UnpricedPayouts: m.Unpriced,
 	}, nil
 }
 

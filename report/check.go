@@ -125,7 +125,7 @@ func checkFormatted(what string, cents int64, currency, formatted string) []erro
 
 func (w *Wallet) check() []error {
 	var errs []error
-	var sum struct{ change, payouts, fees, refunded, explained, unexplained int64 }
+	var sum movementSum
 	for i, p := range w.Snapshots {
 		errs = append(errs, checkFormatted("wallet balance", p.Balance.Cents, p.Balance.Currency, p.Balance.Formatted)...)
 		if i == 0 {
@@ -144,18 +144,12 @@ func (w *Wallet) check() []error {
 			errs = append(errs, fmt.Errorf("wallet at %s: change %d, balances differ by %d", at, m.Change.Cents, d))
 		}
 		errs = append(errs, m.check("wallet at "+at)...)
-		sum.change += m.Change.Cents
-		sum.payouts += m.Payouts.Cents
-		sum.fees += m.Fees.Cents
-		sum.refunded += m.Refunded.Cents
-		sum.explained += m.Explained.Cents
-		sum.unexplained += m.Unexplained.Cents
+		sum = sum.plus(m.sum())
 	}
 	t := w.Movement
 	errs = append(errs, t.check("wallet movement")...)
-	if t.Change.Cents != sum.change || t.Payouts.Cents != sum.payouts || t.Fees.Cents != sum.fees ||
-		t.Refunded.Cents != sum.refunded || t.Explained.Cents != sum.explained || t.Unexplained.Cents != sum.unexplained {
-		errs = append(errs, fmt.Errorf("wallet movement %+v does not sum its snapshots' %+v", t, sum))
+	if t.sum() != sum {
+		errs = append(errs, fmt.Errorf("wallet movement %+v does not sum its snapshots' %+v", t.sum(), sum))
 	}
 	if n := len(w.Snapshots); n > 0 && t.Change.Cents != w.Snapshots[n-1].Balance.Cents-w.Snapshots[0].Balance.Cents {
 		errs = append(errs, fmt.Errorf("wallet movement: change %d, first to last balance %d", t.Change.Cents,
@@ -164,19 +158,39 @@ func (w *Wallet) check() []error {
 	return errs
 }
 
+// movementSum is a WalletMovement's figures, to add up and compare.
+type movementSum struct{ change, payouts, fees, foreign, refunded, explained, unexplained, unpriced int64 }
+
+func (m *WalletMovement) sum() movementSum {
+	return movementSum{
+		m.Change.Cents, m.Payouts.Cents, m.Fees.Cents, m.ForeignPayouts.Cents, m.Refunded.Cents,
+		m.Explained.Cents, m.Unexplained.Cents, m.UnpricedPayouts,
+	}
+}
+
+func (a movementSum) plus(b movementSum) movementSum {
+	return movementSum{
+		a.change + b.change, a.payouts + b.payouts, a.fees + b.fees, a.foreign + b.foreign, a.refunded + b.refunded,
+		a.explained + b.explained, a.unexplained + b.unexplained, a.unpriced + b.unpriced,
+	}
+}
+
 func (m *WalletMovement) check(what string) []error {
 	var errs []error
-	for _, v := range []Money{m.Change, m.Payouts, m.Fees, m.Refunded, m.Explained, m.Unexplained} {
+	for _, v := range []Money{m.Change, m.Payouts, m.Fees, m.ForeignPayouts, m.Refunded, m.Explained, m.Unexplained} {
 		if v.Currency != walletCurrency {
 			errs = append(errs, fmt.Errorf("%s: currency %q in the USD wallet", what, v.Currency))
 		}
 		errs = append(errs, checkFormatted(what, v.Cents, v.Currency, v.Formatted)...)
 	}
-	if e := m.Refunded.Cents - m.Payouts.Cents - m.Fees.Cents; m.Explained.Cents != e {
-		errs = append(errs, fmt.Errorf("%s: explained %d, refunded - payouts - fees is %d", what, m.Explained.Cents, e))
+	if e := m.Refunded.Cents - m.Payouts.Cents - m.Fees.Cents - m.ForeignPayouts.Cents; m.Explained.Cents != e {
+		errs = append(errs, fmt.Errorf("%s: explained %d, refunded - payouts - fees - foreign payouts is %d", what, m.Explained.Cents, e))
 	}
 	if u := m.Change.Cents - m.Explained.Cents; m.Unexplained.Cents != u {
 		errs = append(errs, fmt.Errorf("%s: unexplained %d, change - explained is %d", what, m.Unexplained.Cents, u))
+	}
+	if m.UnpricedPayouts < 0 {
+		errs = append(errs, fmt.Errorf("%s: %d unpriced payouts", what, m.UnpricedPayouts))
 	}
 	return errs
 }

@@ -19,6 +19,9 @@ var csvColumns = []string{
 	"section", "date", "time", "status", "speed", "requested_speed", "effective_speed", "class", "payer",
 	"return_status", "kind", "severity", "bucket", "id", "payout_id", "currency", "count", "cents",
 	"balance_cents", "change_cents", "payouts_cents", "fees_cents", "refunded_cents", "explained_cents", "unexplained_cents",
+	// Added with payouts in other currencies than the wallet's, after the
+	// columns that were there before.
+	"foreign_payouts_cents", "unpriced_count",
 }
 
 // The sections of the CSV, in order, with the columns each fills.
@@ -37,7 +40,7 @@ const (
 	SectionAging         = "aging"             // kind, bucket, currency, count, cents
 	SectionAgingTotal    = "aging_total"       // kind, currency, count, cents
 	SectionWallet        = "wallet"            // time, id (run), currency, balance_cents, and the movement since the previous snapshot
-	SectionWalletTotal   = "wallet_total"      // currency, change_cents ... unexplained_cents
+	SectionWalletTotal   = "wallet_total"      // currency, change_cents ... unexplained_cents, foreign_payouts_cents, unpriced_count
 	SectionFindingsCount = "findings_count"    // kind, severity, count
 	SectionFindingsTotal = "findings_total"    // count
 	SectionFinding       = "finding"           // id, time (first seen), status, kind, severity, payout_id
@@ -122,7 +125,8 @@ func movementColumns(m *WalletMovement) []string {
 	return []string{
 		"change_cents", itoa(m.Change.Cents), "payouts_cents", itoa(m.Payouts.Cents), "fees_cents", itoa(m.Fees.Cents),
 		"refunded_cents", itoa(m.Refunded.Cents), "explained_cents", itoa(m.Explained.Cents),
-		"unexplained_cents", itoa(m.Unexplained.Cents),
+		"unexplained_cents", itoa(m.Unexplained.Cents), "foreign_payouts_cents", itoa(m.ForeignPayouts.Cents),
+		"unpriced_count", itoa(m.UnpricedPayouts),
 	}
 }
 

@@ -48,7 +48,8 @@ func TestBuildMatchesThePayoutsCreated(t *testing.T) {
 
 		// The same numbers worked out by hand, so that the fixture's own
 		// arithmetic is checked too.
-		require.Equal(t, map[string]reporttest.Sum{"USD": sum(8, 250_337_234), "EUR": sum(2, 200_120_000)}, reporttest.Totals(s.Payouts.Totals))
+		require.Equal(t, map[string]reporttest.Sum{"USD": sum(8, 250_337_234), "EUR": sum(2, 200_120_000), "BRL": sum(1, 500_000)},
+			reporttest.Totals(s.Payouts.Totals))
 		require.Equal(t, map[string]reporttest.Sum{"USD": sum(1, 150_000_000)}, reporttest.Totals(s.Speeds.NACHADowngrades),
 			"only same_day above the limit in USD is NACHA")
 		require.Equal(t, map[string]reporttest.Sum{"USD": sum(2, 100_005_000), "EUR": sum(1, 200_000_000)}, reporttest.Totals(s.Speeds.OtherDowngrades),
@@ -82,6 +83,7 @@ func TestBuildDaysAreUTCDatesWithToExcluded(t *testing.T) {
 			// p4 at midnight belongs to June 2; p10 at the next midnight is out.
 			{"2025-06-02", "USD"}: sum(5, 100_082_234),
 			{"2025-06-02", "EUR"}: sum(1, 120_000),
+			{"2025-06-02", "BRL"}: sum(1, 500_000),
 		}, perDay)
 
 		one := build(t, b.store, reporttest.From, reporttest.From.AddDate(0, 0, 1))
@@ -159,7 +161,9 @@ func TestJSONHasCentsAndFormattedMoney(t *testing.T) {
 			}
 			Wallet struct {
 				Movement struct {
-					Unexplained map[string]json.RawMessage
+					Unexplained     map[string]json.RawMessage
+					ForeignPayouts  map[string]json.RawMessage `json:"foreign_payouts"`
+					UnpricedPayouts json.RawMessage            `json:"unpriced_payouts"`
 				}
 			}
 		}
@@ -167,10 +171,14 @@ func TestJSONHasCentsAndFormattedMoney(t *testing.T) {
 		require.Equal(t, "2025-06-01", v.From)
 		require.Equal(t, "2025-06-03", v.To)
 		require.Equal(t, "2025-06-04T10:00:00Z", v.GeneratedAt)
-		require.Len(t, v.Payouts.Totals, 2)
-		require.JSONEq(t, `{"currency":"EUR","count":2,"cents":200120000,"formatted":"2,001,200.00 EUR"}`, mustJSON(t, v.Payouts.Totals[0]))
-		require.JSONEq(t, `{"currency":"USD","count":8,"cents":250337234,"formatted":"2,503,372.34 USD"}`, mustJSON(t, v.Payouts.Totals[1]))
+		require.Len(t, v.Payouts.Totals, 3)
+		require.JSONEq(t, `{"currency":"BRL","count":1,"cents":500000,"formatted":"5,000.00 BRL"}`, mustJSON(t, v.Payouts.Totals[0]))
+		require.JSONEq(t, `{"currency":"EUR","count":2,"cents":200120000,"formatted":"2,001,200.00 EUR"}`, mustJSON(t, v.Payouts.Totals[1]))
+		require.JSONEq(t, `{"currency":"USD","count":8,"cents":250337234,"formatted":"2,503,372.34 USD"}`, mustJSON(t, v.Payouts.Totals[2]))
 		require.JSONEq(t, `{"cents":5455,"currency":"USD","formatted":"54.55 USD"}`, mustJSON(t, v.Wallet.Movement.Unexplained))
+		// p9 (EUR) and p14 (BRL) by their USD debits; p5 (EUR) not priced.
+		require.JSONEq(t, `{"cents":217090910,"currency":"USD","formatted":"2,170,909.10 USD"}`, mustJSON(t, v.Wallet.Movement.ForeignPayouts))
+		require.JSONEq(t, `1`, string(v.Wallet.Movement.UnpricedPayouts))
 
 		var back report.Summary
 		require.NoError(t, json.Unmarshal(raw, &back))
@@ -196,6 +204,12 @@ func TestCheckCatchesATotalThatIsNotItsRows(t *testing.T) {
 		s.Wallet.Snapshots[1].Movement.Unexplained.Cents++
 		require.ErrorContains(t, s.Check(), "unexplained")
 		s.Wallet.Snapshots[1].Movement.Unexplained.Cents--
+		s.Wallet.Snapshots[1].Movement.ForeignPayouts.Cents++
+		require.ErrorContains(t, s.Check(), "foreign payouts")
+		s.Wallet.Snapshots[1].Movement.ForeignPayouts.Cents--
+		s.Wallet.Movement.UnpricedPayouts++
+		require.ErrorContains(t, s.Check(), "does not sum its snapshots")
+		s.Wallet.Movement.UnpricedPayouts--
 		s.Findings.Total--
 		require.ErrorContains(t, s.Check(), "findings")
 	})

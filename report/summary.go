@@ -172,17 +172,24 @@ type WalletPoint struct {
 }
 
 // WalletMovement explains a change of balance with local evidence (see
-// models.Store.WalletMovementBetween): payouts debited with their merchant
-// fees, failures and returns credited back. Explained is
-// Refunded - (Payouts + Fees); Unexplained is Change - Explained, what
-// payoutd's records do not account for.
+// models.Store.WalletMovementBetween), all in USD: USD payouts debited with
+// their merchant fees (Payouts, Fees), foreign payouts debited what
+// Coinflow priced them at in USD, fees included (ForeignPayouts), failures
+// and returns credited back (Refunded). Explained is
+// Refunded - (Payouts + Fees + ForeignPayouts); Unexplained is
+// Change - Explained, what payoutd's records do not account for.
+// UnpricedPayouts counts the foreign payouts that moved the wallet in the
+// interval with no USD price yet: their cost is in no figure, so while it is
+// not 0 Unexplained holds it too.
 type WalletMovement struct {
-	Change      Money `json:"change"`
-	Payouts     Money `json:"payouts"`
-	Fees        Money `json:"fees"`
-	Refunded    Money `json:"refunded"`
-	Explained   Money `json:"explained"`
-	Unexplained Money `json:"unexplained"`
+	Change          Money `json:"change"`
+	Payouts         Money `json:"payouts"`
+	Fees            Money `json:"fees"`
+	ForeignPayouts  Money `json:"foreign_payouts"`
+	Refunded        Money `json:"refunded"`
+	Explained       Money `json:"explained"`
+	Unexplained     Money `json:"unexplained"`
+	UnpricedPayouts int64 `json:"unpriced_payouts"`
 }
 
 // Findings is every finding not resolved as of GeneratedAt (status open or

@@ -56,18 +56,11 @@ func CheckSummary(t testing.TB, fx *Fixture, s *report.Summary, now time.Time) {
 			continue
 		}
 		require.NotNil(t, p.Movement)
-		got := WalletStep{
-			Change: p.Movement.Change.Cents, Payouts: p.Movement.Payouts.Cents, Fees: p.Movement.Fees.Cents,
-			Refunded: p.Movement.Refunded.Cents, Explained: p.Movement.Explained.Cents, Unexplained: p.Movement.Unexplained.Cents,
-		}
+		got := stepOf(p.Movement)
 		require.Equal(t, fx.Wallet[i-1], got, "wallet step %d", i)
 		sum = addStep(sum, got)
 	}
-	m := s.Wallet.Movement
-	require.Equal(t, sum, WalletStep{
-		Change: m.Change.Cents, Payouts: m.Payouts.Cents, Fees: m.Fees.Cents, Refunded: m.Refunded.Cents,
-		Explained: m.Explained.Cents, Unexplained: m.Unexplained.Cents,
-	})
+	require.Equal(t, sum, stepOf(&s.Wallet.Movement))
 
 	counts := map[[2]string]int64{}
 	for _, c := range s.Findings.Counts {
@@ -77,10 +70,18 @@ func CheckSummary(t testing.TB, fx *Fixture, s *report.Summary, now time.Time) {
 	require.Len(t, s.Findings.List, int(s.Findings.Total))
 }
 
+func stepOf(m *report.WalletMovement) WalletStep {
+	return WalletStep{
+		Change: m.Change.Cents, Payouts: m.Payouts.Cents, Fees: m.Fees.Cents, Foreign: m.ForeignPayouts.Cents,
+		Refunded: m.Refunded.Cents, Explained: m.Explained.Cents, Unexplained: m.Unexplained.Cents, Unpriced: m.UnpricedPayouts,
+	}
+}
+
 func addStep(a, b WalletStep) WalletStep {
 	return WalletStep{
-		Change: a.Change + b.Change, Payouts: a.Payouts + b.Payouts, Fees: a.Fees + b.Fees,
+		Change: a.Change + b.Change, Payouts: a.Payouts + b.Payouts, Fees: a.Fees + b.Fees, Foreign: a.Foreign + b.Foreign,
 		Refunded: a.Refunded + b.Refunded, Explained: a.Explained + b.Explained, Unexplained: a.Unexplained + b.Unexplained,
+		Unpriced: a.Unpriced + b.Unpriced,
 	}
 }
 
@@ -134,8 +135,9 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 	step := func(row map[string]string) WalletStep {
 		return WalletStep{
 			Change: integer(t, row, "change_cents"), Payouts: integer(t, row, "payouts_cents"), Fees: integer(t, row, "fees_cents"),
-			Refunded: integer(t, row, "refunded_cents"), Explained: integer(t, row, "explained_cents"),
-			Unexplained: integer(t, row, "unexplained_cents"),
+			Foreign: integer(t, row, "foreign_payouts_cents"), Refunded: integer(t, row, "refunded_cents"),
+			Explained: integer(t, row, "explained_cents"), Unexplained: integer(t, row, "unexplained_cents"),
+			Unpriced: integer(t, row, "unpriced_count"),
 		}
 	}
 	for _, row := range rows {
