@@ -49,7 +49,7 @@ func Build(ctx context.Context, store *models.Store, from, to time.Time) (*Summa
 func build(ctx context.Context, st *models.Store, from, to time.Time) (*Summary, error) {
 	s := &Summary{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), GeneratedAt: st.Now()}
 	for _, section := range []func(context.Context, *models.Store, *Summary, time.Time, time.Time) error{
-		buildPayouts, buildFees, buildSpeeds, buildFailures, buildAging, buildWallet, buildFindings,
+		buildPayouts, buildFees, buildSpeeds, buildFailures, buildAging, buildWallet, buildWalletDebits, buildFindings,
 	} {
 		if err := section(ctx, st, s, from, to); err != nil {
 			return nil, err
@@ -235,6 +235,73 @@ func movement(change int64, m models.WalletMovement) (WalletMovement, error) {
 		Unexplained:     money(unexplained, walletCurrency),
 		UnpricedPayouts: m.Unpriced,
 	}, nil
+}
+
+func buildWalletDebits(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	rows, err := st.ReportWalletDebits(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	s.WalletDebits.Rows = make([]WalletDebitRow, len(rows))
+	for i, r := range rows {
+		what := fmt.Sprintf("%s payouts on %s", r.Currency, r.Day)
+		debited, err := r.Debited.Cents("USD debited for " + what)
+		if err != nil {
+			return err
+		}
+		refunded, err := r.Refunded.Cents("USD refunded for " + what)
+		if err != nil {
+			return err
+		}
+		s.WalletDebits.Rows[i] = WalletDebitRow{Date: r.Day, CurrencyDebits: CurrencyDebits{
+			Currency: r.Currency, USDDebits: usdDebits(r.Count, r.Debited.Unpriced, debited, refunded),
+		}}
+	}
+	s.WalletDebits.Totals, s.WalletDebits.Total, err = debitTotals(s.WalletDebits.Rows)
+	return err
+}
+
+func usdDebits(count, unpriced, debited, refunded int64) USDDebits {
+	return USDDebits{Count: count, Unpriced: unpriced, Debited: money(debited, walletCurrency), Refunded: money(refunded, walletCurrency)}
+}
+
+// plus is d+o; ErrOverflow naming what the sum is for.
+func (d USDDebits) plus(o USDDebits, what string) (USDDebits, error) {
+	debited, err := models.AddCents(d.Debited.Cents, o.Debited.Cents)
+	if err != nil {
+		return d, fmt.Errorf("total of USD debited for %s %w", what, err)
+	}
+	refunded, err := models.AddCents(d.Refunded.Cents, o.Refunded.Cents)
+	if err != nil {
+		return d, fmt.Errorf("total of USD refunded for %s %w", what, err)
+	}
+	return usdDebits(d.Count+o.Count, d.Unpriced+o.Unpriced, debited, refunded), nil
+}
+
+// debitTotals sums rows per payout currency, sorted by currency, and over
+// every currency: the sums are all USD.
+func debitTotals(rows []WalletDebitRow) ([]CurrencyDebits, USDDebits, error) {
+	byCurrency := map[string]USDDebits{}
+	all := usdDebits(0, 0, 0, 0)
+	for _, r := range rows {
+		t, ok := byCurrency[r.Currency]
+		if !ok {
+			t = usdDebits(0, 0, 0, 0)
+		}
+		var err error
+		if byCurrency[r.Currency], err = t.plus(r.USDDebits, "payouts in "+r.Currency); err != nil {
+			return nil, USDDebits{}, err
+		}
+		if all, err = all.plus(r.USDDebits, "payouts in every currency"); err != nil {
+			return nil, USDDebits{}, err
+		}
+	}
+	out := make([]CurrencyDebits, 0, len(byCurrency))
+	for c, t := range byCurrency {
+		out = append(out, CurrencyDebits{Currency: c, USDDebits: t})
+	}
+	slices.SortFunc(out, func(a, b CurrencyDebits) int { return cmp.Compare(a.Currency, b.Currency) })
+	return out, all, nil
 }
 
 // buildFindings counts the listed findings rather than asking the database

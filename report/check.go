@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/payoutd/payoutd/models"
@@ -70,6 +71,7 @@ func (s *Summary) Check() error {
 	sums("unclaimed", s.Aging.Unclaimed, kinds[models.AgingUnclaimed])
 
 	errs = append(errs, s.Wallet.check()...)
+	errs = append(errs, s.WalletDebits.check()...)
 
 	var n int64
 	counted := map[[2]string]int64{}
@@ -191,6 +193,49 @@ func (m *WalletMovement) check(what string) []error {
 	}
 	if m.UnpricedPayouts < 0 {
 		errs = append(errs, fmt.Errorf("%s: %d unpriced payouts", what, m.UnpricedPayouts))
+	}
+	return errs
+}
+
+// check recomputes the totals from the rows, and the total from the
+// totals, and holds every figure to the USD wallet.
+func (d *WalletDebits) check() []error {
+	var errs []error
+	for _, r := range d.Rows {
+		errs = append(errs, r.USDDebits.check(fmt.Sprintf("wallet debits of %s payouts on %s", r.Currency, r.Date))...)
+	}
+	sum := usdDebits(0, 0, 0, 0)
+	for _, t := range d.Totals {
+		errs = append(errs, t.USDDebits.check("wallet debits of "+t.Currency+" payouts")...)
+		var err error
+		if sum, err = sum.plus(t.USDDebits, "payouts in every currency"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, d.Total.check("wallet debits of every payout")...)
+	totals, _, err := debitTotals(d.Rows)
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case !slices.Equal(totals, d.Totals):
+		errs = append(errs, fmt.Errorf("wallet debits: totals %+v, rows sum to %+v", d.Totals, totals))
+	}
+	if sum != d.Total {
+		errs = append(errs, fmt.Errorf("wallet debits: total %+v, totals per currency sum to %+v", d.Total, sum))
+	}
+	return errs
+}
+
+func (d USDDebits) check(what string) []error {
+	var errs []error
+	for _, v := range []Money{d.Debited, d.Refunded} {
+		if v.Currency != walletCurrency {
+			errs = append(errs, fmt.Errorf("%s: currency %q for the USD wallet", what, v.Currency))
+		}
+		errs = append(errs, checkFormatted(what, v.Cents, v.Currency, v.Formatted)...)
+	}
+	if d.Unpriced < 0 || d.Unpriced > d.Count {
+		errs = append(errs, fmt.Errorf("%s: %d unpriced of %d payouts", what, d.Unpriced, d.Count))
 	}
 	return errs
 }

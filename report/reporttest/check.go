@@ -62,12 +62,24 @@ func CheckSummary(t testing.TB, fx *Fixture, s *report.Summary, now time.Time) {
 	}
 	require.Equal(t, sum, stepOf(&s.Wallet.Movement))
 
+	debits := map[string]Debits{}
+	for _, c := range s.WalletDebits.Totals {
+		debits[c.Currency] = debitsOf(c.USDDebits)
+	}
+	want := fx.WantWalletDebits()
+	require.Equal(t, want, debits, "wallet debits per currency")
+	require.Equal(t, AllDebits(want), debitsOf(s.WalletDebits.Total), "wallet debits of every currency")
+
 	counts := map[[2]string]int64{}
 	for _, c := range s.Findings.Counts {
 		counts[[2]string{c.Kind, c.Severity}] = c.Count
 	}
 	require.Equal(t, fx.Findings, counts)
 	require.Len(t, s.Findings.List, int(s.Findings.Total))
+}
+
+func debitsOf(d report.USDDebits) Debits {
+	return Debits{Count: d.Count, Unpriced: d.Unpriced, Debited: d.Debited.Cents, Refunded: d.Refunded.Cents}
 }
 
 func stepOf(m *report.WalletMovement) WalletStep {
@@ -123,6 +135,14 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 	var balances []int64
 	var steps []WalletStep
 	var walletTotal WalletStep
+	debitRows, debitTotals := map[string]Debits{}, map[string]Debits{}
+	var debitsAll []Debits
+	debits := func(row map[string]string) Debits {
+		return Debits{
+			Count: integer(t, row, "count"), Unpriced: integer(t, row, "unpriced_count"),
+			Debited: integer(t, row, "debited_cents"), Refunded: integer(t, row, "refunded_cents"),
+		}
+	}
 	findingCounts := map[[2]string]int64{}
 	var findingsTotal, findings int64
 	bump := func(m map[string]map[string]Sum, key, currency string, count, cents int64) {
@@ -164,6 +184,17 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 			continue
 		case report.SectionWalletTotal:
 			walletTotal = step(row)
+			continue
+		case report.SectionWalletDebits:
+			_, err := time.Parse(time.DateOnly, row["date"])
+			require.NoError(t, err)
+			debitRows[cur] = debitRows[cur].plus(debits(row))
+			continue
+		case report.SectionWalletDebitsTotal:
+			debitTotals[cur] = debits(row)
+			continue
+		case report.SectionWalletDebitsAll:
+			debitsAll = append(debitsAll, debits(row))
 			continue
 		case report.SectionFindingsCount:
 			findingCounts[[2]string{row["kind"], row["severity"]}] = integer(t, row, "count")
@@ -247,6 +278,10 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 		sum = addStep(sum, s)
 	}
 	require.Equal(t, sum, walletTotal)
+	wantDebits := fx.WantWalletDebits()
+	require.Equal(t, wantDebits, debitRows, "csv rows of wallet debits")
+	require.Equal(t, wantDebits, debitTotals, "csv totals of wallet debits")
+	require.Equal(t, []Debits{AllDebits(wantDebits)}, debitsAll, "csv wallet debits of every currency")
 	require.Equal(t, fx.Findings, findingCounts)
 	require.Equal(t, findingsTotal, findings)
 }

@@ -373,3 +373,50 @@ func (fx *Fixture) WantAging(kind string, now time.Time) map[[2]string]Sum {
 	}
 	return out
 }
+
+// Debits is a number of payouts and what they cost the USD wallet, in USD
+// cents.
+type Debits struct{ Count, Unpriced, Debited, Refunded int64 }
+
+// WantWalletDebits is, per payout currency, what the payouts created in the
+// range that reached Coinflow cost the USD wallet: a USD payout its amount
+// and merchant fees, a foreign one its wallet debit, or counted unpriced;
+// Refunded for those that failed with their return completed.
+func (fx *Fixture) WantWalletDebits() map[string]Debits {
+	out := map[string]Debits{}
+	for _, p := range fx.Payouts {
+		if !inRange(&p) || p.CoinflowTransaction == nil {
+			continue
+		}
+		d := out[p.Amount.Currency]
+		d.Count++
+		cost := p.Amount.Cents + p.MerchantFees.Cents
+		if p.Amount.Currency != "USD" {
+			cost = 0
+			if p.WalletDebitCents == nil {
+				d.Unpriced++
+			} else {
+				cost = *p.WalletDebitCents
+			}
+		}
+		d.Debited += cost
+		if p.Status == models.StatusFailed && p.ReturnStatus != nil && *p.ReturnStatus == "return_completed" {
+			d.Refunded += cost
+		}
+		out[p.Amount.Currency] = d
+	}
+	return out
+}
+
+func (d Debits) plus(o Debits) Debits {
+	return Debits{d.Count + o.Count, d.Unpriced + o.Unpriced, d.Debited + o.Debited, d.Refunded + o.Refunded}
+}
+
+// AllDebits sums debits over every currency: they are all USD.
+func AllDebits(m map[string]Debits) Debits {
+	var all Debits
+	for _, d := range m {
+		all = all.plus(d)
+	}
+	return all
+}
