@@ -12,8 +12,8 @@ import (
 
 // The wallet is USD: payouts in other currencies count by the USD debit
 // Coinflow priced them at. The payouts here are written straight to the
-// store (the emulator pays USD only), settled so that only the wallet
-// checks look at them, and the emulator's balance moved by hand.
+// store (the emulator pays USD only), completed unless what is in flight
+// is the point, and the emulator's balance moved by hand.
 
 // foreign is a completed payout in currency created at at that cost the
 // wallet debit USD cents; nil debit for one Coinflow has not priced yet.
