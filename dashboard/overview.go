@@ -104,7 +104,9 @@ func (h *handler) loadOverview(ctx context.Context) (*overviewData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.InFlight = models.Money{Cents: inFlight, Currency: chartCurrency}
+	// The USD cost of what is priced: foreign payouts Coinflow has not
+	// priced yet (inFlight.Unpriced) are not in it.
+	d.InFlight = models.Money{Cents: inFlight.Cents, Currency: chartCurrency}
 
 	byKind, err := h.store.FindingCountOpen(ctx)
 	if err != nil {

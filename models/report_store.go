@@ -236,3 +236,36 @@ ORDER BY 1, 2, 3`, args...)
 	}
 	return rows, nil
 }
+
+// ReportWalletDebitRow is what the payouts of one day and currency that
+// reached Coinflow cost the USD wallet (see usdCost): Debited for all of
+// them, Refunded for those whose funds came back. The payouts' currency is
+// Currency; the cents are USD.
+type ReportWalletDebitRow struct {
+	Day      string // UTC date of created_at
+	Currency string // the payouts' currency
+	Count    int64  // payouts that reached Coinflow
+	Debited  USDCost
+	Refunded USDCost
+}
+
+// ReportWalletDebits groups the payouts created in [from, to) that reached
+// Coinflow (coinflow_transaction set) by day and currency, with their USD
+// cost. A foreign payout not yet priced is counted in Debited.Unpriced
+// (and, refunded, in Refunded.Unpriced), never summed as 0.
+func (s *Store) ReportWalletDebits(ctx context.Context, from, to time.Time) ([]ReportWalletDebitRow, error) {
+	rows, err := sumRows(ctx, s, "wallet debits", func(r *ReportWalletDebitRow) []any {
+		return append(append([]any{&r.Day, &r.Currency, &r.Count}, r.Debited.scan()...), r.Refunded.scan()...)
+	}, `
+SELECT day, currency, COUNT(*) AS count, `+usdCostSums("")+`, `+usdCostSums("refunded = 1")+`
+FROM (SELECT `+s.dayOf("p.created_at")+` AS day, p.amount_currency AS currency,
+             CASE WHEN `+fundsCameBack+` THEN 1 ELSE 0 END AS refunded, `+usdCost+`
+      FROM payouts p
+      WHERE p.created_at >= ? AND p.created_at < ? AND p.coinflow_transaction IS NOT NULL) d
+GROUP BY 1, 2
+ORDER BY 1, 2`, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("report wallet debits: %w", err)
+	}
+	return rows, nil
+}

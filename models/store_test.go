@@ -277,15 +277,18 @@ func TestWalletMovementPerStepIsWalletMovementBetweenForEachStep(t *testing.T) {
 			return p
 		}
 		// Debits: inside steps, on boundaries (t0 itself is outside the
-		// series), before and after it; EUR and payouts that never reached
-		// Coinflow are not the wallet's.
+		// series), before and after it; an EUR payout by its wallet debit, a
+		// BRL one not priced yet counted apart, and a payout that never
+		// reached Coinflow not at all.
 		offsets := []time.Duration{-time.Minute, 0, time.Minute, 10 * time.Minute, 15 * time.Minute, 20 * time.Minute, 39 * time.Minute, 40 * time.Minute, 41 * time.Minute}
 		var ps []*models.Payout
 		for i, d := range offsets {
 			ps = append(ps, mk(i, t0.Add(d), "USD", true))
 		}
-		mk(100, t0.Add(5*time.Minute), "EUR", true)
+		eur := mk(100, t0.Add(5*time.Minute), "EUR", true)
+		require.NoError(t, setColumns(ctx, s, eur.ID, map[string]any{"wallet_debit_cents": 1_234}))
 		mk(101, t0.Add(5*time.Minute), "USD", false)
+		mk(102, t0.Add(25*time.Minute), "BRL", true)
 
 		// Credits: a return completed with its time (step 2), one whose
 		// time is the failure's history row (step 4), one on a boundary,
@@ -307,13 +310,18 @@ func TestWalletMovementPerStepIsWalletMovementBetweenForEachStep(t *testing.T) {
 		require.Len(t, got, len(times))
 		require.Zero(t, got[0])
 		var debited, refunded int64
+		var foreign [5]int64
+		var unpriced [5]int64
 		for i := 1; i < len(times); i++ {
 			want, err := s.WalletMovementBetween(ctx, times[i-1], times[i])
 			require.NoError(t, err)
 			require.Equal(t, want, got[i], "step %d: (%s, %s]", i, times[i-1], times[i])
 			debited += got[i].PayoutsCents
 			refunded += got[i].RefundedCents
+			foreign[i], unpriced[i] = got[i].ForeignCents, got[i].Unpriced
 		}
+		require.Equal(t, [5]int64{0, 1_234, 0, 0, 0}, foreign, "the EUR debit in its step")
+		require.Equal(t, [5]int64{0, 0, 0, 0, 1}, unpriced, "the BRL payout in its step")
 		// The fixture is not vacuous: offsets 1m..40m (indexes 2..7) debit,
 		// t0 itself and what lies outside do not, and the three completed
 		// returns credit.

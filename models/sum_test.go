@@ -50,7 +50,8 @@ func TestSumsOverflowingInt64AreErrOverflow(t *testing.T) {
 				_, err := s.ReportAging(ctx, []time.Time{day.Add(24 * time.Hour), day})
 				return err
 			},
-			"PayoutSumInFlight": func() error { _, err := s.PayoutSumInFlight(ctx); return err },
+			"ReportWalletDebits": func() error { _, err := s.ReportWalletDebits(ctx, from, to); return err },
+			"PayoutSumInFlight":  func() error { _, err := s.PayoutSumInFlight(ctx); return err },
 			"WalletMovementBetween debits": func() error {
 				_, err := s.WalletMovementBetween(ctx, day.Add(24*time.Hour), day.Add(48*time.Hour))
 				return err
@@ -93,11 +94,7 @@ func TestAmountPlusFeeOverflowingInt64IsErrOverflow(t *testing.T) {
 		_, err = s.WalletMovementPerStep(ctx, []time.Time{day.Add(24 * time.Hour), day.Add(72 * time.Hour)})
 		requireOverflow(t, err, "refund per step")
 		// Alone, the amount and the fee are debited apart and fit.
-		mv, err := s.WalletMovementBetween(ctx, day.Add(-time.Hour), day)
-		require.NoError(t, err)
-		require.Equal(t, models.WalletMovement{PayoutsCents: math.MaxInt64, FeesCents: 1}, mv)
-		_, err = mv.Explained()
-		requireOverflow(t, err, "explained")
+		requireExplainedOverflows(t, s, day.Add(-time.Hour), day, models.WalletMovement{PayoutsCents: math.MaxInt64, FeesCents: 1})
 	})
 }
 

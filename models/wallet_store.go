@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"time"
@@ -17,7 +18,7 @@ type WalletSnapshot struct {
 
 // WalletSnapshotAdd records a balance read at takenAt.
 func (s *Store) WalletSnapshotAdd(ctx context.Context, runID string, takenAt time.Time, cents int64) (*WalletSnapshot, error) {
-	w := &WalletSnapshot{RunID: runID, TakenAt: takenAt.UTC().Truncate(time.Microsecond), BalanceCents: cents}
+	w := &WalletSnapshot{RunID: runID, TakenAt: SnapshotTime(takenAt), BalanceCents: cents}
 	if err := s.db.WithContext(ctx).Create(w).Error; err != nil {
 		return nil, fmt.Errorf("record wallet snapshot: %w", translate(err))
 	}
@@ -38,21 +39,126 @@ func (s *Store) WalletSnapshotList(ctx context.Context, from, to time.Time) ([]W
 	return ws, nil
 }
 
-// WalletMovement is what local payouts say moved through the wallet in an
-// interval: debits for payouts made (amount and merchant fees), credits for
-// failures refunded and returns completed.
+// WalletCurrency is the Coinflow wallet's currency. Payouts are in their
+// destination's currency (USD, EUR, GBP, BRL); everything about the wallet
+// (low balance, drift, the report's debits) is in USD.
+const WalletCurrency = "USD"
+
+// SnapshotTime is the time a snapshot taken at t is stored with: UTC, to
+// the microsecond both databases keep.
+func SnapshotTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// USD cost of a payout. What a payout costs the wallet is, for
+//
+//   - a USD payout: its amount plus its merchant fees (a USD payout's fees
+//     are USD). Coinflow's wallet debit for it, when given, is by
+//     definition the same sum and is not read: a USD payout costs its
+//     amount and fees whether Coinflow priced it or not.
+//   - a foreign payout (EUR, GBP, BRL): wallet_debit_cents, which already
+//     holds its merchant fees. Until Coinflow priced it the column is NULL
+//     and the payout is unpriced: its cost is unknown, never taken as 0.
+//     Every sum counts unpriced payouts apart, for its caller to decide.
+//
+// usdCost selects the cost of payout p in three columns, one kind of cents
+// each, which sums add apart (sum.go: no query adds two columns row by
+// row): usd_amount and usd_fees (0 for a foreign payout), and foreign_debit
+// (0 for a USD payout, NULL for an unpriced one).
+const usdCost = `CASE WHEN p.amount_currency = '` + WalletCurrency + `' THEN p.amount_cents ELSE 0 END AS usd_amount,
+       CASE WHEN p.amount_currency = '` + WalletCurrency + `' THEN p.merchant_fees_cents ELSE 0 END AS usd_fees,
+       CASE WHEN p.amount_currency = '` + WalletCurrency + `' THEN 0 ELSE p.wallet_debit_cents END AS foreign_debit`
+
+// usdCostSums sums usdCost's columns over the rows for which the SQL
+// condition when holds (every row when ""), as four columns for
+// USDCost.scan: the three sums and the number of unpriced payouts.
+func usdCostSums(when string) string {
+	of := func(col string) string {
+		if when == "" {
+			return col
+		}
+		return "CASE WHEN " + when + " THEN " + col + " END"
+	}
+	return "COALESCE(SUM(" + of("usd_amount") + "), 0), COALESCE(SUM(" + of("usd_fees") + "), 0), " +
+		"COALESCE(SUM(" + of("foreign_debit") + "), 0), COUNT(" + of("1") + ") - COUNT(" + of("foreign_debit") + ")"
+}
+
+// USDCost is what some payouts cost the USD wallet (see usdCost), kept
+// apart by kind.
+type USDCost struct {
+	AmountCents  int64 // amounts of the USD payouts
+	FeesCents    int64 // merchant fees of the USD payouts
+	ForeignCents int64 // wallet debits of the priced foreign payouts, their merchant fees included
+	Unpriced     int64 // foreign payouts not yet priced: their cost is in no field above
+}
+
+// scan is the destinations of usdCostSums' four columns.
+func (c *USDCost) scan() []any {
+	return []any{intoCents{&c.AmountCents}, intoCents{&c.FeesCents}, intoCents{&c.ForeignCents}, &c.Unpriced}
+}
+
+// Cents is the known cost: amounts, fees and foreign debits. ErrOverflow,
+// named after what, when it does not fit in an int64.
+func (c USDCost) Cents(what string) (int64, error) {
+	n, err := AddCents(c.AmountCents, c.FeesCents)
+	if err == nil {
+		n, err = AddCents(n, c.ForeignCents)
+	}
+	if err != nil {
+		return 0, overflow(what)
+	}
+	return n, nil
+}
+
+// add adds o to c, ErrOverflow naming the sum that does not fit.
+func (c *USDCost) add(o USDCost) error {
+	var err error
+	if c.AmountCents, err = AddCents(c.AmountCents, o.AmountCents); err != nil {
+		return overflow("payout amounts")
+	}
+	if c.FeesCents, err = AddCents(c.FeesCents, o.FeesCents); err != nil {
+		return overflow("merchant fees")
+	}
+	if c.ForeignCents, err = AddCents(c.ForeignCents, o.ForeignCents); err != nil {
+		return overflow("wallet debits of foreign payouts")
+	}
+	c.Unpriced += o.Unpriced
+	return nil
+}
+
+// WalletMovement is what local payouts say moved through the USD wallet in
+// an interval: debits for payouts made (USD payouts by amount and merchant
+// fees, foreign payouts by their wallet debit), credits for failures
+// refunded and returns completed.
 type WalletMovement struct {
-	PayoutsCents  int64 // amounts of payouts that reached Coinflow
-	FeesCents     int64 // merchant fees of those payouts
-	RefundedCents int64 // amount + merchant fee of failed payouts whose funds came back (failures and returns)
+	PayoutsCents  int64 // amounts of USD payouts that reached Coinflow
+	FeesCents     int64 // merchant fees of those USD payouts
+	ForeignCents  int64 // wallet debits (USD, fees included) of foreign payouts that reached Coinflow
+	RefundedCents int64 // USD cost of failed payouts whose funds came back (failures and returns)
+	// Unpriced counts the foreign payouts debited or refunded in the
+	// interval whose USD cost is not known yet: they are in no field above,
+	// so while it is not 0 the movement does not explain the interval.
+	Unpriced int64
+}
+
+// movementOf is the movement of payouts debited and credited.
+func movementOf(debited, credited USDCost) (WalletMovement, error) {
+	refunded, err := credited.Cents("refunded amounts and fees")
+	if err != nil {
+		return WalletMovement{}, err
+	}
+	return WalletMovement{
+		PayoutsCents: debited.AmountCents, FeesCents: debited.FeesCents, ForeignCents: debited.ForeignCents,
+		RefundedCents: refunded, Unpriced: debited.Unpriced + credited.Unpriced,
+	}, nil
 }
 
 // Explained is the balance change the movement accounts for: refunds in,
 // payouts and their fees out. ErrOverflow when it does not fit in an int64.
+// It leaves out the unpriced payouts, whose cost is unknown.
 func (m WalletMovement) Explained() (int64, error) {
-	out, err := AddCents(m.PayoutsCents, m.FeesCents)
+	out, err := USDCost{AmountCents: m.PayoutsCents, FeesCents: m.FeesCents, ForeignCents: m.ForeignCents}.
+		Cents("payout amounts and fees debited")
 	if err != nil {
-		return 0, overflow("payout amounts and fees debited")
+		return 0, err
 	}
 	net, err := SubCents(m.RefundedCents, out)
 	if err != nil {
@@ -61,59 +167,67 @@ func (m WalletMovement) Explained() (int64, error) {
 	return net, nil
 }
 
-// add adds o to m, ErrOverflow naming the sum that does not fit.
-func (m *WalletMovement) add(o WalletMovement) error {
+// Plus is m+o, field by field; ErrOverflow naming the sum that does not
+// fit.
+func (m WalletMovement) Plus(o WalletMovement) (WalletMovement, error) {
 	var err error
 	if m.PayoutsCents, err = AddCents(m.PayoutsCents, o.PayoutsCents); err != nil {
-		return overflow("payout amounts debited")
+		return m, overflow("payout amounts debited")
 	}
 	if m.FeesCents, err = AddCents(m.FeesCents, o.FeesCents); err != nil {
-		return overflow("merchant fees debited")
+		return m, overflow("merchant fees debited")
+	}
+	if m.ForeignCents, err = AddCents(m.ForeignCents, o.ForeignCents); err != nil {
+		return m, overflow("wallet debits of foreign payouts")
 	}
 	if m.RefundedCents, err = AddCents(m.RefundedCents, o.RefundedCents); err != nil {
-		return overflow("refunded amounts and fees")
+		return m, overflow("refunded amounts and fees")
 	}
-	return nil
+	m.Unpriced += o.Unpriced
+	return m, nil
 }
+
+// fundsCameBack is the SQL condition on a payouts row that its funds came
+// back to the wallet: failed, with its return completed.
+const fundsCameBack = `status = 'failed' AND return_status = '` + ReturnStatusCompleted + `'`
 
 // walletDebits and walletCredits are the local evidence of wallet
 // movement, one row per payout with the time it moved the wallet
-// (moved_at), its amount and its merchant fee, for WalletMovementBetween and
-// WalletMovementPerStep to sum. A credit is amount plus fee, added in Go
-// (see sum.go).
+// (moved_at) and its USD cost (usdCost), for WalletMovementBetween and
+// WalletMovementPerStep to sum.
 const (
-	walletDebits = `SELECT created_at AS moved_at, amount_cents AS amount, merchant_fees_cents AS fees FROM payouts
-WHERE amount_currency = 'USD' AND coinflow_transaction IS NOT NULL`
-	walletCredits = `SELECT COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
-         WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) AS moved_at,
-       p.amount_cents AS amount, p.merchant_fees_cents AS fees
+	walletDebits = `SELECT p.created_at AS moved_at, ` + usdCost + `
 FROM payouts p
-WHERE p.amount_currency = 'USD' AND p.status = 'failed' AND p.coinflow_transaction IS NOT NULL
-  AND p.return_status = 'return_completed'`
+WHERE p.coinflow_transaction IS NOT NULL`
+	walletCredits = `SELECT COALESCE(p.returned_at, (SELECT MAX(h.created_at) FROM payout_history h
+         WHERE h.payout_id = p.id AND h.applied AND h.to_status = 'failed')) AS moved_at, ` + usdCost + `
+FROM payouts p
+WHERE p.coinflow_transaction IS NOT NULL AND ` + fundsCameBack
 )
 
 // WalletMovementBetween sums local evidence of wallet movement in (from, to].
-// A payout that reached Coinflow is debited (amount and merchant fee) at its
-// creation: payoutd records a payout just before calling Coinflow, and a
-// discovered payout carries Coinflow's creation time. A failed payout whose
-// funds came back is credited at its return time (returned_at), or at its
-// failure when Coinflow gave none. Amounts are the wallet's currency, USD.
+// A payout that reached Coinflow is debited its USD cost at its creation:
+// payoutd records a payout just before calling Coinflow, and a discovered
+// payout carries Coinflow's creation time. A failed payout whose funds came
+// back is credited the same cost at its return time (returned_at), or at
+// its failure when Coinflow gave none. A foreign payout not yet priced is
+// counted in Unpriced instead.
 func (s *Store) WalletMovementBetween(ctx context.Context, from, to time.Time) (WalletMovement, error) {
-	var m WalletMovement
+	var debited, credited USDCost
 	from, to = from.UTC(), to.UTC()
-	err := sumRow(ctx, s, "payout amounts and fees", `SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(fees), 0) FROM (`+walletDebits+`) d
-WHERE moved_at > ? AND moved_at <= ?`, []any{from, to}, intoCents{&m.PayoutsCents}, intoCents{&m.FeesCents})
-	if err != nil {
-		return WalletMovement{}, fmt.Errorf("sum payouts debited: %w", err)
+	for _, q := range []struct {
+		what, query string
+		into        *USDCost
+	}{{"sum payouts debited", walletDebits, &debited}, {"sum payouts refunded", walletCredits, &credited}} {
+		err := sumRow(ctx, s, "payout amounts and fees", `SELECT `+usdCostSums("")+` FROM (`+q.query+`) d
+WHERE moved_at > ? AND moved_at <= ?`, []any{from, to}, q.into.scan()...)
+		if err != nil {
+			return WalletMovement{}, fmt.Errorf("%s: %w", q.what, err)
+		}
 	}
-	var amount, fees int64
-	err = sumRow(ctx, s, "refunded amounts and fees", `SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(fees), 0) FROM (`+walletCredits+`) c
-WHERE moved_at > ? AND moved_at <= ?`, []any{from, to}, intoCents{&amount}, intoCents{&fees})
+	m, err := movementOf(debited, credited)
 	if err != nil {
 		return WalletMovement{}, fmt.Errorf("sum payouts refunded: %w", err)
-	}
-	if m.RefundedCents, err = AddCents(amount, fees); err != nil {
-		return WalletMovement{}, fmt.Errorf("sum payouts refunded: %w", overflow("refunded amounts and fees"))
 	}
 	return m, nil
 }
@@ -146,55 +260,56 @@ func (s *Store) WalletMovementPerStep(ctx context.Context, times []time.Time) ([
 		}
 		return i, nil
 	}
-	first, last := at[0], at[len(at)-1]
-	err := s.eachTimedCents(ctx, "sum payouts debited",
-		`SELECT moved_at, amount, fees FROM (`+walletDebits+`) d WHERE moved_at > ? AND moved_at <= ?`,
-		[]any{first, last}, func(t time.Time, amount, fees int64) error {
+	debited, credited := make([]USDCost, len(times)), make([]USDCost, len(times))
+	for _, q := range []struct {
+		what, query string
+		into        []USDCost
+	}{{"sum payouts debited", walletDebits, debited}, {"sum payouts refunded", walletCredits, credited}} {
+		err := s.eachMoved(ctx, q.what, `SELECT moved_at, usd_amount, usd_fees, foreign_debit FROM (`+q.query+`) d
+WHERE moved_at > ? AND moved_at <= ?`, []any{at[0], at[len(at)-1]}, func(t time.Time, c USDCost) error {
 			i, err := step(t)
 			if err != nil {
 				return err
 			}
-			return out[i].add(WalletMovement{PayoutsCents: amount, FeesCents: fees})
+			return q.into[i].add(c)
 		})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
-	err = s.eachTimedCents(ctx, "sum payouts refunded",
-		`SELECT moved_at, amount, fees FROM (`+walletCredits+`) c WHERE moved_at > ? AND moved_at <= ?`,
-		[]any{first, last}, func(t time.Time, amount, fees int64) error {
-			i, err := step(t)
-			if err != nil {
-				return err
-			}
-			refunded, err := AddCents(amount, fees)
-			if err != nil {
-				return overflow("refunded amounts and fees")
-			}
-			return out[i].add(WalletMovement{RefundedCents: refunded})
-		})
-	if err != nil {
-		return nil, err
+	for i := range out {
+		m, err := movementOf(debited[i], credited[i])
+		if err != nil {
+			return nil, fmt.Errorf("sum payouts refunded: %w", err)
+		}
+		out[i] = m
 	}
 	return out, nil
 }
 
-// eachTimedCents runs a query of (time, cents, cents) rows and calls fn
-// for each; fn's error ends the scan.
-func (s *Store) eachTimedCents(ctx context.Context, what, query string, args []any, fn func(time.Time, int64, int64) error) error {
+// eachMoved runs a query of (moved_at, usd_amount, usd_fees, foreign_debit)
+// rows and calls fn with each row's time and USD cost; fn's error ends the
+// scan.
+func (s *Store) eachMoved(ctx context.Context, what, query string, args []any, fn func(time.Time, USDCost) error) error {
 	rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, translate(err))
 	}
 	defer rows.Close()
 	var (
-		t    dbTime
-		a, b int64
+		t       dbTime
+		c       USDCost
+		foreign sql.NullInt64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&t, &a, &b); err != nil {
+		if err := rows.Scan(&t, &c.AmountCents, &c.FeesCents, &foreign); err != nil {
 			return fmt.Errorf("%s: %w", what, translate(err))
 		}
-		if err := fn(t.Time, a, b); err != nil {
+		c.ForeignCents, c.Unpriced = foreign.Int64, 0
+		if !foreign.Valid {
+			c.Unpriced = 1
+		}
+		if err := fn(t.Time, c); err != nil {
 			return err
 		}
 	}
@@ -204,18 +319,26 @@ func (s *Store) eachTimedCents(ctx context.Context, what, query string, args []a
 	return nil
 }
 
-// PayoutSumInFlight is the amount plus merchant fees of payouts not yet
-// settled (requested, unknown, pending, in review), in USD cents.
-func (s *Store) PayoutSumInFlight(ctx context.Context) (int64, error) {
-	var amount, fees int64
-	err := sumRow(ctx, s, "payout amounts and fees", `SELECT COALESCE(SUM(amount_cents), 0), COALESCE(SUM(merchant_fees_cents), 0) FROM payouts
-WHERE amount_currency = 'USD' AND status IN ('requested', 'unknown', 'pending', 'in_review')`, nil, intoCents{&amount}, intoCents{&fees})
-	if err != nil {
-		return 0, fmt.Errorf("sum payouts in flight: %w", err)
+// InFlight is what the payouts not yet settled (requested, unknown,
+// pending, in review) will cost the USD wallet.
+type InFlight struct {
+	Cents int64 // USD cost of those whose cost is known (see usdCost)
+	// Unpriced counts the foreign ones not yet priced. Their cost is not in
+	// Cents, so Cents is then only a lower bound: a caller must not take it
+	// for the whole (reconcile's low-balance check will not resolve on it).
+	Unpriced int64
+}
+
+// PayoutSumInFlight is the USD cost of the payouts not yet settled.
+func (s *Store) PayoutSumInFlight(ctx context.Context) (InFlight, error) {
+	var c USDCost
+	err := sumRow(ctx, s, "payout amounts and fees", `SELECT `+usdCostSums("")+` FROM (SELECT `+usdCost+` FROM payouts p
+WHERE p.status IN ('requested', 'unknown', 'pending', 'in_review')) d`, nil, c.scan()...)
+	if err == nil {
+		var n int64
+		if n, err = c.Cents("payout amounts and fees"); err == nil {
+			return InFlight{Cents: n, Unpriced: c.Unpriced}, nil
+		}
 	}
-	n, err := AddCents(amount, fees)
-	if err != nil {
-		return 0, fmt.Errorf("sum payouts in flight: %w", overflow("payout amounts and fees"))
-	}
-	return n, nil
+	return InFlight{}, fmt.Errorf("sum payouts in flight: %w", err)
 }

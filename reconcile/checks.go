@@ -210,46 +210,100 @@ func (r *Reconciler) readBalance(ctx context.Context, st *runState) balanceRead 
 // flight and, when the payouts check saw all of Coinflow, snapshots the
 // balance and compares its change since the previous snapshot with what
 // local payouts explain. Snapshots are kept only from complete runs, so an
-// interval is always judged against a complete picture.
+// interval is always judged against a complete picture. Everything is in
+// USD, the wallet's currency: a foreign payout counts by its USD wallet
+// debit (models.USDCost).
 func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceRead, payoutsComplete bool) {
 	if !bal.ok {
 		return
 	}
-	balance := bal.cents
-	st.add("balance_cents", balance)
-	inFlight, err := r.store.PayoutSumInFlight(ctx)
-	if err != nil {
-		st.problem("wallet", err, true)
+	st.add("balance_cents", bal.cents)
+	if !r.checkLowBalance(ctx, st, bal.cents) {
 		return
-	}
-	floor := r.cfg.LowBalanceCents
-	if (floor > 0 && balance < floor) || balance < inFlight {
-		sev := models.SeverityWarning
-		if balance < inFlight {
-			sev = models.SeverityError
-		}
-		if err := r.raise(ctx, r.store, st, models.Finding{
-			Kind: models.KindWalletLowBalance, Subject: "wallet", Severity: sev,
-			Details: models.Details{"balance_cents": balance, "floor_cents": floor, "in_flight_cents": inFlight},
-		}); err != nil {
-			st.problem("wallet", err, true)
-			return
-		}
-	} else {
-		ok, err := r.store.FindingResolveFor(ctx, models.KindWalletLowBalance, "wallet", st.run.ID)
-		if ok {
-			st.add("findings_resolved", 1)
-		}
-		if err != nil {
-			st.problem("wallet", err, true)
-			return
-		}
 	}
 	if !payoutsComplete {
 		return // drift needs the whole picture of payouts
 	}
-	prev, prevErr := r.store.WalletSnapshotLatestBefore(ctx, bal.at)
-	snap, err := r.store.WalletSnapshotAdd(ctx, st.run.ID, bal.at, balance)
+	r.checkDrift(ctx, st, bal)
+}
+
+// checkLowBalance raises wallet_low_balance when balance is under the floor
+// (a warning) or under the USD cost of the payouts in flight (an error),
+// and resolves it otherwise; false when the store failed.
+//
+// A foreign payout in flight that Coinflow has not priced yet has no known
+// USD cost. It is not taken as 0 in silence: the run counts such payouts
+// (wallet_unpriced_in_flight), a finding raised says how many its
+// in_flight_cents leaves out (in_flight_unpriced_payouts), and an open
+// finding is not resolved while any is in flight, since the balance may
+// not cover them. What is priced is still checked: a balance under it is
+// an error whatever the unpriced payouts cost.
+func (r *Reconciler) checkLowBalance(ctx context.Context, st *runState, balance int64) bool {
+	inFlight, err := r.store.PayoutSumInFlight(ctx)
+	if err != nil {
+		st.problem("wallet", err, true)
+		return false
+	}
+	if inFlight.Unpriced > 0 {
+		st.add("wallet_unpriced_in_flight", inFlight.Unpriced)
+	}
+	floor := r.cfg.LowBalanceCents
+	if (floor > 0 && balance < floor) || balance < inFlight.Cents {
+		sev := models.SeverityWarning
+		if balance < inFlight.Cents {
+			sev = models.SeverityError
+		}
+		if err := r.raise(ctx, r.store, st, models.Finding{
+			Kind: models.KindWalletLowBalance, Subject: "wallet", Severity: sev,
+			Details: models.Details{
+				"balance_cents": balance, "floor_cents": floor, "in_flight_cents": inFlight.Cents,
+				"in_flight_unpriced_payouts": inFlight.Unpriced,
+			},
+		}); err != nil {
+			st.problem("wallet", err, true)
+			return false
+		}
+		return true
+	}
+	if inFlight.Unpriced > 0 {
+		return true // cannot say the balance covers what is in flight
+	}
+	ok, err := r.store.FindingResolveFor(ctx, models.KindWalletLowBalance, "wallet", st.run.ID)
+	if ok {
+		st.add("findings_resolved", 1)
+	}
+	if err != nil {
+		st.problem("wallet", err, true)
+		return false
+	}
+	return true
+}
+
+// checkDrift snapshots the balance and raises wallet_drift when its change
+// since the previous snapshot differs from what local payouts explain by
+// more than the tolerance.
+//
+// A foreign payout that reached Coinflow in the interval but is not priced
+// yet cannot be explained in USD: judging the interval without it would
+// raise a false drift. The run then counts such payouts
+// (wallet_unpriced_payouts) and keeps no snapshot, so that the interval
+// stays open: the next run measures from the same previous snapshot, and
+// the first run after reconciliation has priced the payout judges the
+// whole of it. (While a payout stays unpriced, no drift is judged and every
+// run counts it.)
+func (r *Reconciler) checkDrift(ctx context.Context, st *runState, bal balanceRead) {
+	at := models.SnapshotTime(bal.at)
+	prev, prevErr := r.store.WalletSnapshotLatestBefore(ctx, at)
+	var mv models.WalletMovement
+	var mvErr error
+	if prevErr == nil {
+		mv, mvErr = r.store.WalletMovementBetween(ctx, prev.TakenAt, at)
+		if mvErr == nil && mv.Unpriced > 0 {
+			st.add("wallet_unpriced_payouts", mv.Unpriced)
+			return
+		}
+	}
+	snap, err := r.store.WalletSnapshotAdd(ctx, st.run.ID, at, bal.cents)
 	if err != nil {
 		st.problem("wallet", err, true)
 		return
@@ -257,12 +311,11 @@ func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceR
 	if prevErr != nil {
 		return // the first snapshot: nothing to compare with
 	}
-	mv, err := r.store.WalletMovementBetween(ctx, prev.TakenAt, snap.TakenAt)
-	if err != nil {
-		st.problem("wallet", err, true)
+	if mvErr != nil {
+		st.problem("wallet", mvErr, true)
 		return
 	}
-	actual, err := models.SubCents(balance, prev.BalanceCents)
+	actual, err := models.SubCents(bal.cents, prev.BalanceCents)
 	if err != nil {
 		st.problem("wallet", fmt.Errorf("wallet change since snapshot %d %w", prev.ID, err), true)
 		return
@@ -285,10 +338,11 @@ func (r *Reconciler) checkWallet(ctx context.Context, st *runState, bal balanceR
 		Subject: fmt.Sprintf("wallet:%d-%d", prev.ID, snap.ID), Severity: models.SeverityError,
 		Details: models.Details{
 			"from": prev.TakenAt, "to": snap.TakenAt,
-			"balance_before_cents": prev.BalanceCents, "balance_after_cents": balance, "change_cents": actual,
+			"balance_before_cents": prev.BalanceCents, "balance_after_cents": bal.cents, "change_cents": actual,
 			"explained_cents": explained,
 			"explained_by": models.Details{
-				"payouts_cents": -mv.PayoutsCents, "merchant_fees_cents": -mv.FeesCents, "failures_and_returns_cents": mv.RefundedCents,
+				"payouts_cents": -mv.PayoutsCents, "merchant_fees_cents": -mv.FeesCents,
+				"foreign_payouts_usd_cents": -mv.ForeignCents, "failures_and_returns_cents": mv.RefundedCents,
 			},
 			"unexplained_cents": unexplained, "tolerance_cents": r.cfg.DriftToleranceCents,
 		},

@@ -510,7 +510,7 @@ func TestLowBalance(t *testing.T) {
 		b.runOK(t)
 		open := b.requireOpen(t, key{models.KindWalletLowBalance, "wallet", models.SeverityError})
 		first := open[string(models.KindWalletLowBalance)+" wallet"]
-		requireDetails(t, models.Details{"balance_cents": 39_900, "floor_cents": 60_000, "in_flight_cents": 60_100}, first)
+		requireDetails(t, models.Details{"balance_cents": 39_900, "floor_cents": 60_000, "in_flight_cents": 60_100, "in_flight_unpriced_payouts": 0}, first)
 
 		// Both complete: nothing in flight, still under the floor.
 		b.tick(49 * time.Hour)
@@ -521,7 +521,7 @@ func TestLowBalance(t *testing.T) {
 		require.Equal(t, first.ID, again.ID, "the same finding, updated")
 		require.True(t, first.FirstSeenAt.Equal(again.FirstSeenAt))
 		require.True(t, b.clock.Now().Equal(again.LastSeenAt))
-		requireDetails(t, models.Details{"balance_cents": 39_900, "floor_cents": 60_000, "in_flight_cents": 0}, again)
+		requireDetails(t, models.Details{"balance_cents": 39_900, "floor_cents": 60_000, "in_flight_cents": 0, "in_flight_unpriced_payouts": 0}, again)
 
 		// A bank return brings the money back above the floor.
 		b.tick(time.Minute)
@@ -561,8 +561,10 @@ func TestWalletDriftExplainedAndUnexplained(t *testing.T) {
 		requireDetails(t, models.Details{
 			"from": prev.TakenAt, "to": cur.TakenAt,
 			"balance_before_cents": prev.BalanceCents, "balance_after_cents": cur.BalanceCents, "change_cents": -12_345,
-			"explained_cents":   0,
-			"explained_by":      models.Details{"payouts_cents": 0, "merchant_fees_cents": 0, "failures_and_returns_cents": 0},
+			"explained_cents": 0,
+			"explained_by": models.Details{
+				"payouts_cents": 0, "merchant_fees_cents": 0, "foreign_payouts_usd_cents": 0, "failures_and_returns_cents": 0,
+			},
 			"unexplained_cents": -12_345, "tolerance_cents": 0,
 		}, open[string(models.KindWalletDrift)+" "+subject])
 		require.Equal(t, prev.BalanceCents-12_345, cur.BalanceCents)
@@ -589,8 +591,10 @@ func TestWalletDriftExplainedAndUnexplained(t *testing.T) {
 		requireDetails(t, models.Details{
 			"from": prev2.TakenAt, "to": cur2.TakenAt,
 			"balance_before_cents": prev2.BalanceCents, "balance_after_cents": cur2.BalanceCents, "change_cents": explained + 777,
-			"explained_cents":   explained,
-			"explained_by":      models.Details{"payouts_cents": -5_000, "merchant_fees_cents": -250, "failures_and_returns_cents": 20_050},
+			"explained_cents": explained,
+			"explained_by": models.Details{
+				"payouts_cents": -5_000, "merchant_fees_cents": -250, "foreign_payouts_usd_cents": 0, "failures_and_returns_cents": 20_050,
+			},
 			"unexplained_cents": 777, "tolerance_cents": 0,
 		}, open[string(models.KindWalletDrift)+" "+subject2])
 	})

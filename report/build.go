@@ -11,9 +11,8 @@ import (
 	"github.com/payoutd/payoutd/rail"
 )
 
-// walletCurrency is the Coinflow wallet's: WalletMovementBetween counts USD
-// payouts only.
-const walletCurrency = "USD"
+// walletCurrency is the Coinflow wallet's: every wallet figure is in it.
+const walletCurrency = models.WalletCurrency
 
 // ageBuckets are the Aging buckets but the last, each with the age it stays
 // under.
@@ -50,7 +49,7 @@ func Build(ctx context.Context, store *models.Store, from, to time.Time) (*Summa
 func build(ctx context.Context, st *models.Store, from, to time.Time) (*Summary, error) {
 	s := &Summary{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), GeneratedAt: st.Now()}
 	for _, section := range []func(context.Context, *models.Store, *Summary, time.Time, time.Time) error{
-		buildPayouts, buildFees, buildSpeeds, buildFailures, buildAging, buildWallet, buildFindings,
+		buildPayouts, buildFees, buildSpeeds, buildFailures, buildAging, buildWallet, buildWalletDebits, buildFindings,
 	} {
 		if err := section(ctx, st, s, from, to); err != nil {
 			return nil, err
@@ -204,8 +203,8 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 		if change, err = models.AddCents(change, step); err != nil {
 			return fmt.Errorf("total wallet change %w", err)
 		}
-		if sum, err = addMovement(sum, moves[i]); err != nil {
-			return err
+		if sum, err = sum.Plus(moves[i]); err != nil {
+			return fmt.Errorf("total wallet movement: %w", err)
 		}
 	}
 	s.Wallet.Movement, err = movement(change, sum)
@@ -213,21 +212,6 @@ func buildWallet(ctx context.Context, st *models.Store, s *Summary, from, to tim
 		return fmt.Errorf("total wallet movement: %w", err)
 	}
 	return nil
-}
-
-// addMovement is a+b, field by field.
-func addMovement(a, b models.WalletMovement) (models.WalletMovement, error) {
-	var err error
-	if a.PayoutsCents, err = models.AddCents(a.PayoutsCents, b.PayoutsCents); err != nil {
-		return a, fmt.Errorf("total of payouts from the wallet %w", err)
-	}
-	if a.FeesCents, err = models.AddCents(a.FeesCents, b.FeesCents); err != nil {
-		return a, fmt.Errorf("total of fees from the wallet %w", err)
-	}
-	if a.RefundedCents, err = models.AddCents(a.RefundedCents, b.RefundedCents); err != nil {
-		return a, fmt.Errorf("total of refunds to the wallet %w", err)
-	}
-	return a, nil
 }
 
 // movement explains change with m; ErrOverflow when what m explains, or
@@ -242,13 +226,82 @@ func movement(change int64, m models.WalletMovement) (WalletMovement, error) {
 		return WalletMovement{}, fmt.Errorf("unexplained wallet change %w", err)
 	}
 	return WalletMovement{
-		Change:      money(change, walletCurrency),
-		Payouts:     money(m.PayoutsCents, walletCurrency),
-		Fees:        money(m.FeesCents, walletCurrency),
-		Refunded:    money(m.RefundedCents, walletCurrency),
-		Explained:   money(explained, walletCurrency),
-		Unexplained: money(unexplained, walletCurrency),
+		Change:          money(change, walletCurrency),
+		Payouts:         money(m.PayoutsCents, walletCurrency),
+		Fees:            money(m.FeesCents, walletCurrency),
+		ForeignPayouts:  money(m.ForeignCents, walletCurrency),
+		Refunded:        money(m.RefundedCents, walletCurrency),
+		Explained:       money(explained, walletCurrency),
+		Unexplained:     money(unexplained, walletCurrency),
+		UnpricedPayouts: m.Unpriced,
 	}, nil
+}
+
+func buildWalletDebits(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	rows, err := st.ReportWalletDebits(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	s.WalletDebits.Rows = make([]WalletDebitRow, len(rows))
+	for i, r := range rows {
+		what := fmt.Sprintf("%s payouts on %s", r.Currency, r.Day)
+		debited, err := r.Debited.Cents("USD debited for " + what)
+		if err != nil {
+			return err
+		}
+		refunded, err := r.Refunded.Cents("USD refunded for " + what)
+		if err != nil {
+			return err
+		}
+		s.WalletDebits.Rows[i] = WalletDebitRow{Date: r.Day, CurrencyDebits: CurrencyDebits{
+			Currency: r.Currency, USDDebits: usdDebits(r.Count, r.Debited.Unpriced, debited, refunded),
+		}}
+	}
+	s.WalletDebits.Totals, s.WalletDebits.Total, err = debitTotals(s.WalletDebits.Rows)
+	return err
+}
+
+func usdDebits(count, unpriced, debited, refunded int64) USDDebits {
+	return USDDebits{Count: count, Unpriced: unpriced, Debited: money(debited, walletCurrency), Refunded: money(refunded, walletCurrency)}
+}
+
+// plus is d+o; ErrOverflow naming what the sum is for.
+func (d USDDebits) plus(o USDDebits, what string) (USDDebits, error) {
+	debited, err := models.AddCents(d.Debited.Cents, o.Debited.Cents)
+	if err != nil {
+		return d, fmt.Errorf("total of USD debited for %s %w", what, err)
+	}
+	refunded, err := models.AddCents(d.Refunded.Cents, o.Refunded.Cents)
+	if err != nil {
+		return d, fmt.Errorf("total of USD refunded for %s %w", what, err)
+	}
+	return usdDebits(d.Count+o.Count, d.Unpriced+o.Unpriced, debited, refunded), nil
+}
+
+// debitTotals sums rows per payout currency, sorted by currency, and over
+// every currency: the sums are all USD.
+func debitTotals(rows []WalletDebitRow) ([]CurrencyDebits, USDDebits, error) {
+	byCurrency := map[string]USDDebits{}
+	all := usdDebits(0, 0, 0, 0)
+	for _, r := range rows {
+		t, ok := byCurrency[r.Currency]
+		if !ok {
+			t = usdDebits(0, 0, 0, 0)
+		}
+		var err error
+		if byCurrency[r.Currency], err = t.plus(r.USDDebits, "payouts in "+r.Currency); err != nil {
+			return nil, USDDebits{}, err
+		}
+		if all, err = all.plus(r.USDDebits, "payouts in every currency"); err != nil {
+			return nil, USDDebits{}, err
+		}
+	}
+	out := make([]CurrencyDebits, 0, len(byCurrency))
+	for c, t := range byCurrency {
+		out = append(out, CurrencyDebits{Currency: c, USDDebits: t})
+	}
+	slices.SortFunc(out, func(a, b CurrencyDebits) int { return cmp.Compare(a.Currency, b.Currency) })
+	return out, all, nil
 }
 
 // buildFindings counts the listed findings rather than asking the database

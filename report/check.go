@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/payoutd/payoutd/models"
@@ -70,6 +71,7 @@ func (s *Summary) Check() error {
 	sums("unclaimed", s.Aging.Unclaimed, kinds[models.AgingUnclaimed])
 
 	errs = append(errs, s.Wallet.check()...)
+	errs = append(errs, s.WalletDebits.check()...)
 
 	var n int64
 	counted := map[[2]string]int64{}
@@ -125,7 +127,7 @@ func checkFormatted(what string, cents int64, currency, formatted string) []erro
 
 func (w *Wallet) check() []error {
 	var errs []error
-	var sum struct{ change, payouts, fees, refunded, explained, unexplained int64 }
+	var sum movementSum
 	for i, p := range w.Snapshots {
 		errs = append(errs, checkFormatted("wallet balance", p.Balance.Cents, p.Balance.Currency, p.Balance.Formatted)...)
 		if i == 0 {
@@ -144,18 +146,12 @@ func (w *Wallet) check() []error {
 			errs = append(errs, fmt.Errorf("wallet at %s: change %d, balances differ by %d", at, m.Change.Cents, d))
 		}
 		errs = append(errs, m.check("wallet at "+at)...)
-		sum.change += m.Change.Cents
-		sum.payouts += m.Payouts.Cents
-		sum.fees += m.Fees.Cents
-		sum.refunded += m.Refunded.Cents
-		sum.explained += m.Explained.Cents
-		sum.unexplained += m.Unexplained.Cents
+		sum = sum.plus(m.sum())
 	}
 	t := w.Movement
 	errs = append(errs, t.check("wallet movement")...)
-	if t.Change.Cents != sum.change || t.Payouts.Cents != sum.payouts || t.Fees.Cents != sum.fees ||
-		t.Refunded.Cents != sum.refunded || t.Explained.Cents != sum.explained || t.Unexplained.Cents != sum.unexplained {
-		errs = append(errs, fmt.Errorf("wallet movement %+v does not sum its snapshots' %+v", t, sum))
+	if t.sum() != sum {
+		errs = append(errs, fmt.Errorf("wallet movement %+v does not sum its snapshots' %+v", t.sum(), sum))
 	}
 	if n := len(w.Snapshots); n > 0 && t.Change.Cents != w.Snapshots[n-1].Balance.Cents-w.Snapshots[0].Balance.Cents {
 		errs = append(errs, fmt.Errorf("wallet movement: change %d, first to last balance %d", t.Change.Cents,
@@ -164,19 +160,82 @@ func (w *Wallet) check() []error {
 	return errs
 }
 
+// movementSum is a WalletMovement's figures, to add up and compare.
+type movementSum struct{ change, payouts, fees, foreign, refunded, explained, unexplained, unpriced int64 }
+
+func (m *WalletMovement) sum() movementSum {
+	return movementSum{
+		m.Change.Cents, m.Payouts.Cents, m.Fees.Cents, m.ForeignPayouts.Cents, m.Refunded.Cents,
+		m.Explained.Cents, m.Unexplained.Cents, m.UnpricedPayouts,
+	}
+}
+
+func (a movementSum) plus(b movementSum) movementSum {
+	return movementSum{
+		a.change + b.change, a.payouts + b.payouts, a.fees + b.fees, a.foreign + b.foreign, a.refunded + b.refunded,
+		a.explained + b.explained, a.unexplained + b.unexplained, a.unpriced + b.unpriced,
+	}
+}
+
 func (m *WalletMovement) check(what string) []error {
 	var errs []error
-	for _, v := range []Money{m.Change, m.Payouts, m.Fees, m.Refunded, m.Explained, m.Unexplained} {
+	for _, v := range []Money{m.Change, m.Payouts, m.Fees, m.ForeignPayouts, m.Refunded, m.Explained, m.Unexplained} {
 		if v.Currency != walletCurrency {
 			errs = append(errs, fmt.Errorf("%s: currency %q in the USD wallet", what, v.Currency))
 		}
 		errs = append(errs, checkFormatted(what, v.Cents, v.Currency, v.Formatted)...)
 	}
-	if e := m.Refunded.Cents - m.Payouts.Cents - m.Fees.Cents; m.Explained.Cents != e {
-		errs = append(errs, fmt.Errorf("%s: explained %d, refunded - payouts - fees is %d", what, m.Explained.Cents, e))
+	if e := m.Refunded.Cents - m.Payouts.Cents - m.Fees.Cents - m.ForeignPayouts.Cents; m.Explained.Cents != e {
+		errs = append(errs, fmt.Errorf("%s: explained %d, refunded - payouts - fees - foreign payouts is %d", what, m.Explained.Cents, e))
 	}
 	if u := m.Change.Cents - m.Explained.Cents; m.Unexplained.Cents != u {
 		errs = append(errs, fmt.Errorf("%s: unexplained %d, change - explained is %d", what, m.Unexplained.Cents, u))
+	}
+	if m.UnpricedPayouts < 0 {
+		errs = append(errs, fmt.Errorf("%s: %d unpriced payouts", what, m.UnpricedPayouts))
+	}
+	return errs
+}
+
+// check recomputes the totals from the rows, and the total from the
+// totals, and holds every figure to the USD wallet.
+func (d *WalletDebits) check() []error {
+	var errs []error
+	for _, r := range d.Rows {
+		errs = append(errs, r.USDDebits.check(fmt.Sprintf("wallet debits of %s payouts on %s", r.Currency, r.Date))...)
+	}
+	sum := usdDebits(0, 0, 0, 0)
+	for _, t := range d.Totals {
+		errs = append(errs, t.USDDebits.check("wallet debits of "+t.Currency+" payouts")...)
+		var err error
+		if sum, err = sum.plus(t.USDDebits, "payouts in every currency"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, d.Total.check("wallet debits of every payout")...)
+	totals, _, err := debitTotals(d.Rows)
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case !slices.Equal(totals, d.Totals):
+		errs = append(errs, fmt.Errorf("wallet debits: totals %+v, rows sum to %+v", d.Totals, totals))
+	}
+	if sum != d.Total {
+		errs = append(errs, fmt.Errorf("wallet debits: total %+v, totals per currency sum to %+v", d.Total, sum))
+	}
+	return errs
+}
+
+func (d USDDebits) check(what string) []error {
+	var errs []error
+	for _, v := range []Money{d.Debited, d.Refunded} {
+		if v.Currency != walletCurrency {
+			errs = append(errs, fmt.Errorf("%s: currency %q for the USD wallet", what, v.Currency))
+		}
+		errs = append(errs, checkFormatted(what, v.Cents, v.Currency, v.Formatted)...)
+	}
+	if d.Unpriced < 0 || d.Unpriced > d.Count {
+		errs = append(errs, fmt.Errorf("%s: %d unpriced of %d payouts", what, d.Unpriced, d.Count))
 	}
 	return errs
 }

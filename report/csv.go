@@ -19,6 +19,9 @@ var csvColumns = []string{
 	"section", "date", "time", "status", "speed", "requested_speed", "effective_speed", "class", "payer",
 	"return_status", "kind", "severity", "bucket", "id", "payout_id", "currency", "count", "cents",
 	"balance_cents", "change_cents", "payouts_cents", "fees_cents", "refunded_cents", "explained_cents", "unexplained_cents",
+	// Added with payouts in other currencies than the wallet's, after the
+	// columns that were there before.
+	"foreign_payouts_cents", "unpriced_count", "debited_cents",
 }
 
 // The sections of the CSV, in order, with the columns each fills.
@@ -37,10 +40,18 @@ const (
 	SectionAging         = "aging"             // kind, bucket, currency, count, cents
 	SectionAgingTotal    = "aging_total"       // kind, currency, count, cents
 	SectionWallet        = "wallet"            // time, id (run), currency, balance_cents, and the movement since the previous snapshot
-	SectionWalletTotal   = "wallet_total"      // currency, change_cents ... unexplained_cents
+	SectionWalletTotal   = "wallet_total"      // currency, change_cents ... unexplained_cents, foreign_payouts_cents, unpriced_count
 	SectionFindingsCount = "findings_count"    // kind, severity, count
 	SectionFindingsTotal = "findings_total"    // count
 	SectionFinding       = "finding"           // id, time (first seen), status, kind, severity, payout_id
+)
+
+// The sections of the wallet debits, written after wallet_total: currency
+// is the payouts', and every cents column USD.
+const (
+	SectionWalletDebits      = "wallet_debits"       // date, currency, count, unpriced_count, debited_cents, refunded_cents
+	SectionWalletDebitsTotal = "wallet_debits_total" // currency, count, unpriced_count, debited_cents, refunded_cents
+	SectionWalletDebitsAll   = "wallet_debits_all"   // count, unpriced_count, debited_cents, refunded_cents: every currency
 )
 
 // The classes of the failures_total rows.
@@ -95,6 +106,13 @@ func WriteCSV(w io.Writer, s *Summary) error {
 		out.row(SectionWallet, kv...)
 	}
 	out.row(SectionWalletTotal, append([]string{"currency", s.Wallet.Currency}, movementColumns(&s.Wallet.Movement)...)...)
+	for _, r := range s.WalletDebits.Rows {
+		out.row(SectionWalletDebits, append([]string{"date", r.Date, "currency", r.Currency}, debitColumns(r.USDDebits)...)...)
+	}
+	for _, t := range s.WalletDebits.Totals {
+		out.row(SectionWalletDebitsTotal, append([]string{"currency", t.Currency}, debitColumns(t.USDDebits)...)...)
+	}
+	out.row(SectionWalletDebitsAll, debitColumns(s.WalletDebits.Total)...)
 
 	for _, c := range s.Findings.Counts {
 		out.row(SectionFindingsCount, "kind", c.Kind, "severity", c.Severity, "count", itoa(c.Count))
@@ -122,7 +140,15 @@ func movementColumns(m *WalletMovement) []string {
 	return []string{
 		"change_cents", itoa(m.Change.Cents), "payouts_cents", itoa(m.Payouts.Cents), "fees_cents", itoa(m.Fees.Cents),
 		"refunded_cents", itoa(m.Refunded.Cents), "explained_cents", itoa(m.Explained.Cents),
-		"unexplained_cents", itoa(m.Unexplained.Cents),
+		"unexplained_cents", itoa(m.Unexplained.Cents), "foreign_payouts_cents", itoa(m.ForeignPayouts.Cents),
+		"unpriced_count", itoa(m.UnpricedPayouts),
+	}
+}
+
+func debitColumns(d USDDebits) []string {
+	return []string{
+		"count", itoa(d.Count), "unpriced_count", itoa(d.Unpriced), "debited_cents", itoa(d.Debited.Cents),
+		"refunded_cents", itoa(d.Refunded.Cents),
 	}
 }
 

@@ -19,6 +19,14 @@ func TestBuildSaysWhichSumOverflows(t *testing.T) {
 	t.Parallel()
 	day := reporttest.From
 	half := dbtest.RawPayout{Cents: math.MaxInt64/2 + 1, Speed: "standard"}
+	// debit is a foreign payout of one cent that cost the wallet cents (USD).
+	debit := func(id, currency string, cents int64, at time.Time) dbtest.RawPayout {
+		return dbtest.RawPayout{ID: id, Currency: currency, Cents: 1, CreatedAt: at, WalletDebitCents: &cents}
+	}
+	insert := func(ps ...dbtest.RawPayout) func(t *testing.T, s *models.Store) {
+		return func(t *testing.T, s *models.Store) { dbtest.InsertPayouts(t, s, ps...) }
+	}
+	day1, day2 := day.Add(9*time.Hour), day.Add(33*time.Hour)
 	for _, tc := range []struct {
 		name  string
 		seed  func(t *testing.T, s *models.Store)
@@ -41,6 +49,14 @@ func TestBuildSaysWhichSumOverflows(t *testing.T) {
 			_, err = s.WalletSnapshotAdd(t.Context(), run.ID, day.Add(2*time.Hour), -2)
 			require.NoError(t, err)
 		}, "wallet change to 2025-06-01T02:00:00Z overflows int64"},
+		{"a group's wallet debits", insert(debit("eur-a", "EUR", math.MaxInt64, day1), debit("eur-b", "EUR", 1, day1)),
+			"report wallet debits: sum of wallet debits overflows int64"},
+		{"a group's amounts and fees in USD", insert(dbtest.RawPayout{ID: "usd", Cents: math.MaxInt64, MerchantFeesCents: 1, CreatedAt: day1}),
+			"sum of USD debited for USD payouts on 2025-06-01 overflows int64"},
+		{"a currency's wallet debits", insert(debit("eur-a", "EUR", math.MaxInt64, day1), debit("eur-b", "EUR", 1, day2)),
+			"total of USD debited for payouts in EUR overflows int64"},
+		{"every currency's wallet debits", insert(debit("eur", "EUR", math.MaxInt64, day1), debit("brl", "BRL", 1, day1)),
+			"total of USD debited for payouts in every currency overflows int64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

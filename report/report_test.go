@@ -48,7 +48,8 @@ func TestBuildMatchesThePayoutsCreated(t *testing.T) {
 
 		// The same numbers worked out by hand, so that the fixture's own
 		// arithmetic is checked too.
-		require.Equal(t, map[string]reporttest.Sum{"USD": sum(8, 250_337_234), "EUR": sum(2, 200_120_000)}, reporttest.Totals(s.Payouts.Totals))
+		require.Equal(t, map[string]reporttest.Sum{"USD": sum(8, 250_337_234), "EUR": sum(2, 200_120_000), "BRL": sum(1, 500_000)},
+			reporttest.Totals(s.Payouts.Totals))
 		require.Equal(t, map[string]reporttest.Sum{"USD": sum(1, 150_000_000)}, reporttest.Totals(s.Speeds.NACHADowngrades),
 			"only same_day above the limit in USD is NACHA")
 		require.Equal(t, map[string]reporttest.Sum{"USD": sum(2, 100_005_000), "EUR": sum(1, 200_000_000)}, reporttest.Totals(s.Speeds.OtherDowngrades),
@@ -62,6 +63,20 @@ func TestBuildMatchesThePayoutsCreated(t *testing.T) {
 			"the resolved stuck finding is left out")
 		require.Equal(t, map[string]reporttest.Sum{"USD": sum(1, 8000), "EUR": sum(1, 4321)}, reporttest.Totals(s.Aging.Unclaimed))
 		require.EqualValues(t, 5455, s.Wallet.Movement.Unexplained.Cents)
+		debits := map[string]reporttest.Debits{}
+		for _, c := range s.WalletDebits.Totals {
+			debits[c.Currency] = reporttest.Debits{Count: c.Count, Unpriced: c.Unpriced, Debited: c.Debited.Cents, Refunded: c.Refunded.Cents}
+		}
+		require.Equal(t, map[string]reporttest.Debits{
+			// p1, p2, p3, p4, p6 (returned) and p7 by amount and merchant fee.
+			"USD": {Count: 6, Debited: 250_338_250, Refunded: 70_000},
+			// p9 by its USD debit; p5 not priced.
+			"EUR": {Count: 2, Unpriced: 1, Debited: 217_000_760},
+			"BRL": {Count: 1, Debited: 90_150},
+		}, debits, "p0 and p10 lie outside the range, p8 and p13 never reached Coinflow")
+		total := s.WalletDebits.Total
+		require.Equal(t, reporttest.Debits{Count: 9, Unpriced: 1, Debited: 467_429_160, Refunded: 70_000},
+			reporttest.Debits{Count: total.Count, Unpriced: total.Unpriced, Debited: total.Debited.Cents, Refunded: total.Refunded.Cents})
 		require.EqualValues(t, 9, s.Findings.Total)
 	})
 }
@@ -82,6 +97,7 @@ func TestBuildDaysAreUTCDatesWithToExcluded(t *testing.T) {
 			// p4 at midnight belongs to June 2; p10 at the next midnight is out.
 			{"2025-06-02", "USD"}: sum(5, 100_082_234),
 			{"2025-06-02", "EUR"}: sum(1, 120_000),
+			{"2025-06-02", "BRL"}: sum(1, 500_000),
 		}, perDay)
 
 		one := build(t, b.store, reporttest.From, reporttest.From.AddDate(0, 0, 1))
@@ -113,6 +129,9 @@ func TestBuildEmptyRange(t *testing.T) {
 		require.NoError(t, json.Unmarshal(raw, &m))
 		require.JSONEq(t, `{"rows":[],"totals":[]}`, string(m["payouts"]))
 		require.Contains(t, string(m["wallet"]), `"snapshots":[]`)
+		require.JSONEq(t, `{"rows":[],"totals":[],"total":{"count":0,"unpriced":0,
+			"debited":{"cents":0,"currency":"USD","formatted":"0.00 USD"},
+			"refunded":{"cents":0,"currency":"USD","formatted":"0.00 USD"}}}`, string(m["wallet_debits"]))
 
 		var csvBuf bytes.Buffer
 		require.NoError(t, report.WriteCSV(&csvBuf, s))
@@ -157,9 +176,15 @@ func TestJSONHasCentsAndFormattedMoney(t *testing.T) {
 			Payouts     struct {
 				Totals []map[string]json.RawMessage
 			}
+			WalletDebits struct {
+				Totals []json.RawMessage
+				Total  json.RawMessage
+			} `json:"wallet_debits"`
 			Wallet struct {
 				Movement struct {
-					Unexplained map[string]json.RawMessage
+					Unexplained     map[string]json.RawMessage
+					ForeignPayouts  map[string]json.RawMessage `json:"foreign_payouts"`
+					UnpricedPayouts json.RawMessage            `json:"unpriced_payouts"`
 				}
 			}
 		}
@@ -167,10 +192,22 @@ func TestJSONHasCentsAndFormattedMoney(t *testing.T) {
 		require.Equal(t, "2025-06-01", v.From)
 		require.Equal(t, "2025-06-03", v.To)
 		require.Equal(t, "2025-06-04T10:00:00Z", v.GeneratedAt)
-		require.Len(t, v.Payouts.Totals, 2)
-		require.JSONEq(t, `{"currency":"EUR","count":2,"cents":200120000,"formatted":"2,001,200.00 EUR"}`, mustJSON(t, v.Payouts.Totals[0]))
-		require.JSONEq(t, `{"currency":"USD","count":8,"cents":250337234,"formatted":"2,503,372.34 USD"}`, mustJSON(t, v.Payouts.Totals[1]))
+		require.Len(t, v.Payouts.Totals, 3)
+		require.JSONEq(t, `{"currency":"BRL","count":1,"cents":500000,"formatted":"5,000.00 BRL"}`, mustJSON(t, v.Payouts.Totals[0]))
+		require.JSONEq(t, `{"currency":"EUR","count":2,"cents":200120000,"formatted":"2,001,200.00 EUR"}`, mustJSON(t, v.Payouts.Totals[1]))
+		require.JSONEq(t, `{"currency":"USD","count":8,"cents":250337234,"formatted":"2,503,372.34 USD"}`, mustJSON(t, v.Payouts.Totals[2]))
 		require.JSONEq(t, `{"cents":5455,"currency":"USD","formatted":"54.55 USD"}`, mustJSON(t, v.Wallet.Movement.Unexplained))
+		// p9 (EUR) and p14 (BRL) by their USD debits; p5 (EUR) not priced.
+		require.JSONEq(t, `{"cents":217090910,"currency":"USD","formatted":"2,170,909.10 USD"}`, mustJSON(t, v.Wallet.Movement.ForeignPayouts))
+		require.JSONEq(t, `1`, string(v.Wallet.Movement.UnpricedPayouts))
+		// The payouts' currency beside USD money.
+		require.Len(t, v.WalletDebits.Totals, 3)
+		require.JSONEq(t, `{"currency":"EUR","count":2,"unpriced":1,
+			"debited":{"cents":217000760,"currency":"USD","formatted":"2,170,007.60 USD"},
+			"refunded":{"cents":0,"currency":"USD","formatted":"0.00 USD"}}`, string(v.WalletDebits.Totals[1]))
+		require.JSONEq(t, `{"count":9,"unpriced":1,
+			"debited":{"cents":467429160,"currency":"USD","formatted":"4,674,291.60 USD"},
+			"refunded":{"cents":70000,"currency":"USD","formatted":"700.00 USD"}}`, string(v.WalletDebits.Total))
 
 		var back report.Summary
 		require.NoError(t, json.Unmarshal(raw, &back))
@@ -196,6 +233,22 @@ func TestCheckCatchesATotalThatIsNotItsRows(t *testing.T) {
 		s.Wallet.Snapshots[1].Movement.Unexplained.Cents++
 		require.ErrorContains(t, s.Check(), "unexplained")
 		s.Wallet.Snapshots[1].Movement.Unexplained.Cents--
+		s.Wallet.Snapshots[1].Movement.ForeignPayouts.Cents++
+		require.ErrorContains(t, s.Check(), "foreign payouts")
+		s.Wallet.Snapshots[1].Movement.ForeignPayouts.Cents--
+		s.Wallet.Movement.UnpricedPayouts++
+		require.ErrorContains(t, s.Check(), "does not sum its snapshots")
+		s.Wallet.Movement.UnpricedPayouts--
+		s.WalletDebits.Rows[0].Debited.Cents++
+		require.ErrorContains(t, s.Check(), "wallet debits: totals")
+		s.WalletDebits.Rows[0].Debited.Cents--
+		s.WalletDebits.Total.Unpriced++
+		require.ErrorContains(t, s.Check(), "wallet debits: total")
+		s.WalletDebits.Total.Unpriced--
+		s.WalletDebits.Totals[0].Refunded.Currency = "BRL"
+		require.ErrorContains(t, s.Check(), `currency "BRL" for the USD wallet`)
+		s.WalletDebits.Totals[0].Refunded.Currency = "USD"
+		require.NoError(t, s.Check())
 		s.Findings.Total--
 		require.ErrorContains(t, s.Check(), "findings")
 	})

@@ -34,7 +34,10 @@ type Summary struct {
 	Failures    Failures  `json:"failures"`
 	Aging       Aging     `json:"aging"`
 	Wallet      Wallet    `json:"wallet"`
-	Findings    Findings  `json:"findings"`
+	// WalletDebits is what the payouts created in the range cost the USD
+	// wallet, per payout currency.
+	WalletDebits WalletDebits `json:"wallet_debits"`
+	Findings     Findings     `json:"findings"`
 }
 
 // Amount is a number of payouts and their sum in one currency. Rows embed
@@ -172,17 +175,57 @@ type WalletPoint struct {
 }
 
 // WalletMovement explains a change of balance with local evidence (see
-// models.Store.WalletMovementBetween): payouts debited with their merchant
-// fees, failures and returns credited back. Explained is
-// Refunded - (Payouts + Fees); Unexplained is Change - Explained, what
-// payoutd's records do not account for.
+// models.Store.WalletMovementBetween), all in USD: USD payouts debited with
+// their merchant fees (Payouts, Fees), foreign payouts debited what
+// Coinflow priced them at in USD, fees included (ForeignPayouts), failures
+// and returns credited back (Refunded). Explained is
+// Refunded - (Payouts + Fees + ForeignPayouts); Unexplained is
+// Change - Explained, what payoutd's records do not account for.
+// UnpricedPayouts counts the foreign payouts that moved the wallet in the
+// interval with no USD price yet: their cost is in no figure, so while it is
+// not 0 Unexplained holds it too.
 type WalletMovement struct {
-	Change      Money `json:"change"`
-	Payouts     Money `json:"payouts"`
-	Fees        Money `json:"fees"`
-	Refunded    Money `json:"refunded"`
-	Explained   Money `json:"explained"`
-	Unexplained Money `json:"unexplained"`
+	Change          Money `json:"change"`
+	Payouts         Money `json:"payouts"`
+	Fees            Money `json:"fees"`
+	ForeignPayouts  Money `json:"foreign_payouts"`
+	Refunded        Money `json:"refunded"`
+	Explained       Money `json:"explained"`
+	Unexplained     Money `json:"unexplained"`
+	UnpricedPayouts int64 `json:"unpriced_payouts"`
+}
+
+// WalletDebits is what the payouts created in the range that reached
+// Coinflow cost the USD wallet, by payout currency: a USD payout its amount
+// and merchant fees, a foreign payout the USD debit Coinflow priced it at,
+// its fees included (the rule of the wallet_drift check, models.USDCost).
+// The money is USD whatever the payouts' currency, so Total adds every
+// currency. A foreign payout Coinflow has not priced yet is counted in
+// Unpriced and in no sum.
+type WalletDebits struct {
+	Rows   []WalletDebitRow `json:"rows"`
+	Totals []CurrencyDebits `json:"totals"` // per payout currency
+	Total  USDDebits        `json:"total"`  // every currency
+}
+
+// USDDebits is a number of payouts and what they cost the USD wallet.
+type USDDebits struct {
+	Count    int64 `json:"count"`    // payouts that reached Coinflow
+	Unpriced int64 `json:"unpriced"` // of those, foreign payouts not priced yet: in neither sum
+	Debited  Money `json:"debited"`  // USD debited for them
+	Refunded Money `json:"refunded"` // USD credited back for those whose funds came back (failed, return completed)
+}
+
+// CurrencyDebits is USDDebits for the payouts of one currency.
+type CurrencyDebits struct {
+	Currency string `json:"currency"` // the payouts' currency; the money is USD
+	USDDebits
+}
+
+// WalletDebitRow is USDDebits for the payouts of one day and currency.
+type WalletDebitRow struct {
+	Date string `json:"date"` // UTC date created
+	CurrencyDebits
 }
 
 // Findings is every finding not resolved as of GeneratedAt (status open or

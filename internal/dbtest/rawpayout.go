@@ -26,6 +26,8 @@ type RawPayout struct {
 	MerchantFeesCents int64
 	CreatedAt         time.Time  // also status_at and updated_at
 	ReturnedAt        *time.Time // NULL when nil
+	WalletDebitCents  *int64     // what it cost the USD wallet; NULL (not priced) when nil
+	ExchangeRate      string     // "" for NULL
 }
 
 // InsertPayouts writes ps with INSERT statements.
@@ -63,10 +65,12 @@ func InsertPayouts(t testing.TB, s *models.Store, ps ...RawPayout) {
 		}
 		err := s.DB().WithContext(t.Context()).Exec(`INSERT INTO payouts (id, user_id, amount_cents, amount_currency,
   requested_speed, effective_speed, status, status_detail, status_at, return_status, coinflow_transaction,
-  user_fees_cents, user_fees_currency, merchant_fees_cents, merchant_fees_currency, source, created_at, updated_at, returned_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api', ?, ?, ?)`,
+  user_fees_cents, user_fees_currency, merchant_fees_cents, merchant_fees_currency, source, created_at, updated_at, returned_at,
+  wallet_debit_cents, exchange_rate)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api', ?, ?, ?, ?, ?)`,
 			p.ID, user, p.Cents, currency, null(p.Speed), null(p.Speed), string(status), null(p.Detail), at,
-			null(p.ReturnStatus), tx, p.UserFeesCents, currency, p.MerchantFeesCents, currency, at, at, returned).Error
+			null(p.ReturnStatus), tx, p.UserFeesCents, currency, p.MerchantFeesCents, currency, at, at, returned,
+			p.WalletDebitCents, null(p.ExchangeRate)).Error
 		if err != nil {
 			t.Fatalf("insert payout %s: %v", p.ID, err)
 		}

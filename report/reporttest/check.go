@@ -56,18 +56,19 @@ func CheckSummary(t testing.TB, fx *Fixture, s *report.Summary, now time.Time) {
 			continue
 		}
 		require.NotNil(t, p.Movement)
-		got := WalletStep{
-			Change: p.Movement.Change.Cents, Payouts: p.Movement.Payouts.Cents, Fees: p.Movement.Fees.Cents,
-			Refunded: p.Movement.Refunded.Cents, Explained: p.Movement.Explained.Cents, Unexplained: p.Movement.Unexplained.Cents,
-		}
+		got := stepOf(p.Movement)
 		require.Equal(t, fx.Wallet[i-1], got, "wallet step %d", i)
 		sum = addStep(sum, got)
 	}
-	m := s.Wallet.Movement
-	require.Equal(t, sum, WalletStep{
-		Change: m.Change.Cents, Payouts: m.Payouts.Cents, Fees: m.Fees.Cents, Refunded: m.Refunded.Cents,
-		Explained: m.Explained.Cents, Unexplained: m.Unexplained.Cents,
-	})
+	require.Equal(t, sum, stepOf(&s.Wallet.Movement))
+
+	debits := map[string]Debits{}
+	for _, c := range s.WalletDebits.Totals {
+		debits[c.Currency] = debitsOf(c.USDDebits)
+	}
+	want := fx.WantWalletDebits()
+	require.Equal(t, want, debits, "wallet debits per currency")
+	require.Equal(t, AllDebits(want), debitsOf(s.WalletDebits.Total), "wallet debits of every currency")
 
 	counts := map[[2]string]int64{}
 	for _, c := range s.Findings.Counts {
@@ -77,10 +78,22 @@ func CheckSummary(t testing.TB, fx *Fixture, s *report.Summary, now time.Time) {
 	require.Len(t, s.Findings.List, int(s.Findings.Total))
 }
 
+func debitsOf(d report.USDDebits) Debits {
+	return Debits{Count: d.Count, Unpriced: d.Unpriced, Debited: d.Debited.Cents, Refunded: d.Refunded.Cents}
+}
+
+func stepOf(m *report.WalletMovement) WalletStep {
+	return WalletStep{
+		Change: m.Change.Cents, Payouts: m.Payouts.Cents, Fees: m.Fees.Cents, Foreign: m.ForeignPayouts.Cents,
+		Refunded: m.Refunded.Cents, Explained: m.Explained.Cents, Unexplained: m.Unexplained.Cents, Unpriced: m.UnpricedPayouts,
+	}
+}
+
 func addStep(a, b WalletStep) WalletStep {
 	return WalletStep{
-		Change: a.Change + b.Change, Payouts: a.Payouts + b.Payouts, Fees: a.Fees + b.Fees,
+		Change: a.Change + b.Change, Payouts: a.Payouts + b.Payouts, Fees: a.Fees + b.Fees, Foreign: a.Foreign + b.Foreign,
 		Refunded: a.Refunded + b.Refunded, Explained: a.Explained + b.Explained, Unexplained: a.Unexplained + b.Unexplained,
+		Unpriced: a.Unpriced + b.Unpriced,
 	}
 }
 
@@ -122,6 +135,14 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 	var balances []int64
 	var steps []WalletStep
 	var walletTotal WalletStep
+	debitRows, debitTotals := map[string]Debits{}, map[string]Debits{}
+	var debitsAll []Debits
+	debits := func(row map[string]string) Debits {
+		return Debits{
+			Count: integer(t, row, "count"), Unpriced: integer(t, row, "unpriced_count"),
+			Debited: integer(t, row, "debited_cents"), Refunded: integer(t, row, "refunded_cents"),
+		}
+	}
 	findingCounts := map[[2]string]int64{}
 	var findingsTotal, findings int64
 	bump := func(m map[string]map[string]Sum, key, currency string, count, cents int64) {
@@ -134,8 +155,9 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 	step := func(row map[string]string) WalletStep {
 		return WalletStep{
 			Change: integer(t, row, "change_cents"), Payouts: integer(t, row, "payouts_cents"), Fees: integer(t, row, "fees_cents"),
-			Refunded: integer(t, row, "refunded_cents"), Explained: integer(t, row, "explained_cents"),
-			Unexplained: integer(t, row, "unexplained_cents"),
+			Foreign: integer(t, row, "foreign_payouts_cents"), Refunded: integer(t, row, "refunded_cents"),
+			Explained: integer(t, row, "explained_cents"), Unexplained: integer(t, row, "unexplained_cents"),
+			Unpriced: integer(t, row, "unpriced_count"),
 		}
 	}
 	for _, row := range rows {
@@ -162,6 +184,17 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 			continue
 		case report.SectionWalletTotal:
 			walletTotal = step(row)
+			continue
+		case report.SectionWalletDebits:
+			_, err := time.Parse(time.DateOnly, row["date"])
+			require.NoError(t, err)
+			debitRows[cur] = debitRows[cur].plus(debits(row))
+			continue
+		case report.SectionWalletDebitsTotal:
+			debitTotals[cur] = debits(row)
+			continue
+		case report.SectionWalletDebitsAll:
+			debitsAll = append(debitsAll, debits(row))
 			continue
 		case report.SectionFindingsCount:
 			findingCounts[[2]string{row["kind"], row["severity"]}] = integer(t, row, "count")
@@ -245,6 +278,10 @@ func CheckCSV(t testing.TB, fx *Fixture, b []byte, now time.Time) {
 		sum = addStep(sum, s)
 	}
 	require.Equal(t, sum, walletTotal)
+	wantDebits := fx.WantWalletDebits()
+	require.Equal(t, wantDebits, debitRows, "csv rows of wallet debits")
+	require.Equal(t, wantDebits, debitTotals, "csv totals of wallet debits")
+	require.Equal(t, []Debits{AllDebits(wantDebits)}, debitsAll, "csv wallet debits of every currency")
 	require.Equal(t, fx.Findings, findingCounts)
 	require.Equal(t, findingsTotal, findings)
 }

@@ -27,9 +27,10 @@ const NACHALimitCents = 100_000_000
 // Sum is a count and an amount in cents.
 type Sum struct{ Count, Cents int64 }
 
-// WalletStep is the expected movement between two consecutive snapshots.
+// WalletStep is the expected movement between two consecutive snapshots,
+// in USD, and the number of unpriced payouts in it.
 type WalletStep struct {
-	Change, Payouts, Fees, Refunded, Explained, Unexplained int64
+	Change, Payouts, Fees, Foreign, Refunded, Explained, Unexplained, Unpriced int64
 }
 
 // Fixture is what Seed wrote.
@@ -61,6 +62,10 @@ type payoutSpec struct {
 	userFee, merchantFee int64
 	returnStatus         string
 	returnedAt           time.Time
+	// walletDebit is what a foreign payout cost the USD wallet (0: not
+	// priced yet), at rate.
+	walletDebit int64
+	rate        string
 }
 
 func at(day, hour, minute int) time.Time {
@@ -92,15 +97,18 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture {
 		// A NACHA downgrade: same_day above the limit in USD; stuck.
 		"p2": {created: at(1, 10, 0), currency: "USD", cents: 150_000_000, requested: "same_day", effective: "standard",
 			transaction: "tx-p2", first: pending, merchantFee: 5000},
-		// Above the limit but in EUR: not the NACHA rule.
+		// Above the limit but in EUR: not the NACHA rule. 2,170,007.60 USD
+		// from the wallet, fees included.
 		"p9": {created: at(1, 12, 0), currency: "EUR", cents: 200_000_000, requested: "same_day", effective: "standard",
-			transaction: "tx-p9", first: pending, steps: []step{{at(1, 12, 30), models.StatusCompleted, ""}}, merchantFee: 700},
+			transaction: "tx-p9", first: pending, steps: []step{{at(1, 12, 30), models.StatusCompleted, ""}}, merchantFee: 700,
+			walletDebit: 217_000_760, rate: "1.085"},
 		// The last microsecond of June 1.
 		"p3": {created: lastMicro, currency: "USD", cents: 5000, requested: "asap", effective: "standard",
 			transaction: "tx-p3", first: pending, steps: []step{{at(2, 1, 0), models.StatusCompleted, ""}}, userFee: 50},
 		// Exactly the limit, on the first instant of June 2: not NACHA.
 		"p4": {created: at(2, 0, 0), currency: "USD", cents: NACHALimitCents, requested: "same_day", effective: "standard",
 			transaction: "tx-p4", first: pending, steps: []step{{at(2, 2, 0), models.StatusCompleted, ""}}},
+		// Not priced in USD yet.
 		"p5": {created: at(2, 8, 0), currency: "EUR", cents: 120_000, requested: "iban", effective: "iban",
 			transaction: "tx-p5", first: pending, steps: []step{{at(2, 9, 0), models.StatusFailed, ""}},
 			merchantFee: 300, returnStatus: models.ReturnStatusPending},
@@ -111,6 +119,10 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture {
 			returnStatus: models.ReturnStatusCompleted, returnedAt: at(2, 18, 0)},
 		"p7": {created: at(2, 13, 0), currency: "USD", cents: 8000, requested: "paypal", effective: "paypal",
 			transaction: "tx-p7", first: pending, steps: []step{{at(2, 13, 5), pending, models.DetailUnclaimed}}},
+		// PIX: 901.50 USD from the wallet.
+		"p14": {created: at(2, 10, 0), currency: "BRL", cents: 500_000, requested: "pix", effective: "pix",
+			transaction: "tx-p14", first: pending, steps: []step{{at(2, 10, 30), models.StatusCompleted, ""}},
+			walletDebit: 90_150, rate: "0.1803"},
 		"p8": {created: at(2, 14, 0), currency: "USD", cents: 1234, requested: "standard", first: models.StatusRequested},
 		// Refused before it reached Coinflow.
 		"p13": {created: at(2, 15, 0), currency: "USD", cents: 3000, requested: "standard", first: models.StatusRequested,
@@ -143,6 +155,9 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture {
 		if sp.merchantFee != 0 {
 			fields["merchant_fees_cents"], fields["merchant_fees_currency"] = sp.merchantFee, sp.currency
 		}
+		if sp.walletDebit != 0 {
+			fields["wallet_debit_cents"], fields["exchange_rate"] = sp.walletDebit, sp.rate
+		}
 		fail("update "+name, store.DB().WithContext(ctx).Model(&models.Payout{}).Where("id = ?", p.ID).Updates(fields).Error)
 		for _, st := range sp.steps {
 			clock.Set(st.at)
@@ -163,15 +178,17 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture {
 		}
 	}
 
-	// Wallet: S0 and S5 lie outside the range. Between S1 and S2 the
-	// balance falls 100 cents more than p1 and p2 explain; between S3 and S4
-	// it rises 5555 cents more than p6 (debited, then returned) and p7.
+	// Wallet, in USD: S0 and S5 lie outside the range. Between S1 and S2
+	// the balance falls 100 cents more than p1, p2 and p9 (EUR, by its USD
+	// debit) explain; between S3 and S4 it rises 5555 cents more than p6
+	// (debited, then returned), p7 and p14 (BRL) explain, with p5 (EUR) not
+	// priced.
 	fx := &Fixture{
-		Balances: []int64{1_000_000_000, 849_744_650, 749_739_650, 749_737_205},
+		Balances: []int64{1_000_000_000, 632_743_890, 532_738_890, 532_646_295},
 		Wallet: []WalletStep{
-			{Change: -150_255_350, Payouts: 150_250_000, Fees: 5250, Explained: -150_255_250, Unexplained: -100},
+			{Change: -367_256_110, Payouts: 150_250_000, Fees: 5250, Foreign: 217_000_760, Explained: -367_256_010, Unexplained: -100},
 			{Change: -100_005_000, Payouts: 100_005_000, Explained: -100_005_000},
-			{Change: -2445, Payouts: 78_000, Refunded: 70_000, Explained: -8000, Unexplained: 5555},
+			{Change: -92_595, Payouts: 78_000, Foreign: 90_150, Refunded: 70_000, Explained: -98_150, Unexplained: 5555, Unpriced: 1},
 		},
 		StuckOpen: map[string]bool{ids["p2"]: true, ids["p10"]: true, ids["p12"]: true},
 		Findings: map[[2]string]int64{
@@ -188,7 +205,7 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture {
 	}{
 		{time.Date(2025, 5, 31, 12, 0, 0, 0, time.UTC), 1_000_000_777},
 		{at(1, 0, 30), fx.Balances[0]}, {at(1, 13, 0), fx.Balances[1]}, {at(2, 6, 0), fx.Balances[2]}, {at(2, 20, 0), fx.Balances[3]},
-		{at(3, 1, 0), 749_736_317},
+		{at(3, 1, 0), 532_645_407},
 	}
 	for i, s := range snaps {
 		_, err := store.WalletSnapshotAdd(ctx, "run-"+string(rune('a'+i)), s.at, s.cents)
@@ -355,4 +372,51 @@ func (fx *Fixture) WantAging(kind string, now time.Time) map[[2]string]Sum {
 		out[k] = s
 	}
 	return out
+}
+
+// Debits is a number of payouts and what they cost the USD wallet, in USD
+// cents.
+type Debits struct{ Count, Unpriced, Debited, Refunded int64 }
+
+// WantWalletDebits is, per payout currency, what the payouts created in the
+// range that reached Coinflow cost the USD wallet: a USD payout its amount
+// and merchant fees, a foreign one its wallet debit, or counted unpriced;
+// Refunded for those that failed with their return completed.
+func (fx *Fixture) WantWalletDebits() map[string]Debits {
+	out := map[string]Debits{}
+	for _, p := range fx.Payouts {
+		if !inRange(&p) || p.CoinflowTransaction == nil {
+			continue
+		}
+		d := out[p.Amount.Currency]
+		d.Count++
+		cost := p.Amount.Cents + p.MerchantFees.Cents
+		if p.Amount.Currency != "USD" {
+			cost = 0
+			if p.WalletDebitCents == nil {
+				d.Unpriced++
+			} else {
+				cost = *p.WalletDebitCents
+			}
+		}
+		d.Debited += cost
+		if p.Status == models.StatusFailed && p.ReturnStatus != nil && *p.ReturnStatus == "return_completed" {
+			d.Refunded += cost
+		}
+		out[p.Amount.Currency] = d
+	}
+	return out
+}
+
+func (d Debits) plus(o Debits) Debits {
+	return Debits{d.Count + o.Count, d.Unpriced + o.Unpriced, d.Debited + o.Debited, d.Refunded + o.Refunded}
+}
+
+// AllDebits sums debits over every currency: they are all USD.
+func AllDebits(m map[string]Debits) Debits {
+	var all Debits
+	for _, d := range m {
+		all = all.plus(d)
+	}
+	return all
 }
