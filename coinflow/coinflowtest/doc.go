@@ -63,8 +63,8 @@
 //     {"msg":"User is blocked"}, the docs' message: blocking is not a
 //     verification matter, so no verificationLink; Options.BlockedStatus
 //     can choose 451 instead), verification approved (451
-//     {verificationLink, message}), account is one of the withdrawer's
-//     saved tokens (400), funds (402).
+//     {verificationLink, message}), account is a live saved destination of
+//     the withdrawer that takes the speed (400), funds (402).
 //   - Idempotency: a repeated idempotencyKey answers the first request's 200
 //     body byte for byte and creates nothing, whatever the new body says;
 //     concurrent identical requests are serialised. Refused requests are not
@@ -86,6 +86,15 @@
 //     inner data, transactionId matching data.signature. A dropped event
 //     (WebhookFaults) is never sent and never logged. No webhook exists for
 //     in_review, a completed return, or blocking.
+//   - Destinations: each kind takes its own speeds: a bank account asap,
+//     same_day and standard; a card card (none when Ineligible); an IBAN
+//     iban; a PIX key pix. A quote or payout at another speed, or to a
+//     deleted destination, is a 400 {"msg"}. DELETE
+//     /withdraw/{account,card,iban,pix}/{token} marks the destination
+//     isDeleted (GET /withdraw keeps listing it; IBAN and PIX rows, whose
+//     schemas lack the member, show it only when true); deleting it again
+//     answers 200; a token that is not the user's destination of that
+//     kind is a 404.
 //   - KYC: a US info body passes at once (200, KYC Created then KYC Success)
 //     unless its ssn is FailingSSN; other bodies answer 451 pending (KYC
 //     Created). Withdrawers made by KYC start without destinations;

@@ -74,7 +74,7 @@ func (e *Emulator) handlePayout(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, prev.response)
 		return
 	}
-	wd, ok := e.payableLocked(w, req.UserID, req.Account)
+	wd, _, ok := e.payableLocked(w, req.UserID, req.Account, req.Speed)
 	if !ok {
 		return
 	}
@@ -110,11 +110,17 @@ func (e *Emulator) handlePayout(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, http.StatusOK, wr.response)
 }
 
-// payableLocked checks that userID may be paid to account, answering the
-// refusal itself: 404 unknown withdrawer, Options.BlockedStatus (403)
-// blocked, 451 not verified, 400 account not theirs.
-func (e *Emulator) payableLocked(w http.ResponseWriter, userID, account string) (*withdrawer, bool) {
+// payableLocked checks that userID may be paid to account at speed,
+// answering the refusal itself: 404 unknown withdrawer, Options.BlockedStatus
+// (403) blocked, 451 not verified, 400 account not theirs (or deleted) or
+// not taking speed.
+func (e *Emulator) payableLocked(w http.ResponseWriter, userID, account, speed string) (*withdrawer, *savedDest, bool) {
 	wd := e.byUser[userID]
+	var d *savedDest
+	var msg string
+	if wd != nil {
+		d, msg = wd.payableDest(account, speed)
+	}
 	switch {
 	case wd == nil:
 		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
@@ -127,12 +133,12 @@ func (e *Emulator) payableLocked(w http.ResponseWriter, userID, account string) 
 			VerificationLink: e.verificationLink(wd, ""),
 			Message:          "User must complete additional verification",
 		})
-	case !wd.hasAccount(account):
-		writeMsg(w, http.StatusBadRequest, "account is not a saved destination of this withdrawer")
+	case msg != "":
+		writeMsg(w, http.StatusBadRequest, msg)
 	default:
-		return wd, true
+		return wd, d, true
 	}
-	return nil, false
+	return nil, nil, false
 }
 
 func providerFor(speed string) string {
@@ -176,8 +182,8 @@ func (e *Emulator) handleQuote(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
 		return
 	}
-	if !wd.hasAccount(req.Account) {
-		writeMsg(w, http.StatusBadRequest, "account is not a saved destination of this withdrawer")
+	if _, msg := wd.payableDest(req.Account, req.Speed); msg != "" {
+		writeMsg(w, http.StatusBadRequest, msg)
 		return
 	}
 	fee := e.feeFor(e.effectiveSpeedLocked(req.Speed, cents))

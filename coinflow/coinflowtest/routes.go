@@ -37,6 +37,9 @@ func (e *Emulator) routes() {
 	e.api("POST /withdraw/debit-card", OpAddDebitCard, authUser, e.handleAddDebitCard)
 	e.api("POST /withdraw/iban", OpAddIBAN, authUser, e.handleAddIBAN)
 	e.api("POST /withdraw/pix", OpAddPIX, authUser, e.handleAddPIX)
+	for _, d := range deleteRoutes {
+		e.api("DELETE /withdraw/"+d.kind+"/{token}", d.op, authUser, e.handleDeleteDestination(d.kind))
+	}
 	e.controlRoutes()
 	e.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, http.StatusNotFound, "Not found")

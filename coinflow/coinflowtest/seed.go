@@ -63,8 +63,8 @@ func (e *Emulator) CreateWithdraw(spec WithdrawSpec) (Withdraw, error) {
 	}}
 	if wd := e.byUser[spec.UserID]; wd != nil {
 		wr.WithdrawerID = wd.id
-		if wr.Account == "" && len(wd.banks) > 0 {
-			wr.Account = wd.banks[0].Token
+		if wr.Account == "" {
+			wr.Account = wd.firstLive(kindAccount)
 		}
 	}
 	if wr.Account == "" {

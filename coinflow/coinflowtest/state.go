@@ -59,45 +59,12 @@ type withdrawer struct {
 	availability, availabilityReason     string
 	availabilityEditor                   string
 	availabilityAt, createdAt            time.Time
-	banks                                []bankAccountJSON
-	cards                                []cardJSON
-	ibans                                []ibanJSON
-	pixes                                []pixJSON
+	// dests are its saved destinations in the order they were saved,
+	// deleted ones included (GET /withdraw still lists them).
+	dests []*savedDest
 }
 
 func (w *withdrawer) blocked() bool { return w.availability == AvailabilityBlocked }
-
-func (w *withdrawer) hasAccount(token string) bool {
-	return hasToken(w.banks, token) || hasToken(w.cards, token) ||
-		hasToken(w.ibans, token) || hasToken(w.pixes, token)
-}
-
-// destination is a saved payout destination of any kind, known by its
-// token.
-type destination interface {
-	token() string
-}
-
-func (b bankAccountJSON) token() string { return b.Token }
-func (c cardJSON) token() string        { return c.Token }
-func (i ibanJSON) token() string        { return i.Token }
-func (p pixJSON) token() string         { return p.Token }
-
-func hasToken[D destination](ds []D, token string) bool {
-	return slices.ContainsFunc(ds, func(d D) bool { return d.token() == token })
-}
-
-// appendTokens appends the tokens of ds to all, in the order they were
-// saved, and returns the first one ("" if none).
-func appendTokens[D destination](all *[]string, ds []D) string {
-	for _, d := range ds {
-		*all = append(*all, d.token())
-	}
-	if len(ds) == 0 {
-		return ""
-	}
-	return ds[0].token()
-}
 
 func (e *Emulator) walletOf(userID string) string {
 	return e.opts.MerchantID + "ʬ" + userID
@@ -110,10 +77,18 @@ func (e *Emulator) snapshotWithdrawer(w *withdrawer) Withdrawer {
 		Availability: w.availability, Blocked: w.blocked(), CreatedAt: w.createdAt,
 		Accounts: []string{},
 	}
-	s.BankToken = appendTokens(&s.Accounts, w.banks)
-	s.CardToken = appendTokens(&s.Accounts, w.cards)
-	s.IBANToken = appendTokens(&s.Accounts, w.ibans)
-	s.PIXToken = appendTokens(&s.Accounts, w.pixes)
+	first := map[string]*string{
+		kindAccount: &s.BankToken, kindCard: &s.CardToken, kindIBAN: &s.IBANToken, kindPIX: &s.PIXToken,
+	}
+	for _, d := range w.dests {
+		if d.deleted {
+			continue
+		}
+		s.Accounts = append(s.Accounts, d.token)
+		if p := first[d.kind]; *p == "" {
+			*p = d.token
+		}
+	}
 	return s
 }
 

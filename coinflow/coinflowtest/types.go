@@ -71,22 +71,26 @@ const (
 
 // Operation names, as counted by Calls and matched by APIFault.Operation.
 const (
-	OpListWithdraws   = "list_withdraws"   // GET /merchant/withdraws
-	OpGetWithdraw     = "get_withdraw"     // GET /merchant/withdraws/{withdrawalId}
-	OpBalance         = "balance"          // GET /merchant/withdraws/payout/balance
-	OpQuote           = "quote"            // POST /merchant/withdraws/payout/delegated/quote
-	OpPayout          = "payout"           // POST /merchant/withdraws/payout/delegated
-	OpWithdrawers     = "withdrawers"      // GET /merchant/withdrawers
-	OpBlockWithdrawer = "block_withdrawer" // PUT /merchant/block-withdrawer/{withdrawerId}
-	OpListWebhooks    = "list_webhooks"    // GET /merchant/webhooks
-	OpResendWebhook   = "resend_webhook"   // POST /merchant/webhooks/{webhookLogId}
-	OpGetWithdrawer   = "get_withdrawer"   // GET /withdraw
-	OpWithdrawQuote   = "withdraw_quote"   // GET /withdraw/quote
-	OpKYC             = "kyc"              // POST /withdraw/kyc
-	OpAddBankAccount  = "add_bank_account" // POST /withdraw/account and /withdraw/account/v2
-	OpAddDebitCard    = "add_debit_card"   // POST /withdraw/debit-card
-	OpAddIBAN         = "add_iban"         // POST /withdraw/iban
-	OpAddPIX          = "add_pix"          // POST /withdraw/pix
+	OpListWithdraws     = "list_withdraws"      // GET /merchant/withdraws
+	OpGetWithdraw       = "get_withdraw"        // GET /merchant/withdraws/{withdrawalId}
+	OpBalance           = "balance"             // GET /merchant/withdraws/payout/balance
+	OpQuote             = "quote"               // POST /merchant/withdraws/payout/delegated/quote
+	OpPayout            = "payout"              // POST /merchant/withdraws/payout/delegated
+	OpWithdrawers       = "withdrawers"         // GET /merchant/withdrawers
+	OpBlockWithdrawer   = "block_withdrawer"    // PUT /merchant/block-withdrawer/{withdrawerId}
+	OpListWebhooks      = "list_webhooks"       // GET /merchant/webhooks
+	OpResendWebhook     = "resend_webhook"      // POST /merchant/webhooks/{webhookLogId}
+	OpGetWithdrawer     = "get_withdrawer"      // GET /withdraw
+	OpWithdrawQuote     = "withdraw_quote"      // GET /withdraw/quote
+	OpKYC               = "kyc"                 // POST /withdraw/kyc
+	OpAddBankAccount    = "add_bank_account"    // POST /withdraw/account and /withdraw/account/v2
+	OpAddDebitCard      = "add_debit_card"      // POST /withdraw/debit-card
+	OpAddIBAN           = "add_iban"            // POST /withdraw/iban
+	OpAddPIX            = "add_pix"             // POST /withdraw/pix
+	OpDeleteBankAccount = "delete_bank_account" // DELETE /withdraw/account/{token}
+	OpDeleteCard        = "delete_card"         // DELETE /withdraw/card/{token}
+	OpDeleteIBAN        = "delete_iban"         // DELETE /withdraw/iban/{token}
+	OpDeletePIX         = "delete_pix"          // DELETE /withdraw/pix/{token}
 )
 
 // Errors returned by the control methods.

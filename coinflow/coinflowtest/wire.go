@@ -157,12 +157,18 @@ type ibanJSON struct {
 	Reference   string `json:"reference"`
 	SortCode    string `json:"sortCode"`
 	BIC         string `json:"bic,omitempty"`
+	// IsDeleted is not in the spec's IBAN row. [ASSUMED] Coinflow marks a
+	// deleted IBAN as it marks bank accounts and cards; the emulator shows
+	// the member only when true.
+	IsDeleted bool `json:"isDeleted,omitempty"`
 }
 
 type pixJSON struct {
 	Key         string `json:"key"`
 	AccountHash string `json:"accountHash"`
 	Token       string `json:"token"`
+	// IsDeleted: as ibanJSON's.
+	IsDeleted bool `json:"isDeleted,omitempty"`
 }
 
 // withdrawerWithAccountsJSON is IWithdrawerWithAccounts.
@@ -207,17 +213,14 @@ func (e *Emulator) withdrawerJSONOf(w *withdrawer) withdrawerJSON {
 }
 
 func (e *Emulator) withdrawerWithAccountsOf(w *withdrawer) withdrawerWithAccountsJSON {
-	return withdrawerWithAccountsJSON{
+	out := withdrawerWithAccountsJSON{
 		withdrawerJSON:      e.withdrawerJSONOf(w),
-		BankAccounts:        append([]bankAccountJSON{}, w.banks...),
-		Cards:               append([]cardJSON{}, w.cards...),
-		Ibans:               append([]ibanJSON{}, w.ibans...),
-		Pixes:               append([]pixJSON{}, w.pixes...),
 		Efts:                []struct{}{},
-		P2cAvailable:        len(w.cards) > 0,
 		BankCurrencyOptions: []string{w.currency},
 		FreeWithdrawSpeeds:  []string{},
 	}
+	out.BankAccounts, out.Cards, out.Ibans, out.Pixes, out.P2cAvailable = w.accountsOf()
+	return out
 }
 
 // isoMillis formats t as the API does: UTC with milliseconds.

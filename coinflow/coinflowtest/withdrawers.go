@@ -70,7 +70,7 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 		e.addCardLocked(wd, cmp.Or(spec.CardToken, e.ids.token.token("crd_", 24)), e.digits(4), "12", e.now.AddDate(4, 0, 0).Format("06"))
 	}
 	if spec.IBANToken != "" {
-		e.addIBANLocked(wd, spec.IBANToken, e.digits(4), "", "")
+		e.addIBANLocked(wd, spec.IBANToken, e.digits(4), "", "", ibanCurrencyFor(country))
 	}
 	if spec.PIXToken != "" {
 		e.addPIXLocked(wd, spec.PIXToken, spec.UserID+"@pix.example")
@@ -89,29 +89,46 @@ func (e *Emulator) digits(n int) string {
 	return string(b)
 }
 
-func (e *Emulator) addBankLocked(wd *withdrawer, token, last4, alias string) {
-	wd.banks = append(wd.banks, bankAccountJSON{
-		Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: alias + " ..." + last4,
-		Token: token, Reference: e.ids.token.token("ref_", 12), IsTokenized: true,
-	})
+// addBankLocked saves a US bank account (USD; asap, same_day, standard).
+func (e *Emulator) addBankLocked(wd *withdrawer, token, last4, alias string) *savedDest {
+	d := &savedDest{kind: kindAccount, token: token, currency: "USD", speeds: speedsOf[kindAccount],
+		bank: &bankAccountJSON{
+			Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: alias + " ..." + last4,
+			Token: token, Reference: e.ids.token.token("ref_", 12), IsTokenized: true,
+		}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
-func (e *Emulator) addCardLocked(wd *withdrawer, token, last4, expMonth, expYear string) {
-	wd.cards = append(wd.cards, cardJSON{
-		Last4: last4, Token: token, Type: "VISA", DisbursementStatus: "Immediate",
-		Currency: wd.currency, CreatedAt: isoMillis(e.now), ExpMonth: expMonth, ExpYear: expYear,
-	})
+// addCardLocked saves a US debit card (USD; card).
+func (e *Emulator) addCardLocked(wd *withdrawer, token, last4, expMonth, expYear string) *savedDest {
+	d := &savedDest{kind: kindCard, token: token, currency: "USD", speeds: speedsOf[kindCard],
+		card: &cardJSON{
+			Last4: last4, Token: token, Type: "VISA", DisbursementStatus: "Immediate",
+			Currency: "USD", CreatedAt: isoMillis(e.now), ExpMonth: expMonth, ExpYear: expYear,
+		}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
-func (e *Emulator) addIBANLocked(wd *withdrawer, token, last4, sortCode, bic string) {
-	wd.ibans = append(wd.ibans, ibanJSON{
-		Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: "IBAN ..." + last4,
-		Token: token, Reference: e.ids.token.token("ref_", 12), SortCode: sortCode, BIC: bic,
-	})
+// addIBANLocked saves an IBAN or UK account paid in currency (EUR or
+// GBP; iban).
+func (e *Emulator) addIBANLocked(wd *withdrawer, token, last4, sortCode, bic, currency string) *savedDest {
+	d := &savedDest{kind: kindIBAN, token: token, currency: currency, speeds: speedsOf[kindIBAN],
+		iban: &ibanJSON{
+			Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: "IBAN ..." + last4,
+			Token: token, Reference: e.ids.token.token("ref_", 12), SortCode: sortCode, BIC: bic,
+		}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
-func (e *Emulator) addPIXLocked(wd *withdrawer, token, key string) {
-	wd.pixes = append(wd.pixes, pixJSON{Key: key, AccountHash: e.ids.token.token("", 32), Token: token})
+// addPIXLocked saves a PIX key (BRL; pix).
+func (e *Emulator) addPIXLocked(wd *withdrawer, token, key string) *savedDest {
+	d := &savedDest{kind: kindPIX, token: token, currency: "BRL", speeds: speedsOf[kindPIX],
+		pix: &pixJSON{Key: key, AccountHash: e.ids.token.token("", 32), Token: token}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
 // SetVerification changes a withdrawer's verification status and queues
