@@ -43,11 +43,19 @@ type savedDest struct {
 	currency string   // the currency it is paid in
 	speeds   []string // the speeds it takes
 	deleted  bool     // DELETE /withdraw/{kind}/{token}: listed, not payable
+	holder   string   // an IBAN's accountHolder, when given
 
 	bank *bankAccountJSON
 	card *cardJSON
 	iban *ibanJSON
 	pix  *pixJSON
+}
+
+// ineligible makes a card unable to receive payouts: disbursementStatus
+// Ineligible, no speeds.
+func (d *savedDest) ineligible() {
+	d.card.DisbursementStatus = "Ineligible"
+	d.speeds = nil
 }
 
 // takes reports whether d can be paid at speed.

@@ -202,3 +202,183 @@ func TestDestinationTakesItsSpeeds(t *testing.T) {
 	}
 	require.Equal(t, 6, b.srv.PayoutsCreated())
 }
+
+func TestSaveDebitCard(t *testing.T) {
+	t.Parallel()
+	const pending, noAddr = "u-pending", "u-noaddr"
+	card := func(token, month, year string) map[string]any {
+		return map[string]any{"cardToken": token, "expMonth": month, "expYear": year}
+	}
+	withAddr := func(body map[string]any, addr map[string]any) map[string]any {
+		body["address"] = addr
+		return body
+	}
+	full := map[string]any{"address1": "1 Elm St", "city": "Austin", "state": "TX", "zip": "73301"}
+	for _, tc := range []struct {
+		name, user string
+		body       any
+		status     int
+		msg        string // of a 400 or 412
+		disb       string // the saved card's disbursementStatus
+	}{
+		{"saved", "u-1", card("tok_4242", "12", "29"), 200, "", "Immediate"},
+		{"eleven digits are a token, not a PAN", "u-1", card("12345678901", "01", "30"), 200, "", "Immediate"},
+		{"ineligible", "u-1", card(coinflowtest.IneligibleCardPrefix+"tok", "06", "28"), 200, "", "Ineligible"},
+		{"no cardToken", "u-1", card("", "12", "29"), 400, "cardToken, expMonth and expYear are required", ""},
+		{"no expYear", "u-1", map[string]any{"cardToken": "tok", "expMonth": "12"}, 400, "cardToken, expMonth and expYear are required", ""},
+		{"raw PAN", "u-1", card("4242424242424242", "12", "29"), 400, "cardToken must be a token from Coinflow's card tokenization", ""},
+		{"raw 12-digit PAN", "u-1", card("123456789012", "12", "29"), 400, "cardToken must be a token from Coinflow's card tokenization", ""},
+		{"raw 19-digit PAN", "u-1", card("1234567890123456789", "12", "29"), 400, "cardToken must be a token from Coinflow's card tokenization", ""},
+		{"month 13", "u-1", card("tok", "13", "29"), 400, "expMonth must be 01 to 12", ""},
+		{"month 00", "u-1", card("tok", "00", "29"), 400, "expMonth must be 01 to 12", ""},
+		{"month one digit", "u-1", card("tok", "1", "29"), 400, "expMonth must be 01 to 12", ""},
+		{"year four digits", "u-1", card("tok", "12", "2029"), 400, "expYear must be 2 digits", ""},
+		{"year not digits", "u-1", card("tok", "12", "2x"), 400, "expYear must be 2 digits", ""},
+		{"no address on file", noAddr, card("tok", "12", "29"), 412, "User Address Info Required - Please provide address info in body.address parameters", ""},
+		{"address in the body", noAddr, withAddr(card("tok", "12", "29"), full), 200, "", "Immediate"},
+		{"partial address", noAddr, withAddr(card("tok", "12", "29"), map[string]any{"address1": "1 Elm St", "state": "TX"}), 400, "address.city, address.zip required", ""},
+		{"pending withdrawer", pending, card("tok", "12", "29"), 451, "", ""},
+		{"unknown withdrawer", "u-x", card("tok", "12", "29"), 404, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, setupOpts{noHook: true})
+			b.addFourKinds(t, "u-1")
+			_, err := b.srv.AddWithdrawer(coinflowtest.WithdrawerSpec{UserID: noAddr, NoAddress: true})
+			require.NoError(t, err)
+			_, err = b.srv.AddWithdrawer(coinflowtest.WithdrawerSpec{UserID: pending, Verification: "pending"})
+			require.NoError(t, err)
+			before := b.getWithdrawer(t, tc.user).rows()
+			hdr := []string{"x-coinflow-auth-user-id", tc.user}
+			var r response
+			if tc.status == 200 || tc.status == 412 {
+				r = b.specCall(t, tc.status, http.MethodPost, "/withdraw/debit-card", tc.body, hdr...)
+			} else {
+				r = b.call(t, http.MethodPost, "/withdraw/debit-card", tc.body, hdr...)
+				require.Equal(t, tc.status, r.Status, "%s", r.Body)
+			}
+			if tc.msg != "" {
+				require.Equal(t, tc.msg, r.msg(t))
+			}
+			if tc.status != 200 {
+				if tc.status != 404 {
+					require.Len(t, b.getWithdrawer(t, tc.user).rows(), len(before), "nothing saved")
+				}
+				if tc.user == noAddr {
+					w, _ := b.srv.Withdrawer(noAddr)
+					require.False(t, w.HasAddress, "a refused request leaves no address")
+				}
+				return
+			}
+			var token string
+			r.decode(t, &token)
+			a := b.getWithdrawer(t, tc.user)
+			row, ok := a.rows()[token]
+			require.True(t, ok, "the answered token is listed")
+			require.Equal(t, tc.disb, row.DisbursementStatus)
+			require.Equal(t, "USD", row.Currency)
+			q := b.quote(t, tc.user, token, "card", 1_000, "")
+			if tc.disb == "Ineligible" {
+				require.Equal(t, http.StatusBadRequest, q.Status)
+				require.Equal(t, "card is not eligible for disbursements", q.msg(t))
+			} else {
+				require.Equal(t, http.StatusOK, q.Status, "%s", q.Body)
+				require.True(t, a.Withdrawer.P2C)
+			}
+			w, _ := b.srv.Withdrawer(tc.user)
+			require.True(t, w.HasAddress, "the address stays on file")
+			// With the address on file, the next card needs none.
+			b.specCall(t, http.StatusOK, http.MethodPost, "/withdraw/debit-card", card("tok_next", "01", "31"), hdr...)
+		})
+	}
+}
+
+func TestIneligibleSeededCard(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noHook: true})
+	_, err := b.srv.AddWithdrawer(coinflowtest.WithdrawerSpec{UserID: "u-1", CardToken: coinflowtest.IneligibleCardPrefix + "c1"})
+	require.NoError(t, err)
+	a := b.getWithdrawer(t, "u-1")
+	require.False(t, a.Withdrawer.P2C)
+	require.Equal(t, "Ineligible", a.rows()[coinflowtest.IneligibleCardPrefix+"c1"].DisbursementStatus)
+	r := b.payoutIn(t, "u-1", coinflowtest.IneligibleCardPrefix+"c1", "card", 100, "", key(1))
+	require.Equal(t, http.StatusBadRequest, r.Status)
+}
+
+func TestSaveIBAN(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		msg    string // of a 400
+		// the saved row
+		last4, sortCode, bic, alias string
+	}{
+		{"SEPA IBAN", map[string]any{"number": "DE89370400440532013000", "bic": "COBADEFFXXX"}, 200, "", "3000", "", "COBADEFFXXX", "IBAN ...3000"},
+		{"written with spaces and lower case", map[string]any{"number": "de89 3704 0044 0532 0130 00", "bic": "cobadeff"}, 200, "", "3000", "", "COBADEFF", "IBAN ...3000"},
+		{"GB IBAN, alias and holder kept", map[string]any{"number": "GB29NWBK60161331926819", "bic": "NWBKGB2L", "alias": "Savings", "accountHolder": "Bob Jones"}, 200, "", "6819", "", "NWBKGB2L", "Savings"},
+		{"French IBAN with a letter", map[string]any{"number": "FR1420041010050500013M02606", "bic": "PSSTFRPPXXX"}, 200, "", "2606", "", "PSSTFRPPXXX", "IBAN ...2606"},
+		{"UK account and sort code", map[string]any{"number": "31926819", "sortCode": "60-16-13"}, 200, "", "6819", "601613", "", "IBAN ...6819"},
+		{"IBAN without BIC", map[string]any{"number": "NL91ABNA0417164300"}, 426, "", "", "", "", ""},
+		{"bad checksum", map[string]any{"number": "DE89370400440532013001", "bic": "COBADEFF"}, 400, "invalid IBAN", "", "", "", ""},
+		{"wrong length for DE", map[string]any{"number": "DE8937040044053201300", "bic": "COBADEFF"}, 400, "invalid IBAN", "", "", "", ""},
+		{"unknown country", map[string]any{"number": "ZZ89370400440532013000", "bic": "COBADEFF"}, 400, "invalid IBAN", "", "", "", ""},
+		{"not an account number", map[string]any{"number": "hello", "bic": "COBADEFF"}, 400, "invalid IBAN", "", "", "", ""},
+		{"no number", map[string]any{"bic": "COBADEFF"}, 400, "number is required", "", "", "", ""},
+		{"nine digits", map[string]any{"number": "319268191", "sortCode": "601613"}, 400, "number must be an IBAN or a UK 8-digit account number", "", "", "", ""},
+		{"UK account without sort code", map[string]any{"number": "31926819"}, 400, "sortCode is required with a UK account number", "", "", "", ""},
+		{"five-digit sort code", map[string]any{"number": "31926819", "sortCode": "60161"}, 400, "sortCode must be 6 digits", "", "", "", ""},
+		{"seven-character BIC", map[string]any{"number": "DE89370400440532013000", "bic": "COBADEF"}, 400, "invalid BIC", "", "", "", ""},
+		{"BIC of no country", map[string]any{"number": "DE89370400440532013000", "bic": "COBAZZFF"}, 400, "invalid BIC", "", "", "", ""},
+		{"BIC with digits for the bank", map[string]any{"number": "DE89370400440532013000", "bic": "C0BADEFF"}, 400, "invalid BIC", "", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, setupOpts{noHook: true})
+			b.addUser(t, "u-1")
+			hdr := []string{"x-coinflow-auth-user-id", "u-1"}
+			if tc.status == 400 {
+				r := b.call(t, http.MethodPost, "/withdraw/iban", tc.body, hdr...)
+				require.Equal(t, tc.status, r.Status, "%s", r.Body)
+				require.Equal(t, tc.msg, r.msg(t))
+				require.Empty(t, b.getWithdrawer(t, "u-1").Withdrawer.Ibans)
+				return
+			}
+			r := b.specCall(t, tc.status, http.MethodPost, "/withdraw/iban", tc.body, hdr...)
+			var s string
+			r.decode(t, &s)
+			if tc.status == 426 {
+				require.Equal(t, "BIC required", s, "the 426 body is a JSON string")
+				require.Empty(t, b.getWithdrawer(t, "u-1").Withdrawer.Ibans)
+				return
+			}
+			row, ok := b.getWithdrawer(t, "u-1").rows()[s]
+			require.True(t, ok, "the answered token is listed")
+			require.Equal(t, tc.last4, row.Last4)
+			require.Equal(t, tc.sortCode, row.SortCode)
+			require.Equal(t, tc.bic, row.BIC)
+			require.Equal(t, tc.alias, row.Alias)
+			require.Equal(t, http.StatusOK, b.quote(t, "u-1", s, "iban", 1_000, "").Status)
+		})
+	}
+}
+
+func TestSavePIX(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noHook: true})
+	b.addUser(t, "u-1")
+	hdr := []string{"x-coinflow-auth-user-id", "u-1"}
+	for _, body := range []any{map[string]any{}, map[string]any{"pixKey": ""}, map[string]any{"pixKey": "   "}} {
+		r := b.call(t, http.MethodPost, "/withdraw/pix", body, hdr...)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%v", body)
+		require.Equal(t, "pixKey is required", r.msg(t))
+	}
+	var token string
+	b.specCall(t, http.StatusOK, http.MethodPost, "/withdraw/pix", map[string]any{"pixKey": "bob@example.com"}, hdr...).decode(t, &token)
+	row, ok := b.getWithdrawer(t, "u-1").rows()[token]
+	require.True(t, ok)
+	require.Equal(t, "bob@example.com", row.Key)
+	require.Equal(t, http.StatusOK, b.quote(t, "u-1", token, "pix", 1_000, "").Status)
+	require.Equal(t, http.StatusBadRequest, b.quote(t, "u-1", token, "asap", 1_000, "").Status)
+}

@@ -95,6 +95,20 @@
 //     schemas lack the member, show it only when true); deleting it again
 //     answers 200; a token that is not the user's destination of that
 //     kind is a 404.
+//   - Saving destinations: bodies are checked first (400 {"msg"}), then
+//     the withdrawer (404, 451), then the spec's own refusals. A debit
+//     card needs expMonth 01-12 and a 2-digit expYear, refuses a raw PAN
+//     (12-19 digits) as cardToken, is USD and "Immediate" (a cardToken
+//     starting with IneligibleCardPrefix makes it "Ineligible"), and
+//     answers 412 when no address is on file and the body has none; a
+//     body address goes on file. Withdrawers registered with a US info
+//     body (and US ones from AddWithdrawer, unless NoAddress) have an
+//     address; document-verified ones do not. POST /withdraw/iban takes an
+//     IBAN (registry length and mod-97 checked; 426 with the JSON string
+//     "BIC required" when bic is missing) or a UK 8-digit account number
+//     with a 6-digit sortCode (no BIC needed); a GB IBAN or UK account is
+//     paid in GBP, any other IBAN in EUR. A PIX key is paid in BRL, a bank
+//     account in USD.
 //   - KYC: a US info body passes at once (200, KYC Created then KYC Success)
 //     unless its ssn is FailingSSN; other bodies answer 451 pending (KYC
 //     Created). Withdrawers made by KYC start without destinations;

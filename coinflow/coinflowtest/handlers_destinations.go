@@ -2,13 +2,15 @@ package coinflowtest
 
 import (
 	"net/http"
+	"strings"
 )
 
 // addDestination serves the POST /withdraw/... that save a destination:
-// it decodes and checks req, then, under the lock, save stores the
-// destination on the request's verified withdrawer under a fresh token
-// (prefix and 24 characters) and returns the 200 body.
-func (e *Emulator) addDestination(w http.ResponseWriter, r *http.Request, req checker, prefix string, save func(wd *withdrawer, token string) any) {
+// it decodes and checks req (400), then, under the lock, finds the
+// request's verified withdrawer (404, 451) and has save store the
+// destination and return the status and body of the answer (a refusal
+// such as 412 or 426 stores nothing).
+func (e *Emulator) addDestination(w http.ResponseWriter, r *http.Request, req checker, save func(wd *withdrawer) (int, any)) {
 	if !decodeBody(w, r, req) {
 		return
 	}
@@ -18,8 +20,13 @@ func (e *Emulator) addDestination(w http.ResponseWriter, r *http.Request, req ch
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, save(wd, e.ids.token.token(prefix, 24)))
+	status, body := save(wd)
+	writeJSON(w, status, body)
 }
+
+// newTokenLocked is a fresh destination token: prefix and 24 base58
+// characters.
+func (e *Emulator) newTokenLocked(prefix string) string { return e.ids.token.token(prefix, 24) }
 
 type bankAccountRequest struct {
 	Alias         string `json:"alias"`
@@ -38,51 +45,162 @@ func (q *bankAccountRequest) check() string {
 	return ""
 }
 
-// handleAddBankAccount is POST /withdraw/account and /withdraw/account/v2.
+// handleAddBankAccount is POST /withdraw/account and /withdraw/account/v2:
+// a US bank account, paid in USD at asap, same_day or standard.
 func (e *Emulator) handleAddBankAccount(w http.ResponseWriter, r *http.Request) {
 	var req bankAccountRequest
-	e.addDestination(w, r, &req, "bnk_", func(wd *withdrawer, token string) any {
-		e.addBankLocked(wd, token, last4(req.AccountNumber), req.Alias)
-		return withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)}
+	e.addDestination(w, r, &req, func(wd *withdrawer) (int, any) {
+		e.addBankLocked(wd, e.newTokenLocked("bnk_"), last4(req.AccountNumber), req.Alias)
+		return http.StatusOK, withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)}
 	})
 }
 
-type debitCardRequest struct {
-	CardToken string `json:"cardToken"`
-	ExpMonth  string `json:"expMonth"`
-	ExpYear   string `json:"expYear"`
+// addressJSON is IAccountAddress: an address on file, or the one a debit
+// card request brings.
+type addressJSON struct {
+	Address1 string `json:"address1"`
+	City     string `json:"city"`
+	State    string `json:"state"`
+	Zip      string `json:"zip"`
 }
+
+func (a *addressJSON) check() string {
+	var m []string
+	for _, f := range []struct{ name, v string }{
+		{"address1", a.Address1}, {"city", a.City}, {"state", a.State}, {"zip", a.Zip},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			m = append(m, "address."+f.name)
+		}
+	}
+	if len(m) > 0 {
+		return strings.Join(m, ", ") + " required"
+	}
+	return ""
+}
+
+type debitCardRequest struct {
+	CardToken string       `json:"cardToken"`
+	ExpMonth  string       `json:"expMonth"`
+	ExpYear   string       `json:"expYear"`
+	Address   *addressJSON `json:"address"`
+}
+
+// IneligibleCardPrefix marks a card that cannot receive push-to-card
+// payouts: a cardToken (POST /withdraw/debit-card) or a
+// WithdrawerSpec.CardToken starting with it is saved with
+// disbursementStatus Ineligible and takes no speed, so quotes and payouts
+// to it are refused.
+const IneligibleCardPrefix = "ineligible_"
+
+// msgAddressRequired is the 412 of POST /withdraw/debit-card, in the
+// spec's words.
+const msgAddressRequired = "User Address Info Required - Please provide address info in body.address parameters"
 
 func (q *debitCardRequest) check() string {
-	return required("cardToken, expMonth and expYear are required", q.CardToken, q.ExpMonth, q.ExpYear)
+	switch {
+	case q.CardToken == "" || q.ExpMonth == "" || q.ExpYear == "":
+		return "cardToken, expMonth and expYear are required"
+	case isDigits(q.CardToken) && len(q.CardToken) >= 12 && len(q.CardToken) <= 19:
+		return "cardToken must be a token from Coinflow's card tokenization"
+	case len(q.ExpMonth) != 2 || !isDigits(q.ExpMonth) || q.ExpMonth < "01" || q.ExpMonth > "12":
+		return "expMonth must be 01 to 12"
+	case len(q.ExpYear) != 2 || !isDigits(q.ExpYear):
+		return "expYear must be 2 digits"
+	case q.Address != nil:
+		return q.Address.check()
+	}
+	return ""
 }
 
-// handleAddDebitCard is POST /withdraw/debit-card: answers the new card's
-// token as a JSON string.
+// handleAddDebitCard is POST /withdraw/debit-card: saves a US debit card
+// (USD, speed card) and answers its token as a JSON string. 412 when the
+// withdrawer has no address on file and the body brings none; a body
+// address is put on file.
 func (e *Emulator) handleAddDebitCard(w http.ResponseWriter, r *http.Request) {
 	var req debitCardRequest
-	e.addDestination(w, r, &req, "crd_", func(wd *withdrawer, token string) any {
-		e.addCardLocked(wd, token, last4(req.CardToken), req.ExpMonth, req.ExpYear)
-		return token
+	e.addDestination(w, r, &req, func(wd *withdrawer) (int, any) {
+		if req.Address != nil {
+			wd.address = req.Address
+		}
+		if wd.address == nil {
+			return http.StatusPreconditionFailed, msgJSON{Msg: msgAddressRequired}
+		}
+		token := e.newTokenLocked("crd_")
+		d := e.addCardLocked(wd, token, last4(req.CardToken), req.ExpMonth, req.ExpYear)
+		if strings.HasPrefix(req.CardToken, IneligibleCardPrefix) {
+			d.ineligible()
+		}
+		return http.StatusOK, token
 	})
 }
 
 type ibanRequest struct {
-	Number   string `json:"number"`
-	SortCode string `json:"sortCode"`
-	BIC      string `json:"bic"`
+	Number        string `json:"number"`
+	SortCode      string `json:"sortCode"`
+	BIC           string `json:"bic"`
+	AccountHolder string `json:"accountHolder"`
+	Alias         string `json:"alias"`
+
+	// set by check
+	number, sortCode, bic, currency string
+	uk                              bool // a UK account number and sort code, not an IBAN
 }
 
 func (q *ibanRequest) check() string {
-	return required("number is required", q.Number)
+	q.number, q.sortCode, q.bic = compact(q.Number), compact(q.SortCode), compact(q.BIC)
+	switch {
+	case q.number == "":
+		return "number is required"
+	case isDigits(q.number):
+		if len(q.number) != 8 {
+			return "number must be an IBAN or a UK 8-digit account number"
+		}
+		if q.sortCode == "" {
+			return "sortCode is required with a UK account number"
+		}
+		if len(q.sortCode) != 6 || !isDigits(q.sortCode) {
+			return "sortCode must be 6 digits"
+		}
+		q.uk, q.currency = true, "GBP"
+	default:
+		country, ok := ibanCountry(q.number)
+		if !ok {
+			return "invalid IBAN"
+		}
+		q.currency = ibanCurrencyFor(country)
+	}
+	if q.bic != "" && !validBIC(q.bic) {
+		return "invalid BIC"
+	}
+	return ""
 }
 
-// handleAddIBAN is POST /withdraw/iban: answers the new account's token.
+// msgBICRequired is the 426 body of POST /withdraw/iban: a JSON string,
+// as the spec types it.
+const msgBICRequired = "BIC required"
+
+// handleAddIBAN is POST /withdraw/iban: saves an IBAN (EUR; GBP for a GB
+// IBAN) or a UK account number and sort code (GBP), speed iban, and
+// answers its token as a JSON string. 426 "BIC required" for an IBAN
+// without a bic. [ASSUMED] a UK account number needs no BIC.
 func (e *Emulator) handleAddIBAN(w http.ResponseWriter, r *http.Request) {
 	var req ibanRequest
-	e.addDestination(w, r, &req, "iban_", func(wd *withdrawer, token string) any {
-		e.addIBANLocked(wd, token, last4(req.Number), req.SortCode, req.BIC, "EUR")
-		return token
+	e.addDestination(w, r, &req, func(wd *withdrawer) (int, any) {
+		if !req.uk && req.bic == "" {
+			return http.StatusUpgradeRequired, msgBICRequired
+		}
+		token := e.newTokenLocked("iban_")
+		sortCode := ""
+		if req.uk {
+			sortCode = req.sortCode
+		}
+		d := e.addIBANLocked(wd, token, last4(req.number), sortCode, req.bic, req.currency)
+		d.holder = strings.TrimSpace(req.AccountHolder)
+		if a := strings.TrimSpace(req.Alias); a != "" {
+			d.iban.Alias = a
+		}
+		return http.StatusOK, token
 	})
 }
 
@@ -91,15 +209,20 @@ type pixRequest struct {
 }
 
 func (q *pixRequest) check() string {
-	return required("pixKey is required", q.PixKey)
+	if strings.TrimSpace(q.PixKey) == "" {
+		return "pixKey is required"
+	}
+	return ""
 }
 
-// handleAddPIX is POST /withdraw/pix: answers the new key's token.
+// handleAddPIX is POST /withdraw/pix: saves a PIX key (BRL, speed pix)
+// and answers its token as a JSON string.
 func (e *Emulator) handleAddPIX(w http.ResponseWriter, r *http.Request) {
 	var req pixRequest
-	e.addDestination(w, r, &req, "pix_", func(wd *withdrawer, token string) any {
-		e.addPIXLocked(wd, token, req.PixKey)
-		return token
+	e.addDestination(w, r, &req, func(wd *withdrawer) (int, any) {
+		token := e.newTokenLocked("pix_")
+		e.addPIXLocked(wd, token, strings.TrimSpace(req.PixKey))
+		return http.StatusOK, token
 	})
 }
 

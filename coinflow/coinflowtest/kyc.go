@@ -86,6 +86,9 @@ func (e *Emulator) handleKYC(w http.ResponseWriter, r *http.Request) {
 	} else if wd.verification != VerificationApproved && wd.verification != VerificationPending {
 		e.setVerificationLocked(wd, VerificationPending) // a new attempt after rejection or expiry
 	}
+	if req.Info != nil {
+		wd.address = &addressJSON{Address1: req.Info.PhysicalAddress, City: req.Info.City, State: req.Info.State, Zip: req.Info.Zip}
+	}
 	if wd.verification == VerificationApproved {
 		writeJSON(w, http.StatusOK, kycResponseJSON{Withdrawer: e.backwardUserOf(wd)})
 		return

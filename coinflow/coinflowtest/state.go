@@ -59,6 +59,9 @@ type withdrawer struct {
 	availability, availabilityReason     string
 	availabilityEditor                   string
 	availabilityAt, createdAt            time.Time
+	// address is the address on file (from a US info body or a debit
+	// card request), nil when none.
+	address *addressJSON
 	// dests are its saved destinations in the order they were saved,
 	// deleted ones included (GET /withdraw still lists them).
 	dests []*savedDest
@@ -75,7 +78,7 @@ func (e *Emulator) snapshotWithdrawer(w *withdrawer) Withdrawer {
 		ID: w.id, UserID: w.userID, Wallet: e.walletOf(w.userID), Email: w.email,
 		Country: w.country, Currency: w.currency, Verification: w.verification,
 		Availability: w.availability, Blocked: w.blocked(), CreatedAt: w.createdAt,
-		Accounts: []string{},
+		HasAddress: w.address != nil, Accounts: []string{},
 	}
 	first := map[string]*string{
 		kindAccount: &s.BankToken, kindCard: &s.CardToken, kindIBAN: &s.IBANToken, kindPIX: &s.PIXToken,

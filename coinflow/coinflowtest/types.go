@@ -170,30 +170,39 @@ type WithdrawerSpec struct {
 	Verification string `json:"verification,omitempty"`
 	Blocked      bool   `json:"blocked,omitempty"`
 	// BankToken and CardToken are generated when empty; IBANToken and
-	// PIXToken only exist when set.
+	// PIXToken only exist when set. A CardToken starting with
+	// IneligibleCardPrefix is an Ineligible card. An IBAN is paid in GBP
+	// for a GB withdrawer, EUR otherwise.
 	BankToken string `json:"bankToken,omitempty"`
 	CardToken string `json:"cardToken,omitempty"`
 	IBANToken string `json:"ibanToken,omitempty"`
 	PIXToken  string `json:"pixToken,omitempty"`
+	// NoAddress leaves a US withdrawer without an address on file (as if
+	// document-verified), so that saving a debit card needs body.address
+	// (412). Other countries never have one.
+	NoAddress bool `json:"noAddress,omitempty"`
 }
 
 // Withdrawer is a snapshot of a withdrawer.
 type Withdrawer struct {
-	ID           string    `json:"id"` // the 24-hex _id
-	UserID       string    `json:"userId"`
-	Wallet       string    `json:"wallet"` // <merchantId>ʬ<userId>
-	Email        string    `json:"email"`
-	Country      string    `json:"country"`
-	Currency     string    `json:"currency"`
-	Verification string    `json:"verification"`
-	Availability string    `json:"availability"`
-	Blocked      bool      `json:"blocked"`
-	BankToken    string    `json:"bankToken,omitempty"`
-	CardToken    string    `json:"cardToken,omitempty"`
-	IBANToken    string    `json:"ibanToken,omitempty"`
-	PIXToken     string    `json:"pixToken,omitempty"`
-	Accounts     []string  `json:"accounts"` // every destination token
-	CreatedAt    time.Time `json:"createdAt"`
+	ID           string `json:"id"` // the 24-hex _id
+	UserID       string `json:"userId"`
+	Wallet       string `json:"wallet"` // <merchantId>ʬ<userId>
+	Email        string `json:"email"`
+	Country      string `json:"country"`
+	Currency     string `json:"currency"`
+	Verification string `json:"verification"`
+	Availability string `json:"availability"`
+	Blocked      bool   `json:"blocked"`
+	BankToken    string `json:"bankToken,omitempty"`
+	CardToken    string `json:"cardToken,omitempty"`
+	IBANToken    string `json:"ibanToken,omitempty"`
+	PIXToken     string `json:"pixToken,omitempty"`
+	// HasAddress: an address is on file (POST /withdraw/debit-card needs
+	// one).
+	HasAddress bool      `json:"hasAddress"`
+	Accounts   []string  `json:"accounts"` // every live (not deleted) destination token
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
 // Delivery is one webhook event's delivery as the sender saw it. A

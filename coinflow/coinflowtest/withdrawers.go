@@ -60,6 +60,11 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 	} else {
 		wd.vendor, wd.reference = "sumsub", e.ids.token.token("app_", 20)
 	}
+	// A US withdrawer stands for one registered with a US info body, whose
+	// address is on file; document-verified ones have none.
+	if country == "US" && !spec.NoAddress {
+		wd.address = &addressJSON{Address1: "1 Main St", City: "Springfield", State: "IL", Zip: "62701"}
+	}
 	if spec.Blocked {
 		wd.availability, wd.availabilityReason, wd.availabilityEditor = AvailabilityBlocked, "Blocked by merchant", "merchant"
 	}
@@ -67,7 +72,10 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 		e.addBankLocked(wd, cmp.Or(spec.BankToken, e.ids.token.token("bnk_", 24)), e.digits(4), "Checking")
 	}
 	if spec.CardToken != "" || withAccounts {
-		e.addCardLocked(wd, cmp.Or(spec.CardToken, e.ids.token.token("crd_", 24)), e.digits(4), "12", e.now.AddDate(4, 0, 0).Format("06"))
+		d := e.addCardLocked(wd, cmp.Or(spec.CardToken, e.ids.token.token("crd_", 24)), e.digits(4), "12", e.now.AddDate(4, 0, 0).Format("06"))
+		if strings.HasPrefix(spec.CardToken, IneligibleCardPrefix) {
+			d.ineligible()
+		}
 	}
 	if spec.IBANToken != "" {
 		e.addIBANLocked(wd, spec.IBANToken, e.digits(4), "", "", ibanCurrencyFor(country))
