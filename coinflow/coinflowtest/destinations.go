@@ -97,9 +97,10 @@ func (wd *withdrawer) firstLive(kind string) string {
 const errNotSaved = "account is not a saved destination of this withdrawer"
 
 // payableDest finds the live destination account of wd that a quote or a
-// payout at speed names, or returns the message of a 400: the account is
-// not saved (or deleted), or it does not take speed.
-func (wd *withdrawer) payableDest(account, speed string) (*savedDest, string) {
+// payout at speed in currency ("" = the destination's) names, or returns
+// the message of a 400: the account is not saved (or deleted), does not
+// take speed, or is paid in another currency.
+func (wd *withdrawer) payableDest(account, speed, currency string) (*savedDest, string) {
 	d := wd.liveDest(account)
 	switch {
 	case d == nil:
@@ -109,6 +110,8 @@ func (wd *withdrawer) payableDest(account, speed string) (*savedDest, string) {
 	case !d.takes(speed):
 		return nil, fmt.Sprintf("a %s destination cannot be paid at speed %s (it takes %s)",
 			d.kind, speed, strings.Join(d.speeds, ", "))
+	case currency != "" && currency != d.currency:
+		return nil, fmt.Sprintf("amount.currency must be %s, the currency of this account", d.currency)
 	}
 	return d, ""
 }

@@ -31,10 +31,18 @@
 //
 // # Money
 //
-// A payout debits amount + the merchant fee of its effective speed
-// (Options.Fees) and answers 402 {"msg":"Insufficient funds"}, creating
-// nothing, when the balance is short. Fail credits both back at once and
-// leaves returnStatus return_completed (as the fixture's failed card payout
+// The wallet holds USD cents. A payout's amount is in its destination's
+// currency (USD for bank accounts and cards, EUR or GBP for IBANs, BRL for
+// PIX; a missing amount.currency means that one). One pricing rule
+// (priceLocked, [ASSUMED]) serves quote, payout and CreateWithdraw: the
+// amount converted to USD cents at Options.ExchangeRates, rounded half
+// away from zero, plus the merchant fee of the effective speed in USD
+// (Options.Fees) is the totalMerchantDebit the quote shows and the payout
+// debits; 402 {"msg":"Insufficient funds"}, creating nothing, when the
+// balance is short. Withdraws and Withdraw webhooks show the amount (total)
+// in the payout currency, fees in USD, and usdToForeignExchangeRate as the
+// exact decimal. Fail credits the debit back at once and leaves
+// returnStatus return_completed (as the fixture's failed card payout
 // shows); FailAfterSuccess leaves pending_return and credits nothing until
 // ReturnComplete. So: a failed withdraw has been refunded exactly when its
 // returnStatus is return_completed.
@@ -58,22 +66,24 @@
 //     "pending" (IWithdraw.status has no in_review; payoutInitiated is false
 //     then). Synthetic withdraws (SeedSynthetic) are list-only.
 //   - Delegated payout checks, in order: body (400 {"msg"}: missing field,
-//     unknown speed, cents not a positive JSON integer, currency other than
-//     USD), idempotency replay, withdrawer exists (404), not blocked (403
+//     unknown speed, cents not a positive JSON integer, currency not an
+//     ISO 4217 code), idempotency replay, withdrawer exists (404), not blocked (403
 //     {"msg":"User is blocked"}, the docs' message: blocking is not a
 //     verification matter, so no verificationLink; Options.BlockedStatus
 //     can choose 451 instead), verification approved (451
 //     {verificationLink, message}), account is a live saved destination of
-//     the withdrawer that takes the speed (400), funds (402).
+//     the withdrawer that takes the speed and is paid in amount.currency
+//     (400), funds (402).
 //   - Idempotency: a repeated idempotencyKey answers the first request's 200
 //     body byte for byte and creates nothing, whatever the new body says;
 //     concurrent identical requests are serialised. Refused requests are not
 //     remembered.
-//   - Speeds: same_day above 100000000 cents goes out as standard (NACHA);
+//   - Speeds: same_day above 100000000 USD cents goes out as standard (NACHA);
 //     SetDowngrade programs other downgrades. The fee is the effective
 //     speed's, in the quote's totals too. Rails without a fee configured are
 //     quoted "Unavailable" with limit 0 but not refused; limits are not
-//     enforced.
+//     enforced. iban (fee 100 USD cents, limit 5000000) and pix (50,
+//     1000000) are rails by default; their fees and limits are invented.
 //   - Webhooks: Version 2 envelopes, "created" from the emulator clock;
 //     Withdraw data has wallet = the merchant's settlement wallet
 //     (blockchain solana), total = amount; KYC data has blockchain "user".

@@ -51,6 +51,8 @@ var defaultFees = map[string]int64{
 	SpeedSameDay:  150,
 	SpeedStandard: 50,
 	SpeedCard:     99,
+	SpeedIBAN:     100, // [ASSUMED] no published fee: USD cents
+	SpeedPIX:      50,  // [ASSUMED] likewise
 }
 
 // RetryPolicy is the webhook retry schedule, in real time: attempt n+1
@@ -96,10 +98,18 @@ type Options struct {
 	Start time.Time
 	// InitialBalanceCents is the Coinflow wallet balance (USD cents).
 	InitialBalanceCents int64
-	// Fees override the merchant fee in cents per speed (defaults: asap
-	// 250, same_day 150, standard 50, card 99, others 0); a speed listed
-	// here is quoted as available, as the four defaults are.
+	// Fees override the merchant fee in USD cents per speed (defaults:
+	// asap 250, same_day 150, standard 50, card 99, iban 100, pix 50,
+	// others 0); a speed listed here is quoted as available, as the six
+	// defaults are.
 	Fees map[string]int64
+	// ExchangeRates override the usdToForeignExchangeRate per currency:
+	// USD per 1 unit, as a decimal string (defaults EUR "1.08", GBP
+	// "1.27", BRL "0.18"; USD is always "1" and a USD entry is ignored).
+	// IBAN and PIX payouts are debited from the USD wallet at these rates
+	// (see priceLocked). New panics on a rate that is not a positive
+	// decimal.
+	ExchangeRates map[string]string
 	// Lifecycle overrides the pending duration per speed.
 	Lifecycle Lifecycle
 	// WebhookRetry is the delivery retry schedule.
@@ -123,6 +133,7 @@ type Emulator struct {
 	opts      Options
 	fees      map[string]int64
 	available map[string]bool
+	rates     map[string]exchangeRate
 	lifecycle Lifecycle
 	mux       *http.ServeMux
 	ids       ids
@@ -171,6 +182,7 @@ func New(opts Options) *Emulator {
 		e.fees[s] = c
 		e.available[s] = true
 	}
+	e.rates = newRates(opts.ExchangeRates)
 	e.lifecycle = maps.Clone(defaultLifecycle)
 	maps.Copy(e.lifecycle, opts.Lifecycle)
 

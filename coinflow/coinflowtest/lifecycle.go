@@ -86,8 +86,8 @@ func (e *Emulator) Complete(txn string) error {
 	})
 }
 
-// Fail fails a pending or in-review payout before it reached the bank: the
-// amount and the merchant fee go back to the balance at once, the withdraw
+// Fail fails a pending or in-review payout before it reached the bank: its
+// debit (amount in USD and merchant fee) goes back to the balance at once, the withdraw
 // shows returnStatus return_completed, and Withdraw Failure is queued.
 func (e *Emulator) Fail(txn, detailMessage string) error {
 	return e.transition(txn, StatusFailed, unsettled, func(w *withdraw) {
@@ -113,7 +113,7 @@ func (e *Emulator) FailAfterSuccess(txn string) error {
 }
 
 // ReturnComplete completes the return of a failed payout (pending_return ->
-// return_completed) and credits amount + merchant fee back. No webhook:
+// return_completed) and credits its debit back. No webhook:
 // Coinflow documents none for returns.
 func (e *Emulator) ReturnComplete(txn string) error {
 	return e.changeWithdraw(txn, func(w *withdraw) error {
@@ -130,7 +130,7 @@ func (e *Emulator) returnLocked(w *withdraw, at time.Time) {
 	w.ReturnTransaction = e.ids.signature.signature()
 	w.ReturnedAt = at
 	w.UpdatedAt = at
-	e.balance += w.AmountCents + w.MerchantFeeCents
+	e.balance += w.DebitCents
 }
 
 // SetInReview puts a pending payout in review: it shows in_review on the

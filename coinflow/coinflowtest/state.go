@@ -127,9 +127,10 @@ func (e *Emulator) feeFor(speed string) int64 { return e.fees[speed] }
 
 func (e *Emulator) durationFor(speed string) time.Duration { return e.lifecycle[speed] }
 
-// effectiveSpeedLocked applies the NACHA rule, then a programmed downgrade.
-func (e *Emulator) effectiveSpeedLocked(speed string, cents int64) string {
-	if speed == SpeedSameDay && cents > NACHALimitCents {
+// effectiveSpeedLocked applies the NACHA rule (to USD ACH only: cents of
+// another currency are not dollars), then a programmed downgrade.
+func (e *Emulator) effectiveSpeedLocked(speed string, cents int64, currency string) string {
+	if speed == SpeedSameDay && currency == "USD" && cents > NACHALimitCents {
 		return SpeedStandard
 	}
 	if to, ok := e.downgrades[speed]; ok {

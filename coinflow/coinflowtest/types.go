@@ -105,14 +105,21 @@ var (
 
 // Withdraw is a snapshot of one payout as the emulator holds it.
 type Withdraw struct {
-	Transaction          string    `json:"transaction"`
-	TransferID           string    `json:"transferId"`
-	IdempotencyKey       string    `json:"idempotencyKey,omitempty"`
-	UserID               string    `json:"userId"`
-	WithdrawerID         string    `json:"withdrawerId"`
-	Account              string    `json:"account"`
-	AmountCents          int64     `json:"amountCents"`
-	Currency             string    `json:"currency"`
+	Transaction    string `json:"transaction"`
+	TransferID     string `json:"transferId"`
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	UserID         string `json:"userId"`
+	WithdrawerID   string `json:"withdrawerId"`
+	Account        string `json:"account"`
+	AmountCents    int64  `json:"amountCents"` // in Currency
+	Currency       string `json:"currency"`    // the destination's: USD, EUR, GBP or BRL
+	// ExchangeRate is usdToForeignExchangeRate, USD per 1 unit of
+	// Currency, as a decimal ("1" for USD; "" reads as "1").
+	ExchangeRate string `json:"usdToForeignExchangeRate,omitempty"`
+	// DebitCents is what the payout took from the wallet, in USD cents:
+	// AmountCents at ExchangeRate plus MerchantFeeCents (the quote's
+	// totalMerchantDebit). A completed return credits exactly this back.
+	DebitCents           int64     `json:"debitCents"`
 	RequestedSpeed       string    `json:"requestedSpeed"`
 	EffectiveSpeed       string    `json:"effectiveSpeed"`
 	Status               string    `json:"status"`
@@ -120,8 +127,8 @@ type Withdraw struct {
 	ReturnTransaction    string    `json:"returnTransaction,omitempty"`
 	ReturnedAt           time.Time `json:"returnedAt,omitzero"`
 	DetailMessage        string    `json:"detailMessage,omitempty"`
-	MerchantFeeCents     int64     `json:"merchantFeeCents"`
-	UserFeeCents         int64     `json:"userFeeCents"`
+	MerchantFeeCents     int64     `json:"merchantFeeCents"` // USD cents
+	UserFeeCents         int64     `json:"userFeeCents"`     // USD cents
 	Provider             string    `json:"provider"`
 	CreatedAt            time.Time `json:"createdAt"`
 	UpdatedAt            time.Time `json:"updatedAt"`
@@ -133,8 +140,10 @@ type Withdraw struct {
 // WithdrawSpec seeds a withdraw directly (CreateWithdraw), as if it had been
 // paid out through the API: for "paid at Coinflow, unknown locally".
 type WithdrawSpec struct {
-	UserID      string `json:"userId"`
-	AmountCents int64  `json:"amountCents"`
+	UserID string `json:"userId"`
+	// AmountCents is in the currency of Account: USD, unless Account is an
+	// IBAN or PIX destination of the withdrawer.
+	AmountCents int64 `json:"amountCents"`
 	// Speed is the requested speed, default same_day; EffectiveSpeed
 	// defaults to the speed the payout endpoint would give it.
 	Speed          string `json:"speed,omitempty"`
@@ -151,13 +160,15 @@ type WithdrawSpec struct {
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 	// Account defaults to the withdrawer's first bank token (or a new one).
 	Account string `json:"account,omitempty"`
-	// MerchantFeeCents 0 means the configured fee of the effective speed.
+	// MerchantFeeCents (USD) 0 means the configured fee of the effective
+	// speed.
 	MerchantFeeCents int64     `json:"merchantFeeCents,omitempty"`
 	CreatedAt        time.Time `json:"createdAt,omitzero"` // default: now
 	// NoWebhooks skips the Withdraw Pending/Success/Failure events.
 	NoWebhooks bool `json:"noWebhooks,omitempty"`
-	// NoDebit leaves the balance alone (by default amount + fee is debited
-	// and, for a failed withdraw with a completed return, credited back).
+	// NoDebit leaves the balance alone (by default the amount in USD plus
+	// the fee is debited, as a payout would, and, for a failed withdraw with
+	// a completed return, credited back).
 	NoDebit bool `json:"noDebit,omitempty"`
 }
 

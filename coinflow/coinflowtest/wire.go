@@ -2,6 +2,7 @@ package coinflowtest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -43,7 +44,7 @@ type withdrawJSON struct {
 	Withdrawer               string        `json:"withdrawer"`
 	TransferID               string        `json:"transferId"`
 	AccountID                string        `json:"accountId"`
-	UsdToForeignExchangeRate float64       `json:"usdToForeignExchangeRate"`
+	UsdToForeignExchangeRate json.Number   `json:"usdToForeignExchangeRate"`
 	UserPaidFees             feesJSON      `json:"userPaidFees"`
 	MerchantPaidFees         feesJSON      `json:"merchantPaidFees"`
 	ExpectedDeliveryDate     string        `json:"expectedDeliveryDate"`
@@ -59,9 +60,11 @@ type withdrawJSON struct {
 	DetailMessage            string        `json:"detailMessage,omitempty"`
 }
 
-// withdrawJSONOf renders w; withdrawerID is its withdrawer's _id.
+// withdrawJSONOf renders w; withdrawerID is its withdrawer's _id. The
+// amount is in the payout currency, the fees in USD (the wallet's), and
+// usdToForeignExchangeRate is the exact decimal the payout was priced at.
 func (e *Emulator) withdrawJSONOf(w *Withdraw, withdrawerID string) withdrawJSON {
-	cur := w.Currency
+	cur, usd := w.Currency, "USD"
 	out := withdrawJSON{
 		Transaction:              w.Transaction,
 		CreatedAt:                isoMillis(w.CreatedAt),
@@ -74,9 +77,9 @@ func (e *Emulator) withdrawJSONOf(w *Withdraw, withdrawerID string) withdrawJSON
 		Withdrawer:               withdrawerID,
 		TransferID:               w.TransferID,
 		AccountID:                w.Account,
-		UsdToForeignExchangeRate: 1,
-		UserPaidFees:             feesJSON{SwapFees: cc(0, cur), GasFees: cc(0, cur), Fees: cc(w.UserFeeCents, cur)},
-		MerchantPaidFees:         feesJSON{SwapFees: cc(0, cur), GasFees: cc(0, cur), Fees: cc(w.MerchantFeeCents, cur)},
+		UsdToForeignExchangeRate: json.Number(cmp.Or(w.ExchangeRate, "1")),
+		UserPaidFees:             feesJSON{SwapFees: cc(0, usd), GasFees: cc(0, usd), Fees: cc(w.UserFeeCents, usd)},
+		MerchantPaidFees:         feesJSON{SwapFees: cc(0, usd), GasFees: cc(0, usd), Fees: cc(w.MerchantFeeCents, usd)},
 		ExpectedDeliveryDate:     isoMillis(w.ExpectedDeliveryDate),
 		UpdatedAt:                isoMillis(w.UpdatedAt),
 		Provider:                 w.Provider,
