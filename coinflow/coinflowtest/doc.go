@@ -119,8 +119,27 @@
 //     with a 6-digit sortCode (no BIC needed); a GB IBAN or UK account is
 //     paid in GBP, any other IBAN in EUR. A PIX key is paid in BRL, a bank
 //     account in USD.
-//   - KYC: a US info body passes at once (200, KYC Created then KYC Success)
-//     unless its ssn is FailingSSN; other bodies answer 451 pending (KYC
-//     Created). Withdrawers made by KYC start without destinations;
-//     AddWithdrawer gives a bank account and a card unless tokens are named.
+//   - KYC: a US info body needs every field, ssn exactly 4 digits (the
+//     spec's "4 Digit SSN": the last 4), dob a real YYYYMMDD date not after
+//     today (emulator clock) and an ISO 3166-1 alpha-2 country (either
+//     case); a document body needs email and such a country; else 400
+//     naming the field. A US info body passes at once (200, KYC Created
+//     then KYC Success) unless its ssn is FailingSSN; other bodies answer
+//     451 pending (KYC Created). Registering again: approved -> 409
+//     {"msg":"Withdrawer already exists for this wallet and merchant"};
+//     pending -> the same 451 and link, no event; rejected or expired -> a
+//     new attempt. currency and originalCurrency come from the country
+//     (US USD, eurozone EUR, GB GBP, BR BRL, CA CAD, others USD).
+//     Withdrawers made by KYC start without destinations; AddWithdrawer
+//     gives a bank account and a card unless tokens are named.
+//   - Hosted verification: when the emulator knows its URL (NewServer,
+//     Options.BaseURL), the verificationLink of a withdrawer in document
+//     verification (non-US, or a US instant check that failed) is
+//     {base}/_sim/kyc/{reference} (plus redirect-uri), which serves an HTML
+//     page without the API key (any reference works there, Persona ones
+//     too; a US withdrawer seeded pending keeps its Persona link);
+//     POSTing result=approved|rejected there (form or JSON) completes the
+//     verification with KYC Success or KYC Failure, as does
+//     CompleteVerification. A form POST with a redirect-uri is answered 303
+//     to it. Without a URL, links keep the vendors' hosts.
 package coinflowtest

@@ -122,6 +122,11 @@ type Options struct {
 	// PageLimitMax caps limit on the list endpoints, default DefaultPageMax.
 	// A larger limit is clamped, not refused.
 	PageLimitMax int
+	// BaseURL is the URL the emulator is served at, without a trailing
+	// slash. With it, verificationLinks point at the emulator's hosted
+	// verification page (GET/POST {BaseURL}/_sim/kyc/{reference}) instead
+	// of the vendors' hosts. NewServer sets it.
+	BaseURL string
 	// HTTPClient delivers webhooks. Default: a client of its own that does
 	// not follow redirects.
 	HTTPClient *http.Client
@@ -187,6 +192,7 @@ func New(opts Options) *Emulator {
 	maps.Copy(e.lifecycle, opts.Lifecycle)
 
 	e.state = newState(opts.Start, opts.InitialBalanceCents)
+	e.baseURL = strings.TrimRight(opts.BaseURL, "/")
 	ctx, stop := context.WithCancel(context.Background())
 	e.closed, e.stop = make(chan struct{}), stop
 	e.hooks = newHooks(opts, e.ids.webhookSeed)
@@ -242,10 +248,14 @@ type Server struct {
 	srv *httptest.Server
 }
 
-// NewServer starts an Emulator on 127.0.0.1 on a free port.
+// NewServer starts an Emulator on 127.0.0.1 on a free port; its
+// verificationLinks point at itself (Options.BaseURL is overridden).
 func NewServer(opts Options) *Server {
 	e := New(opts)
 	srv := httptest.NewServer(e)
+	e.mu.Lock()
+	e.baseURL = srv.URL
+	e.mu.Unlock()
 	return &Server{URL: srv.URL, Emulator: e, srv: srv}
 }
 

@@ -41,6 +41,7 @@ func (e *Emulator) routes() {
 		e.api("DELETE /withdraw/"+d.kind+"/{token}", d.op, authUser, e.handleDeleteDestination(d.kind))
 	}
 	e.controlRoutes()
+	e.hostedKYCRoutes()
 	e.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, http.StatusNotFound, "Not found")
 	})

@@ -22,6 +22,11 @@ type state struct {
 	withdrawers []*withdrawer // in creation order
 	byUser      map[string]*withdrawer
 	byObjectID  map[string]*withdrawer
+	byReference map[string]*withdrawer // by verification.reference
+
+	// baseURL is where the emulator is served (Options.BaseURL, or set by
+	// NewServer): the hosted verification page's base. "" = not known.
+	baseURL string
 
 	downgrades     map[string]string
 	synthetic      syntheticSet
@@ -31,15 +36,16 @@ type state struct {
 
 func newState(start time.Time, balance int64) state {
 	return state{
-		now:        start,
-		balance:    balance,
-		byTxn:      map[string]*withdraw{},
-		byTransfer: map[string]*withdraw{},
-		byKey:      map[string]*withdraw{},
-		byUser:     map[string]*withdrawer{},
-		byObjectID: map[string]*withdrawer{},
-		downgrades: map[string]string{},
-		calls:      map[string]int{},
+		now:         start,
+		balance:     balance,
+		byTxn:       map[string]*withdraw{},
+		byTransfer:  map[string]*withdraw{},
+		byKey:       map[string]*withdraw{},
+		byUser:      map[string]*withdrawer{},
+		byObjectID:  map[string]*withdrawer{},
+		byReference: map[string]*withdrawer{},
+		downgrades:  map[string]string{},
+		calls:       map[string]int{},
 	}
 }
 
@@ -54,11 +60,15 @@ type withdraw struct {
 
 // withdrawer is a stored withdrawer with its destinations.
 type withdrawer struct {
-	id, userID, email, country, currency string
-	verification, vendor, reference      string
-	availability, availabilityReason     string
-	availabilityEditor                   string
-	availabilityAt, createdAt            time.Time
+	id, userID, email, country       string
+	currency, originalCurrency       string // both from the country (currencyFor)
+	verification, vendor, reference  string
+	availability, availabilityReason string
+	availabilityEditor               string
+	availabilityAt, createdAt        time.Time
+	// docV: in document verification (non-US, or a US check that fell
+	// back), whose hosted page the emulator serves.
+	docV bool
 	// address is the address on file (from a US info body or a debit
 	// card request), nil when none.
 	address *addressJSON
@@ -76,7 +86,7 @@ func (e *Emulator) walletOf(userID string) string {
 func (e *Emulator) snapshotWithdrawer(w *withdrawer) Withdrawer {
 	s := Withdrawer{
 		ID: w.id, UserID: w.userID, Wallet: e.walletOf(w.userID), Email: w.email,
-		Country: w.country, Currency: w.currency, Verification: w.verification,
+		Country: w.country, Currency: w.currency, OriginalCurrency: w.originalCurrency, Verification: w.verification,
 		Availability: w.availability, Blocked: w.blocked(), CreatedAt: w.createdAt,
 		HasAddress: w.address != nil, Accounts: []string{},
 	}

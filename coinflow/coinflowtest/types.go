@@ -196,19 +196,22 @@ type WithdrawerSpec struct {
 
 // Withdrawer is a snapshot of a withdrawer.
 type Withdrawer struct {
-	ID           string `json:"id"` // the 24-hex _id
-	UserID       string `json:"userId"`
-	Wallet       string `json:"wallet"` // <merchantId>ʬ<userId>
-	Email        string `json:"email"`
-	Country      string `json:"country"`
-	Currency     string `json:"currency"`
-	Verification string `json:"verification"`
-	Availability string `json:"availability"`
-	Blocked      bool   `json:"blocked"`
-	BankToken    string `json:"bankToken,omitempty"`
-	CardToken    string `json:"cardToken,omitempty"`
-	IBANToken    string `json:"ibanToken,omitempty"`
-	PIXToken     string `json:"pixToken,omitempty"`
+	ID       string `json:"id"` // the 24-hex _id
+	UserID   string `json:"userId"`
+	Wallet   string `json:"wallet"` // <merchantId>ʬ<userId>
+	Email    string `json:"email"`
+	Country  string `json:"country"`
+	Currency string `json:"currency"`
+	// OriginalCurrency is the payout currency of the verification country
+	// (IWithdrawer.originalCurrency): USD, EUR, GBP, BRL or CAD.
+	OriginalCurrency string `json:"originalCurrency"`
+	Verification     string `json:"verification"`
+	Availability     string `json:"availability"`
+	Blocked          bool   `json:"blocked"`
+	BankToken        string `json:"bankToken,omitempty"`
+	CardToken        string `json:"cardToken,omitempty"`
+	IBANToken        string `json:"ibanToken,omitempty"`
+	PIXToken         string `json:"pixToken,omitempty"`
 	// HasAddress: an address is on file (POST /withdraw/debit-card needs
 	// one).
 	HasAddress bool      `json:"hasAddress"`

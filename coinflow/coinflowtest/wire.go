@@ -123,6 +123,7 @@ type withdrawerJSON struct {
 	Email             string           `json:"email"`
 	Availability      availabilityJSON `json:"availability"`
 	Currency          string           `json:"currency"`
+	OriginalCurrency  string           `json:"originalCurrency,omitempty"`
 	Merchant          string           `json:"merchant"`
 	Verification      verificationJSON `json:"verification"`
 	RiskScoreOverride bool             `json:"riskScoreOverride"`
@@ -207,11 +208,12 @@ func (e *Emulator) withdrawerJSONOf(w *withdrawer) withdrawerJSON {
 			Status: w.availability, Reason: w.availabilityReason,
 			Editor: w.availabilityEditor, UpdatedAt: isoMillis(w.availabilityAt),
 		},
-		Currency:     w.currency,
-		Merchant:     e.opts.MerchantObjectID,
-		Verification: verificationJSON{Reference: w.reference, Status: w.verification, Vendor: w.vendor},
-		Country:      w.country,
-		CreatedAt:    isoMillis(w.createdAt),
+		Currency:         w.currency,
+		OriginalCurrency: w.originalCurrency,
+		Merchant:         e.opts.MerchantObjectID,
+		Verification:     verificationJSON{Reference: w.reference, Status: w.verification, Vendor: w.vendor},
+		Country:          w.country,
+		CreatedAt:        isoMillis(w.createdAt),
 	}
 }
 

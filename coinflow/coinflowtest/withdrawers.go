@@ -46,6 +46,7 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 		email:              cmp.Or(spec.Email, spec.UserID+"@example.com"),
 		country:            country,
 		currency:           currencyFor(country),
+		originalCurrency:   currencyFor(country),
 		verification:       spec.Verification,
 		availability:       AvailabilityFunctional,
 		availabilityReason: "n/a",
@@ -58,7 +59,7 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 	if country == "US" {
 		wd.vendor, wd.reference = "persona", e.ids.token.token("inq_", 20)
 	} else {
-		wd.vendor, wd.reference = "sumsub", e.ids.token.token("app_", 20)
+		wd.vendor, wd.reference, wd.docV = "sumsub", e.ids.token.token("app_", 20), true
 	}
 	// A US withdrawer stands for one registered with a US info body, whose
 	// address is on file; document-verified ones have none.
@@ -86,6 +87,7 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 	e.withdrawers = append(e.withdrawers, wd)
 	e.byUser[wd.userID] = wd
 	e.byObjectID[wd.id] = wd
+	e.byReference[wd.reference] = wd
 	return wd
 }
 
@@ -207,18 +209,29 @@ func (e *Emulator) Withdrawers() []Withdrawer {
 	return out
 }
 
-// verificationLink is where a user completes verification: a Persona
-// inquiry for US users, a Sumsub WebSDK link otherwise (the hosts of the
-// fixtures; nothing is served there).
+// verificationLink is where a user completes verification. For a
+// withdrawer in document verification (non-US, or a US one whose instant
+// check through POST /withdraw/kyc failed) it is the emulator's hosted
+// page, {base}/_sim/kyc/{reference}, when the emulator knows its own URL
+// (NewServer, Options.BaseURL): there the person (or a test) approves or
+// rejects. Otherwise it is a Persona inquiry for US users and a Sumsub
+// WebSDK link for others (the fixtures' hosts; nothing is served there):
+// [ASSUMED] a US withdrawer seeded pending by AddWithdrawer has its
+// inquiry at Persona. A redirect is passed on as redirect-uri.
 func (e *Emulator) verificationLink(wd *withdrawer, redirect string) string {
-	if wd.vendor == "persona" {
-		link := "https://withpersona.com/verify?inquiry-id=" + url.QueryEscape(wd.reference)
-		if redirect != "" {
-			link += "&redirect-uri=" + url.QueryEscape(redirect)
-		}
-		return link
+	var link, sep string
+	switch {
+	case e.baseURL != "" && wd.docV:
+		link, sep = e.baseURL+"/_sim/kyc/"+url.PathEscape(wd.reference), "?"
+	case wd.vendor == "persona":
+		link, sep = "https://withpersona.com/verify?inquiry-id="+url.QueryEscape(wd.reference), "&"
+	default:
+		return "https://in.sumsub.com/websdk/p/" + strings.TrimPrefix(wd.reference, "app_")
 	}
-	return "https://in.sumsub.com/websdk/p/" + strings.TrimPrefix(wd.reference, "app_")
+	if redirect != "" {
+		link += sep + "redirect-uri=" + url.QueryEscape(redirect)
+	}
+	return link
 }
 
 // lookupWithdrawerLocked finds a withdrawer by _id, userId or wallet.
