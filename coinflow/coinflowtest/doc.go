@@ -142,4 +142,9 @@
 //     verification with KYC Success or KYC Failure, as does
 //     CompleteVerification. A form POST with a redirect-uri is answered 303
 //     to it. Without a URL, links keep the vendors' hosts.
+//   - Session keys: GET /auth/session-key answers a JWT-shaped key
+//     (base64url header, claims {sub: userId, merchantId, iat, exp, jti},
+//     HMAC-SHA256 signature) for any known withdrawer, 404 otherwise;
+//     SessionKeyValid tells whether a key was issued and is within its 24
+//     hours on the emulator clock. No route accepts it as a credential.
 package coinflowtest

@@ -139,9 +139,11 @@ type Emulator struct {
 	fees      map[string]int64
 	available map[string]bool
 	rates     map[string]exchangeRate
-	lifecycle Lifecycle
-	mux       *http.ServeMux
-	ids       ids
+	// sessionSecret signs session keys.
+	sessionSecret []byte
+	lifecycle     Lifecycle
+	mux           *http.ServeMux
+	ids           ids
 
 	mu sync.Mutex // guards the state below; taken before hooks.mu
 	state
@@ -188,6 +190,7 @@ func New(opts Options) *Emulator {
 		e.available[s] = true
 	}
 	e.rates = newRates(opts.ExchangeRates)
+	e.sessionSecret = e.ids.session.bytes(32)
 	e.lifecycle = maps.Clone(defaultLifecycle)
 	maps.Copy(e.lifecycle, opts.Lifecycle)
 

@@ -37,6 +37,7 @@ func (e *Emulator) routes() {
 	e.api("POST /withdraw/debit-card", OpAddDebitCard, authUser, e.handleAddDebitCard)
 	e.api("POST /withdraw/iban", OpAddIBAN, authUser, e.handleAddIBAN)
 	e.api("POST /withdraw/pix", OpAddPIX, authUser, e.handleAddPIX)
+	e.api("GET /auth/session-key", OpSessionKey, authUser, e.handleSessionKey)
 	for _, d := range deleteRoutes {
 		e.api("DELETE /withdraw/"+d.kind+"/{token}", d.op, authUser, e.handleDeleteDestination(d.kind))
 	}

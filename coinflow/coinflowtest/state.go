@@ -28,6 +28,8 @@ type state struct {
 	// NewServer): the hosted verification page's base. "" = not known.
 	baseURL string
 
+	sessionKeys map[string]issuedKey // GET /auth/session-key's keys
+
 	downgrades     map[string]string
 	synthetic      syntheticSet
 	calls          map[string]int
@@ -45,6 +47,7 @@ func newState(start time.Time, balance int64) state {
 		byObjectID:  map[string]*withdrawer{},
 		byReference: map[string]*withdrawer{},
 		downgrades:  map[string]string{},
+		sessionKeys: map[string]issuedKey{},
 		calls:       map[string]int{},
 	}
 }

@@ -91,6 +91,7 @@ const (
 	OpDeleteCard        = "delete_card"         // DELETE /withdraw/card/{token}
 	OpDeleteIBAN        = "delete_iban"         // DELETE /withdraw/iban/{token}
 	OpDeletePIX         = "delete_pix"          // DELETE /withdraw/pix/{token}
+	OpSessionKey        = "session_key"         // GET /auth/session-key
 )
 
 // Errors returned by the control methods.
