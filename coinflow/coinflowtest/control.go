@@ -165,6 +165,7 @@ type stateJSON struct {
 	ByStatus       map[string]int `json:"byStatus"`
 	Calls          map[string]int `json:"calls"`
 	Webhooks       webhookSummary `json:"webhooks"`
+	RateLimits     RateLimitStats `json:"rateLimits"`
 }
 
 type webhookSummary struct {
@@ -184,7 +185,7 @@ func (e *Emulator) simState(w http.ResponseWriter, r *http.Request) {
 	s := stateJSON{
 		Now: isoMillis(e.now), BalanceCents: e.balance, Withdraws: len(e.sorted),
 		Synthetic: e.synthetic.n, PayoutsCreated: e.payoutsCreated, Withdrawers: len(e.withdrawers),
-		ByStatus: map[string]int{}, Calls: map[string]int{},
+		ByStatus: map[string]int{}, Calls: map[string]int{}, RateLimits: e.rateLimitStatsLocked(),
 	}
 	for _, wr := range e.sorted {
 		s.ByStatus[wr.Status]++

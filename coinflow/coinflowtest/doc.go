@@ -147,4 +147,13 @@
 //     HMAC-SHA256 signature) for any known withdrawer, 404 otherwise;
 //     SessionKeyValid tells whether a key was issued and is within its 24
 //     hours on the emulator clock. No route accepts it as a credential.
+//   - Rate limits (Options.EnforceRateLimits, off by default): one window
+//     per limit for the whole merchant (the API key), not per user. KYC
+//     calls are POST /withdraw/kyc (counted before it runs; a throttled
+//     one has no effect) and GET /withdraw answered 451; at most 3 in any
+//     60 s. At most 10 answers 404, from any operation, in any 10 s. A
+//     throttled call gets 429 {"msg":"Too many requests"} with Retry-After
+//     = whole seconds until the oldest counted call leaves the window
+//     (throttled calls do not fill it). RateLimitStats and /_sim/state
+//     count calls and the most per window, enforced or not.
 package coinflowtest

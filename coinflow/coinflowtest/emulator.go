@@ -122,6 +122,13 @@ type Options struct {
 	// PageLimitMax caps limit on the list endpoints, default DefaultPageMax.
 	// A larger limit is clamped, not refused.
 	PageLimitMax int
+	// EnforceRateLimits answers 429 {"msg":"Too many requests"} with
+	// Retry-After to calls beyond Coinflow's documented limits, on the
+	// emulator clock: more than KYCRateLimit KYC calls (POST /withdraw/kyc,
+	// GET /withdraw answered 451) in any KYCRateWindow, more than
+	// NotFoundRateLimit 404 answers in any NotFoundRateWindow. Off by
+	// default; RateLimitStats counts either way.
+	EnforceRateLimits bool
 	// BaseURL is the URL the emulator is served at, without a trailing
 	// slash. With it, verificationLinks point at the emulator's hosted
 	// verification page (GET/POST {BaseURL}/_sim/kyc/{reference}) instead

@@ -29,6 +29,7 @@ type state struct {
 	baseURL string
 
 	sessionKeys map[string]issuedKey // GET /auth/session-key's keys
+	limits      rateLimits
 
 	downgrades     map[string]string
 	synthetic      syntheticSet
@@ -48,6 +49,7 @@ func newState(start time.Time, balance int64) state {
 		byReference: map[string]*withdrawer{},
 		downgrades:  map[string]string{},
 		sessionKeys: map[string]issuedKey{},
+		limits:      newRateLimits(),
 		calls:       map[string]int{},
 	}
 }
