@@ -272,8 +272,12 @@ func (e *Emulator) simWithdrawAction(w http.ResponseWriter, r *http.Request) {
 		err = e.Stuck(txn)
 	case "in-review":
 		err = e.SetInReview(txn)
+	case "unclaimed":
+		err = e.MarkUnclaimed(txn)
+	case "on-hold":
+		err = e.MarkOnHold(txn)
 	default:
-		writeMsg(w, http.StatusNotFound, "unknown action (complete, fail, fail-after-success, return-complete, stuck, in-review)")
+		writeMsg(w, http.StatusNotFound, "unknown action (complete, fail, fail-after-success, return-complete, stuck, in-review, unclaimed, on-hold)")
 		return
 	}
 	if err != nil {

@@ -26,7 +26,9 @@
 // creation until createdAt + Options.Lifecycle[effective speed], its
 // expectedDeliveryDate; the Advance that passes it completes it (Withdraw
 // Success, created at the due time). Stuck, SetInReview, Fail,
-// FailAfterSuccess and ReturnComplete script the other paths. Webhook
+// FailAfterSuccess, ReturnComplete, MarkUnclaimed (Withdraw Unclaimed; it
+// then waits to be claimed) and MarkOnHold (Withdraw On Hold; in_review)
+// script the other paths. Webhook
 // retry timing alone runs on real time, scaled by Options.WebhookRetry.
 //
 // # Money
@@ -95,7 +97,11 @@
 //     GET /merchant/webhooks lists attempts oldest first with data = the
 //     inner data, transactionId matching data.signature. A dropped event
 //     (WebhookFaults) is never sent and never logged. No webhook exists for
-//     in_review, a completed return, or blocking.
+//     in_review, a completed return, or blocking. Withdraw Unclaimed and
+//     Withdraw On Hold (in the docs for PayPal/Venmo, not in the spec's
+//     enum) carry the same data as the other Withdraw events and are sent
+//     only when scripted (MarkUnclaimed, MarkOnHold, or the /_sim actions
+//     unclaimed and on-hold), on any pending payout.
 //   - Destinations: each kind takes its own speeds: a bank account asap,
 //     same_day and standard; a card card (none when Ineligible); an IBAN
 //     iban; a PIX key pix. A quote or payout at another speed, or to a

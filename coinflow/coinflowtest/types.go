@@ -62,11 +62,15 @@ const (
 	EventWithdrawPending = "Withdraw Pending"
 	EventWithdrawSuccess = "Withdraw Success"
 	EventWithdrawFailure = "Withdraw Failure"
-	EventKYCCreated      = "KYC Created"
-	EventKYCSuccess      = "KYC Success"
-	EventKYCFailure      = "KYC Failure"
-	CategoryWithdraw     = "Withdraw"
-	CategoryKYC          = "KYC"
+	// EventWithdrawUnclaimed and EventWithdrawOnHold are in Coinflow's
+	// docs (PayPal/Venmo payouts) but not in the spec's enum.
+	EventWithdrawUnclaimed = "Withdraw Unclaimed"
+	EventWithdrawOnHold    = "Withdraw On Hold"
+	EventKYCCreated        = "KYC Created"
+	EventKYCSuccess        = "KYC Success"
+	EventKYCFailure        = "KYC Failure"
+	CategoryWithdraw       = "Withdraw"
+	CategoryKYC            = "KYC"
 )
 
 // Operation names, as counted by Calls and matched by APIFault.Operation.
@@ -136,6 +140,12 @@ type Withdraw struct {
 	ExpectedDeliveryDate time.Time `json:"expectedDeliveryDate"`
 	// Stuck withdraws never move on their own (Stuck).
 	Stuck bool `json:"stuck,omitempty"`
+	// Unclaimed withdraws wait for their recipient (MarkUnclaimed): still
+	// pending, they never complete on their own.
+	Unclaimed bool `json:"unclaimed,omitempty"`
+	// OnHold withdraws are held (MarkOnHold): in_review until Complete or
+	// Fail.
+	OnHold bool `json:"onHold,omitempty"`
 }
 
 // WithdrawSpec seeds a withdraw directly (CreateWithdraw), as if it had been
