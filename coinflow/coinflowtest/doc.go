@@ -153,6 +153,9 @@
 //     HMAC-SHA256 signature) for any known withdrawer, 404 otherwise;
 //     SessionKeyValid tells whether a key was issued and is within its 24
 //     hours on the emulator clock. No route accepts it as a credential.
+//   - Scale: AddWithdrawers adds a population (say 100,000) in one pass
+//     without webhooks; GET /merchant/withdrawers encodes its array element
+//     by element into the route's answer buffer.
 //   - Rate limits (Options.EnforceRateLimits, off by default): one window
 //     per limit for the whole merchant (the API key), not per user. KYC
 //     calls are POST /withdraw/kyc (counted before it runs; a throttled

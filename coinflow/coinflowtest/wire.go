@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -243,6 +244,35 @@ func mustJSON(v any) []byte {
 		panic("coinflowtest: marshal: " + err.Error())
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// streamJSONArray writes the items as a JSON array with status, encoding
+// one element at a time into a small buffer flushed every 32 KiB: no
+// slice of all the elements, nor one of all their encodings, is built.
+func streamJSONArray[T any](w http.ResponseWriter, status int, items iter.Seq[T]) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('[')
+	sep := false
+	for it := range items {
+		if sep {
+			buf.WriteByte(',')
+		}
+		sep = true
+		if err := enc.Encode(it); err != nil {
+			panic("coinflowtest: marshal: " + err.Error())
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		if buf.Len() >= 32<<10 {
+			w.Write(buf.Bytes())
+			buf.Reset()
+		}
+	}
+	buf.WriteByte(']')
+	w.Write(buf.Bytes())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
