@@ -64,6 +64,7 @@ type addressJSON struct {
 	Zip      string `json:"zip"`
 }
 
+// check returns the 400 message naming the missing address fields, or "".
 func (a *addressJSON) check() string {
 	var m []string
 	for _, f := range []struct{ name, v string }{
@@ -79,6 +80,7 @@ func (a *addressJSON) check() string {
 	return ""
 }
 
+// debitCardRequest is AddDebitCardArgs (the members the emulator reads).
 type debitCardRequest struct {
 	CardToken string       `json:"cardToken"`
 	ExpMonth  string       `json:"expMonth"`
@@ -97,6 +99,8 @@ const IneligibleCardPrefix = "ineligible_"
 // spec's words.
 const msgAddressRequired = "User Address Info Required - Please provide address info in body.address parameters"
 
+// check validates the card body: required members, no raw PAN, expMonth
+// 01-12, a 2-digit expYear, and a whole address when one is given.
 func (q *debitCardRequest) check() string {
 	switch {
 	case q.CardToken == "" || q.ExpMonth == "" || q.ExpYear == "":
@@ -135,6 +139,7 @@ func (e *Emulator) handleAddDebitCard(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// ibanRequest is IbanAccountData.
 type ibanRequest struct {
 	Number        string `json:"number"`
 	SortCode      string `json:"sortCode"`
@@ -147,6 +152,8 @@ type ibanRequest struct {
 	uk                              bool // a UK account number and sort code, not an IBAN
 }
 
+// check validates the account (an IBAN, or a UK account number and sort
+// code) and the BIC, and derives the compacted values and the currency.
 func (q *ibanRequest) check() string {
 	q.number, q.sortCode, q.bic = compact(q.Number), compact(q.SortCode), compact(q.BIC)
 	switch {
@@ -204,10 +211,12 @@ func (e *Emulator) handleAddIBAN(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// pixRequest is the body of POST /withdraw/pix.
 type pixRequest struct {
 	PixKey string `json:"pixKey"`
 }
 
+// check requires a non-blank pixKey.
 func (q *pixRequest) check() string {
 	if strings.TrimSpace(q.PixKey) == "" {
 		return "pixKey is required"

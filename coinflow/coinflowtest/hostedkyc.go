@@ -37,6 +37,7 @@ var hostedKYCTemplate = template.Must(template.New("kyc").Parse(`<!doctype html>
 </html>
 `))
 
+// hostedKYCView is what the page shows.
 type hostedKYCView struct {
 	Email, Country, Reference, Status string
 	Action                            string // the form's target: this page, query included
@@ -65,6 +66,7 @@ func (e *Emulator) hostedKYCPage(w http.ResponseWriter, r *http.Request) {
 	hostedKYCTemplate.Execute(w, v)
 }
 
+// hostedKYCResultJSON answers a JSON POST to the page.
 type hostedKYCResultJSON struct {
 	Reference string `json:"reference"`
 	Status    string `json:"status"`
@@ -151,6 +153,7 @@ func (e *Emulator) CompleteVerification(userID string, approved bool) error {
 	return e.completeVerification(wd, approved)
 }
 
+// completeVerification is CompleteVerification for a found withdrawer.
 func (e *Emulator) completeVerification(wd *withdrawer, approved bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

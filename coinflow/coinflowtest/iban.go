@@ -64,6 +64,7 @@ func validBIC(bic string) bool {
 	return isUpperAlpha(bic[:4]) && validCountry(bic[4:6]) && isUpperAlnum(bic[6:])
 }
 
+// isDigits reports whether s is non-empty and all ASCII digits.
 func isDigits(s string) bool {
 	for _, c := range []byte(s) {
 		if c < '0' || c > '9' {
@@ -73,6 +74,7 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
+// isUpperAlpha reports whether s is non-empty and all ASCII capitals.
 func isUpperAlpha(s string) bool {
 	for _, c := range []byte(s) {
 		if c < 'A' || c > 'Z' {
@@ -82,6 +84,8 @@ func isUpperAlpha(s string) bool {
 	return s != ""
 }
 
+// isUpperAlnum reports whether s is non-empty and all ASCII capitals or
+// digits.
 func isUpperAlnum(s string) bool {
 	for _, c := range []byte(s) {
 		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
@@ -106,6 +110,7 @@ const countryCodes = "" +
 	"TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ " +
 	"VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
 
+// countrySet is countryCodes as a set.
 var countrySet = func() map[string]bool {
 	m := map[string]bool{}
 	for c := range strings.FieldsSeq(countryCodes) {

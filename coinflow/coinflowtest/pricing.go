@@ -22,6 +22,7 @@ type exchangeRate struct {
 	text string // the shortest decimal spelling, e.g. "1.08": the JSON number withdraws show
 }
 
+// usdRate is USD's own rate: 1.
 var usdRate = exchangeRate{rat: big.NewRat(1, 1), text: "1"}
 
 // parseRate reads a positive decimal ("1.08"); fractions and exponents

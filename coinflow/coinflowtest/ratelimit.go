@@ -84,6 +84,7 @@ type rateLimits struct {
 	throttled     int
 }
 
+// newRateLimits are the documented limits, nothing counted yet.
 func newRateLimits() rateLimits {
 	return rateLimits{
 		kyc:      rateWindow{span: KYCRateWindow, limit: KYCRateLimit},
@@ -118,6 +119,8 @@ func (e *Emulator) limitAfter(op string, status int) (time.Duration, bool) {
 	return 0, false
 }
 
+// noteLocked counts a call in w at the emulator clock, enforcing the limit
+// when Options.EnforceRateLimits says so, and counts a refusal.
 func (e *Emulator) noteLocked(w *rateWindow) (time.Duration, bool) {
 	retry, refused := w.note(e.now, e.opts.EnforceRateLimits)
 	if refused {
@@ -141,6 +144,7 @@ func (e *Emulator) RateLimitStats() RateLimitStats {
 	return e.rateLimitStatsLocked()
 }
 
+// rateLimitStatsLocked is RateLimitStats with Emulator.mu held.
 func (e *Emulator) rateLimitStatsLocked() RateLimitStats {
 	l := &e.limits
 	return RateLimitStats{

@@ -18,6 +18,7 @@ type issuedKey struct {
 	expires time.Time
 }
 
+// sessionKeyJSON is GetSessionKeyResponse.
 type sessionKeyJSON struct {
 	Key string `json:"key"`
 }
