@@ -12,11 +12,13 @@
 //	srv.Advance(7 * time.Hour) // same_day payouts complete, Withdraw Success queued
 //	srv.WaitWebhooks(ctx)
 //
-// It serves the 17 operations of testdata/coinflow/openapi-payouts.json at
+// It serves the 22 operations of testdata/coinflow/openapi-payouts.json
+// (README's 17, the four destination deletes and GET /auth/session-key) at
 // their documented paths relative to the base URL (a leading /api is also
 // accepted), with bodies that validate against the spec's schemas and follow
-// the fixtures' shapes, and a JSON control surface under /_sim/ (see
-// control.go). Its wire types are its own reading of the docs, independent
+// the fixtures' shapes, a JSON control surface under /_sim/ (see
+// control.go) and a hosted verification page under /_sim/kyc/ (see
+// hostedkyc.go). Its wire types are its own reading of the docs, independent
 // of package coinflow, so that tests compare two readings.
 //
 // # Clock and lifecycle
@@ -28,8 +30,8 @@
 // Success, created at the due time). Stuck, SetInReview, Fail,
 // FailAfterSuccess, ReturnComplete, MarkUnclaimed (Withdraw Unclaimed; it
 // then waits to be claimed) and MarkOnHold (Withdraw On Hold; in_review)
-// script the other paths. Webhook
-// retry timing alone runs on real time, scaled by Options.WebhookRetry.
+// script the other paths. Webhook retry timing alone runs on real time,
+// scaled by Options.WebhookRetry.
 //
 // # Money
 //
@@ -69,10 +71,10 @@
 //     then). Synthetic withdraws (SeedSynthetic) are list-only.
 //   - Delegated payout checks, in order: body (400 {"msg"}: missing field,
 //     unknown speed, cents not a positive JSON integer, currency not an
-//     ISO 4217 code), idempotency replay, withdrawer exists (404), not blocked (403
-//     {"msg":"User is blocked"}, the docs' message: blocking is not a
-//     verification matter, so no verificationLink; Options.BlockedStatus
-//     can choose 451 instead), verification approved (451
+//     ISO 4217 code), idempotency replay, withdrawer exists (404), not
+//     blocked (403 {"msg":"User is blocked"}, the docs' message: blocking
+//     is not a verification matter, so no verificationLink;
+//     Options.BlockedStatus can choose 451 instead), verification approved (451
 //     {verificationLink, message}), account is a live saved destination of
 //     the withdrawer that takes the speed and is paid in amount.currency
 //     (400), funds (402).
