@@ -165,6 +165,7 @@ type stateJSON struct {
 	ByStatus       map[string]int `json:"byStatus"`
 	Calls          map[string]int `json:"calls"`
 	Webhooks       webhookSummary `json:"webhooks"`
+	RateLimits     RateLimitStats `json:"rateLimits"`
 }
 
 type webhookSummary struct {
@@ -184,7 +185,7 @@ func (e *Emulator) simState(w http.ResponseWriter, r *http.Request) {
 	s := stateJSON{
 		Now: isoMillis(e.now), BalanceCents: e.balance, Withdraws: len(e.sorted),
 		Synthetic: e.synthetic.n, PayoutsCreated: e.payoutsCreated, Withdrawers: len(e.withdrawers),
-		ByStatus: map[string]int{}, Calls: map[string]int{},
+		ByStatus: map[string]int{}, Calls: map[string]int{}, RateLimits: e.rateLimitStatsLocked(),
 	}
 	for _, wr := range e.sorted {
 		s.ByStatus[wr.Status]++
@@ -271,8 +272,12 @@ func (e *Emulator) simWithdrawAction(w http.ResponseWriter, r *http.Request) {
 		err = e.Stuck(txn)
 	case "in-review":
 		err = e.SetInReview(txn)
+	case "unclaimed":
+		err = e.MarkUnclaimed(txn)
+	case "on-hold":
+		err = e.MarkOnHold(txn)
 	default:
-		writeMsg(w, http.StatusNotFound, "unknown action (complete, fail, fail-after-success, return-complete, stuck, in-review)")
+		writeMsg(w, http.StatusNotFound, "unknown action (complete, fail, fail-after-success, return-complete, stuck, in-review, unclaimed, on-hold)")
 		return
 	}
 	if err != nil {

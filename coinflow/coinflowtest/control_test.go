@@ -80,7 +80,7 @@ func TestControlSurface(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.call(t, http.MethodGet, "/merchant/withdraws/payout/balance", nil).Status)
 
 	sim(http.MethodPost, "/faults/webhooks", map[string]any{"dropNext": 1}, http.StatusOK)
-	b.mustPayout(t, "u-1", "bnk_1", "card", 100, key(5))
+	b.mustPayout(t, "u-1", "bnk_1", "asap", 100, key(5))
 	sim(http.MethodDelete, "/faults/webhooks", nil, http.StatusOK)
 	b.wait(t)
 

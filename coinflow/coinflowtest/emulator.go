@@ -51,6 +51,8 @@ var defaultFees = map[string]int64{
 	SpeedSameDay:  150,
 	SpeedStandard: 50,
 	SpeedCard:     99,
+	SpeedIBAN:     100, // [ASSUMED] no published fee: USD cents
+	SpeedPIX:      50,  // [ASSUMED] likewise
 }
 
 // RetryPolicy is the webhook retry schedule, in real time: attempt n+1
@@ -96,10 +98,18 @@ type Options struct {
 	Start time.Time
 	// InitialBalanceCents is the Coinflow wallet balance (USD cents).
 	InitialBalanceCents int64
-	// Fees override the merchant fee in cents per speed (defaults: asap
-	// 250, same_day 150, standard 50, card 99, others 0); a speed listed
-	// here is quoted as available, as the four defaults are.
+	// Fees override the merchant fee in USD cents per speed (defaults:
+	// asap 250, same_day 150, standard 50, card 99, iban 100, pix 50,
+	// others 0); a speed listed here is quoted as available, as the six
+	// defaults are.
 	Fees map[string]int64
+	// ExchangeRates override the usdToForeignExchangeRate per currency:
+	// USD per 1 unit, as a decimal string (defaults EUR "1.08", GBP
+	// "1.27", BRL "0.18"; USD is always "1" and a USD entry is ignored).
+	// IBAN and PIX payouts are debited from the USD wallet at these rates
+	// (see priceLocked). New panics on a rate that is not a positive
+	// decimal.
+	ExchangeRates map[string]string
 	// Lifecycle overrides the pending duration per speed.
 	Lifecycle Lifecycle
 	// WebhookRetry is the delivery retry schedule.
@@ -112,6 +122,18 @@ type Options struct {
 	// PageLimitMax caps limit on the list endpoints, default DefaultPageMax.
 	// A larger limit is clamped, not refused.
 	PageLimitMax int
+	// EnforceRateLimits answers 429 {"msg":"Too many requests"} with
+	// Retry-After to calls beyond Coinflow's documented limits, on the
+	// emulator clock: more than KYCRateLimit KYC calls (POST /withdraw/kyc,
+	// GET /withdraw answered 451) in any KYCRateWindow, more than
+	// NotFoundRateLimit 404 answers in any NotFoundRateWindow. Off by
+	// default; RateLimitStats counts either way.
+	EnforceRateLimits bool
+	// BaseURL is the URL the emulator is served at, without a trailing
+	// slash. With it, verificationLinks point at the emulator's hosted
+	// verification page (GET/POST {BaseURL}/_sim/kyc/{reference}) instead
+	// of the vendors' hosts. NewServer sets it.
+	BaseURL string
 	// HTTPClient delivers webhooks. Default: a client of its own that does
 	// not follow redirects.
 	HTTPClient *http.Client
@@ -123,9 +145,12 @@ type Emulator struct {
 	opts      Options
 	fees      map[string]int64
 	available map[string]bool
-	lifecycle Lifecycle
-	mux       *http.ServeMux
-	ids       ids
+	rates     map[string]exchangeRate
+	// sessionSecret signs session keys.
+	sessionSecret []byte
+	lifecycle     Lifecycle
+	mux           *http.ServeMux
+	ids           ids
 
 	mu sync.Mutex // guards the state below; taken before hooks.mu
 	state
@@ -171,10 +196,13 @@ func New(opts Options) *Emulator {
 		e.fees[s] = c
 		e.available[s] = true
 	}
+	e.rates = newRates(opts.ExchangeRates)
+	e.sessionSecret = e.ids.session.bytes(32)
 	e.lifecycle = maps.Clone(defaultLifecycle)
 	maps.Copy(e.lifecycle, opts.Lifecycle)
 
 	e.state = newState(opts.Start, opts.InitialBalanceCents)
+	e.baseURL = strings.TrimRight(opts.BaseURL, "/")
 	ctx, stop := context.WithCancel(context.Background())
 	e.closed, e.stop = make(chan struct{}), stop
 	e.hooks = newHooks(opts, e.ids.webhookSeed)
@@ -230,10 +258,14 @@ type Server struct {
 	srv *httptest.Server
 }
 
-// NewServer starts an Emulator on 127.0.0.1 on a free port.
+// NewServer starts an Emulator on 127.0.0.1 on a free port; its
+// verificationLinks point at itself (Options.BaseURL is overridden).
 func NewServer(opts Options) *Server {
 	e := New(opts)
 	srv := httptest.NewServer(e)
+	e.mu.Lock()
+	e.baseURL = srv.URL
+	e.mu.Unlock()
 	return &Server{URL: srv.URL, Emulator: e, srv: srv}
 }
 

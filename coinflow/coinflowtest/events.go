@@ -26,7 +26,8 @@ type envelopeJSON struct {
 }
 
 // withdrawWebhookJSON is WithdrawWebhookData with every field the fixtures
-// show. total is the withdraw amount (the fixtures' assumption).
+// show. total is the withdraw amount (the fixtures' assumption) and
+// currency its currency; fees are in USD, as the wallet pays them.
 type withdrawWebhookJSON struct {
 	Wallet          string        `json:"wallet"`
 	Blockchain      string        `json:"blockchain"`
@@ -58,18 +59,17 @@ func newEvent(eventType, category string, at time.Time, txn, userID string, data
 
 // emitWithdrawLocked queues a Withdraw event for w.
 func (e *Emulator) emitWithdrawLocked(w *withdraw, eventType string, at time.Time) {
-	cur := w.Currency
 	data := withdrawWebhookJSON{
 		Wallet:          e.opts.SettlementWallet,
 		Blockchain:      "solana",
 		Signature:       w.Transaction,
-		UserFees:        cc(w.UserFeeCents, cur),
-		UserGasFees:     cc(0, cur),
-		UserCustomFees:  cc(0, cur),
-		MerchantFees:    cc(w.MerchantFeeCents, cur),
-		MerchantGasFees: cc(0, cur),
-		Total:           cc(w.AmountCents, cur),
-		Currency:        cur,
+		UserFees:        cc(w.UserFeeCents, "USD"),
+		UserGasFees:     cc(0, "USD"),
+		UserCustomFees:  cc(0, "USD"),
+		MerchantFees:    cc(w.MerchantFeeCents, "USD"),
+		MerchantGasFees: cc(0, "USD"),
+		Total:           cc(w.AmountCents, w.Currency),
+		Currency:        w.Currency,
 		MerchantID:      e.opts.MerchantID,
 		UserID:          w.UserID,
 		IdempotencyKey:  w.IdempotencyKey,

@@ -13,7 +13,8 @@ type quoteRequest struct {
 	UserID  string      `json:"userId"`
 	Amount  *amountJSON `json:"amount"`
 
-	cents int64 // Amount's, set by check
+	cents    int64  // Amount's, set by check
+	currency string // Amount's, "" when not given; set by check
 }
 
 func (q *quoteRequest) check() string {
@@ -28,7 +29,7 @@ func (q *quoteRequest) check() string {
 		return "userId is required"
 	}
 	var msg string
-	q.cents, msg = q.Amount.validate()
+	q.cents, q.currency, msg = q.Amount.validate()
 	return msg
 }
 
@@ -74,17 +75,21 @@ func (e *Emulator) handlePayout(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, prev.response)
 		return
 	}
-	wd, ok := e.payableLocked(w, req.UserID, req.Account)
+	wd, d, ok := e.payableLocked(w, req.UserID, req.Account, req.Speed, req.currency)
 	if !ok {
 		return
 	}
-	effective := e.effectiveSpeedLocked(req.Speed, cents)
-	fee := e.feeFor(effective)
-	if e.balance < cents+fee {
+	effective := e.effectiveSpeedLocked(req.Speed, cents, d.currency)
+	p, msg := e.priceLocked(cents, d.currency, e.feeFor(effective))
+	if msg != "" {
+		writeMsg(w, http.StatusBadRequest, msg)
+		return
+	}
+	if e.balance < p.totalCents {
 		writeMsg(w, http.StatusPaymentRequired, "Insufficient funds")
 		return
 	}
-	e.balance -= cents + fee
+	e.balance -= p.totalCents
 	wr := &withdraw{Withdraw: Withdraw{
 		Transaction:          e.ids.signature.signature(),
 		TransferID:           e.ids.transfer.uuid(),
@@ -93,11 +98,13 @@ func (e *Emulator) handlePayout(w http.ResponseWriter, r *http.Request) {
 		WithdrawerID:         wd.id,
 		Account:              req.Account,
 		AmountCents:          cents,
-		Currency:             "USD",
+		Currency:             p.currency,
+		ExchangeRate:         p.rate.text,
+		DebitCents:           p.totalCents,
 		RequestedSpeed:       req.Speed,
 		EffectiveSpeed:       effective,
 		Status:               StatusPending,
-		MerchantFeeCents:     fee,
+		MerchantFeeCents:     p.feeCents,
 		Provider:             providerFor(effective),
 		CreatedAt:            e.now,
 		UpdatedAt:            e.now,
@@ -110,11 +117,18 @@ func (e *Emulator) handlePayout(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, http.StatusOK, wr.response)
 }
 
-// payableLocked checks that userID may be paid to account, answering the
-// refusal itself: 404 unknown withdrawer, Options.BlockedStatus (403)
-// blocked, 451 not verified, 400 account not theirs.
-func (e *Emulator) payableLocked(w http.ResponseWriter, userID, account string) (*withdrawer, bool) {
+// payableLocked checks that userID may be paid to account at speed in
+// currency ("" = the account's), answering the refusal itself: 404 unknown
+// withdrawer, Options.BlockedStatus (403) blocked, 451 not verified, 400
+// account not theirs (or deleted), not taking speed or paid in another
+// currency.
+func (e *Emulator) payableLocked(w http.ResponseWriter, userID, account, speed, currency string) (*withdrawer, *savedDest, bool) {
 	wd := e.byUser[userID]
+	var d *savedDest
+	var msg string
+	if wd != nil {
+		d, msg = wd.payableDest(account, speed, currency)
+	}
 	switch {
 	case wd == nil:
 		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
@@ -127,12 +141,12 @@ func (e *Emulator) payableLocked(w http.ResponseWriter, userID, account string) 
 			VerificationLink: e.verificationLink(wd, ""),
 			Message:          "User must complete additional verification",
 		})
-	case !wd.hasAccount(account):
-		writeMsg(w, http.StatusBadRequest, "account is not a saved destination of this withdrawer")
+	case msg != "":
+		writeMsg(w, http.StatusBadRequest, msg)
 	default:
-		return wd, true
+		return wd, d, true
 	}
-	return nil, false
+	return nil, nil, false
 }
 
 func providerFor(speed string) string {
@@ -143,6 +157,8 @@ func providerFor(speed string) string {
 		return "ach"
 	case SpeedCard:
 		return "push-to-card"
+	case SpeedIBAN:
+		return "iban"
 	}
 	return speed
 }
@@ -162,7 +178,8 @@ func (e *Emulator) handleBalance(w http.ResponseWriter, r *http.Request) {
 
 // handleQuote is POST /merchant/withdraws/payout/delegated/quote. Its
 // totals are for the speed the payout would really take (after the NACHA
-// rule and programmed downgrades), so they match what the payout debits.
+// rule and programmed downgrades) and priced by priceLocked, so they match
+// what the payout debits.
 func (e *Emulator) handleQuote(w http.ResponseWriter, r *http.Request) {
 	var req quoteRequest
 	if !decodeBody(w, r, &req) {
@@ -176,15 +193,20 @@ func (e *Emulator) handleQuote(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, http.StatusNotFound, "Withdrawer not found")
 		return
 	}
-	if !wd.hasAccount(req.Account) {
-		writeMsg(w, http.StatusBadRequest, "account is not a saved destination of this withdrawer")
+	d, msg := wd.payableDest(req.Account, req.Speed, req.currency)
+	if msg != "" {
+		writeMsg(w, http.StatusBadRequest, msg)
 		return
 	}
-	fee := e.feeFor(e.effectiveSpeedLocked(req.Speed, cents))
+	p, msg := e.priceLocked(cents, d.currency, e.feeFor(e.effectiveSpeedLocked(req.Speed, cents, d.currency)))
+	if msg != "" {
+		writeMsg(w, http.StatusBadRequest, msg)
+		return
+	}
 	writeJSON(w, http.StatusOK, delegatedQuoteJSON{
-		speedQuotesJSON:    e.speedQuotesLocked(cents),
-		TotalMerchantDebit: cc(cents+fee, "USD"),
-		UserPayout:         cc(cents, "USD"),
-		MerchantFees:       cc(fee, "USD"),
+		speedQuotesJSON:    e.speedQuotesLocked(cents, p.currency, p.rate),
+		TotalMerchantDebit: cc(p.totalCents, "USD"),
+		UserPayout:         cc(p.cents, p.currency),
+		MerchantFees:       cc(p.feeCents, "USD"),
 	})
 }

@@ -7,7 +7,9 @@ import (
 
 // handleListWithdrawers is GET /merchant/withdrawers: every withdrawer in
 // creation order; blocked=true|false filters on availability Blocked,
-// search matches userId, email, wallet or _id (case-insensitive).
+// search matches userId, email, wallet or _id (case-insensitive). The
+// array is encoded element by element (streamJSONArray), so 100,000
+// withdrawers cost no slice of 100,000 rendered ones.
 func (e *Emulator) handleListWithdrawers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	blocked := first(q, "blocked")
@@ -18,17 +20,30 @@ func (e *Emulator) handleListWithdrawers(w http.ResponseWriter, r *http.Request)
 	search := strings.ToLower(first(q, "search"))
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []withdrawerJSON{}
-	for _, wd := range e.withdrawers {
-		if blocked != "" && wd.blocked() != (blocked == "true") {
-			continue
+	streamJSONArray(w, http.StatusOK, func(yield func(withdrawerJSON) bool) {
+		for _, wd := range e.withdrawers {
+			if blocked != "" && wd.blocked() != (blocked == "true") {
+				continue
+			}
+			if search != "" && !matchesWithdrawer(wd, search, e.walletOf(wd.userID)) {
+				continue
+			}
+			if !yield(e.withdrawerJSONOf(wd)) {
+				return
+			}
 		}
-		if search != "" && !strings.Contains(strings.ToLower(wd.userID+"\x00"+wd.email+"\x00"+e.walletOf(wd.userID)+"\x00"+wd.id), search) {
-			continue
+	})
+}
+
+// matchesWithdrawer reports whether the lower-case search occurs in wd's
+// userId, email, wallet or _id.
+func matchesWithdrawer(wd *withdrawer, search, wallet string) bool {
+	for _, f := range []string{wd.userID, wd.email, wallet, wd.id} {
+		if strings.Contains(strings.ToLower(f), search) {
+			return true
 		}
-		out = append(out, e.withdrawerJSONOf(wd))
 	}
-	writeJSON(w, http.StatusOK, out)
+	return false
 }
 
 type blockRequest struct {
@@ -116,110 +131,4 @@ func (e *Emulator) handleGetWithdrawer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)})
-}
-
-// addDestination serves the POST /withdraw/... that save a destination:
-// it decodes and checks req, then, under the lock, save stores the
-// destination on the request's verified withdrawer under a fresh token
-// (prefix and 24 characters) and returns the 200 body.
-func (e *Emulator) addDestination(w http.ResponseWriter, r *http.Request, req checker, prefix string, save func(wd *withdrawer, token string) any) {
-	if !decodeBody(w, r, req) {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	wd, ok := e.verifiedLocked(w, r, "")
-	if !ok {
-		return
-	}
-	writeJSON(w, http.StatusOK, save(wd, e.ids.token.token(prefix, 24)))
-}
-
-type bankAccountRequest struct {
-	Alias         string `json:"alias"`
-	RoutingNumber string `json:"routingNumber"`
-	AccountNumber string `json:"accountNumber"`
-	Type          string `json:"type"`
-}
-
-func (q *bankAccountRequest) check() string {
-	if msg := required("alias, routingNumber and accountNumber are required", q.Alias, q.RoutingNumber, q.AccountNumber); msg != "" {
-		return msg
-	}
-	if q.Type != "checking" && q.Type != "savings" {
-		return "type must be checking or savings"
-	}
-	return ""
-}
-
-// handleAddBankAccount is POST /withdraw/account and /withdraw/account/v2.
-func (e *Emulator) handleAddBankAccount(w http.ResponseWriter, r *http.Request) {
-	var req bankAccountRequest
-	e.addDestination(w, r, &req, "bnk_", func(wd *withdrawer, token string) any {
-		e.addBankLocked(wd, token, last4(req.AccountNumber), req.Alias)
-		return withdrawerResponseJSON{Withdrawer: e.withdrawerWithAccountsOf(wd)}
-	})
-}
-
-type debitCardRequest struct {
-	CardToken string `json:"cardToken"`
-	ExpMonth  string `json:"expMonth"`
-	ExpYear   string `json:"expYear"`
-}
-
-func (q *debitCardRequest) check() string {
-	return required("cardToken, expMonth and expYear are required", q.CardToken, q.ExpMonth, q.ExpYear)
-}
-
-// handleAddDebitCard is POST /withdraw/debit-card: answers the new card's
-// token as a JSON string.
-func (e *Emulator) handleAddDebitCard(w http.ResponseWriter, r *http.Request) {
-	var req debitCardRequest
-	e.addDestination(w, r, &req, "crd_", func(wd *withdrawer, token string) any {
-		e.addCardLocked(wd, token, last4(req.CardToken), req.ExpMonth, req.ExpYear)
-		return token
-	})
-}
-
-type ibanRequest struct {
-	Number   string `json:"number"`
-	SortCode string `json:"sortCode"`
-	BIC      string `json:"bic"`
-}
-
-func (q *ibanRequest) check() string {
-	return required("number is required", q.Number)
-}
-
-// handleAddIBAN is POST /withdraw/iban: answers the new account's token.
-func (e *Emulator) handleAddIBAN(w http.ResponseWriter, r *http.Request) {
-	var req ibanRequest
-	e.addDestination(w, r, &req, "iban_", func(wd *withdrawer, token string) any {
-		e.addIBANLocked(wd, token, last4(req.Number), req.SortCode, req.BIC)
-		return token
-	})
-}
-
-type pixRequest struct {
-	PixKey string `json:"pixKey"`
-}
-
-func (q *pixRequest) check() string {
-	return required("pixKey is required", q.PixKey)
-}
-
-// handleAddPIX is POST /withdraw/pix: answers the new key's token.
-func (e *Emulator) handleAddPIX(w http.ResponseWriter, r *http.Request) {
-	var req pixRequest
-	e.addDestination(w, r, &req, "pix_", func(wd *withdrawer, token string) any {
-		e.addPIXLocked(wd, token, req.PixKey)
-		return token
-	})
-}
-
-func last4(s string) string {
-	if len(s) <= 4 {
-		return s
-	}
-	return s[len(s)-4:]
 }

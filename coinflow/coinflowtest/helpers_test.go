@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
+	"github.com/payoutd/payoutd/internal/contract"
 )
 
 const webhookKey = "test-validation-key-3c1f9a7e5b2d4c6e"
@@ -142,6 +143,10 @@ func verifySignature(t *testing.T, key, header string, body []byte) time.Time {
 type bundle struct {
 	srv  *coinflowtest.Server
 	hook *receiver
+
+	validOnce    sync.Once
+	validator    *contract.Validator
+	validatorErr error
 }
 
 type setupOpts struct {
@@ -200,14 +205,25 @@ func (b *bundle) call(t *testing.T, method, path string, body any, headers ...st
 
 func (b *bundle) callKey(t *testing.T, key, method, path string, body any, headers ...string) response {
 	t.Helper()
-	var rd io.Reader
+	r, _, _ := b.do(t, key, method, path, body, headers...)
+	return r
+}
+
+// do makes a request and returns the answer, the request and its body.
+func (b *bundle) do(t *testing.T, key, method, path string, body any, headers ...string) (response, *http.Request, []byte) {
+	t.Helper()
+	var raw []byte
 	switch v := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(v)
+		raw = []byte(v)
 	default:
-		raw, err := json.Marshal(v)
+		var err error
+		raw, err = json.Marshal(v)
 		require.NoError(t, err)
+	}
+	var rd io.Reader
+	if body != nil {
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, b.srv.URL+path, rd)
@@ -222,9 +238,26 @@ func (b *bundle) callKey(t *testing.T, key, method, path string, body any, heade
 	resp, err := b.srv.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	got, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: got}, req, raw
+}
+
+// specCall makes a request like call, wants status, and requires the
+// request and the answer to conform to openapi-payouts.json (known
+// contradictions aside): for the exchanges the spec documents.
+func (b *bundle) specCall(t *testing.T, want int, method, path string, body any, headers ...string) response {
+	t.Helper()
+	r, req, raw := b.do(t, b.srv.APIKey(), method, path, body, headers...)
+	require.Equal(t, want, r.Status, "%s %s: %s", method, path, r.Body)
+	b.validOnce.Do(func() {
+		b.validator, b.validatorErr = contract.New(b.srv.URL)
+	})
+	require.NoError(t, b.validatorErr)
+	ex := b.validator.Check(req, raw, r.Status, r.Header, r.Body)
+	require.NoError(t, ex.RequestErr, "request %s %s", method, path)
+	require.NoError(t, ex.ResponseErr, "answer %d to %s %s: %s", r.Status, method, path, r.Body)
+	return r
 }
 
 type payoutResp struct {

@@ -20,6 +20,7 @@ type ids struct {
 	token       *idStream // destination tokens, references, hashes
 	wallet      *idStream // settlement wallet
 	logs        *idStream // webhook log ids
+	session     *idStream // session key secret and ids
 	webhookSeed uint64    // seeds the webhook fault dice
 	seed        int64
 }
@@ -32,6 +33,7 @@ func newIDs(seed int64) ids {
 		token:       newIDStream(seed, "token"),
 		wallet:      newIDStream(seed, "wallet"),
 		logs:        newIDStream(seed, "logs"),
+		session:     newIDStream(seed, "session"),
 		webhookSeed: streamKey(seed, "webhook"),
 		seed:        seed,
 	}

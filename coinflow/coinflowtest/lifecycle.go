@@ -28,7 +28,7 @@ func (e *Emulator) setNowLocked(t time.Time) {
 	e.now = t
 	var due []*withdraw
 	for _, w := range e.sorted {
-		if w.Status == StatusPending && !w.Stuck && !w.ExpectedDeliveryDate.After(t) {
+		if w.Status == StatusPending && !w.Stuck && !w.Unclaimed && !w.ExpectedDeliveryDate.After(t) {
 			due = append(due, w)
 		}
 	}
@@ -45,6 +45,7 @@ func (e *Emulator) setNowLocked(t time.Time) {
 
 func (e *Emulator) completeLocked(w *withdraw, at time.Time) {
 	w.Status = StatusCompleted
+	w.Unclaimed, w.OnHold = false, false
 	w.UpdatedAt = at
 	e.emitWithdrawLocked(w, EventWithdrawSuccess, at)
 }
@@ -77,8 +78,8 @@ func (e *Emulator) transition(txn, to string, from []string, move func(w *withdr
 	})
 }
 
-// Complete completes a pending, in-review or stuck payout now (Withdraw
-// Success).
+// Complete completes a pending, in-review, stuck, unclaimed (now claimed)
+// or on-hold payout now (Withdraw Success).
 func (e *Emulator) Complete(txn string) error {
 	return e.transition(txn, StatusCompleted, unsettled, func(w *withdraw) {
 		w.Stuck = false
@@ -86,14 +87,15 @@ func (e *Emulator) Complete(txn string) error {
 	})
 }
 
-// Fail fails a pending or in-review payout before it reached the bank: the
-// amount and the merchant fee go back to the balance at once, the withdraw
+// Fail fails a pending or in-review payout (an unclaimed one that was never
+// claimed, an on-hold one that was refused) before it reached the bank: its
+// debit (amount in USD and merchant fee) goes back to the balance at once, the withdraw
 // shows returnStatus return_completed, and Withdraw Failure is queued.
 func (e *Emulator) Fail(txn, detailMessage string) error {
 	return e.transition(txn, StatusFailed, unsettled, func(w *withdraw) {
 		w.Status = StatusFailed
 		w.DetailMessage = detailMessage
-		w.Stuck = false
+		w.Stuck, w.Unclaimed, w.OnHold = false, false, false
 		e.returnLocked(w, e.now)
 		e.emitWithdrawLocked(w, EventWithdrawFailure, e.now)
 	})
@@ -113,7 +115,7 @@ func (e *Emulator) FailAfterSuccess(txn string) error {
 }
 
 // ReturnComplete completes the return of a failed payout (pending_return ->
-// return_completed) and credits amount + merchant fee back. No webhook:
+// return_completed) and credits its debit back. No webhook:
 // Coinflow documents none for returns.
 func (e *Emulator) ReturnComplete(txn string) error {
 	return e.changeWithdraw(txn, func(w *withdraw) error {
@@ -130,7 +132,7 @@ func (e *Emulator) returnLocked(w *withdraw, at time.Time) {
 	w.ReturnTransaction = e.ids.signature.signature()
 	w.ReturnedAt = at
 	w.UpdatedAt = at
-	e.balance += w.AmountCents + w.MerchantFeeCents
+	e.balance += w.DebitCents
 }
 
 // SetInReview puts a pending payout in review: it shows in_review on the
@@ -140,6 +142,42 @@ func (e *Emulator) SetInReview(txn string) error {
 	return e.transition(txn, StatusInReview, []string{StatusPending}, func(w *withdraw) {
 		w.Status = StatusInReview
 		w.UpdatedAt = e.now
+	})
+}
+
+// MarkUnclaimed makes a pending payout wait for its recipient to claim it,
+// as a PayPal or Venmo payout does: it stays pending (no WithdrawStatus
+// says unclaimed), no longer completes on its own, and Withdraw Unclaimed
+// (same data as its Withdraw Pending) is queued. Complete (claimed) or
+// Fail (never claimed: refunded) ends it. ErrInvalidTransition unless it
+// is pending and not unclaimed yet. [ASSUMED] Coinflow documents the event
+// for PayPal and Venmo payouts only; the emulator allows it on any pending
+// payout, so that a client's handling can be tested on the rails it pays.
+func (e *Emulator) MarkUnclaimed(txn string) error {
+	return e.changeWithdraw(txn, func(w *withdraw) error {
+		if w.Status != StatusPending || w.Unclaimed {
+			return fmt.Errorf("withdraw %s %s -> unclaimed: %w", w.Transaction, w.Status, ErrInvalidTransition)
+		}
+		w.Unclaimed = true
+		w.UpdatedAt = e.now
+		e.emitWithdrawLocked(w, EventWithdrawUnclaimed, e.now)
+		return nil
+	})
+}
+
+// MarkOnHold puts a pending (or unclaimed) or in-review payout on hold:
+// status in_review (pending on the single get, as SetInReview), Withdraw
+// On Hold queued; it stays there until Complete or Fail.
+// ErrInvalidTransition unless pending or in review and not on hold yet.
+func (e *Emulator) MarkOnHold(txn string) error {
+	return e.changeWithdraw(txn, func(w *withdraw) error {
+		if !slices.Contains(unsettled, w.Status) || w.OnHold {
+			return fmt.Errorf("withdraw %s %s -> on hold: %w", w.Transaction, w.Status, ErrInvalidTransition)
+		}
+		w.Status, w.OnHold = StatusInReview, true
+		w.UpdatedAt = e.now
+		e.emitWithdrawLocked(w, EventWithdrawOnHold, e.now)
+		return nil
 	})
 }
 

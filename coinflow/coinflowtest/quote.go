@@ -53,23 +53,29 @@ var quoteLimits = map[string]int64{
 	SpeedCard:     500_000,
 	SpeedSameDay:  NACHALimitCents,
 	SpeedStandard: NACHALimitCents,
+	SpeedIBAN:     5_000_000, // [ASSUMED] 50,000.00 in the IBAN's currency
+	SpeedPIX:      1_000_000, // [ASSUMED] 10,000.00 BRL
 }
 
 var deliveryTexts = map[string]string{
 	SpeedASAP:     "Instant",
 	SpeedCard:     "Instant",
+	SpeedPIX:      "Instant",
 	SpeedSameDay:  "Same business day",
 	SpeedStandard: "1-3 business days",
+	SpeedIBAN:     "1 business day",
 }
 
-// speedQuotesLocked quotes cents at every speed. [ASSUMED, as the fixture]
-// finalSettlement is the amount less the fee; a rail the merchant does not
-// have is quoted with limit 0 and "Unavailable".
-func (e *Emulator) speedQuotesLocked(cents int64) speedQuotesJSON {
+// speedQuotesLocked quotes cents of currency at every speed: fees in USD,
+// limits and finalSettlement in currency (priceLocked has the rule).
+// [ASSUMED, as the fixture] finalSettlement is the amount less the fee; a
+// rail the merchant does not have is quoted with limit 0 and
+// "Unavailable".
+func (e *Emulator) speedQuotesLocked(cents int64, currency string, rate exchangeRate) speedQuotesJSON {
 	entry := func(speed string) quoteEntryJSON {
 		if !e.available[speed] {
 			return quoteEntryJSON{
-				Fee: cc(0, "USD"), Limit: cc(0, "USD"), FinalSettlement: cc(cents, "USD"),
+				Fee: cc(0, "USD"), Limit: cc(0, currency), FinalSettlement: cc(cents, currency),
 				ExpectedDeliveryDate: "Unavailable",
 			}
 		}
@@ -83,7 +89,7 @@ func (e *Emulator) speedQuotesLocked(cents int64) speedQuotesJSON {
 			text = "Within " + e.durationFor(speed).String()
 		}
 		return quoteEntryJSON{
-			Fee: cc(fee, "USD"), Limit: cc(limit, "USD"), FinalSettlement: cc(cents-fee, "USD"),
+			Fee: cc(fee, "USD"), Limit: cc(limit, currency), FinalSettlement: cc(finalSettlement(cents, fee, rate), currency),
 			ExpectedDeliveryDate:    text,
 			ExpectedDeliveryDateISO: isoMillis(e.now.Add(e.durationFor(speed))),
 		}
@@ -93,7 +99,7 @@ func (e *Emulator) speedQuotesLocked(cents int64) speedQuotesJSON {
 		Card: entry(SpeedCard), IBAN: entry(SpeedIBAN), PIX: entry(SpeedPIX), EFT: entry(SpeedEFT),
 		Venmo: entry(SpeedVenmo), PayPal: entry(SpeedPayPal), Wire: entry(SpeedWire),
 		Interac:  entry(SpeedInterac),
-		Quote:    cc(cents, "USD"),
+		Quote:    cc(cents, currency),
 		GasFees:  gasFeesJSON{GasFees: cc(0, "USD"), GasFeesWei: "0"},
 		SwapFees: cc(0, "USD"),
 	}
@@ -116,7 +122,7 @@ func (e *Emulator) handleWithdrawQuote(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	writeJSON(w, http.StatusOK, e.speedQuotesLocked(amount))
+	writeJSON(w, http.StatusOK, e.speedQuotesLocked(amount, "USD", usdRate))
 }
 
 // parseDollars reads a decimal amount of dollars exactly (big.Rat, never a
@@ -126,13 +132,6 @@ func parseDollars(s string) (int64, bool) {
 	if !ok || r.Sign() <= 0 {
 		return 0, false
 	}
-	r.Mul(r, big.NewRat(100, 1))
-	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
-	if new(big.Int).Mul(m, big.NewInt(2)).Cmp(r.Denom()) >= 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	if !q.IsInt64() || q.Sign() <= 0 {
-		return 0, false
-	}
-	return q.Int64(), true
+	cents, ok := roundHalfAway(r.Mul(r, big.NewRat(100, 1)))
+	return cents, ok && cents > 0
 }

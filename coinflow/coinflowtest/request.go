@@ -68,23 +68,24 @@ type amountJSON struct {
 	Currency *string  `json:"currency"`
 }
 
-// validate returns the cents or a message for a 400.
-func (a *amountJSON) validate() (int64, string) {
+// validate returns the cents and the currency ("" when not given: the
+// destination's), or a message for a 400.
+func (a *amountJSON) validate() (int64, string, string) {
 	switch {
 	case a == nil:
-		return 0, "amount is required"
+		return 0, "", "amount is required"
 	case a.Cents == nil:
-		return 0, "amount.cents is required"
+		return 0, "", "amount.cents is required"
 	case !a.Cents.ok:
-		return 0, "amount.cents must be an integer"
+		return 0, "", "amount.cents must be an integer"
 	case a.Cents.v <= 0:
-		return 0, "amount.cents must be positive"
-	case a.Currency != nil && *a.Currency != "USD":
-		// [ASSUMED] the wallet is USD; other currencies are refused rather
-		// than converted.
-		return 0, "amount.currency must be USD"
+		return 0, "", "amount.cents must be positive"
+	case a.Currency == nil:
+		return a.Cents.v, "", ""
+	case len(*a.Currency) != 3 || !isUpperAlpha(*a.Currency):
+		return 0, "", "amount.currency must be an ISO 4217 code"
 	}
-	return a.Cents.v, ""
+	return a.Cents.v, *a.Currency, ""
 }
 
 // pageParams are page (1-based) and limit, shared by the list endpoints.

@@ -37,15 +37,21 @@ func (e *Emulator) routes() {
 	e.api("POST /withdraw/debit-card", OpAddDebitCard, authUser, e.handleAddDebitCard)
 	e.api("POST /withdraw/iban", OpAddIBAN, authUser, e.handleAddIBAN)
 	e.api("POST /withdraw/pix", OpAddPIX, authUser, e.handleAddPIX)
+	e.api("GET /auth/session-key", OpSessionKey, authUser, e.handleSessionKey)
+	for _, d := range deleteRoutes {
+		e.api("DELETE /withdraw/"+d.kind+"/{token}", d.op, authUser, e.handleDeleteDestination(d.kind))
+	}
 	e.controlRoutes()
+	e.hostedKYCRoutes()
 	e.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, http.StatusNotFound, "Not found")
 	})
 }
 
 // api registers an API operation: count the call, apply any fault, check
-// the credentials, run the handler into a buffer, then answer (late or
-// truncated if a fault says so).
+// the credentials, apply the rate limits (ratelimit.go), run the handler
+// into a buffer, then answer (late or truncated if a fault says so, 429
+// if its answer is over a rate limit).
 func (e *Emulator) api(pattern, op string, a auth, h http.HandlerFunc) {
 	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
@@ -64,10 +70,18 @@ func (e *Emulator) api(pattern, op string, a auth, h http.HandlerFunc) {
 		if !e.authorized(w, r, a) {
 			return
 		}
+		if retry, refused := e.limitBefore(op); refused {
+			writeThrottled(w, retry)
+			return
+		}
 		buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 		h(buf, r)
 		if faulty {
 			e.hang(r, f.Hang)
+		}
+		if retry, refused := e.limitAfter(op, buf.status); refused {
+			writeThrottled(w, retry)
+			return
 		}
 		for k, v := range buf.header {
 			w.Header()[k] = v

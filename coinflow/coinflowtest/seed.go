@@ -8,17 +8,29 @@ import (
 // CreateWithdraw stores a withdraw as if it had been paid out through the
 // API, without counting as a payout call: the reconciliation case "paid at
 // Coinflow, unknown locally". Unless NoWebhooks, it queues Withdraw Pending
-// and, for a completed or failed status, Withdraw Success or Failure. Unless
-// NoDebit, amount + fee leave the balance (ErrInsufficientFunds if short),
-// and come back for a failed withdraw whose return is completed.
+// and, for a completed or failed status, Withdraw Success or Failure. It is
+// priced as a payout is (priceLocked, in the currency of its account).
+// Unless NoDebit, that debit leaves the balance (ErrInsufficientFunds if
+// short), and comes back for a failed withdraw whose return is completed.
 func (e *Emulator) CreateWithdraw(spec WithdrawSpec) (Withdraw, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if spec.UserID == "" || spec.AmountCents <= 0 {
 		return Withdraw{}, fmt.Errorf("create withdraw: userId and a positive amount required: %w", ErrInvalid)
 	}
+	wd := e.byUser[spec.UserID]
+	account := spec.Account
+	if wd != nil && account == "" {
+		account = wd.firstLive(kindAccount)
+	}
+	currency := "USD"
+	if wd != nil {
+		if d := wd.findDest("", account); d != nil {
+			currency = d.currency
+		}
+	}
 	speed := cmp.Or(spec.Speed, SpeedSameDay)
-	effective := cmp.Or(spec.EffectiveSpeed, e.effectiveSpeedLocked(speed, spec.AmountCents))
+	effective := cmp.Or(spec.EffectiveSpeed, e.effectiveSpeedLocked(speed, spec.AmountCents, currency))
 	status := cmp.Or(spec.Status, StatusPending)
 	switch {
 	case !validSpeed(speed) || !validSpeed(effective):
@@ -33,8 +45,11 @@ func (e *Emulator) CreateWithdraw(spec WithdrawSpec) (Withdraw, error) {
 		spec.TransferID != "" && e.lookupLocked(spec.TransferID) != nil:
 		return Withdraw{}, fmt.Errorf("create withdraw: transaction or transferId taken: %w", ErrExists)
 	}
-	fee := cmp.Or(spec.MerchantFeeCents, e.feeFor(effective))
-	if !spec.NoDebit && e.balance < spec.AmountCents+fee {
+	p, msg := e.priceLocked(spec.AmountCents, currency, cmp.Or(spec.MerchantFeeCents, e.feeFor(effective)))
+	if msg != "" {
+		return Withdraw{}, fmt.Errorf("create withdraw: %s: %w", msg, ErrInvalid)
+	}
+	if !spec.NoDebit && e.balance < p.totalCents {
 		return Withdraw{}, fmt.Errorf("create withdraw: %w", ErrInsufficientFunds)
 	}
 
@@ -47,25 +62,24 @@ func (e *Emulator) CreateWithdraw(spec WithdrawSpec) (Withdraw, error) {
 		TransferID:           cmp.Or(spec.TransferID, e.ids.transfer.uuid()),
 		IdempotencyKey:       spec.IdempotencyKey,
 		UserID:               spec.UserID,
-		Account:              spec.Account,
+		Account:              account,
 		AmountCents:          spec.AmountCents,
-		Currency:             "USD",
+		Currency:             currency,
+		ExchangeRate:         p.rate.text,
+		DebitCents:           p.totalCents,
 		RequestedSpeed:       speed,
 		EffectiveSpeed:       effective,
 		Status:               status,
 		ReturnStatus:         spec.ReturnStatus,
 		DetailMessage:        spec.DetailMessage,
-		MerchantFeeCents:     fee,
+		MerchantFeeCents:     p.feeCents,
 		Provider:             providerFor(effective),
 		CreatedAt:            created,
 		UpdatedAt:            created,
 		ExpectedDeliveryDate: created.Add(e.durationFor(effective)),
 	}}
-	if wd := e.byUser[spec.UserID]; wd != nil {
+	if wd != nil {
 		wr.WithdrawerID = wd.id
-		if wr.Account == "" && len(wd.banks) > 0 {
-			wr.Account = wd.banks[0].Token
-		}
 	}
 	if wr.Account == "" {
 		wr.Account = e.ids.token.token("bnk_", 24)
@@ -79,9 +93,9 @@ func (e *Emulator) CreateWithdraw(spec WithdrawSpec) (Withdraw, error) {
 	}
 	wr.response = mustJSON(payoutResponseJSON{Signature: wr.Transaction, EffectiveSpeed: effective})
 	if !spec.NoDebit {
-		e.balance -= wr.AmountCents + fee
+		e.balance -= wr.DebitCents
 		if wr.ReturnStatus == ReturnCompleted {
-			e.balance += wr.AmountCents + fee
+			e.balance += wr.DebitCents
 		}
 	}
 	e.insertLocked(wr)

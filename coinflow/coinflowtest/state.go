@@ -22,6 +22,14 @@ type state struct {
 	withdrawers []*withdrawer // in creation order
 	byUser      map[string]*withdrawer
 	byObjectID  map[string]*withdrawer
+	byReference map[string]*withdrawer // by verification.reference
+
+	// baseURL is where the emulator is served (Options.BaseURL, or set by
+	// NewServer): the hosted verification page's base. "" = not known.
+	baseURL string
+
+	sessionKeys map[string]issuedKey // GET /auth/session-key's keys
+	limits      rateLimits
 
 	downgrades     map[string]string
 	synthetic      syntheticSet
@@ -31,15 +39,18 @@ type state struct {
 
 func newState(start time.Time, balance int64) state {
 	return state{
-		now:        start,
-		balance:    balance,
-		byTxn:      map[string]*withdraw{},
-		byTransfer: map[string]*withdraw{},
-		byKey:      map[string]*withdraw{},
-		byUser:     map[string]*withdrawer{},
-		byObjectID: map[string]*withdrawer{},
-		downgrades: map[string]string{},
-		calls:      map[string]int{},
+		now:         start,
+		balance:     balance,
+		byTxn:       map[string]*withdraw{},
+		byTransfer:  map[string]*withdraw{},
+		byKey:       map[string]*withdraw{},
+		byUser:      map[string]*withdrawer{},
+		byObjectID:  map[string]*withdrawer{},
+		byReference: map[string]*withdrawer{},
+		downgrades:  map[string]string{},
+		sessionKeys: map[string]issuedKey{},
+		limits:      newRateLimits(),
+		calls:       map[string]int{},
 	}
 }
 
@@ -54,50 +65,24 @@ type withdraw struct {
 
 // withdrawer is a stored withdrawer with its destinations.
 type withdrawer struct {
-	id, userID, email, country, currency string
-	verification, vendor, reference      string
-	availability, availabilityReason     string
-	availabilityEditor                   string
-	availabilityAt, createdAt            time.Time
-	banks                                []bankAccountJSON
-	cards                                []cardJSON
-	ibans                                []ibanJSON
-	pixes                                []pixJSON
+	id, userID, email, country       string
+	currency, originalCurrency       string // both from the country (currencyFor)
+	verification, vendor, reference  string
+	availability, availabilityReason string
+	availabilityEditor               string
+	availabilityAt, createdAt        time.Time
+	// docV: in document verification (non-US, or a US check that fell
+	// back), whose hosted page the emulator serves.
+	docV bool
+	// address is the address on file (from a US info body or a debit
+	// card request), nil when none.
+	address *addressJSON
+	// dests are its saved destinations in the order they were saved,
+	// deleted ones included (GET /withdraw still lists them).
+	dests []*savedDest
 }
 
 func (w *withdrawer) blocked() bool { return w.availability == AvailabilityBlocked }
-
-func (w *withdrawer) hasAccount(token string) bool {
-	return hasToken(w.banks, token) || hasToken(w.cards, token) ||
-		hasToken(w.ibans, token) || hasToken(w.pixes, token)
-}
-
-// destination is a saved payout destination of any kind, known by its
-// token.
-type destination interface {
-	token() string
-}
-
-func (b bankAccountJSON) token() string { return b.Token }
-func (c cardJSON) token() string        { return c.Token }
-func (i ibanJSON) token() string        { return i.Token }
-func (p pixJSON) token() string         { return p.Token }
-
-func hasToken[D destination](ds []D, token string) bool {
-	return slices.ContainsFunc(ds, func(d D) bool { return d.token() == token })
-}
-
-// appendTokens appends the tokens of ds to all, in the order they were
-// saved, and returns the first one ("" if none).
-func appendTokens[D destination](all *[]string, ds []D) string {
-	for _, d := range ds {
-		*all = append(*all, d.token())
-	}
-	if len(ds) == 0 {
-		return ""
-	}
-	return ds[0].token()
-}
 
 func (e *Emulator) walletOf(userID string) string {
 	return e.opts.MerchantID + "ʬ" + userID
@@ -106,14 +91,22 @@ func (e *Emulator) walletOf(userID string) string {
 func (e *Emulator) snapshotWithdrawer(w *withdrawer) Withdrawer {
 	s := Withdrawer{
 		ID: w.id, UserID: w.userID, Wallet: e.walletOf(w.userID), Email: w.email,
-		Country: w.country, Currency: w.currency, Verification: w.verification,
+		Country: w.country, Currency: w.currency, OriginalCurrency: w.originalCurrency, Verification: w.verification,
 		Availability: w.availability, Blocked: w.blocked(), CreatedAt: w.createdAt,
-		Accounts: []string{},
+		HasAddress: w.address != nil, Accounts: []string{},
 	}
-	s.BankToken = appendTokens(&s.Accounts, w.banks)
-	s.CardToken = appendTokens(&s.Accounts, w.cards)
-	s.IBANToken = appendTokens(&s.Accounts, w.ibans)
-	s.PIXToken = appendTokens(&s.Accounts, w.pixes)
+	first := map[string]*string{
+		kindAccount: &s.BankToken, kindCard: &s.CardToken, kindIBAN: &s.IBANToken, kindPIX: &s.PIXToken,
+	}
+	for _, d := range w.dests {
+		if d.deleted {
+			continue
+		}
+		s.Accounts = append(s.Accounts, d.token)
+		if p := first[d.kind]; *p == "" {
+			*p = d.token
+		}
+	}
 	return s
 }
 
@@ -149,9 +142,10 @@ func (e *Emulator) feeFor(speed string) int64 { return e.fees[speed] }
 
 func (e *Emulator) durationFor(speed string) time.Duration { return e.lifecycle[speed] }
 
-// effectiveSpeedLocked applies the NACHA rule, then a programmed downgrade.
-func (e *Emulator) effectiveSpeedLocked(speed string, cents int64) string {
-	if speed == SpeedSameDay && cents > NACHALimitCents {
+// effectiveSpeedLocked applies the NACHA rule (to USD ACH only: cents of
+// another currency are not dollars), then a programmed downgrade.
+func (e *Emulator) effectiveSpeedLocked(speed string, cents int64, currency string) string {
+	if speed == SpeedSameDay && currency == "USD" && cents > NACHALimitCents {
 		return SpeedStandard
 	}
 	if to, ok := e.downgrades[speed]; ok {

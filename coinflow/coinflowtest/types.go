@@ -62,31 +62,40 @@ const (
 	EventWithdrawPending = "Withdraw Pending"
 	EventWithdrawSuccess = "Withdraw Success"
 	EventWithdrawFailure = "Withdraw Failure"
-	EventKYCCreated      = "KYC Created"
-	EventKYCSuccess      = "KYC Success"
-	EventKYCFailure      = "KYC Failure"
-	CategoryWithdraw     = "Withdraw"
-	CategoryKYC          = "KYC"
+	// EventWithdrawUnclaimed and EventWithdrawOnHold are in Coinflow's
+	// docs (PayPal/Venmo payouts) but not in the spec's enum.
+	EventWithdrawUnclaimed = "Withdraw Unclaimed"
+	EventWithdrawOnHold    = "Withdraw On Hold"
+	EventKYCCreated        = "KYC Created"
+	EventKYCSuccess        = "KYC Success"
+	EventKYCFailure        = "KYC Failure"
+	CategoryWithdraw       = "Withdraw"
+	CategoryKYC            = "KYC"
 )
 
 // Operation names, as counted by Calls and matched by APIFault.Operation.
 const (
-	OpListWithdraws   = "list_withdraws"   // GET /merchant/withdraws
-	OpGetWithdraw     = "get_withdraw"     // GET /merchant/withdraws/{withdrawalId}
-	OpBalance         = "balance"          // GET /merchant/withdraws/payout/balance
-	OpQuote           = "quote"            // POST /merchant/withdraws/payout/delegated/quote
-	OpPayout          = "payout"           // POST /merchant/withdraws/payout/delegated
-	OpWithdrawers     = "withdrawers"      // GET /merchant/withdrawers
-	OpBlockWithdrawer = "block_withdrawer" // PUT /merchant/block-withdrawer/{withdrawerId}
-	OpListWebhooks    = "list_webhooks"    // GET /merchant/webhooks
-	OpResendWebhook   = "resend_webhook"   // POST /merchant/webhooks/{webhookLogId}
-	OpGetWithdrawer   = "get_withdrawer"   // GET /withdraw
-	OpWithdrawQuote   = "withdraw_quote"   // GET /withdraw/quote
-	OpKYC             = "kyc"              // POST /withdraw/kyc
-	OpAddBankAccount  = "add_bank_account" // POST /withdraw/account and /withdraw/account/v2
-	OpAddDebitCard    = "add_debit_card"   // POST /withdraw/debit-card
-	OpAddIBAN         = "add_iban"         // POST /withdraw/iban
-	OpAddPIX          = "add_pix"          // POST /withdraw/pix
+	OpListWithdraws     = "list_withdraws"      // GET /merchant/withdraws
+	OpGetWithdraw       = "get_withdraw"        // GET /merchant/withdraws/{withdrawalId}
+	OpBalance           = "balance"             // GET /merchant/withdraws/payout/balance
+	OpQuote             = "quote"               // POST /merchant/withdraws/payout/delegated/quote
+	OpPayout            = "payout"              // POST /merchant/withdraws/payout/delegated
+	OpWithdrawers       = "withdrawers"         // GET /merchant/withdrawers
+	OpBlockWithdrawer   = "block_withdrawer"    // PUT /merchant/block-withdrawer/{withdrawerId}
+	OpListWebhooks      = "list_webhooks"       // GET /merchant/webhooks
+	OpResendWebhook     = "resend_webhook"      // POST /merchant/webhooks/{webhookLogId}
+	OpGetWithdrawer     = "get_withdrawer"      // GET /withdraw
+	OpWithdrawQuote     = "withdraw_quote"      // GET /withdraw/quote
+	OpKYC               = "kyc"                 // POST /withdraw/kyc
+	OpAddBankAccount    = "add_bank_account"    // POST /withdraw/account and /withdraw/account/v2
+	OpAddDebitCard      = "add_debit_card"      // POST /withdraw/debit-card
+	OpAddIBAN           = "add_iban"            // POST /withdraw/iban
+	OpAddPIX            = "add_pix"             // POST /withdraw/pix
+	OpDeleteBankAccount = "delete_bank_account" // DELETE /withdraw/account/{token}
+	OpDeleteCard        = "delete_card"         // DELETE /withdraw/card/{token}
+	OpDeleteIBAN        = "delete_iban"         // DELETE /withdraw/iban/{token}
+	OpDeletePIX         = "delete_pix"          // DELETE /withdraw/pix/{token}
+	OpSessionKey        = "session_key"         // GET /auth/session-key
 )
 
 // Errors returned by the control methods.
@@ -101,14 +110,21 @@ var (
 
 // Withdraw is a snapshot of one payout as the emulator holds it.
 type Withdraw struct {
-	Transaction          string    `json:"transaction"`
-	TransferID           string    `json:"transferId"`
-	IdempotencyKey       string    `json:"idempotencyKey,omitempty"`
-	UserID               string    `json:"userId"`
-	WithdrawerID         string    `json:"withdrawerId"`
-	Account              string    `json:"account"`
-	AmountCents          int64     `json:"amountCents"`
-	Currency             string    `json:"currency"`
+	Transaction    string `json:"transaction"`
+	TransferID     string `json:"transferId"`
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	UserID         string `json:"userId"`
+	WithdrawerID   string `json:"withdrawerId"`
+	Account        string `json:"account"`
+	AmountCents    int64  `json:"amountCents"` // in Currency
+	Currency       string `json:"currency"`    // the destination's: USD, EUR, GBP or BRL
+	// ExchangeRate is usdToForeignExchangeRate, USD per 1 unit of
+	// Currency, as a decimal ("1" for USD; "" reads as "1").
+	ExchangeRate string `json:"usdToForeignExchangeRate,omitempty"`
+	// DebitCents is what the payout took from the wallet, in USD cents:
+	// AmountCents at ExchangeRate plus MerchantFeeCents (the quote's
+	// totalMerchantDebit). A completed return credits exactly this back.
+	DebitCents           int64     `json:"debitCents"`
 	RequestedSpeed       string    `json:"requestedSpeed"`
 	EffectiveSpeed       string    `json:"effectiveSpeed"`
 	Status               string    `json:"status"`
@@ -116,21 +132,29 @@ type Withdraw struct {
 	ReturnTransaction    string    `json:"returnTransaction,omitempty"`
 	ReturnedAt           time.Time `json:"returnedAt,omitzero"`
 	DetailMessage        string    `json:"detailMessage,omitempty"`
-	MerchantFeeCents     int64     `json:"merchantFeeCents"`
-	UserFeeCents         int64     `json:"userFeeCents"`
+	MerchantFeeCents     int64     `json:"merchantFeeCents"` // USD cents
+	UserFeeCents         int64     `json:"userFeeCents"`     // USD cents
 	Provider             string    `json:"provider"`
 	CreatedAt            time.Time `json:"createdAt"`
 	UpdatedAt            time.Time `json:"updatedAt"`
 	ExpectedDeliveryDate time.Time `json:"expectedDeliveryDate"`
 	// Stuck withdraws never move on their own (Stuck).
 	Stuck bool `json:"stuck,omitempty"`
+	// Unclaimed withdraws wait for their recipient (MarkUnclaimed): still
+	// pending, they never complete on their own.
+	Unclaimed bool `json:"unclaimed,omitempty"`
+	// OnHold withdraws are held (MarkOnHold): in_review until Complete or
+	// Fail.
+	OnHold bool `json:"onHold,omitempty"`
 }
 
 // WithdrawSpec seeds a withdraw directly (CreateWithdraw), as if it had been
 // paid out through the API: for "paid at Coinflow, unknown locally".
 type WithdrawSpec struct {
-	UserID      string `json:"userId"`
-	AmountCents int64  `json:"amountCents"`
+	UserID string `json:"userId"`
+	// AmountCents is in the currency of Account: USD, unless Account is an
+	// IBAN or PIX destination of the withdrawer.
+	AmountCents int64 `json:"amountCents"`
 	// Speed is the requested speed, default same_day; EffectiveSpeed
 	// defaults to the speed the payout endpoint would give it.
 	Speed          string `json:"speed,omitempty"`
@@ -147,13 +171,15 @@ type WithdrawSpec struct {
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 	// Account defaults to the withdrawer's first bank token (or a new one).
 	Account string `json:"account,omitempty"`
-	// MerchantFeeCents 0 means the configured fee of the effective speed.
+	// MerchantFeeCents (USD) 0 means the configured fee of the effective
+	// speed.
 	MerchantFeeCents int64     `json:"merchantFeeCents,omitempty"`
 	CreatedAt        time.Time `json:"createdAt,omitzero"` // default: now
 	// NoWebhooks skips the Withdraw Pending/Success/Failure events.
 	NoWebhooks bool `json:"noWebhooks,omitempty"`
-	// NoDebit leaves the balance alone (by default amount + fee is debited
-	// and, for a failed withdraw with a completed return, credited back).
+	// NoDebit leaves the balance alone (by default the amount in USD plus
+	// the fee is debited, as a payout would, and, for a failed withdraw with
+	// a completed return, credited back).
 	NoDebit bool `json:"noDebit,omitempty"`
 }
 
@@ -166,30 +192,42 @@ type WithdrawerSpec struct {
 	Verification string `json:"verification,omitempty"`
 	Blocked      bool   `json:"blocked,omitempty"`
 	// BankToken and CardToken are generated when empty; IBANToken and
-	// PIXToken only exist when set.
+	// PIXToken only exist when set. A CardToken starting with
+	// IneligibleCardPrefix is an Ineligible card. An IBAN is paid in GBP
+	// for a GB withdrawer, EUR otherwise.
 	BankToken string `json:"bankToken,omitempty"`
 	CardToken string `json:"cardToken,omitempty"`
 	IBANToken string `json:"ibanToken,omitempty"`
 	PIXToken  string `json:"pixToken,omitempty"`
+	// NoAddress leaves a US withdrawer without an address on file (as if
+	// document-verified), so that saving a debit card needs body.address
+	// (412). Other countries never have one.
+	NoAddress bool `json:"noAddress,omitempty"`
 }
 
 // Withdrawer is a snapshot of a withdrawer.
 type Withdrawer struct {
-	ID           string    `json:"id"` // the 24-hex _id
-	UserID       string    `json:"userId"`
-	Wallet       string    `json:"wallet"` // <merchantId>ʬ<userId>
-	Email        string    `json:"email"`
-	Country      string    `json:"country"`
-	Currency     string    `json:"currency"`
-	Verification string    `json:"verification"`
-	Availability string    `json:"availability"`
-	Blocked      bool      `json:"blocked"`
-	BankToken    string    `json:"bankToken,omitempty"`
-	CardToken    string    `json:"cardToken,omitempty"`
-	IBANToken    string    `json:"ibanToken,omitempty"`
-	PIXToken     string    `json:"pixToken,omitempty"`
-	Accounts     []string  `json:"accounts"` // every destination token
-	CreatedAt    time.Time `json:"createdAt"`
+	ID       string `json:"id"` // the 24-hex _id
+	UserID   string `json:"userId"`
+	Wallet   string `json:"wallet"` // <merchantId>ʬ<userId>
+	Email    string `json:"email"`
+	Country  string `json:"country"`
+	Currency string `json:"currency"`
+	// OriginalCurrency is the payout currency of the verification country
+	// (IWithdrawer.originalCurrency): USD, EUR, GBP, BRL or CAD.
+	OriginalCurrency string `json:"originalCurrency"`
+	Verification     string `json:"verification"`
+	Availability     string `json:"availability"`
+	Blocked          bool   `json:"blocked"`
+	BankToken        string `json:"bankToken,omitempty"`
+	CardToken        string `json:"cardToken,omitempty"`
+	IBANToken        string `json:"ibanToken,omitempty"`
+	PIXToken         string `json:"pixToken,omitempty"`
+	// HasAddress: an address is on file (POST /withdraw/debit-card needs
+	// one).
+	HasAddress bool      `json:"hasAddress"`
+	Accounts   []string  `json:"accounts"` // every live (not deleted) destination token
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
 // Delivery is one webhook event's delivery as the sender saw it. A

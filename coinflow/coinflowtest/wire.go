@@ -2,7 +2,9 @@ package coinflowtest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -43,7 +45,7 @@ type withdrawJSON struct {
 	Withdrawer               string        `json:"withdrawer"`
 	TransferID               string        `json:"transferId"`
 	AccountID                string        `json:"accountId"`
-	UsdToForeignExchangeRate float64       `json:"usdToForeignExchangeRate"`
+	UsdToForeignExchangeRate json.Number   `json:"usdToForeignExchangeRate"`
 	UserPaidFees             feesJSON      `json:"userPaidFees"`
 	MerchantPaidFees         feesJSON      `json:"merchantPaidFees"`
 	ExpectedDeliveryDate     string        `json:"expectedDeliveryDate"`
@@ -59,9 +61,11 @@ type withdrawJSON struct {
 	DetailMessage            string        `json:"detailMessage,omitempty"`
 }
 
-// withdrawJSONOf renders w; withdrawerID is its withdrawer's _id.
+// withdrawJSONOf renders w; withdrawerID is its withdrawer's _id. The
+// amount is in the payout currency, the fees in USD (the wallet's), and
+// usdToForeignExchangeRate is the exact decimal the payout was priced at.
 func (e *Emulator) withdrawJSONOf(w *Withdraw, withdrawerID string) withdrawJSON {
-	cur := w.Currency
+	cur, usd := w.Currency, "USD"
 	out := withdrawJSON{
 		Transaction:              w.Transaction,
 		CreatedAt:                isoMillis(w.CreatedAt),
@@ -74,9 +78,9 @@ func (e *Emulator) withdrawJSONOf(w *Withdraw, withdrawerID string) withdrawJSON
 		Withdrawer:               withdrawerID,
 		TransferID:               w.TransferID,
 		AccountID:                w.Account,
-		UsdToForeignExchangeRate: 1,
-		UserPaidFees:             feesJSON{SwapFees: cc(0, cur), GasFees: cc(0, cur), Fees: cc(w.UserFeeCents, cur)},
-		MerchantPaidFees:         feesJSON{SwapFees: cc(0, cur), GasFees: cc(0, cur), Fees: cc(w.MerchantFeeCents, cur)},
+		UsdToForeignExchangeRate: json.Number(cmp.Or(w.ExchangeRate, "1")),
+		UserPaidFees:             feesJSON{SwapFees: cc(0, usd), GasFees: cc(0, usd), Fees: cc(w.UserFeeCents, usd)},
+		MerchantPaidFees:         feesJSON{SwapFees: cc(0, usd), GasFees: cc(0, usd), Fees: cc(w.MerchantFeeCents, usd)},
 		ExpectedDeliveryDate:     isoMillis(w.ExpectedDeliveryDate),
 		UpdatedAt:                isoMillis(w.UpdatedAt),
 		Provider:                 w.Provider,
@@ -120,6 +124,7 @@ type withdrawerJSON struct {
 	Email             string           `json:"email"`
 	Availability      availabilityJSON `json:"availability"`
 	Currency          string           `json:"currency"`
+	OriginalCurrency  string           `json:"originalCurrency,omitempty"`
 	Merchant          string           `json:"merchant"`
 	Verification      verificationJSON `json:"verification"`
 	RiskScoreOverride bool             `json:"riskScoreOverride"`
@@ -157,12 +162,18 @@ type ibanJSON struct {
 	Reference   string `json:"reference"`
 	SortCode    string `json:"sortCode"`
 	BIC         string `json:"bic,omitempty"`
+	// IsDeleted is not in the spec's IBAN row. [ASSUMED] Coinflow marks a
+	// deleted IBAN as it marks bank accounts and cards; the emulator shows
+	// the member only when true.
+	IsDeleted bool `json:"isDeleted,omitempty"`
 }
 
 type pixJSON struct {
 	Key         string `json:"key"`
 	AccountHash string `json:"accountHash"`
 	Token       string `json:"token"`
+	// IsDeleted: as ibanJSON's.
+	IsDeleted bool `json:"isDeleted,omitempty"`
 }
 
 // withdrawerWithAccountsJSON is IWithdrawerWithAccounts.
@@ -198,26 +209,24 @@ func (e *Emulator) withdrawerJSONOf(w *withdrawer) withdrawerJSON {
 			Status: w.availability, Reason: w.availabilityReason,
 			Editor: w.availabilityEditor, UpdatedAt: isoMillis(w.availabilityAt),
 		},
-		Currency:     w.currency,
-		Merchant:     e.opts.MerchantObjectID,
-		Verification: verificationJSON{Reference: w.reference, Status: w.verification, Vendor: w.vendor},
-		Country:      w.country,
-		CreatedAt:    isoMillis(w.createdAt),
+		Currency:         w.currency,
+		OriginalCurrency: w.originalCurrency,
+		Merchant:         e.opts.MerchantObjectID,
+		Verification:     verificationJSON{Reference: w.reference, Status: w.verification, Vendor: w.vendor},
+		Country:          w.country,
+		CreatedAt:        isoMillis(w.createdAt),
 	}
 }
 
 func (e *Emulator) withdrawerWithAccountsOf(w *withdrawer) withdrawerWithAccountsJSON {
-	return withdrawerWithAccountsJSON{
+	out := withdrawerWithAccountsJSON{
 		withdrawerJSON:      e.withdrawerJSONOf(w),
-		BankAccounts:        append([]bankAccountJSON{}, w.banks...),
-		Cards:               append([]cardJSON{}, w.cards...),
-		Ibans:               append([]ibanJSON{}, w.ibans...),
-		Pixes:               append([]pixJSON{}, w.pixes...),
 		Efts:                []struct{}{},
-		P2cAvailable:        len(w.cards) > 0,
 		BankCurrencyOptions: []string{w.currency},
 		FreeWithdrawSpeeds:  []string{},
 	}
+	out.BankAccounts, out.Cards, out.Ibans, out.Pixes, out.P2cAvailable = w.accountsOf()
+	return out
 }
 
 // isoMillis formats t as the API does: UTC with milliseconds.
@@ -235,6 +244,35 @@ func mustJSON(v any) []byte {
 		panic("coinflowtest: marshal: " + err.Error())
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// streamJSONArray writes the items as a JSON array with status, encoding
+// one element at a time into a small buffer flushed every 32 KiB: no
+// slice of all the elements, nor one of all their encodings, is built.
+func streamJSONArray[T any](w http.ResponseWriter, status int, items iter.Seq[T]) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('[')
+	sep := false
+	for it := range items {
+		if sep {
+			buf.WriteByte(',')
+		}
+		sep = true
+		if err := enc.Encode(it); err != nil {
+			panic("coinflowtest: marshal: " + err.Error())
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		if buf.Len() >= 32<<10 {
+			w.Write(buf.Bytes())
+			buf.Reset()
+		}
+	}
+	buf.WriteByte(']')
+	w.Write(buf.Bytes())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

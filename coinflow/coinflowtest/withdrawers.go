@@ -3,6 +3,7 @@ package coinflowtest
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"net/url"
 	"strings"
 )
@@ -22,18 +23,44 @@ func validVerification(s string) bool {
 func (e *Emulator) AddWithdrawer(spec WithdrawerSpec) (Withdrawer, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	wd, err := e.addWithdrawerLocked(spec)
+	if err != nil {
+		return Withdrawer{}, err
+	}
+	return e.snapshotWithdrawer(wd), nil
+}
+
+// AddWithdrawers registers every spec of specs as AddWithdrawer does, in
+// order, under one lock and without webhooks or snapshots: O(n), for
+// populations such as a benchmark's 100,000 withdrawers. It stops at the
+// first spec AddWithdrawer would refuse and returns how many it added
+// before it (they stay) with that error. specs must not call the Emulator.
+func (e *Emulator) AddWithdrawers(specs iter.Seq[WithdrawerSpec]) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for spec := range specs {
+		if _, err := e.addWithdrawerLocked(spec); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// addWithdrawerLocked checks spec and stores the withdrawer it describes.
+func (e *Emulator) addWithdrawerLocked(spec WithdrawerSpec) (*withdrawer, error) {
 	if spec.UserID == "" {
-		return Withdrawer{}, fmt.Errorf("add withdrawer: empty userId: %w", ErrInvalid)
+		return nil, fmt.Errorf("add withdrawer: empty userId: %w", ErrInvalid)
 	}
 	if e.byUser[spec.UserID] != nil {
-		return Withdrawer{}, fmt.Errorf("add withdrawer %s: %w", spec.UserID, ErrExists)
+		return nil, fmt.Errorf("add withdrawer %s: %w", spec.UserID, ErrExists)
 	}
 	spec.Verification = cmp.Or(spec.Verification, VerificationApproved)
 	if !validVerification(spec.Verification) {
-		return Withdrawer{}, fmt.Errorf("add withdrawer %s: verification %q: %w", spec.UserID, spec.Verification, ErrInvalid)
+		return nil, fmt.Errorf("add withdrawer %s: verification %q: %w", spec.UserID, spec.Verification, ErrInvalid)
 	}
-	wd := e.newWithdrawerLocked(spec, true)
-	return e.snapshotWithdrawer(wd), nil
+	return e.newWithdrawerLocked(spec, true), nil
 }
 
 // newWithdrawerLocked creates and stores a withdrawer from a valid spec;
@@ -46,6 +73,7 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 		email:              cmp.Or(spec.Email, spec.UserID+"@example.com"),
 		country:            country,
 		currency:           currencyFor(country),
+		originalCurrency:   currencyFor(country),
 		verification:       spec.Verification,
 		availability:       AvailabilityFunctional,
 		availabilityReason: "n/a",
@@ -58,7 +86,12 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 	if country == "US" {
 		wd.vendor, wd.reference = "persona", e.ids.token.token("inq_", 20)
 	} else {
-		wd.vendor, wd.reference = "sumsub", e.ids.token.token("app_", 20)
+		wd.vendor, wd.reference, wd.docV = "sumsub", e.ids.token.token("app_", 20), true
+	}
+	// A US withdrawer stands for one registered with a US info body, whose
+	// address is on file; document-verified ones have none.
+	if country == "US" && !spec.NoAddress {
+		wd.address = &addressJSON{Address1: "1 Main St", City: "Springfield", State: "IL", Zip: "62701"}
 	}
 	if spec.Blocked {
 		wd.availability, wd.availabilityReason, wd.availabilityEditor = AvailabilityBlocked, "Blocked by merchant", "merchant"
@@ -67,10 +100,13 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 		e.addBankLocked(wd, cmp.Or(spec.BankToken, e.ids.token.token("bnk_", 24)), e.digits(4), "Checking")
 	}
 	if spec.CardToken != "" || withAccounts {
-		e.addCardLocked(wd, cmp.Or(spec.CardToken, e.ids.token.token("crd_", 24)), e.digits(4), "12", e.now.AddDate(4, 0, 0).Format("06"))
+		d := e.addCardLocked(wd, cmp.Or(spec.CardToken, e.ids.token.token("crd_", 24)), e.digits(4), "12", e.now.AddDate(4, 0, 0).Format("06"))
+		if strings.HasPrefix(spec.CardToken, IneligibleCardPrefix) {
+			d.ineligible()
+		}
 	}
 	if spec.IBANToken != "" {
-		e.addIBANLocked(wd, spec.IBANToken, e.digits(4), "", "")
+		e.addIBANLocked(wd, spec.IBANToken, e.digits(4), "", "", ibanCurrencyFor(country))
 	}
 	if spec.PIXToken != "" {
 		e.addPIXLocked(wd, spec.PIXToken, spec.UserID+"@pix.example")
@@ -78,6 +114,7 @@ func (e *Emulator) newWithdrawerLocked(spec WithdrawerSpec, withAccounts bool) *
 	e.withdrawers = append(e.withdrawers, wd)
 	e.byUser[wd.userID] = wd
 	e.byObjectID[wd.id] = wd
+	e.byReference[wd.reference] = wd
 	return wd
 }
 
@@ -89,29 +126,46 @@ func (e *Emulator) digits(n int) string {
 	return string(b)
 }
 
-func (e *Emulator) addBankLocked(wd *withdrawer, token, last4, alias string) {
-	wd.banks = append(wd.banks, bankAccountJSON{
-		Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: alias + " ..." + last4,
-		Token: token, Reference: e.ids.token.token("ref_", 12), IsTokenized: true,
-	})
+// addBankLocked saves a US bank account (USD; asap, same_day, standard).
+func (e *Emulator) addBankLocked(wd *withdrawer, token, last4, alias string) *savedDest {
+	d := &savedDest{kind: kindAccount, token: token, currency: "USD", speeds: speedsOf[kindAccount],
+		bank: &bankAccountJSON{
+			Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: alias + " ..." + last4,
+			Token: token, Reference: e.ids.token.token("ref_", 12), IsTokenized: true,
+		}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
-func (e *Emulator) addCardLocked(wd *withdrawer, token, last4, expMonth, expYear string) {
-	wd.cards = append(wd.cards, cardJSON{
-		Last4: last4, Token: token, Type: "VISA", DisbursementStatus: "Immediate",
-		Currency: wd.currency, CreatedAt: isoMillis(e.now), ExpMonth: expMonth, ExpYear: expYear,
-	})
+// addCardLocked saves a US debit card (USD; card).
+func (e *Emulator) addCardLocked(wd *withdrawer, token, last4, expMonth, expYear string) *savedDest {
+	d := &savedDest{kind: kindCard, token: token, currency: "USD", speeds: speedsOf[kindCard],
+		card: &cardJSON{
+			Last4: last4, Token: token, Type: "VISA", DisbursementStatus: "Immediate",
+			Currency: "USD", CreatedAt: isoMillis(e.now), ExpMonth: expMonth, ExpYear: expYear,
+		}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
-func (e *Emulator) addIBANLocked(wd *withdrawer, token, last4, sortCode, bic string) {
-	wd.ibans = append(wd.ibans, ibanJSON{
-		Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: "IBAN ..." + last4,
-		Token: token, Reference: e.ids.token.token("ref_", 12), SortCode: sortCode, BIC: bic,
-	})
+// addIBANLocked saves an IBAN or UK account paid in currency (EUR or
+// GBP; iban).
+func (e *Emulator) addIBANLocked(wd *withdrawer, token, last4, sortCode, bic, currency string) *savedDest {
+	d := &savedDest{kind: kindIBAN, token: token, currency: currency, speeds: speedsOf[kindIBAN],
+		iban: &ibanJSON{
+			Last4: last4, AccountHash: e.ids.token.token("", 32), Alias: "IBAN ..." + last4,
+			Token: token, Reference: e.ids.token.token("ref_", 12), SortCode: sortCode, BIC: bic,
+		}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
-func (e *Emulator) addPIXLocked(wd *withdrawer, token, key string) {
-	wd.pixes = append(wd.pixes, pixJSON{Key: key, AccountHash: e.ids.token.token("", 32), Token: token})
+// addPIXLocked saves a PIX key (BRL; pix).
+func (e *Emulator) addPIXLocked(wd *withdrawer, token, key string) *savedDest {
+	d := &savedDest{kind: kindPIX, token: token, currency: "BRL", speeds: speedsOf[kindPIX],
+		pix: &pixJSON{Key: key, AccountHash: e.ids.token.token("", 32), Token: token}}
+	wd.dests = append(wd.dests, d)
+	return d
 }
 
 // SetVerification changes a withdrawer's verification status and queues
@@ -182,18 +236,29 @@ func (e *Emulator) Withdrawers() []Withdrawer {
 	return out
 }
 
-// verificationLink is where a user completes verification: a Persona
-// inquiry for US users, a Sumsub WebSDK link otherwise (the hosts of the
-// fixtures; nothing is served there).
+// verificationLink is where a user completes verification. For a
+// withdrawer in document verification (non-US, or a US one whose instant
+// check through POST /withdraw/kyc failed) it is the emulator's hosted
+// page, {base}/_sim/kyc/{reference}, when the emulator knows its own URL
+// (NewServer, Options.BaseURL): there the person (or a test) approves or
+// rejects. Otherwise it is a Persona inquiry for US users and a Sumsub
+// WebSDK link for others (the fixtures' hosts; nothing is served there):
+// [ASSUMED] a US withdrawer seeded pending by AddWithdrawer has its
+// inquiry at Persona. A redirect is passed on as redirect-uri.
 func (e *Emulator) verificationLink(wd *withdrawer, redirect string) string {
-	if wd.vendor == "persona" {
-		link := "https://withpersona.com/verify?inquiry-id=" + url.QueryEscape(wd.reference)
-		if redirect != "" {
-			link += "&redirect-uri=" + url.QueryEscape(redirect)
-		}
-		return link
+	var link, sep string
+	switch {
+	case e.baseURL != "" && wd.docV:
+		link, sep = e.baseURL+"/_sim/kyc/"+url.PathEscape(wd.reference), "?"
+	case wd.vendor == "persona":
+		link, sep = "https://withpersona.com/verify?inquiry-id="+url.QueryEscape(wd.reference), "&"
+	default:
+		return "https://in.sumsub.com/websdk/p/" + strings.TrimPrefix(wd.reference, "app_")
 	}
-	return "https://in.sumsub.com/websdk/p/" + strings.TrimPrefix(wd.reference, "app_")
+	if redirect != "" {
+		link += sep + "redirect-uri=" + url.QueryEscape(redirect)
+	}
+	return link
 }
 
 // lookupWithdrawerLocked finds a withdrawer by _id, userId or wallet.
