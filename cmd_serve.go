@@ -17,6 +17,7 @@ import (
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/reconcile"
 	"github.com/payoutd/payoutd/scheduler"
 	"github.com/payoutd/payoutd/webhook"
@@ -58,11 +59,19 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	}
 	var (
 		initiator  *initiate.Service
+		ob         *onboard.Service
 		reconciler *reconcile.Reconciler
 		sched      *scheduler.Scheduler
 	)
 	if cf, err := coinflowClient(cfg); err == nil {
-		if initiator, err = initiate.New(store, cf, logger.WithField("component", "initiate"), initiate.Config{}); err != nil {
+		if ob, err = newOnboard(cfg, store, cf, logger); err != nil {
+			return err
+		}
+		if initiator, err = initiate.New(store, cf, ob, logger.WithField("component", "initiate"), initiate.Config{}); err != nil {
+			return err
+		}
+		follower, err := newFollower(cfg, store, logger)
+		if err != nil {
 			return err
 		}
 		// A run's findings are announced as soon as it is recorded, not at
@@ -80,12 +89,21 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		}); err != nil {
 			return err
 		}
+		if err := sched.Add(scheduler.Job{
+			Name: "kyc", Schedule: cfg.KYC.PollSchedule, Timeout: 10 * time.Minute,
+			Run: func(ctx context.Context) error {
+				_, err := follower.Sweep(ctx)
+				return err
+			},
+		}); err != nil {
+			return err
+		}
 	} else {
 		log.WithError(err).Warn("payout initiation and reconciliation are off")
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(cfg.API.Token.Value()), Initiator: initiator, Reconciler: reconciler,
+		APIToken: []byte(cfg.API.Token.Value()), Initiator: initiator, Onboard: ob, Reconciler: reconciler,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)

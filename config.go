@@ -84,6 +84,12 @@ type Config struct {
 		OtherBusinessDays    int      `yaml:"other_business_days"`
 		StuckGrace           Duration `yaml:"stuck_grace"`
 	} `yaml:"reconcile"`
+	KYC struct {
+		StallAfter   Duration `yaml:"stall_after"`
+		PollSchedule string   `yaml:"poll_schedule"`
+		FirstCheck   Duration `yaml:"first_check"`
+		MaxInterval  Duration `yaml:"max_interval"`
+	} `yaml:"kyc"`
 	Wallet struct {
 		LowBalanceCents     int64 `yaml:"low_balance_cents"`
 		DriftToleranceCents int64 `yaml:"drift_tolerance_cents"`
@@ -131,6 +137,10 @@ func defaultConfig() Config {
 	c.Reconcile.StandardBusinessDays = rail.DefaultStandardBusinessDays
 	c.Reconcile.OtherBusinessDays = rail.DefaultOtherBusinessDays
 	c.Reconcile.StuckGrace = Duration(15 * time.Minute)
+	c.KYC.StallAfter = Duration(72 * time.Hour)
+	c.KYC.PollSchedule = "@every 1m"
+	c.KYC.FirstCheck = Duration(time.Minute)
+	c.KYC.MaxInterval = Duration(time.Hour)
 	c.Webhook.CommitWorkers = 2
 	c.Webhook.CommitMaxBatch = 256
 	c.Webhook.AnswerTimeout = Duration(4 * time.Second)
@@ -260,6 +270,12 @@ func (c Config) Validate() error {
 	}
 	if r.PageSize < 1 || r.StandardBusinessDays < 1 || r.OtherBusinessDays < 1 {
 		bad("reconcile", "page_size, standard_business_days and other_business_days must be at least 1")
+	}
+	if _, err := scheduler.Parse(c.KYC.PollSchedule); err != nil {
+		bad("kyc.poll_schedule", "%v", err)
+	}
+	if c.KYC.StallAfter.D() <= 0 || c.KYC.FirstCheck.D() <= 0 || c.KYC.MaxInterval.D() < c.KYC.FirstCheck.D() {
+		bad("kyc", "stall_after and first_check must be positive, max_interval at least first_check")
 	}
 	if c.Wallet.LowBalanceCents < 0 || c.Wallet.DriftToleranceCents < 0 {
 		bad("wallet", "low_balance_cents and drift_tolerance_cents must not be negative")

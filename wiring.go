@@ -11,8 +11,10 @@ import (
 
 	"github.com/payoutd/payoutd/alert"
 	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/kyc"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/rail"
 	"github.com/payoutd/payoutd/reconcile"
 )
@@ -85,6 +87,27 @@ func coinflowClient(cfg Config) (*coinflow.Client, error) {
 	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value()})
 }
 
+// newOnboard builds the onboarding service on cf.
+func newOnboard(cfg Config, store *models.Store, cf *coinflow.Client, logger *logrus.Logger) (*onboard.Service, error) {
+	return onboard.New(store, cf, logger.WithField("component", "onboard"), onboard.Config{FirstCheck: cfg.KYC.FirstCheck.D()})
+}
+
+// newFollower builds the follower of pending withdrawers on a Coinflow
+// client of its own that never retries: the follower paces its calls within
+// Coinflow's rate limits and backs off itself.
+func newFollower(cfg Config, store *models.Store, logger *logrus.Logger) (*kyc.Follower, error) {
+	cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), MaxAttempts: 1})
+	if err != nil {
+		return nil, err
+	}
+	log := logger.WithField("component", "kyc")
+	ob, err := onboard.New(store, cf, log, onboard.Config{FirstCheck: cfg.KYC.FirstCheck.D()})
+	if err != nil {
+		return nil, err
+	}
+	return kyc.New(store, cf, ob, log, kyc.Config{Base: cfg.KYC.FirstCheck.D(), Max: cfg.KYC.MaxInterval.D()})
+}
+
 // newReconciler builds the reconciler; afterRun (may be nil) is called
 // with every recorded run.
 func newReconciler(cfg Config, store *models.Store, cf *coinflow.Client, logger *logrus.Logger, m *metrics.Metrics, afterRun func(*models.ReconcileRun)) (*reconcile.Reconciler, error) {
@@ -92,7 +115,7 @@ func newReconciler(cfg Config, store *models.Store, cf *coinflow.Client, logger 
 	return reconcile.New(store, cf, logger.WithField("component", "reconcile"), m.NewReconcile(), reconcile.Config{
 		Lookback: r.Lookback.D(), MissingGrace: r.MissingGrace.D(), PageSize: r.PageSize, Timeout: r.Timeout.D(),
 		Windows:    rail.Windows{Instant: r.InstantWindow.D(), StandardBusinessDays: r.StandardBusinessDays, OtherBusinessDays: r.OtherBusinessDays},
-		StuckGrace: r.StuckGrace.D(), LowBalanceCents: cfg.Wallet.LowBalanceCents, DriftToleranceCents: cfg.Wallet.DriftToleranceCents,
+		StuckGrace: r.StuckGrace.D(), KYCStallAfter: cfg.KYC.StallAfter.D(), LowBalanceCents: cfg.Wallet.LowBalanceCents, DriftToleranceCents: cfg.Wallet.DriftToleranceCents,
 		AfterRunFunc: afterRun,
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/rail"
 	"github.com/payoutd/payoutd/reconcile"
 )
@@ -23,6 +24,7 @@ type handlers struct {
 	store      *models.Store
 	log        *logrus.Entry
 	initiator  *initiate.Service     // nil when no Coinflow API key is configured
+	onboard    *onboard.Service      // likewise
 	reconciler *reconcile.Reconciler // likewise
 }
 
@@ -164,15 +166,6 @@ func (h *handlers) getPayout(c *gin.Context) {
 		newPayoutView)
 }
 
-func (h *handlers) getWithdrawer(c *gin.Context) {
-	id := c.Param("user_id")
-	withHistory(h, c, "withdrawer", func(ctx context.Context) (*models.Withdrawer, error) { return h.store.WithdrawerGet(ctx, id) },
-		func(ctx context.Context, w *models.Withdrawer) ([]models.WithdrawerHistory, error) {
-			return h.store.WithdrawerHistoryList(ctx, w.UserID)
-		},
-		newWithdrawerView)
-}
-
 // withHistory answers one record with its history, shown by view; what
 // names the record in errors.
 func withHistory[T, H, V any](h *handlers, c *gin.Context, what string, get func(context.Context) (*T, error),
@@ -196,7 +189,7 @@ var (
 	findingKinds    = map[string]bool{
 		"status_mismatch": true, "missing_locally": true, "missing_at_coinflow": true, "amount_mismatch": true,
 		"speed_mismatch": true, "stuck_payout": true, "unverified_withdrawer": true, "wallet_low_balance": true,
-		"wallet_drift": true, "webhook_unprocessable": true,
+		"wallet_drift": true, "webhook_unprocessable": true, "kyc_stalled": true,
 	}
 	severities = map[string]bool{"info": true, "warning": true, "error": true}
 )

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
 )
 
 // createPayoutRequest is POST /api/v1/payouts. Cents stays raw so that 12.5
@@ -42,16 +41,8 @@ func (h *handlers) createPayout(c *gin.Context) {
 		respond.Error(c, http.StatusServiceUnavailable, "not_configured", "coinflow api key not configured")
 		return
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCreateBody))
-	if err != nil {
-		respond.Error(c, http.StatusRequestEntityTooLarge, "too_large", "request body is larger than 16 KiB")
-		return
-	}
 	var body createPayoutRequest
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || dec.More() {
-		respond.FieldErrors(c, map[string]string{"body": "must be one JSON object with user_id, amount {cents, currency}, speed, account and optionally idempotency_key"})
+	if !decodeStrict(c, maxCreateBody, &body, "must be one JSON object with user_id, amount {cents, currency}, speed, account and optionally idempotency_key") {
 		return
 	}
 	req := initiate.Request{
@@ -107,6 +98,10 @@ func (h *handlers) createPayout(c *gin.Context) {
 		fail(http.StatusConflict, "withdrawer_blocked", "the withdrawer is blocked at Coinflow")
 	case errors.Is(err, initiate.ErrUnknownAccount):
 		respond.FieldErrors(c, map[string]string{"account": "is not a saved destination of this withdrawer"})
+	case errors.Is(err, onboard.ErrDeleted), errors.Is(err, onboard.ErrSpeedNotOffered), errors.Is(err, onboard.ErrCurrencyMismatch):
+		h.onboardError(c, err, "initiate payout")
+	case errors.Is(err, initiate.ErrOverLimit):
+		respond.Error(c, http.StatusUnprocessableEntity, "amount_over_limit", "the amount is above Coinflow's limit for this speed; quote it to see the limit")
 	case errors.Is(err, initiate.ErrInsufficientFunds):
 		fail(http.StatusPaymentRequired, "insufficient_funds", "the Coinflow wallet cannot cover this payout")
 	case errors.Is(err, initiate.ErrRejected):

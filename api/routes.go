@@ -17,6 +17,7 @@ import (
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/reconcile"
 	"github.com/payoutd/payoutd/webhook"
 )
@@ -31,6 +32,9 @@ type Deps struct {
 	// Initiator pays out through Coinflow; nil answers 503 on POST
 	// /api/v1/payouts (no Coinflow API key configured).
 	Initiator *initiate.Service
+	// Onboard registers withdrawers and destinations and quotes; nil
+	// answers 503 on the routes that call Coinflow.
+	Onboard *onboard.Service
 	// Reconciler runs reconciliation on demand; nil answers 503.
 	Reconciler *reconcile.Reconciler
 }
@@ -53,12 +57,17 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/readyz", readyz(d.Store))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator, reconciler: d.Reconciler}
+	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator, onboard: d.Onboard, reconciler: d.Reconciler}
 	v1 := r.Group("/api/v1", bearerAuth(d.APIToken))
 	v1.POST("/payouts", h.createPayout)
 	v1.GET("/payouts", h.listPayouts)
 	v1.GET("/payouts/:id", h.getPayout)
+	v1.POST("/withdrawers", h.registerWithdrawer)
 	v1.GET("/withdrawers/:user_id", h.getWithdrawer)
+	v1.POST("/withdrawers/:user_id/destinations", h.saveDestination)
+	v1.DELETE("/withdrawers/:user_id/destinations/:token", h.deleteDestination)
+	v1.POST("/withdrawers/:user_id/session-key", h.sessionKey)
+	v1.POST("/quotes", h.createQuote)
 	v1.GET("/findings", h.listFindings)
 	v1.POST("/findings/:id/acknowledge", h.acknowledgeFinding)
 	v1.POST("/reconcile", h.startReconcile)

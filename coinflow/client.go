@@ -71,7 +71,7 @@ func New(cfg Config) (*Client, error) {
 	cfg.MaxBackoff = orDefault(cfg.MaxBackoff, 8*time.Second)
 	cfg.MaxRetryAfter = orDefault(cfg.MaxRetryAfter, 60*time.Second)
 	if cfg.SleepFunc == nil {
-		cfg.SleepFunc = sleep
+		cfg.SleepFunc = Sleep
 	}
 	return &Client{base: base, apiKey: cfg.APIKey, http: cfg.HTTPClient, cfg: cfg}, nil
 }
@@ -84,7 +84,9 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends, whichever comes first: the wait between
+// attempts, and for callers that pace their own calls to Coinflow.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -213,11 +213,23 @@ func TestLostAnswerIsSettledByTheKey(t *testing.T) {
 func TestInterruptedBeforePayIsResumedByTheKey(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, store *models.Store) {
 		b := setup(t, store)
+		// A quote that fails comes before the payout is recorded: nothing
+		// is stored, nothing paid.
 		b.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpQuote, Status: http.StatusServiceUnavailable})
 		status, a := b.post(t, body("u-ok", 1200, "asap", bankToken, "interrupted"))
 		require.Equal(t, http.StatusServiceUnavailable, status)
-		require.Equal(t, "requested", a.Payout.Status, "recorded, never sent to pay")
-		require.Equal(t, 0, b.emu.Calls(coinflowtest.OpPayout))
+		require.Nil(t, a.Payout, "refused before it was recorded")
+		_, err := store.PayoutByIdempotencyKey(t.Context(), "interrupted")
+		require.ErrorIs(t, err, models.ErrNotFound)
+
+		// Coinflow refusing to look at the pay call (429) leaves the
+		// recorded payout requested; the same key resumes it.
+		b.emu.ClearAPIFaults()
+		b.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpPayout, Status: http.StatusTooManyRequests})
+		status, a = b.post(t, body("u-ok", 1200, "asap", bankToken, "interrupted"))
+		require.Equal(t, http.StatusServiceUnavailable, status)
+		require.Equal(t, "requested", a.Payout.Status, "recorded, never paid")
+		require.Equal(t, 0, b.emu.PayoutsCreated())
 
 		b.emu.ClearAPIFaults()
 		status, a = b.post(t, body("u-ok", 1200, "asap", bankToken, "interrupted"))
@@ -245,22 +257,39 @@ func TestCoinflowRefusals(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, status)
 		require.Contains(t, a.Error.Fields, "account")
 
+		// The wallet check comes before anything is recorded or paid.
 		b.emu.SetBalance(500)
 		status, a = b.post(t, body("u-ok", 1000, "asap", bankToken, "k-funds"))
 		require.Equal(t, http.StatusPaymentRequired, status)
 		require.Equal(t, "insufficient_funds", a.Error.Code)
-		require.Equal(t, "failed", a.Payout.Status)
-		require.Equal(t, "insufficient_funds", *a.Payout.StatusDetail)
+		require.Nil(t, a.Payout, "nothing recorded")
+		require.Equal(t, 0, b.emu.Calls(coinflowtest.OpPayout), "the pay endpoint was not called")
 		require.EqualValues(t, 500, b.emu.Balance(), "nothing debited")
 
-		status, a = b.post(t, body("u-ok", 1000, "asap", bankToken, "k-funds"))
+		// Coinflow's own 402 (two payouts passed the check at once) is
+		// recorded as the failure it is.
+		b.emu.SetBalance(10_000_000)
+		b.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpPayout, Status: http.StatusPaymentRequired})
+		status, a = b.post(t, body("u-ok", 1000, "asap", bankToken, "k-race"))
+		require.Equal(t, http.StatusPaymentRequired, status)
+		require.Equal(t, "failed", a.Payout.Status)
+		require.Equal(t, "insufficient_funds", *a.Payout.StatusDetail)
+		b.emu.ClearAPIFaults()
+
+		status, a = b.post(t, body("u-ok", 1000, "asap", bankToken, "k-race"))
 		require.Equal(t, http.StatusOK, status, "a repeat returns the recorded payout")
 		require.Equal(t, "failed", a.Status)
 
-		status, a = b.post(t, body("u-ok", 2000, "asap", bankToken, "k-funds"))
+		status, a = b.post(t, body("u-ok", 2000, "asap", bankToken, "k-race"))
 		require.Equal(t, http.StatusConflict, status)
 		require.Equal(t, "idempotency_key_reused", a.Error.Code)
 		require.Equal(t, 0, b.emu.PayoutsCreated())
+
+		// The key refused for funds pays once the wallet can.
+		status, a = b.post(t, body("u-ok", 1000, "asap", bankToken, "k-funds"))
+		require.Equal(t, http.StatusCreated, status)
+		require.Equal(t, "pending", a.Status)
+		require.Equal(t, 1, b.emu.PayoutsCreated())
 	})
 }
 

@@ -3,11 +3,10 @@ package initiate
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
+	"github.com/payoutd/payoutd/internal/check"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/rail"
 )
@@ -21,31 +20,21 @@ type Request struct {
 	IdempotencyKey string // generated when empty
 }
 
-const maxIDLen = 128
-
 // Validate returns a message per invalid field (nil when valid).
 func (r Request) Validate() map[string]string {
 	errs := map[string]string{}
-	if msg := checkID(r.UserID); msg != "" {
+	if msg := check.ID(r.UserID); msg != "" {
 		errs["user_id"] = msg
 	}
-	switch {
-	case r.Amount.Cents <= 0:
-		errs["amount.cents"] = "must be a positive whole number of cents"
-	case r.Amount.Cents > models.MaxCents:
-		errs["amount.cents"] = "is larger than any payout Coinflow accepts"
-	}
-	if currencies := rail.PayoutCurrencies(); !slices.Contains(currencies, r.Amount.Currency) {
-		errs["amount.currency"] = "must be one of " + strings.Join(currencies, ", ")
-	}
+	check.Amount(errs, "amount", r.Amount.Cents, r.Amount.Currency)
 	if !rail.Valid(r.Speed) {
 		errs["speed"] = "must be one of " + strings.Join(rail.Speeds(), ", ")
 	}
-	if msg := checkID(r.Account); msg != "" {
+	if msg := check.ID(r.Account); msg != "" {
 		errs["account"] = msg
 	}
 	if r.IdempotencyKey != "" {
-		if msg := checkID(r.IdempotencyKey); msg != "" {
+		if msg := check.ID(r.IdempotencyKey); msg != "" {
 			errs["idempotency_key"] = msg
 		}
 	}
@@ -53,21 +42,6 @@ func (r Request) Validate() map[string]string {
 		return nil
 	}
 	return errs
-}
-
-func checkID(s string) string {
-	switch {
-	case s == "":
-		return "is required"
-	case len(s) > maxIDLen:
-		return "must be at most " + strconv.Itoa(maxIDLen) + " bytes"
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return "must be printable, without spaces"
-		}
-	}
-	return ""
 }
 
 // fingerprint identifies the request's content behind its idempotency key.

@@ -18,6 +18,8 @@ import (
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
+	"github.com/payoutd/payoutd/rail"
 )
 
 // Errors the API maps to answers. Where a payout was recorded, Result.Payout
@@ -30,6 +32,7 @@ var (
 	ErrRejected            = errors.New("coinflow rejected the payout")
 	ErrUnavailable         = errors.New("coinflow unavailable")
 	ErrInProgress          = errors.New("payout is being initiated by another request")
+	ErrOverLimit           = errors.New("amount is above the limit Coinflow quotes for this speed")
 )
 
 // VerificationError is the withdrawer's verification outstanding at
@@ -58,17 +61,22 @@ type Config struct {
 type Service struct {
 	store *models.Store
 	cf    *coinflow.Client
+	ob    *onboard.Service
 	log   *logrus.Entry
 	cfg   Config
 }
 
-// New returns the service.
-func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, cfg Config) (*Service, error) {
+// New returns the service. ob is the withdrawer and destination side of
+// the flow, on the same Coinflow client.
+func New(store *models.Store, cf *coinflow.Client, ob *onboard.Service, log *logrus.Entry, cfg Config) (*Service, error) {
 	if cfg.Lease < 0 {
 		return nil, errors.New("initiate: Lease is negative")
 	}
+	if ob == nil {
+		return nil, errors.New("initiate: no onboarding service")
+	}
 	cfg.Lease = cmp.Or(cfg.Lease, 2*time.Minute)
-	return &Service{store: store, cf: cf, log: log, cfg: cfg}, nil
+	return &Service{store: store, cf: cf, ob: ob, log: log, cfg: cfg}, nil
 }
 
 // Initiate pays req out once per idempotency key. A repeated key returns
@@ -87,7 +95,8 @@ func (s *Service) Initiate(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 
-	if err := s.checkWithdrawer(ctx, req); err != nil {
+	quote, err := s.preflight(ctx, req)
+	if err != nil {
 		return Result{}, err
 	}
 
@@ -95,6 +104,9 @@ func (s *Service) Initiate(ctx context.Context, req Request) (Result, error) {
 		IdempotencyKey: &req.IdempotencyKey, UserID: req.UserID, Amount: req.Amount,
 		RequestedSpeed: &req.Speed, Status: models.StatusRequested, AccountToken: &req.Account,
 		Source: models.OriginAPI, RequestFingerprint: &fp,
+	}
+	if quote.WalletDebit.Currency == "USD" {
+		p.WalletDebitCents = &quote.WalletDebit.Cents
 	}
 	lease := s.store.Now().Add(s.cfg.Lease)
 	p.InitiationLeaseUntil = &lease
@@ -112,7 +124,7 @@ func (s *Service) Initiate(ctx context.Context, req Request) (Result, error) {
 	}
 	s.log.WithFields(logrus.Fields{"payout_id": p.ID, "user_id": p.UserID, "cents": p.Amount.Cents, "speed": req.Speed}).
 		Info("payout recorded")
-	err = s.drive(ctx, p, req)
+	err = s.drive(ctx, p, req, quote)
 	return Result{Payout: p, Created: true}, err
 }
 
@@ -133,33 +145,110 @@ func (s *Service) repeat(ctx context.Context, p *models.Payout, req Request, fp 
 	}
 	// Resuming with the same key is safe: Coinflow answers a replay with the
 	// original payout.
-	err = s.drive(ctx, p, req)
+	err = s.drive(ctx, p, req, nil)
 	return Result{Payout: p}, err
 }
 
-// checkWithdrawer asks Coinflow whether the user may be paid to account.
-func (s *Service) checkWithdrawer(ctx context.Context, req Request) error {
-	w, err := s.cf.GetWithdrawer(ctx, req.UserID)
-	if err != nil {
-		if apiErr, ok := errors.AsType[*coinflow.APIError](err); ok && errors.Is(err, coinflow.ErrVerificationRequired) {
-			return &VerificationError{Link: apiErr.VerificationLink, Status: apiErr.VerificationStatus}
+// preflight checks everything that can refuse the payout before it is
+// recorded, so that a refusal stores nothing and pays nothing:
+//   - the destination, where payoutd knows it: not deleted, offering the
+//     speed, in the amount's currency (no Coinflow call);
+//   - Coinflow's current word on the withdrawer (GET /withdraw): verified,
+//     not blocked, the destination still saved;
+//   - the quote: the speed available and the amount within its limit;
+//   - the wallet: its balance less what is in flight covers the debit.
+//
+// Two payouts passing the wallet check at once may together exceed it;
+// Coinflow's own 402 then refuses the second.
+func (s *Service) preflight(ctx context.Context, req Request) (*onboard.QuoteEntry, error) {
+	if d, err := s.store.DestinationGet(ctx, req.UserID, req.Account); err == nil {
+		if err := onboard.Payable(d, req.Speed, req.Amount); err != nil {
+			return nil, err
 		}
+	} else if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	if err := s.ob.Refresh(ctx, req.UserID); err != nil {
+		return nil, s.refusal(err)
+	}
+	w, err := s.ob.Approved(ctx, req.UserID)
+	if err != nil {
+		return nil, s.refusal(err)
+	}
+	if w.Blocked {
+		return nil, ErrWithdrawerBlocked
+	}
+	d, err := s.ob.Destination(ctx, req.UserID, req.Account)
+	if err != nil {
+		return nil, s.refusal(err)
+	}
+	if err := onboard.Payable(d, req.Speed, req.Amount); err != nil {
+		return nil, err
+	}
+	q, err := s.ob.QuoteSpeed(ctx, onboard.QuoteRequest{UserID: req.UserID, Amount: req.Amount, Account: req.Account}, req.Speed)
+	if err != nil {
+		return nil, s.refusal(err)
+	}
+	// Same-day ACH above NACHA's limit is not refused: Coinflow pays it
+	// standard, so the standard limit is the one that applies.
+	limit := q.Limit
+	if rail.NACHADowngrade(req.Speed, rail.Standard, req.Amount.Currency, req.Amount.Cents) {
+		limit = q.LimitAt(rail.Standard)
+	}
+	switch {
+	case limit.Cents <= 0:
+		// Coinflow quotes a rail the merchant or the user cannot use with
+		// a zero limit.
+		return nil, onboard.ErrSpeedNotOffered
+	case limit.Currency == req.Amount.Currency && req.Amount.Cents > limit.Cents:
+		return nil, ErrOverLimit
+	}
+	if err := s.coverable(ctx, q); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// coverable checks the wallet's balance, less what is in flight, against
+// the quoted USD debit.
+func (s *Service) coverable(ctx context.Context, q *onboard.QuoteEntry) error {
+	if q.WalletDebit.Currency != "USD" {
+		return nil // nothing to compare a non-USD debit with; Coinflow's 402 decides
+	}
+	balance, err := s.cf.Balance(ctx)
+	if err != nil {
 		return classify(err)
 	}
-	if w.Verification.Status != "" && w.Verification.Status != string(models.VerificationApproved) {
-		return &VerificationError{Status: w.Verification.Status}
+	inFlight, err := s.store.PayoutSumInFlight(ctx)
+	if err != nil {
+		return err
 	}
-	if w.Blocked() {
-		return ErrWithdrawerBlocked
+	// Payouts in flight that Coinflow has not priced in USD yet (found at
+	// Coinflow, never quoted here) cannot be counted: Coinflow's own 402
+	// covers them.
+	free, err := models.SubCents(balance, inFlight.Cents)
+	if err != nil || free < q.WalletDebit.Cents {
+		return ErrInsufficientFunds
 	}
-	for _, list := range [][]coinflow.Destination{w.BankAccounts, w.Cards, w.Ibans, w.Pixes, w.Efts} {
-		for _, d := range list {
-			if d.Token == req.Account && !d.IsDeleted {
-				return nil
-			}
-		}
+	return nil
+}
+
+// refusal maps what the onboarding side says to initiation's errors.
+func (s *Service) refusal(err error) error {
+	if verr, ok := errors.AsType[*onboard.VerificationError](err); ok {
+		return &VerificationError{Link: verr.Link, Status: verr.Status}
 	}
-	return ErrUnknownAccount
+	switch {
+	case errors.Is(err, onboard.ErrUnknownAccount), errors.Is(err, onboard.ErrNotRegistered):
+		return ErrUnknownAccount
+	case errors.Is(err, models.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	case errors.Is(err, onboard.ErrUnavailable), errors.Is(err, onboard.ErrRateLimited):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case errors.Is(err, onboard.ErrRejected):
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	return err
 }
 
 // classify maps a Coinflow error that is not about the payout itself.
@@ -176,13 +265,17 @@ func classify(err error) error {
 // drive quotes and pays a recorded payout and stores the outcome. It must
 // hold the payout's initiation lease. Writes after the pay call outlive the
 // caller's cancellation: what Coinflow said must be recorded.
-func (s *Service) drive(ctx context.Context, p *models.Payout, req Request) error {
+func (s *Service) drive(ctx context.Context, p *models.Payout, req Request, quote *onboard.QuoteEntry) error {
 	amount := coinflow.Amount{Cents: req.Amount.Cents, Currency: req.Amount.Currency}
-	quote, err := s.cf.Quote(ctx, coinflow.QuoteRequest{Speed: req.Speed, Account: req.Account, UserID: req.UserID, Amount: amount})
-	if err != nil {
-		// Nothing was sent to pay: the payout stays requested, and a repeat
-		// of the key resumes it.
-		return s.payError(context.WithoutCancel(ctx), p, fmt.Errorf("quote payout: %w", err), false)
+	if quote == nil {
+		// A resumed payout: its first quote is gone.
+		var err error
+		quote, err = s.ob.QuoteSpeed(ctx, onboard.QuoteRequest{UserID: req.UserID, Amount: req.Amount, Account: req.Account}, req.Speed)
+		if err != nil {
+			// Nothing was sent to pay: the payout stays requested, and a
+			// repeat of the key resumes it.
+			return s.payError(context.WithoutCancel(ctx), p, fmt.Errorf("quote payout: %w", err), false)
+		}
 	}
 	resp, err := s.cf.Payout(ctx, coinflow.PayoutRequest{
 		IdempotencyKey: req.IdempotencyKey, Speed: req.Speed, Account: req.Account, UserID: req.UserID, Amount: amount,
@@ -223,16 +316,16 @@ func (s *Service) record(ctx context.Context, key string, ev decide.Withdrawal) 
 
 // accepted records Coinflow's 200: the signature, the effective speed, the
 // quoted fees and delivery date, and status pending.
-func (s *Service) accepted(ctx context.Context, p *models.Payout, req Request, q *coinflow.Quote, resp *coinflow.PayoutResponse) error {
+func (s *Service) accepted(ctx context.Context, p *models.Payout, req Request, q *onboard.QuoteEntry, resp *coinflow.PayoutResponse) error {
 	ev := decide.Withdrawal{
 		Transaction: resp.Signature, Status: models.StatusPending, EffectiveSpeed: resp.EffectiveSpeed,
-		MerchantFees: models.Money{Cents: q.MerchantFees.Cents, Currency: q.MerchantFees.Currency},
+		MerchantFees: q.MerchantFee,
 	}
-	if sq, ok := q.Speeds[resp.EffectiveSpeed]; ok {
-		ev.UserFees = models.Money{Cents: sq.Fee.Cents, Currency: sq.Fee.Currency}
-		if t, err := time.Parse(time.RFC3339Nano, sq.ExpectedDeliveryDateISO); err == nil {
-			ev.ExpectedAt = &t
-		}
+	if q.WalletDebit.Currency == "USD" {
+		ev.WalletDebit = &q.WalletDebit.Cents
+	}
+	if fee, expected, ok := q.At(resp.EffectiveSpeed); ok {
+		ev.UserFees, ev.ExpectedAt = fee, expected
 	}
 	if err := s.record(ctx, req.IdempotencyKey, ev); err != nil {
 		// Coinflow has the payout; reconciliation will match it by key.

@@ -14,8 +14,8 @@ import (
 // characters and the speeds Coinflow says it takes. The account number,
 // card token or PIX key behind it is never kept.
 type Destination struct {
+	UserID    string `gorm:"primaryKey"`
 	Token     string `gorm:"primaryKey"`
-	UserID    string
 	Kind      string
 	Currency  string
 	Last4     string
@@ -46,17 +46,16 @@ func (d *Destination) Offers(speed string) bool {
 // JoinSpeeds is the stored form of a speed list.
 func JoinSpeeds(speeds []string) string { return strings.Join(speeds, ",") }
 
-// DestinationSave records what Coinflow says of a destination: a new one is
-// inserted; a known one gets Coinflow's kind, currency, last four, speeds
-// and deletion. Its owner never changes.
+// DestinationSave records what Coinflow says of a withdrawer's
+// destination: a new one is inserted; a known one gets Coinflow's kind,
+// currency, last four, speeds and deletion.
 func (s *Store) DestinationSave(ctx context.Context, d *Destination) error {
 	now := s.Now()
 	d.CreatedAt, d.UpdatedAt = now, now
 	d.DeletedAt = utcPtr(d.DeletedAt)
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "token"}},
+		Columns:   []clause.Column{{Name: "user_id"}, {Name: "token"}},
 		DoUpdates: clause.AssignmentColumns([]string{"kind", "currency", "last4", "speeds", "deleted_at", "updated_at"}),
-		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "destinations.user_id = excluded.user_id"}}},
 	}).Create(d).Error
 	if err != nil {
 		return fmt.Errorf("save destination of %s: %w", d.UserID, translate(err))
@@ -64,10 +63,10 @@ func (s *Store) DestinationSave(ctx context.Context, d *Destination) error {
 	return nil
 }
 
-// DestinationGet loads the destination with token; ErrNotFound when
-// payoutd does not know it.
-func (s *Store) DestinationGet(ctx context.Context, token string) (*Destination, error) {
-	return first[Destination](s.db.WithContext(ctx).Where("token = ?", token), "destination")
+// DestinationGet loads the withdrawer's destination with token;
+// ErrNotFound when payoutd does not know it.
+func (s *Store) DestinationGet(ctx context.Context, userID, token string) (*Destination, error) {
+	return first[Destination](s.db.WithContext(ctx).Where("user_id = ? AND token = ?", userID, token), "destination")
 }
 
 // DestinationsOf lists a withdrawer's destinations, oldest first, deleted

@@ -12,8 +12,8 @@ import (
 )
 
 // TestDestinationsKeepOwnerAndDeletion: a destination is saved once per
-// token, Coinflow's later word updates it, another user cannot take it
-// over, and a deletion keeps the row.
+// withdrawer and token, Coinflow's later word updates it, and a deletion
+// keeps the row.
 func TestDestinationsKeepOwnerAndDeletion(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := t.Context()
@@ -33,20 +33,22 @@ func TestDestinationsKeepOwnerAndDeletion(t *testing.T) {
 		require.NoError(t, s.DestinationSave(ctx, &models.Destination{Token: "iban_1", UserID: "u-1", Kind: "iban", Currency: "EUR", Last4: "3000", Speeds: "iban"}))
 		require.NoError(t, s.DestinationSave(ctx, &models.Destination{Token: "iban_1", UserID: "u-1", Kind: "iban", Currency: "EUR", Last4: "3001", Speeds: "iban"}))
 		require.NoError(t, s.DestinationSave(ctx, &models.Destination{Token: "iban_1", UserID: "u-2", Kind: "pix", Currency: "BRL", Last4: "9999", Speeds: "pix"}))
-		got, err := s.DestinationGet(ctx, "iban_1")
+		got, err := s.DestinationGet(ctx, "u-1", "iban_1")
 		require.NoError(t, err)
-		require.Equal(t, "u-1", got.UserID, "the owner never changes")
 		require.Equal(t, "3001", got.Last4, "Coinflow's later word wins")
+		other, err := s.DestinationGet(ctx, "u-2", "iban_1")
+		require.NoError(t, err)
+		require.Equal(t, "pix", other.Kind, "a token is the withdrawer's own")
 		require.True(t, got.Offers("iban"))
 		require.False(t, got.Offers("pix"))
 
-		require.True(t, errors.Is(s.DestinationMarkDeleted(ctx, "u-2", "iban_1"), models.ErrNotFound), "another user's token")
+		require.True(t, errors.Is(s.DestinationMarkDeleted(ctx, "u-3", "iban_1"), models.ErrNotFound), "another user's token")
 		require.NoError(t, s.DestinationMarkDeleted(ctx, "u-1", "iban_1"))
 		list, err := s.DestinationsOf(ctx, "u-1")
 		require.NoError(t, err)
 		require.Len(t, list, 1)
 		require.NotNil(t, list[0].DeletedAt)
-		_, err = s.DestinationGet(ctx, "nope")
+		_, err = s.DestinationGet(ctx, "u-1", "nope")
 		require.ErrorIs(t, err, models.ErrNotFound)
 	})
 }

@@ -23,6 +23,7 @@ const (
 	KindWalletLowBalance     FindingKind = "wallet_low_balance"
 	KindWalletDrift          FindingKind = "wallet_drift"
 	KindWebhookUnprocessable FindingKind = "webhook_unprocessable"
+	KindKYCStalled           FindingKind = "kyc_stalled"
 )
 
 // Severity of a finding.

@@ -192,3 +192,18 @@ func (s *Store) PayoutEachOfUsersSince(ctx context.Context, users []string, sinc
 	}
 	return nil
 }
+
+// PayoutEachOfUnverifiedSince calls fn for each payout created at or after
+// since whose withdrawer payoutd holds as not approved or blocked, with
+// that withdrawer's state.
+func (s *Store) PayoutEachOfUnverifiedSince(ctx context.Context, since time.Time, fn func(*Payout, WithdrawerState) error) error {
+	q := s.db.Model(&Payout{}).Where(`created_at >= ? AND user_id IN (SELECT user_id FROM withdrawers
+WHERE verification_status <> ? OR blocked)`, since.UTC(), string(VerificationApproved))
+	return s.payoutEach(ctx, q, func(p *Payout) error {
+		states, err := s.WithdrawerStates(ctx, []string{p.UserID})
+		if err != nil {
+			return err
+		}
+		return fn(p, states[p.UserID])
+	})
+}

@@ -55,25 +55,52 @@ func (s *Store) withdrawerEach(ctx context.Context, what, cond string, args []an
 	}
 }
 
-// WithdrawerStatuses returns the verification status payoutd holds for
-// each of userIDs that it knows.
-func (s *Store) WithdrawerStatuses(ctx context.Context, userIDs []string) (map[string]VerificationStatus, error) {
-	out := make(map[string]VerificationStatus, len(userIDs))
+// WithdrawerState is the part of a withdrawer Coinflow's list speaks to.
+type WithdrawerState struct {
+	Status  VerificationStatus
+	Blocked bool
+}
+
+// WithdrawerStates returns what payoutd holds for each of userIDs that it
+// knows.
+func (s *Store) WithdrawerStates(ctx context.Context, userIDs []string) (map[string]WithdrawerState, error) {
+	out := make(map[string]WithdrawerState, len(userIDs))
 	for chunk := range slices.Chunk(userIDs, withdrawerBatch) {
 		var rows []struct {
 			UserID             string
 			VerificationStatus string
+			Blocked            bool
 		}
-		err := s.db.WithContext(ctx).Model(&Withdrawer{}).Select("user_id, verification_status").
+		err := s.db.WithContext(ctx).Model(&Withdrawer{}).Select("user_id, verification_status, blocked").
 			Where("user_id IN ?", chunk).Find(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("read withdrawer statuses: %w", translate(err))
+			return nil, fmt.Errorf("read withdrawer states: %w", translate(err))
 		}
 		for _, r := range rows {
-			out[r.UserID] = VerificationStatus(r.VerificationStatus)
+			out[r.UserID] = WithdrawerState{Status: VerificationStatus(r.VerificationStatus), Blocked: r.Blocked}
 		}
 	}
 	return out, nil
+}
+
+// WithdrawerMarkSynced records that Coinflow's list, read at at, agreed
+// with payoutd about userIDs.
+func (s *Store) WithdrawerMarkSynced(ctx context.Context, userIDs []string, at time.Time) error {
+	return s.withdrawersUpdate(ctx, userIDs, "mark withdrawers synced", map[string]any{"last_synced_at": at.UTC().Truncate(time.Microsecond)})
+}
+
+// WithdrawerScheduleMany sets the next check of userIDs to next.
+func (s *Store) WithdrawerScheduleMany(ctx context.Context, userIDs []string, next time.Time) error {
+	return s.withdrawersUpdate(ctx, userIDs, "schedule withdrawer checks", map[string]any{"next_check_at": next.UTC()})
+}
+
+func (s *Store) withdrawersUpdate(ctx context.Context, userIDs []string, what string, cols map[string]any) error {
+	for chunk := range slices.Chunk(userIDs, withdrawerBatch) {
+		if err := s.db.WithContext(ctx).Model(&Withdrawer{}).Where("user_id IN ?", chunk).UpdateColumns(cols).Error; err != nil {
+			return fmt.Errorf("%s: %w", what, translate(err))
+		}
+	}
+	return nil
 }
 
 // WithdrawerCountPending counts the withdrawers pending verification.

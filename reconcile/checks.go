@@ -2,13 +2,10 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/payoutd/payoutd/bizday"
-	"github.com/payoutd/payoutd/coinflow"
-	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/rail"
 )
@@ -92,100 +89,6 @@ func (r *Reconciler) checkStuck(ctx context.Context, st *runState) {
 	}
 	n, err := r.store.FindingResolveUnseen(ctx, models.KindStuckPayout, st.run.ID, "")
 	r.resolved(st, n, err, "stuck")
-}
-
-// checkWithdrawers syncs every withdrawer's verification and blocked flag
-// from Coinflow, then raises unverified_withdrawer for payouts in the window
-// whose withdrawer is not approved or is blocked.
-func (r *Reconciler) checkWithdrawers(ctx context.Context, st *runState) {
-	list, err := r.cf.Withdrawers(ctx, coinflow.ListWithdrawersParams{})
-	if err != nil {
-		st.problem("withdrawers", fmt.Errorf("list withdrawers: %w", err), false)
-		return
-	}
-	type state struct {
-		status  string
-		blocked bool
-	}
-	known := make(map[string]state, len(list))
-	for i := range list {
-		w := &list[i]
-		status := w.Verification.Status
-		if status == "" {
-			status = string(models.VerificationPending)
-		}
-		now, blocked := r.store.Now(), w.Blocked()
-		v := decide.Verification{
-			Source: models.SourceReconcile, UserID: w.UserID(), Wallet: w.Wallet, Blockchain: w.Blockchain,
-			Status: models.VerificationStatus(status), At: now, Blocked: &blocked, SyncedAt: &now,
-		}
-		if w.Email != "" {
-			v.EmailMasked = models.MaskEmail(w.Email)
-		}
-		changed, err := r.syncWithdrawer(ctx, st, v)
-		if err != nil {
-			st.problem("withdrawers", err, true)
-			return
-		}
-		if changed {
-			st.add("withdrawers_changed", 1)
-		}
-		known[v.UserID] = state{status: status, blocked: blocked}
-	}
-	st.add("withdrawers_synced", int64(len(list)))
-	// Only payouts to withdrawers who are not approved or are blocked can
-	// raise anything: ask for those, not for every payout in the window.
-	var bad []string
-	for user, w := range known {
-		if w.status != string(models.VerificationApproved) || w.blocked {
-			bad = append(bad, user)
-		}
-	}
-	err = r.store.PayoutEachOfUsersSince(ctx, bad, st.since, func(p *models.Payout) error {
-		w := known[p.UserID]
-		sev := models.SeverityWarning
-		if w.blocked {
-			sev = models.SeverityError
-		}
-		return r.raise(ctx, r.store, st, models.Finding{
-			Kind: models.KindUnverifiedWithdrawer, Subject: p.ID, Severity: sev, PayoutID: &p.ID, UserID: &p.UserID,
-			Details: models.Details{"verification_status": w.status, "blocked": w.blocked, "payout_status": p.Status},
-		})
-	})
-	if err != nil {
-		st.problem("withdrawers", err, true)
-		return
-	}
-	n, err := r.store.FindingResolveUnseen(ctx, models.KindUnverifiedWithdrawer, st.run.ID, "")
-	r.resolved(st, n, err, "withdrawers")
-}
-
-// syncWithdrawer applies what Coinflow's withdrawer list says of one
-// withdrawer and reports whether anything changed. A withdrawer a webhook
-// recorded at the same moment is decided again from its row.
-func (r *Reconciler) syncWithdrawer(ctx context.Context, st *runState, v decide.Verification) (bool, error) {
-	var changed bool
-	sync := func() error {
-		return r.store.Tx(ctx, func(tx *models.Store) error {
-			cur, err := tx.WithdrawerForUpdate(ctx, v.UserID)
-			if err != nil {
-				return err
-			}
-			d := decide.Withdrawer(cur, v)
-			d.Write.RunID = &st.run.ID
-			changed = d.Changed
-			_, err = tx.WithdrawerWrite(ctx, d.Write)
-			return err
-		})
-	}
-	err := sync()
-	if errors.Is(err, models.ErrConflict) {
-		err = sync()
-	}
-	if err != nil {
-		return false, fmt.Errorf("sync withdrawer %s: %w", v.UserID, err)
-	}
-	return changed, nil
 }
 
 // balanceRead is the wallet balance and when it was read; ok is false when

@@ -47,5 +47,30 @@ func evidence(w *coinflow.Withdraw) decide.Withdrawal {
 	if fees, err := w.UserPaidFees.Total(); err == nil && fees.Currency != "" {
 		ev.UserFees = models.Money{Cents: fees.Cents, Currency: fees.Currency}
 	}
+	ev.ExchangeRate, ev.WalletDebit = walletDebit(w, ev.MerchantFees)
 	return ev
+}
+
+// walletDebit is what the withdraw cost the USD wallet: its amount in USD
+// at Coinflow's rate (coinflow.USDDebit, the one place the rounding is
+// chosen) plus the merchant's fees in USD. Nothing when the record does not
+// say enough to know it (no rate for a foreign amount, fees in another
+// currency, a sum beyond int64).
+func walletDebit(w *coinflow.Withdraw, merchantFees models.Money) (string, *int64) {
+	rate, ok := w.ExchangeRate()
+	switch {
+	case w.Amount.Currency == "USD":
+		rate = "" // a USD payout has no rate worth showing
+	case !ok:
+		return "", nil
+	}
+	usd, err := coinflow.USDDebit(w.Amount, w.UsdToForeignExchangeRate)
+	if err != nil || (merchantFees.Currency != "" && merchantFees.Currency != "USD") {
+		return rate, nil
+	}
+	total, err := models.AddCents(usd, merchantFees.Cents)
+	if err != nil {
+		return rate, nil
+	}
+	return rate, &total
 }

@@ -48,6 +48,9 @@ type Config struct {
 	Windows rail.Windows
 	// StuckGrace is added to every delivery deadline. Default 15m.
 	StuckGrace time.Duration
+	// KYCStallAfter is how long a withdrawer may stay pending verification
+	// before kyc_stalled is raised. Default 72h.
+	KYCStallAfter time.Duration
 	// LowBalanceCents is the wallet floor (0: none).
 	LowBalanceCents int64
 	// DriftToleranceCents is how much unexplained wallet movement is let
@@ -101,7 +104,7 @@ func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics
 	var errs []error
 	for name, d := range map[string]time.Duration{
 		"Lookback": cfg.Lookback, "Overlap": cfg.Overlap, "MissingGrace": cfg.MissingGrace,
-		"StuckGrace": cfg.StuckGrace, "Timeout": cfg.Timeout,
+		"StuckGrace": cfg.StuckGrace, "Timeout": cfg.Timeout, "KYCStallAfter": cfg.KYCStallAfter,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("reconcile: %s is negative", name))
@@ -121,6 +124,7 @@ func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics
 	cfg.Overlap = cmp.Or(cfg.Overlap, time.Hour)
 	cfg.MissingGrace = cmp.Or(cfg.MissingGrace, 30*time.Minute)
 	cfg.StuckGrace = cmp.Or(cfg.StuckGrace, 15*time.Minute)
+	cfg.KYCStallAfter = cmp.Or(cfg.KYCStallAfter, 72*time.Hour)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Minute)
 	cfg.PageSize = cmp.Or(cfg.PageSize, coinflow.DefaultPageLimit)
 	cfg.Windows = cfg.Windows.WithDefaults()

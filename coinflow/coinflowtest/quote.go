@@ -49,10 +49,14 @@ type delegatedQuoteJSON struct {
 // merchant has (the fixtures' values); other available rails get the
 // NACHA limit.
 var quoteLimits = map[string]int64{
-	SpeedASAP:     500_000,
-	SpeedCard:     500_000,
-	SpeedSameDay:  NACHALimitCents,
-	SpeedStandard: NACHALimitCents,
+	SpeedASAP:    500_000,
+	SpeedCard:    500_000,
+	SpeedSameDay: NACHALimitCents,
+	// [ASSUMED] NACHA caps same-day ACH at 1,000,000.00, not standard ACH,
+	// and Coinflow sends a larger same_day payout as standard: standard's
+	// limit must be above same_day's for that to be payable. The fixture's
+	// 1,000,000.00 for standard is invented; the emulator quotes 10x.
+	SpeedStandard: 10 * NACHALimitCents,
 	SpeedIBAN:     5_000_000, // [ASSUMED] 50,000.00 in the IBAN's currency
 	SpeedPIX:      1_000_000, // [ASSUMED] 10,000.00 BRL
 }

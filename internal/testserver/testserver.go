@@ -22,6 +22,7 @@ import (
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/webhook"
 )
 
@@ -48,6 +49,9 @@ type Server struct {
 	Clock    *dbtest.Clock
 	Logs     *logtest.Hook
 	Key      []byte
+	// Onboard is the onboarding service behind the API (nil without
+	// Options.Coinflow).
+	Onboard *onboard.Service
 }
 
 // Start serves store through the real router until the test ends. The
@@ -74,22 +78,28 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("testserver: %v", err)
 	}
-	var initiator *initiate.Service
+	var (
+		initiator *initiate.Service
+		ob        *onboard.Service
+	)
 	if opts.Coinflow != nil {
-		if initiator, err = initiate.New(store, opts.Coinflow, logger.WithField("component", "initiate"), initiate.Config{}); err != nil {
+		if ob, err = onboard.New(store, opts.Coinflow, logger.WithField("component", "onboard"), onboard.Config{}); err != nil {
+			t.Fatalf("testserver: %v", err)
+		}
+		if initiator, err = initiate.New(store, opts.Coinflow, ob, logger.WithField("component", "initiate"), initiate.Config{}); err != nil {
 			t.Fatalf("testserver: %v", err)
 		}
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(APIToken), Initiator: initiator,
+		APIToken: []byte(APIToken), Initiator: initiator, Onboard: ob,
 	})
 	srv := httptest.NewServer(router)
 	t.Cleanup(func() {
 		srv.Close()
 		pipe.Committer.Close()
 	})
-	return &Server{URL: srv.URL, Store: store, Metrics: m, Pipeline: pipe, Clock: clock, Logs: hook, Key: cfg.Handler.Key}
+	return &Server{URL: srv.URL, Store: store, Metrics: m, Pipeline: pipe, Clock: clock, Logs: hook, Key: cfg.Handler.Key, Onboard: ob}
 }
 
 // Sign returns a Coinflow-Signature for body at the server clock's now.
@@ -145,7 +155,7 @@ func (s *Server) API(t testing.TB, method, path string, body any, out any) int {
 	}
 	req.Header.Set("Authorization", "Bearer "+APIToken)
 	status, resp := do(t, req)
-	if out != nil {
+	if out != nil && resp != "" { // 204 has no body
 		if err := json.Unmarshal([]byte(resp), out); err != nil {
 			t.Fatalf("%s %s: decode %q: %v", method, path, resp, err)
 		}

@@ -17,19 +17,20 @@ CREATE INDEX withdrawers_verification ON withdrawers (verification_status, next_
 -- A saved destination, kept as Coinflow's token, its kind, currency, last
 -- four digits and the speeds Coinflow says it takes; never the account
 -- number, card token or PIX key. A deletion keeps the row (payouts point
--- at the token) with deleted_at set.
+-- at the token) with deleted_at set. Coinflow scopes a token to its
+-- withdrawer (every destination call names the user), and so does payoutd.
 CREATE TABLE destinations (
-    token      TEXT        PRIMARY KEY,
     user_id    TEXT        NOT NULL REFERENCES withdrawers (user_id),
+    token      TEXT        NOT NULL,
     kind       TEXT        NOT NULL,
     currency   TEXT        NOT NULL,
     last4      TEXT        NOT NULL,
     speeds     TEXT        NOT NULL,
     deleted_at DATETIME,
     created_at DATETIME    NOT NULL,
-    updated_at DATETIME    NOT NULL
+    updated_at DATETIME    NOT NULL,
+    PRIMARY KEY (user_id, token)
 );
-CREATE INDEX destinations_user ON destinations (user_id, created_at);
 
 -- The wallet is in USD: what a payout costs it (amount in USD plus the
 -- merchant's fees), and the rate Coinflow priced a foreign amount at

@@ -1,0 +1,46 @@
+package onboard
+
+import "strings"
+
+// isoCountries are the ISO 3166-1 alpha-2 codes assigned today: Coinflow
+// takes the verification country in that form.
+var isoCountries = func() map[string]bool {
+	const codes = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW " +
+		"BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM " +
+		"FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE " +
+		"JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP " +
+		"MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA " +
+		"RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR " +
+		"TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
+	m := map[string]bool{}
+	for _, c := range strings.Fields(codes) {
+		m[c] = true
+	}
+	return m
+}()
+
+// eurozone pays out in EUR (Coinflow: "European Union → EUR"; its SEPA
+// page lists these euro countries among others).
+var eurozone = map[string]bool{
+	"AT": true, "BE": true, "CY": true, "DE": true, "EE": true, "ES": true, "FI": true, "FR": true, "GR": true,
+	"HR": true, "IE": true, "IT": true, "LT": true, "LU": true, "LV": true, "MT": true, "NL": true, "PT": true,
+	"SI": true, "SK": true,
+}
+
+// currencyOf is the payout currency Coinflow assigns from the verification
+// country (its payout-currency page: US USD, EU EUR, UK GBP, Brazil BRL);
+// "" where Coinflow's page says nothing, and then Coinflow's own answer is
+// what payoutd keeps.
+func currencyOf(country string) string {
+	switch {
+	case country == "US":
+		return "USD"
+	case country == "GB":
+		return "GBP"
+	case country == "BR":
+		return "BRL"
+	case eurozone[country]:
+		return "EUR"
+	}
+	return ""
+}
