@@ -24,7 +24,7 @@ func mustParsePages(assets *assetSet) map[string]*template.Template {
 		"iso":     isoTime,
 		"str":     models.Deref,
 		"money":   func(m models.Money) string { return strings.TrimSpace(m.String()) },
-		"human":   func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
+		"human":   human,
 		"pairs":   pairs,
 		"short":   shortID,
 		"findingTable": func(fs []models.Finding, csrf, ret string) findingTable {
@@ -41,6 +41,10 @@ func mustParsePages(assets *assetSet) map[string]*template.Template {
 	}
 	return pages
 }
+
+// human shows an identifier (a status, a kind) to people: words, not
+// snake_case.
+func human(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") }
 
 // Times are shown in UTC, as the API gives them. A no-break space keeps the
 // zone with the time when a narrow column wraps after the date.
