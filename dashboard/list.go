@@ -35,6 +35,18 @@ func newListing(c *gin.Context, path, what string, keys ...string) listing {
 	return l
 }
 
+// jumpTo redirects to prefix plus the id the query's key names, for a
+// list's field that goes straight to one record's page; it reports whether
+// it did.
+func jumpTo(c *gin.Context, key, prefix string) bool {
+	id := strings.TrimSpace(c.Query(key))
+	if id == "" {
+		return false
+	}
+	c.Redirect(http.StatusSeeOther, prefix+url.PathEscape(id))
+	return true
+}
+
 // get is one filter's value, "" when not given.
 func (l listing) get(key string) string { return l.filter.Get(key) }
 

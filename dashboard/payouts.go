@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,8 +25,7 @@ type payoutsData struct {
 
 func (h *handler) payouts(c *gin.Context) {
 	// A payout id goes straight to its page.
-	if id := strings.TrimSpace(c.Query("id")); id != "" {
-		c.Redirect(http.StatusSeeOther, "/payouts/"+url.PathEscape(id))
+	if jumpTo(c, "id", "/payouts/") {
 		return
 	}
 	l := newListing(c, "/payouts", "payout", "status", "user_id", "transaction", "idempotency_key")
