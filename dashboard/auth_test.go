@@ -39,11 +39,15 @@ func TestDashboardLoginAndSession(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		anon := dashboardtest.NewClient(e.URL)
 
-		for path, next := range map[string]string{"/": "/", "/findings?status=open": "/findings?status=open", "/payouts/x": "/payouts/x"} {
+		for path, next := range map[string]string{
+			"/": "/", "/findings?status=open": "/findings?status=open", "/payouts/x": "/payouts/x",
+			"/withdrawers?status=pending": "/withdrawers?status=pending", "/withdrawers/" + dashboardtest.PendingUser: "/withdrawers/" + dashboardtest.PendingUser,
+		} {
 			resp := anon.Get(t, path)
 			require.Equal(t, http.StatusSeeOther, resp.Status, path)
 			require.Equal(t, "/login?next="+url.QueryEscape(next), resp.Header.Get("Location"))
 			require.NotContains(t, resp.Body, "Overview")
+			require.NotContains(t, resp.Body, "verify.coinflow.example")
 		}
 
 		resp := anon.Get(t, "/login")

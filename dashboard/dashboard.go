@@ -87,6 +87,8 @@ func Register(r *gin.Engine, d Deps) {
 	authed.POST("/findings/:id/acknowledge", limitBody, h.requireCSRF, h.acknowledge)
 	authed.GET("/payouts", h.payouts)
 	authed.GET("/payouts/:id", h.payout)
+	authed.GET("/withdrawers", h.withdrawers)
+	authed.GET("/withdrawers/:user_id", h.withdrawer)
 	authed.GET("/runs", h.runs)
 	authed.GET("/runs/:id", h.run)
 }

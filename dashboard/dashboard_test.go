@@ -1,13 +1,18 @@
 package dashboard_test
 
 import (
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	logtest "github.com/sirupsen/logrus/hooks/test"
+	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/dashboard"
 	"github.com/payoutd/payoutd/dashboard/dashboardtest"
@@ -56,11 +61,12 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 var (
-	findingRow = regexp.MustCompile(`data-finding-id="([^"]+)"`)
-	payoutRow  = regexp.MustCompile(`data-payout-id="([^"]+)"`)
-	runRow     = regexp.MustCompile(`data-run-id="([^"]+)"`)
-	scriptTag  = regexp.MustCompile(`<script\b[^>]*>`)
-	chartData  = regexp.MustCompile(`(?s)<script type="application/json" id="chart-data">(.*?)</script>`)
+	findingRow    = regexp.MustCompile(`data-finding-id="([^"]+)"`)
+	payoutRow     = regexp.MustCompile(`data-payout-id="([^"]+)"`)
+	runRow        = regexp.MustCompile(`data-run-id="([^"]+)"`)
+	withdrawerRow = regexp.MustCompile(`data-withdrawer-id="([^"]+)"`)
+	scriptTag     = regexp.MustCompile(`<script\b[^>]*>`)
+	chartData     = regexp.MustCompile(`(?s)<script type="application/json" id="chart-data">(.*?)</script>`)
 )
 
 func matches(re *regexp.Regexp, body string) []string {
@@ -69,4 +75,47 @@ func matches(re *regexp.Regexp, body string) []string {
 		out = append(out, m[1])
 	}
 	return out
+}
+
+// newestPayouts are the ids of the seeded payouts keep keeps, newest first
+// as the lists show them.
+func newestPayouts(fx *dashboardtest.Fixture, keep func(p *models.Payout) bool) []string {
+	var ps []*models.Payout
+	for _, p := range fx.Payouts {
+		if keep(p) {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b *models.Payout) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+// getList gets the list at path with query and requires that it shows the
+// rows want (as row finds them), empty when there are none, and each
+// filter of the query that has a select chosen in it; it returns the page.
+func getList(t *testing.T, c *dashboardtest.Client, path, query string, row *regexp.Regexp, want []string, empty string) string {
+	t.Helper()
+	resp := c.Get(t, path+"?"+query)
+	require.Equal(t, http.StatusOK, resp.Status, query)
+	require.Equal(t, want, matches(row, resp.Body), query)
+	if len(want) == 0 {
+		require.Contains(t, resp.Body, empty, query)
+	}
+	q, err := url.ParseQuery(query)
+	require.NoError(t, err)
+	for k := range q {
+		if strings.Contains(resp.Body, `<select name="`+k+`">`) {
+			require.Contains(t, resp.Body, `<option value="`+q.Get(k)+`" selected>`, query)
+		}
+	}
+	return resp.Body
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -24,9 +23,6 @@ var (
 	severities = []models.Severity{models.SeverityError, models.SeverityWarning, models.SeverityInfo}
 )
 
-// pageSize is the rows per page of every list.
-const pageSize = 50
-
 // Limits of the acknowledge form, as the API has them.
 const (
 	maxNote = 2000
@@ -34,46 +30,39 @@ const (
 )
 
 type findingsData struct {
-	Filter   models.FindingFilter
-	Statuses []models.FindingStatus
-	Kinds    []models.FindingKind
-	Sevs     []models.Severity
-	Findings []models.Finding
-	Next     string // the next page's link, or ""
-	Self     string // this page's link, where an acknowledge returns to
-	Acked    string // the id just acknowledged, for the notice
+	Status, Kind, Severity choiceField
+	PayoutID               string
+	Findings               []models.Finding
+	Next                   string // the next page's link, or ""
+	Self                   string // this page's link, where an acknowledge returns to
+	Acked                  string // the id just acknowledged, for the notice
 }
 
 func (h *handler) findings(c *gin.Context) {
+	l := newListing(c, "/findings", "finding", "status", "kind", "severity", "payout_id")
 	f := models.FindingFilter{
-		Status:   models.FindingStatus(c.Query("status")),
-		Kind:     models.FindingKind(c.Query("kind")),
-		Severity: models.Severity(c.Query("severity")),
-		PayoutID: strings.TrimSpace(c.Query("payout_id")),
-		Page:     models.Page{Limit: pageSize, Cursor: c.Query("cursor")},
+		Status:   models.FindingStatus(l.get("status")),
+		Kind:     models.FindingKind(l.get("kind")),
+		Severity: models.Severity(l.get("severity")),
+		PayoutID: l.get("payout_id"),
 	}
-	if (f.Status != "" && !slices.Contains(findingStatuses, f.Status)) ||
-		(f.Kind != "" && !slices.Contains(findingKinds, f.Kind)) ||
-		(f.Severity != "" && !slices.Contains(severities, f.Severity)) {
-		h.fail(c, http.StatusBadRequest, "Unknown filter", "A filter has a value this dashboard does not know.", "/findings")
+	if !known(f.Status, findingStatuses) || !known(f.Kind, findingKinds) || !known(f.Severity, severities) {
+		h.badFilter(c, l)
 		return
 	}
-	fs, next, err := h.store.FindingList(c.Request.Context(), f)
-	if err != nil {
-		h.storeError(c, err, "finding", "/findings")
+	fs, next, ok := listPage(h, c, l, func(ctx context.Context, p models.Page) ([]models.Finding, string, error) {
+		f.Page = p
+		return h.store.FindingList(ctx, f)
+	})
+	if !ok {
 		return
-	}
-	q := url.Values{
-		"status": {string(f.Status)}, "kind": {string(f.Kind)}, "severity": {string(f.Severity)},
-		"payout_id": {f.PayoutID},
 	}
 	d := findingsData{
-		Filter: f, Statuses: findingStatuses, Kinds: findingKinds, Sevs: severities, Findings: fs,
-		Self:  withQuery("/findings", cloneWith(q, "cursor", f.Cursor)),
+		Status:   choice("Status", "status", f.Status, findingStatuses),
+		Kind:     choice("Kind", "kind", f.Kind, findingKinds),
+		Severity: choice("Severity", "severity", f.Severity, severities),
+		PayoutID: f.PayoutID, Findings: fs, Next: next, Self: l.link(l.page.Cursor),
 		Acked: h.ackedNotice(c.Request.Context(), c.Query("acked")),
-	}
-	if next != "" {
-		d.Next = withQuery("/findings", cloneWith(q, "cursor", next))
 	}
 	h.render(c, http.StatusOK, "findings", view{Title: "Findings", Active: "findings", Data: d})
 }
@@ -143,14 +132,4 @@ func returnPath(p string) string {
 		return u.Path
 	}
 	return u.Path + "?" + u.RawQuery
-}
-
-// cloneWith copies q with key set to value.
-func cloneWith(q url.Values, key, value string) url.Values {
-	out := url.Values{}
-	for k, v := range q {
-		out[k] = slices.Clone(v)
-	}
-	out.Set(key, value)
-	return out
 }

@@ -14,7 +14,9 @@ import (
 
 // pageNames are the templates under templates/, each rendered inside
 // templates/layout.html.
-var pageNames = []string{"login", "error", "overview", "findings", "payouts", "payout", "runs", "run"}
+var pageNames = []string{
+	"login", "error", "overview", "findings", "payouts", "payout", "runs", "run", "withdrawers", "withdrawer",
+}
 
 func mustParsePages(assets *assetSet) map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -23,13 +25,20 @@ func mustParsePages(assets *assetSet) map[string]*template.Template {
 		"whenPtr": formatTimePtr,
 		"iso":     isoTime,
 		"str":     models.Deref,
-		"money":   func(m models.Money) string { return strings.TrimSpace(m.String()) },
-		"human":   func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
+		"money":   formatMoney,
+		"human":   human,
 		"pairs":   pairs,
 		"short":   shortID,
 		"findingTable": func(fs []models.Finding, csrf, ret string) findingTable {
 			return findingTable{Findings: fs, Actions: csrf != "", CSRF: csrf, Return: ret}
 		},
+		"payoutTable": func(ps []models.Payout, showUser bool, empty string) payoutTable {
+			return payoutTable{Payouts: ps, ShowUser: showUser, Empty: empty}
+		},
+		"usd":          usd,
+		"changes":      changeList,
+		"tokenHint":    tokenHint,
+		"withdrawerAt": func(userID string) string { return "/withdrawers/" + url.PathEscape(userID) },
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
@@ -41,6 +50,10 @@ func mustParsePages(assets *assetSet) map[string]*template.Template {
 	}
 	return pages
 }
+
+// human shows an identifier (a status, a kind) to people: words, not
+// snake_case.
+func human(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") }
 
 // Times are shown in UTC, as the API gives them. A no-break space keeps the
 // zone with the time when a narrow column wraps after the date.
@@ -81,6 +94,32 @@ type findingTable struct {
 	Return   string // where an acknowledge returns to
 }
 
+// payoutTable is what the payouts-table partial shows: the rows, with a
+// user column unless they are all one user's.
+type payoutTable struct {
+	Payouts  []models.Payout
+	ShowUser bool
+	Empty    string // the text when there are no rows
+}
+
+func formatMoney(m models.Money) string { return strings.TrimSpace(m.String()) }
+
+// usd shows a wallet amount in USD cents, "" when not known.
+func usd(cents *int64) string {
+	if cents == nil {
+		return ""
+	}
+	return formatMoney(models.Money{Cents: *cents, Currency: "USD"})
+}
+
+// tokenHint is the start of a destination token, enough to tell a user's
+// destinations apart. A token names where money goes: it is never shown
+// whole, at most its first 6 characters and never more than half of it.
+func tokenHint(token string) string {
+	r := []rune(token)
+	return string(r[:min(6, len(r)/2)]) + "…"
+}
+
 type pair struct{ Key, Value string }
 
 // pairs lists a JSON object's entries sorted by key, nested values as
@@ -88,23 +127,38 @@ type pair struct{ Key, Value string }
 func pairs(d models.Details) []pair {
 	out := make([]pair, 0, len(d))
 	for k, v := range d {
-		var s string
-		switch v := v.(type) {
-		case string:
-			s = v
-		case nil:
-			s = "null"
-		default:
-			b, err := json.Marshal(v)
-			if err != nil {
-				s = fmt.Sprint(v)
-			} else {
-				s = string(b)
-			}
-		}
-		out = append(out, pair{Key: k, Value: s})
+		out = append(out, pair{Key: k, Value: jsonValue(v, "null")})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// jsonValue shows a value decoded from JSON: a string as it is, null as
+// the text null, anything else as compact JSON.
+func jsonValue(v any, null string) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return null
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+type change struct{ Field, From, To string }
+
+// changeList lists the fields a decision changed beside the status, sorted
+// by field, an unset value as "none".
+func changeList(c models.Changes) []change {
+	out := make([]change, 0, len(c))
+	for k, v := range c {
+		out = append(out, change{Field: k, From: jsonValue(v[0], "none"), To: jsonValue(v[1], "none")})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/payoutd/payoutd/dashboard"
 	"github.com/payoutd/payoutd/dashboard/dashboardtest"
+	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
@@ -58,20 +60,8 @@ func TestDashboardFindingsFilters(t *testing.T) {
 			{"kind=wallet_drift", func(*models.Finding) bool { return false }},
 		}
 		for _, tc := range cases {
-			resp := c.Get(t, "/findings?"+tc.query)
-			require.Equal(t, http.StatusOK, resp.Status, tc.query)
 			ids := want(tc.keep)
-			require.Equal(t, ids, matches(findingRow, resp.Body), tc.query)
-			if len(ids) == 0 {
-				require.Contains(t, resp.Body, "No findings.")
-			}
-			q, err := url.ParseQuery(tc.query)
-			require.NoError(t, err)
-			for _, k := range []string{"status", "kind", "severity"} {
-				if v := q.Get(k); v != "" {
-					require.Contains(t, resp.Body, `<option value="`+v+`" selected>`, tc.query)
-				}
-			}
+			body := getList(t, c, "/findings", tc.query, findingRow, ids, "No findings.")
 			// Only open findings offer the acknowledge form.
 			var open int
 			for _, id := range ids {
@@ -79,7 +69,7 @@ func TestDashboardFindingsFilters(t *testing.T) {
 					open++
 				}
 			}
-			require.Equal(t, open, strings.Count(resp.Body, `/acknowledge"`), tc.query)
+			require.Equal(t, open, strings.Count(body, `/acknowledge"`), tc.query)
 		}
 		require.Len(t, e.Fx.Findings, 9)
 
@@ -92,14 +82,25 @@ func TestDashboardFindingsFilters(t *testing.T) {
 	})
 }
 
-// TestDashboardPaging follows the "older" links through more rows than a
-// page holds, keeping the filters.
+// TestDashboardPaging follows the "older" links of the findings, payouts
+// and withdrawers lists through more rows than a page holds, keeping the
+// filters.
 func TestDashboardPaging(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, store *models.Store) {
 		ctx := t.Context()
-		var want []string
+		var want, pending []string
 		for i := range 57 {
+			user, status := fmt.Sprintf("w-%02d", i), models.VerificationPending
+			if i%10 == 0 {
+				status = models.VerificationApproved
+			} else {
+				pending = append(pending, user)
+			}
+			dashboardtest.ApplyVerification(t, store, decide.Verification{
+				Source: models.SourceAPI, UserID: user, Wallet: "w", Blockchain: "user", EmailMasked: "a***@example.com",
+				Status: status, At: store.Now(),
+			})
 			sev := models.SeverityWarning
 			if i%3 == 0 {
 				sev = models.SeverityInfo
@@ -117,6 +118,7 @@ func TestDashboardPaging(t *testing.T) {
 			}, models.SourceAPI, nil))
 		}
 		slices.Reverse(want) // newest first
+		slices.Reverse(pending)
 		u, _ := serve(t, store, dbtest.NewClock(t0), dashboard.Deps{Token: []byte(token), NowFunc: store.Now})
 		c := dashboardtest.Login(t, u, token)
 		next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
@@ -150,6 +152,21 @@ func TestDashboardPaging(t *testing.T) {
 		}
 		require.Len(t, payouts, 57)
 		require.Len(t, slices.Compact(slices.Sorted(slices.Values(payouts))), 57, "no payout twice")
+
+		withdrawers, links := pageThrough("/withdrawers?status=pending", withdrawerRow)
+		require.Equal(t, pending, withdrawers, "51 pending withdrawers take two pages")
+		require.Len(t, links, 1)
+		require.Contains(t, links[0], "status=pending", "the filter stays")
+
+		// A withdrawer's page shows the newest of its payouts and links to
+		// them all.
+		dashboardtest.ApplyVerification(t, store, decide.Verification{
+			Source: models.SourceAPI, UserID: "u-page", Wallet: "w", Blockchain: "user", EmailMasked: "a***@example.com",
+			Status: models.VerificationApproved, At: store.Now(),
+		})
+		body := c.Get(t, "/withdrawers/u-page").Body
+		require.Equal(t, payouts[:50], matches(payoutRow, body))
+		require.Contains(t, body, `The newest 50 payouts; <a href="/payouts?user_id=u-page" id="all-payouts">all payouts of this user</a>`)
 	})
 }
 
@@ -159,25 +176,7 @@ func TestDashboardPayoutSearch(t *testing.T) {
 		c := dashboardtest.Login(t, e.URL, token)
 		s := e.Fx.Search
 
-		newestFirst := func(keep func(p *models.Payout) bool) []string {
-			var ps []*models.Payout
-			for _, p := range e.Fx.Payouts {
-				if keep(p) {
-					ps = append(ps, p)
-				}
-			}
-			slices.SortFunc(ps, func(a, b *models.Payout) int {
-				if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-					return c
-				}
-				return strings.Compare(b.ID, a.ID)
-			})
-			var ids []string
-			for _, p := range ps {
-				ids = append(ids, p.ID)
-			}
-			return ids
-		}
+		newestFirst := func(keep func(p *models.Payout) bool) []string { return newestPayouts(e.Fx, keep) }
 		for _, q := range []string{
 			"user_id=" + dashboardtest.SearchUser,
 			"transaction=" + dashboardtest.SearchTransaction,
@@ -402,7 +401,8 @@ func TestDashboardPagesAreStrict(t *testing.T) {
 		}
 		for _, p := range []string{
 			"/", "/findings", "/findings?status=open", "/payouts", "/payouts/" + e.Fx.Search.ID,
-			"/runs", "/runs/" + e.Fx.Runs[0].ID, "/payouts/missing",
+			"/runs", "/runs/" + e.Fx.Runs[0].ID, "/payouts/missing", "/withdrawers", "/withdrawers?status=pending",
+			"/withdrawers/" + dashboardtest.PendingUser, "/withdrawers/" + dashboardtest.SearchUser, "/withdrawers/missing",
 		} {
 			pages[p] = c.Get(t, p)
 		}
@@ -425,6 +425,7 @@ func TestDashboardPagesAreStrict(t *testing.T) {
 			require.False(t, inlineHandler.MatchString(resp.Body), "%s: inline event handler", p)
 			require.NotContains(t, resp.Body, token, p)
 			require.NotContains(t, resp.Body, "acct-secret", p)
+			require.NotContains(t, resp.Body, "tok-secret", p)
 		}
 	})
 }

@@ -1,9 +1,9 @@
 package dashboard
 
 import (
+	"context"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,7 +17,7 @@ var payoutStatuses = []models.PayoutStatus{
 
 type payoutsData struct {
 	Filter   models.PayoutFilter
-	Statuses []models.PayoutStatus
+	Status   choiceField
 	Payouts  []models.Payout
 	Next     string
 	Searched bool // any filter was given
@@ -25,36 +25,28 @@ type payoutsData struct {
 
 func (h *handler) payouts(c *gin.Context) {
 	// A payout id goes straight to its page.
-	if id := strings.TrimSpace(c.Query("id")); id != "" {
-		c.Redirect(http.StatusSeeOther, "/payouts/"+url.PathEscape(id))
+	if jumpTo(c, "id", "/payouts/") {
 		return
 	}
+	l := newListing(c, "/payouts", "payout", "status", "user_id", "transaction", "idempotency_key")
 	f := models.PayoutFilter{
-		Status:         models.PayoutStatus(c.Query("status")),
-		UserID:         strings.TrimSpace(c.Query("user_id")),
-		Transaction:    strings.TrimSpace(c.Query("transaction")),
-		IdempotencyKey: strings.TrimSpace(c.Query("idempotency_key")),
-		Page:           models.Page{Limit: pageSize, Cursor: c.Query("cursor")},
+		Status: models.PayoutStatus(l.get("status")), UserID: l.get("user_id"),
+		Transaction: l.get("transaction"), IdempotencyKey: l.get("idempotency_key"),
 	}
-	if f.Status != "" && !f.Status.Valid() {
-		h.fail(c, http.StatusBadRequest, "Unknown filter", "The status filter has a value this dashboard does not know.", "/payouts")
+	if !known(f.Status, payoutStatuses) {
+		h.badFilter(c, l)
 		return
 	}
-	ps, next, err := h.store.PayoutList(c.Request.Context(), f)
-	if err != nil {
-		h.storeError(c, err, "payout", "/payouts")
+	ps, next, ok := listPage(h, c, l, func(ctx context.Context, p models.Page) ([]models.Payout, string, error) {
+		f.Page = p
+		return h.store.PayoutList(ctx, f)
+	})
+	if !ok {
 		return
-	}
-	q := url.Values{
-		"status": {string(f.Status)}, "user_id": {f.UserID}, "transaction": {f.Transaction},
-		"idempotency_key": {f.IdempotencyKey},
 	}
 	d := payoutsData{
-		Filter: f, Statuses: payoutStatuses, Payouts: ps,
-		Searched: f.Status != "" || f.UserID != "" || f.Transaction != "" || f.IdempotencyKey != "",
-	}
-	if next != "" {
-		d.Next = withQuery("/payouts", cloneWith(q, "cursor", next))
+		Filter: f, Status: choice("Status", "status", f.Status, payoutStatuses), Payouts: ps, Next: next,
+		Searched: l.filtered(),
 	}
 	h.render(c, http.StatusOK, "payouts", view{Title: "Payouts", Active: "payouts", Data: d})
 }

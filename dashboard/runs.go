@@ -29,18 +29,13 @@ type runsData struct {
 }
 
 func (h *handler) runs(c *gin.Context) {
-	cursor := c.Query("cursor")
-	rs, next, err := h.store.RunList(c.Request.Context(), models.Page{Limit: pageSize, Cursor: cursor})
-	if err != nil {
-		h.storeError(c, err, "run", "/runs")
+	rs, next, ok := listPage(h, c, newListing(c, "/runs", "run"), h.store.RunList)
+	if !ok {
 		return
 	}
-	d := runsData{}
+	d := runsData{Next: next}
 	for _, r := range rs {
 		d.Runs = append(d.Runs, newRunRow(r))
-	}
-	if next != "" {
-		d.Next = withQuery("/runs", url.Values{"cursor": {next}})
 	}
 	h.render(c, http.StatusOK, "runs", view{Title: "Reconciliation runs", Active: "runs", Data: d})
 }

@@ -28,17 +28,23 @@ func TestDashboardStoreFailureIsInternalError(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, e *env) {
 		c := dashboardtest.Login(t, e.URL, token)
-		require.NoError(t, e.Store.DB().Exec("DROP TABLE findings").Error)
-		e.Logs.Reset()
+		for _, tc := range []struct{ table, path string }{
+			{"findings", "/findings"},
+			{"destinations", "/withdrawers/" + dashboardtest.SearchUser},
+			{"withdrawer_history", "/withdrawers/" + dashboardtest.SearchUser},
+		} {
+			require.NoError(t, e.Store.DB().Exec("DROP TABLE "+tc.table).Error)
+			e.Logs.Reset()
 
-		resp := c.Get(t, "/findings")
-		require.Equal(t, http.StatusInternalServerError, resp.Status, "%s", resp.Body)
-		require.Contains(t, resp.Body, "Something went wrong")
-		require.NotContains(t, strings.ToLower(resp.Body), "no such table")
-		require.NotContains(t, strings.ToLower(resp.Body), "does not exist")
-		causes := storeErrorLogs(e)
-		require.Len(t, causes, 1, "logged once: %v", causes)
-		require.Contains(t, causes[0], "findings")
+			resp := c.Get(t, tc.path)
+			require.Equal(t, http.StatusInternalServerError, resp.Status, "%s: %s", tc.table, resp.Body)
+			require.Contains(t, resp.Body, "Something went wrong")
+			require.NotContains(t, strings.ToLower(resp.Body), "no such table")
+			require.NotContains(t, strings.ToLower(resp.Body), "does not exist")
+			causes := storeErrorLogs(e)
+			require.Len(t, causes, 1, "logged once: %v", causes)
+			require.Contains(t, causes[0], tc.table)
+		}
 	})
 }
 
@@ -47,11 +53,12 @@ func TestDashboardStoreUnavailableIs503(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		c := dashboardtest.Login(t, e.URL, token)
 		require.NoError(t, e.Store.Close())
-		e.Logs.Reset()
-
-		resp := c.Get(t, "/findings")
-		require.Equal(t, http.StatusServiceUnavailable, resp.Status, "%s", resp.Body)
-		require.Contains(t, resp.Body, "Database unavailable")
-		require.Len(t, storeErrorLogs(e), 1)
+		for _, p := range []string{"/findings", "/payouts", "/runs", "/withdrawers", "/withdrawers/" + dashboardtest.SearchUser} {
+			e.Logs.Reset()
+			resp := c.Get(t, p)
+			require.Equal(t, http.StatusServiceUnavailable, resp.Status, "%s: %s", p, resp.Body)
+			require.Contains(t, resp.Body, "Database unavailable", p)
+			require.Len(t, storeErrorLogs(e), 1, p)
+		}
 	})
 }

@@ -23,6 +23,9 @@ type Fixture struct {
 	Open, Acked, Resolved *models.Finding
 	Runs                  []*models.ReconcileRun // oldest first
 	Snapshots             []*models.WalletSnapshot
+	// Withdrawers are the payouts' users, registered before their payouts
+	// (see seedWithdrawers), oldest first, as stored when Seed returned.
+	Withdrawers []*models.Withdrawer
 }
 
 // Search payout identifiers, known to tests.
@@ -37,9 +40,11 @@ const DaysSeeded = 10
 
 // Seed fills store through its own methods, moving clock (the store's
 // clock) back to spread the records over the DaysSeeded days before end and
-// leaving it at end: payouts of every status with history from webhook,
-// reconcile and api (one stale event among them), findings of several kinds,
-// severities and states, reconciliation runs and wallet snapshots.
+// leaving it at end: withdrawers pending, approved, rejected and blocked,
+// with history and destinations; payouts of every status with history from
+// webhook, reconcile and api (one stale event among them); findings of
+// several kinds, severities and states; reconciliation runs and wallet
+// snapshots.
 func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time) *Fixture {
 	t.Helper()
 	ctx := t.Context()
@@ -57,6 +62,7 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time)
 	}
 	speeds := []string{"standard", "same_day", "asap"}
 	startDay := end.Truncate(24*time.Hour).AddDate(0, 0, -(DaysSeeded - 1))
+	users := seedWithdrawers(t, store, clock, startDay)
 	n := 0
 	for day := range DaysSeeded {
 		perDay := 2 + day%3
@@ -112,9 +118,9 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time)
 	// One payout in another currency, which the USD totals leave out.
 	clock.Set(end.Add(-4 * time.Hour))
 	eur := &models.Payout{
-		IdempotencyKey: ptr("idem-eur-1"), UserID: "user-eur", Amount: models.Money{Cents: 4_200_00, Currency: "EUR"},
+		IdempotencyKey: ptr("idem-eur-1"), UserID: ForeignUser, Amount: models.Money{Cents: 4_200_00, Currency: "EUR"},
 		RequestedSpeed: ptr("standard"), Status: models.StatusPending, CoinflowTransaction: ptr("sig-eur-1"),
-		Source: models.OriginDiscovered,
+		Source: models.OriginDiscovered, WalletDebitCents: ptr(int64(ForeignDebitCents)), ExchangeRate: ptr(ForeignRate),
 	}
 	must(store.PayoutCreate(ctx, eur, models.SourceWebhook, nil))
 	fx.Payouts = append(fx.Payouts, eur)
@@ -201,6 +207,11 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time)
 		got, err := store.PayoutGet(ctx, p.ID)
 		must(err)
 		*p = *got
+	}
+	for _, u := range users {
+		w, err := store.WithdrawerGet(ctx, u)
+		must(err)
+		fx.Withdrawers = append(fx.Withdrawers, w)
 	}
 	return fx
 }
