@@ -86,17 +86,20 @@ type SweepResult struct {
 	Calls     int64 // Coinflow calls made
 }
 
-// Sweep checks every pending withdrawer that is due: first through the
-// list, then one by one for those the list did not answer. It stops early,
+// Sweep checks the pending withdrawers when one of them is due: first all
+// of them through the list, then one by one, those due that the list did
+// not answer. It stops early,
 // keeping what it did, when Coinflow throttles it or ctx ends.
 func (f *Follower) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
-	pending, err := f.store.WithdrawerCountPending(ctx)
-	if err != nil || pending == 0 {
+	now := f.store.Now()
+	due, err := f.store.WithdrawerAnyPendingDue(ctx, now)
+	if err != nil || !due {
+		return res, err // nobody pending is due: Coinflow is not asked
+	}
+	if res.Pending, err = f.store.WithdrawerCountPending(ctx); err != nil {
 		return res, err
 	}
-	res.Pending = pending
-	now := f.store.Now()
 	list, err := SyncList(ctx, f.store, f.cf, ListOptions{OnlyPending: true, StillPending: func(ids []string) error {
 		return f.store.WithdrawerScheduleMany(ctx, ids, now.Add(f.cfg.Base))
 	}})

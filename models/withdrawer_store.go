@@ -130,3 +130,16 @@ func (s *Store) WithdrawerEachStalled(ctx context.Context, before time.Time, fn 
 	return s.withdrawerEach(ctx, "stalled withdrawers", "verification_status = ? AND verification_at < ?",
 		[]any{string(VerificationPending), before.UTC()}, fn)
 }
+
+// WithdrawerAnyPendingDue reports whether some withdrawer pending
+// verification is due for a check at due (or was never scheduled).
+func (s *Store) WithdrawerAnyPendingDue(ctx context.Context, due time.Time) (bool, error) {
+	var ws []Withdrawer
+	err := s.db.WithContext(ctx).Select("user_id").
+		Where("verification_status = ? AND (next_check_at IS NULL OR next_check_at <= ?)", string(VerificationPending), due.UTC()).
+		Limit(1).Find(&ws).Error
+	if err != nil {
+		return false, fmt.Errorf("look for pending withdrawers due: %w", translate(err))
+	}
+	return len(ws) > 0, nil
+}

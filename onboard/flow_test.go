@@ -62,10 +62,7 @@ func TestUSWithdrawerIsPaidAtEverySpeed(t *testing.T) {
 		require.Equal(t, "US", str(a, "country"))
 		require.Equal(t, "USD", str(a, "payout_currency"))
 
-		bank := f.save("u-us", map[string]any{
-			"type": "bank_account", "routing_number": "021000021", "account_number": "000123456789",
-			"account_type": "checking", "name": "Ada Lovelace",
-		})
+		bank := f.saveBank("u-us")
 		require.Equal(t, "bank_account", str(bank, "type"))
 		require.Equal(t, "USD", str(bank, "currency"))
 		require.Equal(t, "6789", str(bank, "last4"))
@@ -162,6 +159,10 @@ func TestGermanWithdrawerVerifiedByPollingWhenWebhooksAreLost(t *testing.T) {
 
 		res, err := f.follower.Sweep(t.Context())
 		require.NoError(t, err)
+		require.Zero(t, res.Calls, "the first check is not due yet")
+		f.advance(time.Minute)
+		res, err = f.follower.Sweep(t.Context())
+		require.NoError(t, err)
 		require.EqualValues(t, 1, res.Changed)
 		require.EqualValues(t, 0, res.LookedUp, "the list answered: no per-user call")
 		w, err = store.WithdrawerGet(t.Context(), "u-de")
@@ -169,6 +170,7 @@ func TestGermanWithdrawerVerifiedByPollingWhenWebhooksAreLost(t *testing.T) {
 		require.Equal(t, models.VerificationApproved, w.VerificationStatus, "seen by polling")
 		require.Nil(t, w.VerificationLink)
 
+		f.advance(time.Hour)
 		res, err = f.follower.Sweep(t.Context())
 		require.NoError(t, err)
 		require.EqualValues(t, 0, res.Calls, "nobody pending: Coinflow is not asked")
@@ -202,9 +204,7 @@ func TestForeignPayoutsReportAndReconcileInUSD(t *testing.T) {
 		require.Equal(t, models.RunOK, run.Outcome)
 
 		f.register(usRegistration("u-us"), http.StatusCreated)
-		bank := f.save("u-us", map[string]any{
-			"type": "bank_account", "routing_number": "021000021", "account_number": "000123456789", "account_type": "savings", "name": "Ada",
-		})
+		bank := f.saveBank("u-us")
 		f.approveGerman("u-de", true)
 		iban := f.save("u-de", map[string]any{"type": "iban", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "account_holder": "Greta"})
 		a := f.register(map[string]any{"user_id": "u-br", "email": "joao@example.com.br", "country": "BR"}, http.StatusAccepted)

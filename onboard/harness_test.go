@@ -156,3 +156,15 @@ func usRegistration(user string) map[string]any {
 func money(cents int64, currency string) map[string]any {
 	return map[string]any{"cents": cents, "currency": currency}
 }
+
+// bankAccount is the US bank account the tests save; its number must
+// never come back out of payoutd.
+var bankAccount = map[string]any{
+	"type": "bank_account", "routing_number": "021000021", "account_number": "000123456789", "account_type": "checking", "name": "Ada Lovelace",
+}
+
+// saveBank saves bankAccount for user and requires 201.
+func (f *flow) saveBank(user string) map[string]any {
+	f.t.Helper()
+	return f.save(user, bankAccount)
+}

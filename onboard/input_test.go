@@ -55,9 +55,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		f := newFlow(t, store, clock, flowOptions{})
 		f.register(usRegistration("u-us"), http.StatusCreated)
-		bank := str(f.save("u-us", map[string]any{
-			"type": "bank_account", "routing_number": "021000021", "account_number": "000123456789", "account_type": "checking", "name": "Ada",
-		}), "token")
+		bank := str(f.saveBank("u-us"), "token")
 		gone := str(f.save("u-us", map[string]any{
 			"type": "bank_account", "routing_number": "011000015", "account_number": "99887766", "account_type": "savings", "name": "Ada",
 		}), "token")

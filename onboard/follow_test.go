@@ -1,0 +1,240 @@
+package onboard_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutd/payoutd/coinflow/coinflowtest"
+	"github.com/payoutd/payoutd/decide"
+	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/kyc"
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/onboard"
+)
+
+// pendingUnknownToCoinflow records withdrawers payoutd holds as pending
+// that Coinflow never heard of (a registration whose answer was lost, say):
+// only a per-user lookup can ask about them, and each answers 404.
+func pendingUnknownToCoinflow(t *testing.T, store *models.Store, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := onboard.Record(t.Context(), store, decide.Verification{
+			Source: models.SourceAPI, UserID: fmt.Sprintf("u-lost-%02d", i), Status: models.VerificationPending,
+			At: store.Now(), Country: "FR", EmailMasked: "l***@example.fr",
+		}, nil)
+		require.NoError(t, err)
+	}
+}
+
+// TestFollowerKeepsToCoinflowRateLimits: with the emulator enforcing
+// Coinflow's documented limits, a sweep over withdrawers the list answers
+// and withdrawers only a lookup can answer is never throttled, never
+// exceeds 3 KYC calls a minute or 10 not-found answers per 10 s, and
+// backs each looked-up withdrawer off.
+func TestFollowerKeepsToCoinflowRateLimits(t *testing.T) {
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := newFlow(t, store, clock, flowOptions{emu: coinflowtest.Options{EnforceRateLimits: true}})
+		f.emu.SetWebhookURL("")
+		for i := range 3 {
+			a := f.register(map[string]any{"user_id": fmt.Sprintf("u-de-%d", i), "email": "g@example.de", "country": "DE"}, http.StatusAccepted)
+			if i < 2 {
+				f.completeAtLink(str(a, "verification_link"), true)
+			}
+			f.advance(time.Minute) // registrations are KYC calls too
+		}
+		const lost = 24
+		pendingUnknownToCoinflow(t, store, lost)
+		began := clock.Now()
+
+		res, err := f.follower.Sweep(t.Context())
+		require.NoError(t, err)
+		require.EqualValues(t, 2, res.Changed, "the two approvals, from the list")
+		require.EqualValues(t, lost, res.LookedUp, "only those the list did not answer")
+		require.EqualValues(t, lost, res.NotFound)
+		require.Zero(t, res.Throttled)
+		require.EqualValues(t, lost+1, res.Calls, "one list call and one lookup each")
+		stats := f.emu.RateLimitStats()
+		require.Zero(t, stats.Throttled, "Coinflow never had to throttle")
+		require.LessOrEqual(t, stats.MaxKYCPerMinute, kyc.KYCCallsPerMinute)
+		require.LessOrEqual(t, stats.MaxNotFoundPer10s, kyc.NotFoundPer10Second)
+		require.GreaterOrEqual(t, clock.Now().Sub(began), time.Duration(lost/kyc.KYCCallsPerMinute-1)*time.Minute,
+			"%d lookups at %d a minute", lost, kyc.KYCCallsPerMinute)
+
+		w, err := store.WithdrawerGet(t.Context(), "u-lost-00")
+		require.NoError(t, err)
+		require.Equal(t, 1, w.Checks)
+		require.NotNil(t, w.NextCheckAt)
+		require.False(t, w.NextCheckAt.Before(began.Add(time.Minute)), "checked again after the base interval")
+	})
+}
+
+// TestFollowerSlowsDownOnCoinflows429: a 429 ends the sweep's lookups,
+// puts the withdrawer off for at least Retry-After, and halves the pace
+// until a sweep goes by without one.
+func TestFollowerSlowsDownOnCoinflows429(t *testing.T) {
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		var slept time.Duration
+		f := &flow{}
+		*f = *newFlow(t, store, clock, flowOptions{follower: kyc.Config{Sleep: func(_ context.Context, d time.Duration) error {
+			slept += d
+			f.advance(d)
+			return nil
+		}}})
+		pendingUnknownToCoinflow(t, store, 5)
+		f.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpGetWithdrawer, Status: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute})
+		res, err := f.follower.Sweep(t.Context())
+		require.NoError(t, err)
+		require.EqualValues(t, 1, res.Throttled)
+		require.EqualValues(t, 1, res.LookedUp, "the sweep stopped at the 429")
+		w, err := store.WithdrawerGet(t.Context(), "u-lost-00")
+		require.NoError(t, err)
+		require.Zero(t, w.Checks, "a 429 is not the withdrawer's check")
+		require.False(t, w.NextCheckAt.Before(clock.Now().Add(5*time.Minute)), "put off for Retry-After")
+
+		f.emu.ClearAPIFaults()
+		slept = 0
+		res, err = f.follower.Sweep(t.Context())
+		require.NoError(t, err)
+		require.EqualValues(t, 4, res.LookedUp)
+		require.GreaterOrEqual(t, slept, 2*time.Minute, "at half pace, 3 calls in 2 minutes")
+
+		// A sweep without a 429 returns to the documented pace.
+		f.advance(time.Hour)
+		slept = 0
+		res, err = f.follower.Sweep(t.Context())
+		require.NoError(t, err)
+		require.EqualValues(t, 5, res.LookedUp)
+		require.Less(t, slept, 2*time.Minute, "back at 3 a minute")
+	})
+}
+
+func TestKYCStalledIsRaisedAfterStallAfterAndResolvedWhenVerificationEnds(t *testing.T) {
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := newFlow(t, store, clock, flowOptions{})
+		a := f.register(map[string]any{"user_id": "u-slow", "email": "s@example.de", "country": "DE"}, http.StatusAccepted)
+		f.advance(71 * time.Hour)
+		_, err := f.rec.RunOnce(t.Context(), "test")
+		require.NoError(t, err)
+		require.Empty(t, openOf(t, store, models.KindKYCStalled), "not yet 72h")
+
+		f.advance(2 * time.Hour)
+		_, err = f.rec.RunOnce(t.Context(), "test")
+		require.NoError(t, err)
+		open := openOf(t, store, models.KindKYCStalled)
+		require.Len(t, open, 1)
+		require.Equal(t, "withdrawer:u-slow", open[0].Subject)
+		require.Equal(t, "u-slow", models.Deref(open[0].UserID))
+		require.Equal(t, models.SeverityWarning, open[0].Severity)
+
+		f.completeAtLink(str(a, "verification_link"), true)
+		f.settle()
+		_, err = f.rec.RunOnce(t.Context(), "test")
+		require.NoError(t, err)
+		require.Empty(t, openOf(t, store, models.KindKYCStalled), "resolved once approved")
+	})
+}
+
+func openOf(t *testing.T, store *models.Store, kind models.FindingKind) []models.Finding {
+	t.Helper()
+	fs, _, err := store.FindingList(t.Context(), models.FindingFilter{Status: models.FindingOpen, Kind: kind})
+	require.NoError(t, err)
+	return fs
+}
+
+func TestSessionKeyIsReusedUntilShortlyBeforeItExpires(t *testing.T) {
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := newFlow(t, store, clock, flowOptions{})
+		f.register(usRegistration("u-us"), http.StatusCreated)
+		key := func() (string, time.Time) {
+			status, a := f.call(http.MethodPost, "/api/v1/withdrawers/u-us/session-key", nil)
+			require.Equal(t, http.StatusOK, status, "%v", a)
+			exp, err := time.Parse(time.RFC3339, str(a, "expires_at"))
+			require.NoError(t, err)
+			return str(a, "key"), exp
+		}
+		first, exp := key()
+		user, ok := f.emu.SessionKeyValid(first)
+		require.True(t, ok)
+		require.Equal(t, "u-us", user)
+		require.Equal(t, clock.Now().Add(24*time.Hour), exp)
+
+		f.advance(22 * time.Hour)
+		again, _ := key()
+		require.Equal(t, first, again, "reused")
+		require.Equal(t, 1, f.emu.Calls(coinflowtest.OpSessionKey))
+
+		f.advance(90 * time.Minute) // within an hour of the end
+		fresh, _ := key()
+		require.NotEqual(t, first, fresh, "renewed before it runs out")
+		require.Equal(t, 2, f.emu.Calls(coinflowtest.OpSessionKey))
+
+		for _, e := range f.srv.Logs.AllEntries() {
+			line, err := e.String()
+			require.NoError(t, err)
+			require.NotContains(t, line, first)
+			require.NotContains(t, line, fresh)
+		}
+	})
+}
+
+func TestDeletingADestinationKeepsItListedAndUnpayable(t *testing.T) {
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := newFlow(t, store, clock, flowOptions{})
+		f.register(usRegistration("u-us"), http.StatusCreated)
+		card := str(f.save("u-us", map[string]any{"type": "card", "card_token": "tok_visa_1881", "exp_month": "01", "exp_year": "30"}), "token")
+		status, _ := f.call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+card, nil)
+		require.Equal(t, http.StatusNoContent, status)
+		require.Equal(t, 1, f.emu.Calls(coinflowtest.OpDeleteCard))
+		status, _ = f.call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+card, nil)
+		require.Equal(t, http.StatusNoContent, status, "deleting twice is no error")
+		require.Equal(t, 1, f.emu.Calls(coinflowtest.OpDeleteCard), "and asks Coinflow once")
+
+		status, a := f.call(http.MethodGet, "/api/v1/withdrawers/u-us?refresh=true", nil)
+		require.Equal(t, http.StatusOK, status)
+		dests := a["destinations"].([]any)
+		require.Len(t, dests, 1)
+		d := dests[0].(map[string]any)
+		require.Equal(t, card, d["token"])
+		require.Equal(t, true, d["deleted"], "Coinflow still lists it, deleted")
+	})
+}
+
+// TestUnclaimedAndOnHoldWebhooksMoveThePayout: the emulator's Withdraw
+// Unclaimed and Withdraw On Hold reach payoutd and are applied.
+func TestUnclaimedAndOnHoldWebhooksMoveThePayout(t *testing.T) {
+	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := newFlow(t, store, clock, flowOptions{})
+		f.register(usRegistration("u-us"), http.StatusCreated)
+		bank := str(f.saveBank("u-us"), "token")
+		for _, tc := range []struct {
+			mark   func(txn string) error
+			status models.PayoutStatus
+			detail string
+		}{
+			{f.emu.MarkUnclaimed, models.StatusPending, models.DetailUnclaimed},
+			{f.emu.MarkOnHold, models.StatusInReview, models.DetailOnHold},
+		} {
+			p := f.pay("u-us", 1_500, "USD", "standard", bank)
+			f.settle()
+			txn := str(p["coinflow"].(map[string]any), "transaction")
+			require.NoError(t, tc.mark(txn))
+			f.advance(time.Minute)
+			f.settle()
+			got, err := store.PayoutGet(t.Context(), str(p, "id"))
+			require.NoError(t, err)
+			require.Equal(t, tc.status, got.Status)
+			require.Equal(t, tc.detail, models.Deref(got.StatusDetail))
+			hist, err := store.PayoutHistoryList(t.Context(), got.ID)
+			require.NoError(t, err)
+			last := hist[len(hist)-1]
+			require.Equal(t, models.SourceWebhook, last.Source)
+			require.True(t, strings.Contains(models.Deref(last.ToDetail), tc.detail))
+		}
+	})
+}
