@@ -13,6 +13,7 @@ import (
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
 	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/flowtest"
 	"github.com/payoutd/payoutd/kyc"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
@@ -38,28 +39,28 @@ func pendingUnknownToCoinflow(t *testing.T, store *models.Store, n int) {
 // exceeds 3 KYC calls a minute or 10 not-found answers per 10 s, and
 // backs each looked-up withdrawer off.
 func TestFollowerKeepsToCoinflowRateLimits(t *testing.T) {
-	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
-		f := newFlow(t, store, clock, flowOptions{emu: coinflowtest.Options{EnforceRateLimits: true}})
-		f.emu.SetWebhookURL("")
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{Emu: coinflowtest.Options{EnforceRateLimits: true}})
+		f.Emu.SetWebhookURL("")
 		for i := range 3 {
-			a := f.register(map[string]any{"user_id": fmt.Sprintf("u-de-%d", i), "email": "g@example.de", "country": "DE"}, http.StatusAccepted)
+			a := f.Register(map[string]any{"user_id": fmt.Sprintf("u-de-%d", i), "email": "g@example.de", "country": "DE"}, http.StatusAccepted)
 			if i < 2 {
-				f.completeAtLink(str(a, "verification_link"), true)
+				f.CompleteAtLink(flowtest.Str(a, "verification_link"), true)
 			}
-			f.advance(time.Minute) // registrations are KYC calls too
+			f.Advance(time.Minute) // registrations are KYC calls too
 		}
 		const lost = 24
 		pendingUnknownToCoinflow(t, store, lost)
 		began := clock.Now()
 
-		res, err := f.follower.Sweep(t.Context())
+		res, err := f.Follower.Sweep(t.Context())
 		require.NoError(t, err)
 		require.EqualValues(t, 2, res.Changed, "the two approvals, from the list")
 		require.EqualValues(t, lost, res.LookedUp, "only those the list did not answer")
 		require.EqualValues(t, lost, res.NotFound)
 		require.Zero(t, res.Throttled)
 		require.EqualValues(t, lost+1, res.Calls, "one list call and one lookup each")
-		stats := f.emu.RateLimitStats()
+		stats := f.Emu.RateLimitStats()
 		require.Zero(t, stats.Throttled, "Coinflow never had to throttle")
 		require.LessOrEqual(t, stats.MaxKYCPerMinute, kyc.KYCCallsPerMinute)
 		require.LessOrEqual(t, stats.MaxNotFoundPer10s, kyc.NotFoundPer10Second)
@@ -78,17 +79,17 @@ func TestFollowerKeepsToCoinflowRateLimits(t *testing.T) {
 // puts the withdrawer off for at least Retry-After, and halves the pace
 // until a sweep goes by without one.
 func TestFollowerSlowsDownOnCoinflows429(t *testing.T) {
-	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		var slept time.Duration
-		f := &flow{}
-		*f = *newFlow(t, store, clock, flowOptions{follower: kyc.Config{Sleep: func(_ context.Context, d time.Duration) error {
+		f := &flowtest.Flow{}
+		*f = *flowtest.New(t, store, clock, flowtest.Options{Follower: kyc.Config{Sleep: func(_ context.Context, d time.Duration) error {
 			slept += d
-			f.advance(d)
+			f.Advance(d)
 			return nil
 		}}})
 		pendingUnknownToCoinflow(t, store, 5)
-		f.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpGetWithdrawer, Status: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute})
-		res, err := f.follower.Sweep(t.Context())
+		f.Emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpGetWithdrawer, Status: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute})
+		res, err := f.Follower.Sweep(t.Context())
 		require.NoError(t, err)
 		require.EqualValues(t, 1, res.Throttled)
 		require.EqualValues(t, 1, res.LookedUp, "the sweep stopped at the 429")
@@ -97,17 +98,17 @@ func TestFollowerSlowsDownOnCoinflows429(t *testing.T) {
 		require.Zero(t, w.Checks, "a 429 is not the withdrawer's check")
 		require.False(t, w.NextCheckAt.Before(clock.Now().Add(5*time.Minute)), "put off for Retry-After")
 
-		f.emu.ClearAPIFaults()
+		f.Emu.ClearAPIFaults()
 		slept = 0
-		res, err = f.follower.Sweep(t.Context())
+		res, err = f.Follower.Sweep(t.Context())
 		require.NoError(t, err)
 		require.EqualValues(t, 4, res.LookedUp)
 		require.GreaterOrEqual(t, slept, 2*time.Minute, "at half pace, 3 calls in 2 minutes")
 
 		// A sweep without a 429 returns to the documented pace.
-		f.advance(time.Hour)
+		f.Advance(time.Hour)
 		slept = 0
-		res, err = f.follower.Sweep(t.Context())
+		res, err = f.Follower.Sweep(t.Context())
 		require.NoError(t, err)
 		require.EqualValues(t, 5, res.LookedUp)
 		require.Less(t, slept, 2*time.Minute, "back at 3 a minute")
@@ -115,16 +116,16 @@ func TestFollowerSlowsDownOnCoinflows429(t *testing.T) {
 }
 
 func TestKYCStalledIsRaisedAfterStallAfterAndResolvedWhenVerificationEnds(t *testing.T) {
-	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
-		f := newFlow(t, store, clock, flowOptions{})
-		a := f.register(map[string]any{"user_id": "u-slow", "email": "s@example.de", "country": "DE"}, http.StatusAccepted)
-		f.advance(71 * time.Hour)
-		_, err := f.rec.RunOnce(t.Context(), "test")
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		a := f.Register(map[string]any{"user_id": "u-slow", "email": "s@example.de", "country": "DE"}, http.StatusAccepted)
+		f.Advance(71 * time.Hour)
+		_, err := f.Rec.RunOnce(t.Context(), "test")
 		require.NoError(t, err)
 		require.Empty(t, openOf(t, store, models.KindKYCStalled), "not yet 72h")
 
-		f.advance(2 * time.Hour)
-		_, err = f.rec.RunOnce(t.Context(), "test")
+		f.Advance(2 * time.Hour)
+		_, err = f.Rec.RunOnce(t.Context(), "test")
 		require.NoError(t, err)
 		open := openOf(t, store, models.KindKYCStalled)
 		require.Len(t, open, 1)
@@ -132,9 +133,9 @@ func TestKYCStalledIsRaisedAfterStallAfterAndResolvedWhenVerificationEnds(t *tes
 		require.Equal(t, "u-slow", models.Deref(open[0].UserID))
 		require.Equal(t, models.SeverityWarning, open[0].Severity)
 
-		f.completeAtLink(str(a, "verification_link"), true)
-		f.settle()
-		_, err = f.rec.RunOnce(t.Context(), "test")
+		f.CompleteAtLink(flowtest.Str(a, "verification_link"), true)
+		f.Settle()
+		_, err = f.Rec.RunOnce(t.Context(), "test")
 		require.NoError(t, err)
 		require.Empty(t, openOf(t, store, models.KindKYCStalled), "resolved once approved")
 	})
@@ -148,33 +149,33 @@ func openOf(t *testing.T, store *models.Store, kind models.FindingKind) []models
 }
 
 func TestSessionKeyIsReusedUntilShortlyBeforeItExpires(t *testing.T) {
-	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
-		f := newFlow(t, store, clock, flowOptions{})
-		f.register(usRegistration("u-us"), http.StatusCreated)
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		f.Register(flowtest.USRegistration("u-us"), http.StatusCreated)
 		key := func() (string, time.Time) {
-			status, a := f.call(http.MethodPost, "/api/v1/withdrawers/u-us/session-key", nil)
+			status, a := f.Call(http.MethodPost, "/api/v1/withdrawers/u-us/session-key", nil)
 			require.Equal(t, http.StatusOK, status, "%v", a)
-			exp, err := time.Parse(time.RFC3339, str(a, "expires_at"))
+			exp, err := time.Parse(time.RFC3339, flowtest.Str(a, "expires_at"))
 			require.NoError(t, err)
-			return str(a, "key"), exp
+			return flowtest.Str(a, "key"), exp
 		}
 		first, exp := key()
-		user, ok := f.emu.SessionKeyValid(first)
+		user, ok := f.Emu.SessionKeyValid(first)
 		require.True(t, ok)
 		require.Equal(t, "u-us", user)
 		require.Equal(t, clock.Now().Add(24*time.Hour), exp)
 
-		f.advance(22 * time.Hour)
+		f.Advance(22 * time.Hour)
 		again, _ := key()
 		require.Equal(t, first, again, "reused")
-		require.Equal(t, 1, f.emu.Calls(coinflowtest.OpSessionKey))
+		require.Equal(t, 1, f.Emu.Calls(coinflowtest.OpSessionKey))
 
-		f.advance(90 * time.Minute) // within an hour of the end
+		f.Advance(90 * time.Minute) // within an hour of the end
 		fresh, _ := key()
 		require.NotEqual(t, first, fresh, "renewed before it runs out")
-		require.Equal(t, 2, f.emu.Calls(coinflowtest.OpSessionKey))
+		require.Equal(t, 2, f.Emu.Calls(coinflowtest.OpSessionKey))
 
-		for _, e := range f.srv.Logs.AllEntries() {
+		for _, e := range f.Srv.Logs.AllEntries() {
 			line, err := e.String()
 			require.NoError(t, err)
 			require.NotContains(t, line, first)
@@ -184,18 +185,18 @@ func TestSessionKeyIsReusedUntilShortlyBeforeItExpires(t *testing.T) {
 }
 
 func TestDeletingADestinationKeepsItListedAndUnpayable(t *testing.T) {
-	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
-		f := newFlow(t, store, clock, flowOptions{})
-		f.register(usRegistration("u-us"), http.StatusCreated)
-		card := str(f.save("u-us", map[string]any{"type": "card", "card_token": "tok_visa_1881", "exp_month": "01", "exp_year": "30"}), "token")
-		status, _ := f.call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+card, nil)
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		f.Register(flowtest.USRegistration("u-us"), http.StatusCreated)
+		card := flowtest.Str(f.Save("u-us", map[string]any{"type": "card", "card_token": "tok_visa_1881", "exp_month": "01", "exp_year": "30"}), "token")
+		status, _ := f.Call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+card, nil)
 		require.Equal(t, http.StatusNoContent, status)
-		require.Equal(t, 1, f.emu.Calls(coinflowtest.OpDeleteCard))
-		status, _ = f.call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+card, nil)
+		require.Equal(t, 1, f.Emu.Calls(coinflowtest.OpDeleteCard))
+		status, _ = f.Call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+card, nil)
 		require.Equal(t, http.StatusNoContent, status, "deleting twice is no error")
-		require.Equal(t, 1, f.emu.Calls(coinflowtest.OpDeleteCard), "and asks Coinflow once")
+		require.Equal(t, 1, f.Emu.Calls(coinflowtest.OpDeleteCard), "and asks Coinflow once")
 
-		status, a := f.call(http.MethodGet, "/api/v1/withdrawers/u-us?refresh=true", nil)
+		status, a := f.Call(http.MethodGet, "/api/v1/withdrawers/u-us?refresh=true", nil)
 		require.Equal(t, http.StatusOK, status)
 		dests := a["destinations"].([]any)
 		require.Len(t, dests, 1)
@@ -208,25 +209,25 @@ func TestDeletingADestinationKeepsItListedAndUnpayable(t *testing.T) {
 // TestUnclaimedAndOnHoldWebhooksMoveThePayout: the emulator's Withdraw
 // Unclaimed and Withdraw On Hold reach payoutd and are applied.
 func TestUnclaimedAndOnHoldWebhooksMoveThePayout(t *testing.T) {
-	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
-		f := newFlow(t, store, clock, flowOptions{})
-		f.register(usRegistration("u-us"), http.StatusCreated)
-		bank := str(f.saveBank("u-us"), "token")
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		f.Register(flowtest.USRegistration("u-us"), http.StatusCreated)
+		bank := flowtest.Str(f.SaveBank("u-us"), "token")
 		for _, tc := range []struct {
 			mark   func(txn string) error
 			status models.PayoutStatus
 			detail string
 		}{
-			{f.emu.MarkUnclaimed, models.StatusPending, models.DetailUnclaimed},
-			{f.emu.MarkOnHold, models.StatusInReview, models.DetailOnHold},
+			{f.Emu.MarkUnclaimed, models.StatusPending, models.DetailUnclaimed},
+			{f.Emu.MarkOnHold, models.StatusInReview, models.DetailOnHold},
 		} {
-			p := f.pay("u-us", 1_500, "USD", "standard", bank)
-			f.settle()
-			txn := str(p["coinflow"].(map[string]any), "transaction")
+			p := f.Pay("u-us", 1_500, "USD", "standard", bank)
+			f.Settle()
+			txn := flowtest.Str(p["coinflow"].(map[string]any), "transaction")
 			require.NoError(t, tc.mark(txn))
-			f.advance(time.Minute)
-			f.settle()
-			got, err := store.PayoutGet(t.Context(), str(p, "id"))
+			f.Advance(time.Minute)
+			f.Settle()
+			got, err := store.PayoutGet(t.Context(), flowtest.Str(p, "id"))
 			require.NoError(t, err)
 			require.Equal(t, tc.status, got.Status)
 			require.Equal(t, tc.detail, models.Deref(got.StatusDetail))

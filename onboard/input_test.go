@@ -7,28 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/payoutd/payoutd/coinflow/coinflowtest"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/flowtest"
 	"github.com/payoutd/payoutd/models"
 )
-
-// everyOp is every Coinflow operation the emulator counts.
-var everyOp = []string{
-	coinflowtest.OpListWithdraws, coinflowtest.OpGetWithdraw, coinflowtest.OpBalance, coinflowtest.OpQuote,
-	coinflowtest.OpPayout, coinflowtest.OpWithdrawers, coinflowtest.OpBlockWithdrawer, coinflowtest.OpListWebhooks,
-	coinflowtest.OpResendWebhook, coinflowtest.OpGetWithdrawer, coinflowtest.OpWithdrawQuote, coinflowtest.OpKYC,
-	coinflowtest.OpAddBankAccount, coinflowtest.OpAddDebitCard, coinflowtest.OpAddIBAN, coinflowtest.OpAddPIX,
-	coinflowtest.OpDeleteBankAccount, coinflowtest.OpDeleteCard, coinflowtest.OpDeleteIBAN, coinflowtest.OpDeletePIX,
-	coinflowtest.OpSessionKey,
-}
-
-func (f *flow) coinflowCalls() int {
-	n := 0
-	for _, op := range everyOp {
-		n += f.emu.Calls(op)
-	}
-	return n
-}
 
 // stored is a fingerprint of everything the onboarding and payout paths
 // write: row counts and the newest update of each table.
@@ -52,21 +34,21 @@ func stored(t *testing.T, store *models.Store) map[string]string {
 // TestBadInputChangesNothing: every refusal below names its reason,
 // calls Coinflow not once and stores nothing.
 func TestBadInputChangesNothing(t *testing.T) {
-	dbtest.EachAt(t, start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
-		f := newFlow(t, store, clock, flowOptions{})
-		f.register(usRegistration("u-us"), http.StatusCreated)
-		bank := str(f.saveBank("u-us"), "token")
-		gone := str(f.save("u-us", map[string]any{
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		f.Register(flowtest.USRegistration("u-us"), http.StatusCreated)
+		bank := flowtest.Str(f.SaveBank("u-us"), "token")
+		gone := flowtest.Str(f.Save("u-us", map[string]any{
 			"type": "bank_account", "routing_number": "011000015", "account_number": "99887766", "account_type": "savings", "name": "Ada",
 		}), "token")
-		status, _ := f.call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+gone, nil)
+		status, _ := f.Call(http.MethodDelete, "/api/v1/withdrawers/u-us/destinations/"+gone, nil)
 		require.Equal(t, http.StatusNoContent, status)
-		f.approveGerman("u-de", true)
-		iban := str(f.save("u-de", map[string]any{"type": "iban", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "account_holder": "Greta"}), "token")
-		f.register(map[string]any{"user_id": "u-waiting", "email": "w@example.fr", "country": "FR"}, http.StatusAccepted)
+		f.ApproveGerman("u-de", true)
+		iban := flowtest.Str(f.Save("u-de", map[string]any{"type": "iban", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "account_holder": "Greta"}), "token")
+		f.Register(map[string]any{"user_id": "u-waiting", "email": "w@example.fr", "country": "FR"}, http.StatusAccepted)
 
 		us := func(change func(map[string]any)) map[string]any {
-			b := usRegistration("u-new")
+			b := flowtest.USRegistration("u-new")
 			change(b)
 			return b
 		}
@@ -108,7 +90,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"US zip malformed", "POST", withdrawers, us(addr("zip", "7870")), 422, "invalid_request", "address.zip"},
 			{"SSN sent for a German", "POST", withdrawers, map[string]any{"user_id": "u-new", "email": "a@example.de", "country": "DE", "ssn": "123-45-6789"}, 422, "invalid_request", "ssn"},
 			{"unknown field", "POST", withdrawers, us(set("social", "123456789")), 422, "invalid_request", "body"},
-			{"already registered", "POST", withdrawers, usRegistration("u-us"), 409, "already_registered", ""},
+			{"already registered", "POST", withdrawers, flowtest.USRegistration("u-us"), 409, "already_registered", ""},
 			{"raw card number as card_token", "POST", usDest, map[string]any{"type": "card", "card_token": "4242 4242 4242 4242", "exp_month": "09", "exp_year": "31"}, 422, "invalid_request", "card_token"},
 			{"card expiry month 13", "POST", usDest, map[string]any{"type": "card", "card_token": "tok_1", "exp_month": "13", "exp_year": "31"}, 422, "invalid_request", "exp_month"},
 			{"IBAN with a bad checksum", "POST", deDest, map[string]any{"type": "iban", "iban": "DE89370400440532013001", "bic": "COBADEFFXXX", "account_holder": "Greta"}, 422, "invalid_request", "iban"},
@@ -132,20 +114,20 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"speed the destination does not offer", "POST", "/api/v1/payouts", pay(1000, "USD", "card", bank), 422, "speed_not_available", ""},
 			{"IBAN speed to a US bank", "POST", "/api/v1/payouts", pay(1000, "USD", "iban", bank), 422, "speed_not_available", ""},
 			{"payout to a deleted destination", "POST", "/api/v1/payouts", pay(1000, "USD", "asap", gone), 422, "destination_deleted", ""},
-			{"EUR payout at a bank speed", "POST", "/api/v1/payouts", map[string]any{"user_id": "u-de", "amount": money(1000, "EUR"), "speed": "standard", "account": iban}, 422, "speed_not_available", ""},
+			{"EUR payout at a bank speed", "POST", "/api/v1/payouts", map[string]any{"user_id": "u-de", "amount": flowtest.Money(1000, "EUR"), "speed": "standard", "account": iban}, 422, "speed_not_available", ""},
 			{"session key for an unknown user", "POST", "/api/v1/withdrawers/u-nobody/session-key", nil, 404, "not_found", ""},
 			{"delete an unknown destination", "DELETE", "/api/v1/withdrawers/u-us/destinations/bnk_nope", nil, 404, "not_found", ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				calls, before := f.coinflowCalls(), stored(t, store)
-				status, a := f.call(tc.method, tc.path, tc.body)
+				calls, before := f.CoinflowCalls(), stored(t, store)
+				status, a := f.Call(tc.method, tc.path, tc.body)
 				require.Equal(t, tc.status, status, "%v", a)
-				require.Equal(t, tc.code, errorCode(a))
+				require.Equal(t, tc.code, flowtest.ErrorCode(a))
 				if tc.field != "" {
 					fields, _ := a["error"].(map[string]any)["fields"].(map[string]any)
 					require.Contains(t, fields, tc.field, "%v", a)
 				}
-				require.Equal(t, calls, f.coinflowCalls(), "Coinflow was called")
+				require.Equal(t, calls, f.CoinflowCalls(), "Coinflow was called")
 				require.Equal(t, before, stored(t, store), "something was stored")
 			})
 		}
