@@ -337,16 +337,23 @@ func (c *cents) money(field string) (models.Money, error) {
 	return models.Money{Cents: n, Currency: c.Currency}, nil
 }
 
-// sumFees adds the fee fields that are present; all must be in the payout's
-// currency.
 // namedCents is a fee field as sent, with its name for errors.
 type namedCents struct {
 	name string
 	c    *cents
 }
 
-func sumFees(currency string, fees []namedCents) (models.Money, error) {
-	sum := models.Money{Currency: currency}
+// walletCurrency is the Coinflow wallet's currency, the one fees of a
+// foreign payout are charged in.
+const walletCurrency = "USD"
+
+// sumFees adds the fee fields that are present. Fees are in the payout's
+// currency or in the wallet's (a foreign payout's merchant fees are charged
+// in USD), and one group's fees must share one currency; a
+// zero fee's currency says nothing and is let pass. With no fee present the
+// sum is zero in the payout's currency.
+func sumFees(payoutCurrency string, fees []namedCents) (models.Money, error) {
+	var sum models.Money
 	for _, f := range fees {
 		name, c := f.name, f.c
 		if c == nil {
@@ -356,12 +363,24 @@ func sumFees(currency string, fees []namedCents) (models.Money, error) {
 		if err != nil {
 			return models.Money{}, err
 		}
+		if m.Cents == 0 && sum.Currency != "" && m.Currency != sum.Currency {
+			continue
+		}
+		if sum.Cents == 0 && m.Cents != 0 && sum.Currency != m.Currency {
+			sum.Currency = "" // only zero fees so far: this one names the currency
+		}
+		if m.Cents != 0 && m.Currency != payoutCurrency && m.Currency != walletCurrency {
+			return models.Money{}, unprocessable("data.%s is in neither the payout's currency nor the wallet's", name)
+		}
 		if sum, err = sum.Add(m); err != nil {
-			return models.Money{}, unprocessable("data.%s is not in the payout's currency", name)
+			return models.Money{}, unprocessable("data.%s is in another currency than the other fees", name)
 		}
 		if sum.Cents > models.MaxCents {
 			return models.Money{}, unprocessable("fees add up to more than the largest amount payoutd accepts")
 		}
+	}
+	if sum.Currency == "" {
+		sum.Currency = payoutCurrency
 	}
 	return sum, nil
 }

@@ -189,6 +189,7 @@ func TestForeignPayoutsReportAndReconcileInUSD(t *testing.T) {
 		for _, fd := range findings {
 			require.NotEqual(t, models.KindWalletDrift, fd.Kind, "%v", fd.Details)
 			require.NotEqual(t, models.KindWalletLowBalance, fd.Kind, "%v", fd.Details)
+			require.NotEqual(t, models.KindWebhookUnprocessable, fd.Kind, "every webhook was understood: %v", fd.Details)
 		}
 		for _, p := range []string{"u-de", "u-br"} {
 			ps, _, err := store.PayoutList(t.Context(), models.PayoutFilter{UserID: p})

@@ -387,6 +387,28 @@ func appliedPending(name string, r reqFunc) handlerCase {
 	return c
 }
 
+// eurPending is the pending fixture as an IBAN payout: the amount in EUR,
+// the merchant's fees in USD, the wallet's currency.
+func eurPending(ev, data map[string]any) {
+	setTotal(json.Number("25000"), "EUR")(ev, data)
+	data["currency"] = "EUR"
+	data["merchantFees"] = map[string]any{"cents": json.Number("100"), "currency": "USD"}
+}
+
+// foreignApplied: a foreign payout's pending event stored and applied, its
+// amount in its currency and its merchant fees in USD.
+func foreignApplied(name string, r reqFunc) handlerCase {
+	c := storedOnce(name, r)
+	c.inbox = map[models.InboxStatus]int64{models.InboxApplied: 1}
+	c.payouts = 1
+	c.check = func(t *testing.T, s *testserver.Server) {
+		p, _ := onlyPayout(t, s)
+		require.Equal(t, models.Money{Cents: 25000, Currency: "EUR"}, p.Amount)
+		require.Equal(t, models.Money{Cents: 100, Currency: "USD"}, p.MerchantFees)
+	}
+	return c
+}
+
 // unprocessable: authentic, stored raw, answered 200, raised as a finding,
 // never applied.
 func unprocessable(name string, r reqFunc) handlerCase {
@@ -569,9 +591,14 @@ func handlerCases() []handlerCase {
 		unprocessable("negative fee", signed(edited(pendingFx, func(_, data map[string]any) {
 			data["merchantFees"] = map[string]any{"cents": json.Number("-150"), "currency": "USD"}
 		}))),
-		unprocessable("fee in another currency", signed(edited(pendingFx, func(_, data map[string]any) {
+		unprocessable("fee in neither the payout's currency nor USD", signed(edited(pendingFx, func(_, data map[string]any) {
 			data["merchantFees"] = map[string]any{"cents": json.Number("150"), "currency": "EUR"}
 		}))),
+		unprocessable("fees of one group in two currencies", signed(edited(pendingFx, func(ev, data map[string]any) {
+			eurPending(ev, data)
+			data["merchantGasFees"] = map[string]any{"cents": json.Number("3"), "currency": "EUR"}
+		}))),
+		foreignApplied("EUR payout with merchant fees in USD", signed(edited(pendingFx, eurPending))),
 		unprocessable("unknown currency", signed(edited(pendingFx, func(ev, data map[string]any) {
 			setTotal(json.Number("25000"), "XYZ")(ev, data)
 			data["currency"] = "XYZ"
