@@ -26,10 +26,9 @@ func emptyConfig(t *testing.T) string {
 	return path
 }
 
-// eachReportDB runs fn on a migrated, seeded SQLite file and PostgreSQL
-// database, passing the store the test seeded through and the URL that
-// payoutd report is given.
-func eachReportDB(t *testing.T, fn func(t *testing.T, store *models.Store, dbURL string, fx *reporttest.Fixture)) {
+// eachFileDB runs fn on a migrated SQLite file and PostgreSQL database,
+// with a store on a clock at start and the URL a payoutd command is given.
+func eachFileDB(t *testing.T, start time.Time, fn func(t *testing.T, store *models.Store, clock *dbtest.Clock, dbURL string)) {
 	t.Helper()
 	for _, dialect := range []string{models.DialectSQLite, models.DialectPostgres} {
 		t.Run(dialect, func(t *testing.T) {
@@ -37,19 +36,28 @@ func eachReportDB(t *testing.T, fn func(t *testing.T, store *models.Store, dbURL
 			if dialect == models.DialectPostgres {
 				dbURL = dbtest.PostgresURL(t)
 			}
-			clock := dbtest.NewClock(reporttest.Now)
+			clock := dbtest.NewClock(start)
 			store, err := models.Open(t.Context(), models.Options{URL: dbURL, NowFunc: clock.Now})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = store.Close() })
 			_, err = store.Migrate(t.Context())
 			require.NoError(t, err)
-			fx := reporttest.Seed(t, store, clock)
-			// payoutd report runs on the wall clock; so does the report it
-			// is compared with. Every seeded payout is over 7 days old by it.
-			clock.Set(time.Now())
-			fn(t, store, dbURL, fx)
+			fn(t, store, clock, dbURL)
 		})
 	}
+}
+
+// eachReportDB runs fn on each database of eachFileDB, seeded with the
+// report fixture.
+func eachReportDB(t *testing.T, fn func(t *testing.T, store *models.Store, dbURL string, fx *reporttest.Fixture)) {
+	t.Helper()
+	eachFileDB(t, reporttest.Now, func(t *testing.T, store *models.Store, clock *dbtest.Clock, dbURL string) {
+		fx := reporttest.Seed(t, store, clock)
+		// payoutd report runs on the wall clock; so does the report it is
+		// compared with. Every seeded payout is over 7 days old by it.
+		clock.Set(time.Now())
+		fn(t, store, dbURL, fx)
+	})
 }
 
 func runReport(t *testing.T, dbURL string, args ...string) (string, error) {

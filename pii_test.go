@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,21 +50,7 @@ var (
 // birth, an account number, the card token or the PIX key, and only the raw
 // KYC webhooks as stored hold a full email.
 func TestNoPIIComesOut(t *testing.T) {
-	for _, dialect := range []string{models.DialectSQLite, models.DialectPostgres} {
-		t.Run(dialect, func(t *testing.T) {
-			dbURL := "sqlite:" + filepath.Join(t.TempDir(), "payoutd.db")
-			if dialect == models.DialectPostgres {
-				dbURL = dbtest.PostgresURL(t)
-			}
-			clock := dbtest.NewClock(flowtest.Start)
-			store, err := models.Open(t.Context(), models.Options{URL: dbURL, NowFunc: clock.Now})
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = store.Close() })
-			_, err = store.Migrate(t.Context())
-			require.NoError(t, err)
-			testNoPII(t, store, clock, dbURL)
-		})
-	}
+	eachFileDB(t, flowtest.Start, testNoPII)
 }
 
 func testNoPII(t *testing.T, store *models.Store, clock *dbtest.Clock, dbURL string) {
