@@ -186,11 +186,13 @@ func withHistory[T, H, V any](h *handlers, c *gin.Context, what string, get func
 
 var (
 	findingStatuses = map[string]bool{"open": true, "acknowledged": true, "resolved": true}
-	findingKinds    = map[string]bool{
-		"status_mismatch": true, "missing_locally": true, "missing_at_coinflow": true, "amount_mismatch": true,
-		"speed_mismatch": true, "stuck_payout": true, "unverified_withdrawer": true, "wallet_low_balance": true,
-		"wallet_drift": true, "webhook_unprocessable": true, "kyc_stalled": true,
-	}
+	findingKinds    = func() map[string]bool {
+		m := map[string]bool{}
+		for _, k := range models.FindingKinds() {
+			m[string(k)] = true
+		}
+		return m
+	}()
 	severities = map[string]bool{"info": true, "warning": true, "error": true}
 )
 

@@ -15,12 +15,8 @@ import (
 // The filter choices, in the order the forms list them.
 var (
 	findingStatuses = []models.FindingStatus{models.FindingOpen, models.FindingAcknowledged, models.FindingResolved}
-	findingKinds    = []models.FindingKind{
-		models.KindStatusMismatch, models.KindMissingLocally, models.KindMissingAtCoinflow, models.KindAmountMismatch,
-		models.KindSpeedMismatch, models.KindStuckPayout, models.KindUnverifiedWithdrawer, models.KindWalletLowBalance,
-		models.KindWalletDrift, models.KindWebhookUnprocessable,
-	}
-	severities = []models.Severity{models.SeverityError, models.SeverityWarning, models.SeverityInfo}
+	findingKinds    = models.FindingKinds()
+	severities      = []models.Severity{models.SeverityError, models.SeverityWarning, models.SeverityInfo}
 )
 
 // Limits of the acknowledge form, as the API has them.

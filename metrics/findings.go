@@ -70,11 +70,7 @@ var (
 // knownKinds and knownSeverities are always exported, at 0 when none are
 // open, so that alert rules see 0 rather than nothing.
 var (
-	knownKinds = []models.FindingKind{
-		models.KindStatusMismatch, models.KindMissingLocally, models.KindMissingAtCoinflow, models.KindAmountMismatch,
-		models.KindSpeedMismatch, models.KindStuckPayout, models.KindUnverifiedWithdrawer, models.KindWalletLowBalance,
-		models.KindWalletDrift, models.KindWebhookUnprocessable,
-	}
+	knownKinds      = models.FindingKinds()
 	knownSeverities = []models.Severity{models.SeverityInfo, models.SeverityWarning, models.SeverityError}
 )
 

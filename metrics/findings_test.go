@@ -61,7 +61,7 @@ func TestFindingsMetricsReadTheStoreAtScrapeTime(t *testing.T) {
 		got := gather(t, m.Registry)
 		require.Equal(t, 1.0, got["payoutd_store_metrics_up"][""])
 		require.Equal(t, 0.0, got["payoutd_stuck_payouts"][""])
-		require.Len(t, got["payoutd_findings_open"], 30, "every kind and severity, at 0")
+		require.Len(t, got["payoutd_findings_open"], 3*len(models.FindingKinds()), "every kind and severity, at 0")
 		require.Equal(t, 0.0, got["payoutd_findings_open"]["kind=stuck_payout,severity=error"])
 		require.NotContains(t, got, "payoutd_wallet_balance_cents", "no snapshot yet: no value rather than a false 0")
 		require.Equal(t, 0.0, got["payoutd_alert_outbox_backlog"][""])

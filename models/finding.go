@@ -26,6 +26,16 @@ const (
 	KindKYCStalled           FindingKind = "kyc_stalled"
 )
 
+// FindingKinds returns every kind payoutd raises, in SPEC's order: the
+// one list the API's filter, the dashboard's and the metrics use.
+func FindingKinds() []FindingKind {
+	return []FindingKind{
+		KindStatusMismatch, KindMissingLocally, KindMissingAtCoinflow, KindAmountMismatch, KindSpeedMismatch,
+		KindStuckPayout, KindUnverifiedWithdrawer, KindWalletLowBalance, KindWalletDrift, KindWebhookUnprocessable,
+		KindKYCStalled,
+	}
+}
+
 // Severity of a finding.
 type Severity string
 
