@@ -70,7 +70,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		if initiator, err = initiate.New(store, cf, ob, logger.WithField("component", "initiate"), initiate.Config{}); err != nil {
 			return err
 		}
-		follower, err := newFollower(cfg, store, logger)
+		follower, err := newFollower(cfg, store, logger, m)
 		if err != nil {
 			return err
 		}

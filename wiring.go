@@ -95,7 +95,7 @@ func newOnboard(cfg Config, store *models.Store, cf *coinflow.Client, logger *lo
 // newFollower builds the follower of pending withdrawers on a Coinflow
 // client of its own that never retries: the follower paces its calls within
 // Coinflow's rate limits and backs off itself.
-func newFollower(cfg Config, store *models.Store, logger *logrus.Logger) (*kyc.Follower, error) {
+func newFollower(cfg Config, store *models.Store, logger *logrus.Logger, m *metrics.Metrics) (*kyc.Follower, error) {
 	cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), MaxAttempts: 1})
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func newFollower(cfg Config, store *models.Store, logger *logrus.Logger) (*kyc.F
 	if err != nil {
 		return nil, err
 	}
-	return kyc.New(store, cf, ob, log, kyc.Config{Base: cfg.KYC.FirstCheck.D(), Max: cfg.KYC.MaxInterval.D()})
+	return kyc.New(store, cf, ob, log, kyc.Config{Base: cfg.KYC.FirstCheck.D(), Max: cfg.KYC.MaxInterval.D(), Metrics: m.NewKYC()})
 }
 
 // newReconciler builds the reconciler; afterRun (may be nil) is called

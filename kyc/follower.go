@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
 )
@@ -42,6 +43,8 @@ type Config struct {
 	// Sleep waits (default: a timer that honours ctx). Tests advance a
 	// clock instead.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Metrics, when set, counts sweeps, calls and 429s.
+	Metrics *metrics.KYC
 }
 
 // Follower follows pending withdrawers.
@@ -112,6 +115,7 @@ func (f *Follower) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		// Without the list every pending withdrawer would need its own
 		// call: wait for the next sweep instead.
+		f.observe(res, err)
 		return res, err
 	}
 	throttled := false
@@ -125,11 +129,28 @@ func (f *Follower) Sweep(ctx context.Context) (SweepResult, error) {
 		f.calls.relax()
 		f.notFound.relax()
 	}
+	f.observe(res, err)
 	f.log.WithFields(logrus.Fields{
 		"pending": res.Pending, "listed": res.Listed, "changed": res.Changed, "looked_up": res.LookedUp,
 		"not_found": res.NotFound, "throttled": res.Throttled,
 	}).Info("kyc sweep")
 	return res, err
+}
+
+func (f *Follower) observe(res SweepResult, err error) {
+	m := f.cfg.Metrics
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.Sweeps.WithLabelValues(outcome).Inc()
+	m.Calls.Add(float64(res.Calls))
+	m.Throttled.Add(float64(res.Throttled))
+	m.Changed.Add(float64(res.Changed))
+	m.Pending.Set(float64(res.Pending))
 }
 
 // lookUp asks Coinflow about one withdrawer the list did not answer, within

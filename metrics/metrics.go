@@ -135,3 +135,35 @@ func (m *Metrics) NewReconcile() *Reconcile {
 	m.Registry.MustRegister(r.Runs, r.Degraded, r.LastSuccess, r.Duration)
 	return r
 }
+
+// KYC is the follower of pending withdrawers (package kyc).
+type KYC struct {
+	Sweeps    *prometheus.CounterVec // by outcome: ok, error
+	Calls     prometheus.Counter     // Coinflow calls the follower made
+	Throttled prometheus.Counter     // of those, answered 429
+	Changed   prometheus.Counter     // withdrawers whose verification changed
+	Pending   prometheus.Gauge       // withdrawers pending when the last sweep began
+}
+
+// NewKYC registers the follower's metrics.
+func (m *Metrics) NewKYC() *KYC {
+	k := &KYC{
+		Sweeps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_kyc_sweeps_total", Help: "Sweeps of withdrawers pending verification, by outcome (ok, error).",
+		}, []string{"outcome"}),
+		Calls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "payoutd_kyc_coinflow_calls_total", Help: "Coinflow calls made to follow pending withdrawers.",
+		}),
+		Throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "payoutd_kyc_throttled_total", Help: "Follower calls Coinflow answered 429 (the follower then slows down).",
+		}),
+		Changed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "payoutd_kyc_withdrawers_changed_total", Help: "Pending withdrawers whose verification the follower saw change.",
+		}),
+		Pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "payoutd_kyc_pending_withdrawers", Help: "Withdrawers pending verification when the last sweep began.",
+		}),
+	}
+	m.Registry.MustRegister(k.Sweeps, k.Calls, k.Throttled, k.Changed, k.Pending)
+	return k
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
@@ -93,6 +94,8 @@ func TestFollowerSlowsDownOnCoinflows429(t *testing.T) {
 		require.NoError(t, err)
 		require.EqualValues(t, 1, res.Throttled)
 		require.EqualValues(t, 1, res.LookedUp, "the sweep stopped at the 429")
+		require.Equal(t, 1.0, testutil.ToFloat64(f.KYCMetrics.Throttled), "the 429 is counted")
+		require.Equal(t, 2.0, testutil.ToFloat64(f.KYCMetrics.Calls), "the list and one lookup")
 		w, err := store.WithdrawerGet(t.Context(), "u-lost-00")
 		require.NoError(t, err)
 		require.Zero(t, w.Checks, "a 429 is not the withdrawer's check")

@@ -22,6 +22,7 @@ import (
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/kyc"
+	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/reconcile"
@@ -43,6 +44,8 @@ type Flow struct {
 	Srv      *testserver.Server
 	Follower *kyc.Follower
 	Rec      *reconcile.Reconciler
+	// KYCMetrics are the follower's metrics.
+	KYCMetrics *metrics.KYC
 	// Answers are the bodies of every API answer, in order, for tests that
 	// look for what must never come out.
 	Answers []string
@@ -84,6 +87,10 @@ func New(t *testing.T, store *models.Store, clock *dbtest.Clock, opts Options) *
 	ob, err := onboard.New(store, lone, logger.WithField("component", "kyc"), onboard.Config{})
 	require.NoError(t, err)
 	fcfg := opts.Follower
+	if fcfg.Metrics == nil {
+		fcfg.Metrics = srv.Metrics.NewKYC()
+	}
+	f.KYCMetrics = fcfg.Metrics
 	if fcfg.Sleep == nil {
 		fcfg.Sleep = func(_ context.Context, d time.Duration) error { f.Advance(d); return nil }
 	}
