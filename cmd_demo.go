@@ -42,17 +42,20 @@ func runDemo(ctx context.Context, cfg Config, logger *logrus.Logger, stdout io.W
 	webhookKey := randomHex(16)
 	apiKey := "demo-" + randomHex(8)
 
-	emu := coinflowtest.New(coinflowtest.Options{
-		APIKey: apiKey, WebhookKey: webhookKey, Start: time.Now().UTC(), InitialBalanceCents: 5_000_000_00,
-		// A payout's lifecycle takes seconds instead of hours or days.
-		Lifecycle:    coinflowtest.Lifecycle{"asap": 2 * time.Second, "card": 2 * time.Second, "same_day": 4 * time.Second, "standard": 6 * time.Second},
-		WebhookRetry: coinflowtest.RetryPolicy{Initial: 100 * time.Millisecond, Max: time.Second, GiveUpAfter: time.Minute},
-	})
-	defer emu.Close()
 	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen for the emulator: %w", err)
 	}
+	emu := coinflowtest.New(coinflowtest.Options{
+		APIKey: apiKey, WebhookKey: webhookKey, Start: time.Now().UTC(), InitialBalanceCents: 5_000_000_00,
+		// A US payout's lifecycle takes seconds instead of hours or days;
+		// IBAN (a day) and PIX (minutes) ones stay pending through the run.
+		Lifecycle:    coinflowtest.Lifecycle{"asap": 2 * time.Second, "card": 2 * time.Second, "same_day": 4 * time.Second, "standard": 6 * time.Second},
+		WebhookRetry: coinflowtest.RetryPolicy{Initial: 100 * time.Millisecond, Max: time.Second, GiveUpAfter: time.Minute},
+		// Verification links point at the emulator's hosted page.
+		BaseURL: "http://" + emuLn.Addr().String(),
+	})
+	defer emu.Close()
 	emuSrv := &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
 	go emuSrv.Serve(emuLn) //nolint:errcheck // closed at the end
 	defer emuSrv.Close()
@@ -90,7 +93,6 @@ func runDemo(ctx context.Context, cfg Config, logger *logrus.Logger, stdout io.W
 		return err
 	}
 	fmt.Fprintf(stdout, "payoutd demo: Coinflow emulator on %s, payoutd on http://%s, database %s\n", cfg.Coinflow.BaseURL, listen, dir)
-	fmt.Fprintln(stdout, "sending payout traffic…")
 	if err := demo.Play(ctx, c, emu, demo.Config{StuckGrace: cfg.Reconcile.StuckGrace.D()}, stdout); err != nil {
 		return err
 	}

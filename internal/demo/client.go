@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -61,9 +62,25 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return err
 }
 
+// money is an amount as payoutd's API writes it.
+type money struct {
+	Cents    int64  `json:"cents"`
+	Currency string `json:"currency"`
+}
+
+func (m money) String() string { return formatMoney(m.Cents, m.Currency) }
+
+// apiError is the error part of payoutd's refusals.
+type apiError struct {
+	Error struct {
+		Code string `json:"code"`
+	} `json:"error"`
+}
+
 // payout is what the script reads of one of payoutd's payouts.
 type payout struct {
 	Status   string `json:"status"`
+	Amount   money  `json:"amount"`
 	Coinflow struct {
 		Transaction string `json:"transaction"`
 	} `json:"coinflow"`
@@ -72,12 +89,90 @@ type payout struct {
 
 // createPayout asks payoutd to pay out and returns its answer and status
 // code; a refusal is not an error.
-func (c *Client) createPayout(ctx context.Context, user string, cents int64, speed, account string) (payout, int, error) {
+func (c *Client) createPayout(ctx context.Context, user string, amount money, speed, account string) (payout, int, error) {
 	var p payout
 	status, err := c.do(ctx, http.MethodPost, "/api/v1/payouts", map[string]any{
-		"user_id": user, "amount": map[string]any{"cents": cents, "currency": "USD"}, "speed": speed, "account": account,
+		"user_id": user, "amount": amount, "speed": speed, "account": account,
 	}, &p)
 	return p, status, err
+}
+
+// withdrawer is what the script reads of one of payoutd's withdrawers.
+type withdrawer struct {
+	VerificationStatus string  `json:"verification_status"`
+	VerificationLink   *string `json:"verification_link"`
+	PayoutCurrency     *string `json:"payout_currency"`
+	apiError
+}
+
+// register asks payoutd to register a withdrawer; a refusal is not an
+// error.
+func (c *Client) register(ctx context.Context, body map[string]any) (withdrawer, int, error) {
+	var w withdrawer
+	status, err := c.do(ctx, http.MethodPost, "/api/v1/withdrawers", body, &w)
+	return w, status, err
+}
+
+// withdrawer returns payoutd's record of withdrawer user.
+func (c *Client) withdrawer(ctx context.Context, user string) (withdrawer, error) {
+	var w withdrawer
+	err := c.get(ctx, "/api/v1/withdrawers/"+url.PathEscape(user), &w)
+	return w, err
+}
+
+// destination is what the script reads of a saved destination: its token
+// and what payoutd shows of the number behind it.
+type destination struct {
+	Token    string   `json:"token"`
+	Type     string   `json:"type"`
+	Currency string   `json:"currency"`
+	Last4    string   `json:"last4"`
+	Speeds   []string `json:"speeds"`
+	apiError
+}
+
+// saveDestination asks payoutd to save a destination of user; a refusal
+// is not an error.
+func (c *Client) saveDestination(ctx context.Context, user string, body map[string]any) (destination, int, error) {
+	var d destination
+	status, err := c.do(ctx, http.MethodPost, "/api/v1/withdrawers/"+url.PathEscape(user)+"/destinations", body, &d)
+	return d, status, err
+}
+
+// quote is one speed of payoutd's quote.
+type quote struct {
+	Speed        string `json:"speed"`
+	Fee          money  `json:"fee"`
+	UserReceives money  `json:"user_receives"`
+	WalletDebit  money  `json:"wallet_debit"`
+}
+
+// quote asks payoutd what paying amount to account costs, per speed.
+func (c *Client) quote(ctx context.Context, user string, amount money, account string) ([]quote, int, error) {
+	var q struct {
+		Quotes []quote `json:"quotes"`
+	}
+	status, err := c.do(ctx, http.MethodPost, "/api/v1/quotes", map[string]any{"user_id": user, "amount": amount, "account": account}, &q)
+	return q.Quotes, status, err
+}
+
+// completeAtLink plays the person on Coinflow's hosted verification page
+// pressing Approve: a form POST to the link, as a browser sends it, without
+// payoutd's API token. It returns the page's status code.
+func (c *Client) completeAtLink(ctx context.Context, link string) (int, error) {
+	form := url.Values{"result": {"approved"}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, link, strings.NewReader(form))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("complete verification: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
 }
 
 // payoutStatus is the status payoutd holds for the payout with Coinflow

@@ -21,7 +21,10 @@ type Config struct {
 	StuckGrace time.Duration
 }
 
-// Play scripts the payouts: every speed, an over-limit same-day, an
+// Play onboards withdrawers through payoutd's API (see onboard: a US one
+// approved at once, a German and a Brazilian one through Coinflow's hosted
+// verification), then scripts the payouts: every speed, EUR to an IBAN
+// and BRL to a PIX key, an over-limit same-day, an
 // unexpected downgrade, dropped and duplicated webhooks, a failure, a
 // return, a stuck payout, a blocked withdrawer, a payout made outside
 // payoutd and, through all of it, a wallet falling under its floor. It
@@ -33,9 +36,9 @@ type Config struct {
 // while Play runs: which webhooks the faults hit must not depend on how
 // fast the machine is.
 func Play(ctx context.Context, c *Client, emu *coinflowtest.Emulator, cfg Config, out io.Writer) error {
-	const bank, card = "bnk_demoAlice0001", "crd_demoAlice0001"
+	// bob, carol and dave are Coinflow's withdrawers already, registered
+	// before payoutd: payouts to them show what reconciliation finds.
 	for _, w := range []coinflowtest.WithdrawerSpec{
-		{UserID: "alice", Verification: "approved", BankToken: bank, CardToken: card},
 		{UserID: "bob", Verification: "pending"},
 		{UserID: "carol", Verification: "approved", BankToken: "bnk_demoCarol0001"},
 		{UserID: "dave", Verification: "approved", BankToken: "bnk_demoDave00001"},
@@ -44,12 +47,23 @@ func Play(ctx context.Context, c *Client, emu *coinflowtest.Emulator, cfg Config
 			return fmt.Errorf("add withdrawer %s: %w", w.UserID, err)
 		}
 	}
-	pay := func(user string, cents int64, speed, account string) (payout, error) {
-		p, status, err := c.createPayout(ctx, user, cents, speed, account)
+	fmt.Fprintln(out, "onboarding withdrawers through payoutd's API…")
+	dests, err := onboard(ctx, c, func() { emu.SetNow(time.Now()) }, out)
+	if err != nil {
+		return err
+	}
+	// Every webhook of the onboarding is delivered before the faults below.
+	if err := emu.WaitWebhooks(ctx); err != nil {
+		return fmt.Errorf("wait for webhooks: %w", err)
+	}
+	bank, card := dests.aliceBank, dests.aliceCard
+	fmt.Fprintln(out, "sending payout traffic…")
+	pay := func(user string, amount money, speed, account string) (payout, error) {
+		p, status, err := c.createPayout(ctx, user, amount, speed, account)
 		if err != nil {
 			return payout{}, err
 		}
-		fmt.Fprintf(out, "  %-6s %-9s %16s  -> %d %s\n", user, speed, formatCents(cents), status, p.Status)
+		fmt.Fprintf(out, "  %-6s %-9s %16s  -> %d %s\n", user, speed, amount, status, p.Status)
 		return p, nil
 	}
 
@@ -63,44 +77,51 @@ func Play(ctx context.Context, c *Client, emu *coinflowtest.Emulator, cfg Config
 		speed, account string
 		cents          int64
 	}{{"asap", bank, 2500}, {"same_day", bank, 48000}, {"standard", bank, 120000}, {"card", card, 4999}} {
-		if _, err := pay("alice", p.cents, p.speed, p.account); err != nil {
+		if _, err := pay("alice", usd(p.cents), p.speed, p.account); err != nil {
 			return err
 		}
 	}
-	if _, err := pay("dave", 125_000_000, "same_day", "bnk_demoDave00001"); err != nil { // NACHA: becomes standard
+	// Paid in their destination's currency, debited from the USD wallet.
+	if _, err := pay("greta", gretaPayout, "iban", dests.gretaIBAN); err != nil {
+		return err
+	}
+	if _, err := pay("joao", joaoPayout, "pix", dests.joaoPIX); err != nil {
+		return err
+	}
+	if _, err := pay("dave", usd(125_000_000), "same_day", "bnk_demoDave00001"); err != nil { // NACHA: becomes standard
 		return err
 	}
 	emu.SetDowngrade("asap", "standard")
-	if _, err := pay("dave", 30000, "asap", "bnk_demoDave00001"); err != nil { // an unexpected downgrade
+	if _, err := pay("dave", usd(30000), "asap", "bnk_demoDave00001"); err != nil { // an unexpected downgrade
 		return err
 	}
 	emu.SetDowngrade("asap", "")
-	if _, err := pay("carol", 7500, "asap", "bnk_demoCarol0001"); err != nil {
+	if _, err := pay("carol", usd(7500), "asap", "bnk_demoCarol0001"); err != nil {
 		return err
 	}
 	if err := emu.SetBlocked("carol", true); err != nil {
 		return err
 	}
-	if _, status, err := c.createPayout(ctx, "bob", 1000, "asap", "bnk_none"); err != nil {
+	if _, status, err := c.createPayout(ctx, "bob", usd(1000), "asap", "bnk_none"); err != nil {
 		return err
 	} else {
-		fmt.Fprintf(out, "  %-6s %-9s %16s  -> %d verification required\n", "bob", "asap", formatCents(1000), status)
+		fmt.Fprintf(out, "  %-6s %-9s %16s  -> %d verification required\n", "bob", "asap", usd(1000), status)
 	}
-	failed, err := pay("alice", 1999, "card", card)
+	failed, err := pay("alice", usd(1999), "card", card)
 	if err != nil {
 		return err
 	}
 	if err := emu.Fail(failed.Coinflow.Transaction, "Card is not eligible for disbursements"); err != nil {
 		return err
 	}
-	stuck, err := pay("alice", 6000, "asap", bank)
+	stuck, err := pay("alice", usd(6000), "asap", bank)
 	if err != nil {
 		return err
 	}
 	if err := emu.Stuck(stuck.Coinflow.Transaction); err != nil {
 		return err
 	}
-	returned, err := pay("alice", 15000, "asap", bank)
+	returned, err := pay("alice", usd(15000), "asap", bank)
 	if err != nil {
 		return err
 	}
@@ -143,10 +164,12 @@ func Play(ctx context.Context, c *Client, emu *coinflowtest.Emulator, cfg Config
 }
 
 // dueRange is the earliest and the latest expected delivery date of the
-// payouts that will complete on their own.
+// US payouts that will complete on their own. The EUR and BRL payouts
+// stay pending through the script: an IBAN transfer takes a day, a PIX one
+// minutes, and the script moves the emulator's clock by seconds.
 func dueRange(emu *coinflowtest.Emulator) (first, last time.Time) {
 	for _, w := range emu.Withdraws() {
-		if w.Status != coinflowtest.StatusPending || w.Stuck {
+		if w.Status != coinflowtest.StatusPending || w.Stuck || w.Currency != "USD" {
 			continue
 		}
 		if first.IsZero() || w.ExpectedDeliveryDate.Before(first) {
@@ -226,6 +249,10 @@ func withdrawStatus(eventType string) string {
 	return ""
 }
 
-func formatCents(c int64) string {
-	return fmt.Sprintf("%d.%02d USD", c/100, c%100)
+func usd(cents int64) money { return money{Cents: cents, Currency: "USD"} }
+
+// formatMoney writes cents of currency as 12.34 EUR (every currency the
+// demo pays in has cents).
+func formatMoney(cents int64, currency string) string {
+	return fmt.Sprintf("%d.%02d %s", cents/100, cents%100, currency)
 }
