@@ -152,10 +152,7 @@ func (c *Client) AddBankAccount(ctx context.Context, userID string, b BankAccoun
 	case b.Type != BankChecking && b.Type != BankSavings:
 		return nil, rejectLocally(opAddBankAccount, "account type must be checking or savings")
 	}
-	body := bankAccountBody{
-		Alias: b.Alias, RoutingNumber: b.RoutingNumber, AccountNumber: b.AccountNumber, Type: b.Type,
-		Name: b.Name, FirstName: b.FirstName, LastName: b.LastName, Address: b.Address,
-	}
+	body := bankAccountBody(b)
 	var out struct {
 		Withdrawer WithdrawerWithAccounts `json:"withdrawer"`
 	}
@@ -208,7 +205,7 @@ func (c *Client) AddIBAN(ctx context.Context, userID string, i IBAN) (string, er
 	case strings.TrimSpace(i.Number) == "":
 		return "", rejectLocally(opAddIBAN, "iban number is required")
 	}
-	body := ibanBody{Number: i.Number, SortCode: i.SortCode, BIC: i.BIC, AccountHolder: i.AccountHolder, Alias: i.Alias}
+	body := ibanBody(i)
 	return c.addForToken(ctx, request{
 		op: opAddIBAN, method: http.MethodPost, path: "/withdraw/iban", body: body, userID: userID,
 		secrets: []string{i.Number, i.AccountHolder},
