@@ -331,3 +331,30 @@ func TestInitiationNeedsAnAPIKey(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, status)
 	require.Equal(t, "not_configured", a.Error.Code)
 }
+
+// TestWalletCheckCountsOnlyWhatCoinflowHasNotDebited: a payout Coinflow
+// accepted is already out of the balance and does not count twice; one
+// recorded here but not yet accepted does count.
+func TestWalletCheckCountsOnlyWhatCoinflowHasNotDebited(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, store *models.Store) {
+		b := setup(t, store)
+		b.emu.SetBalance(100_000_00)
+		status, a := b.post(t, body("u-ok", 60_000_00, "standard", bankToken, "big"))
+		require.Equal(t, http.StatusCreated, status)
+		require.Equal(t, "pending", a.Status)
+		status, _ = b.post(t, body("u-ok", 30_000_00, "standard", bankToken, "second"))
+		require.Equal(t, http.StatusCreated, status, "the accepted payout is already out of the balance")
+
+		// Left requested (Coinflow refused to look at the pay call): its
+		// debit is still to come, so it is held against the balance.
+		b.emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpPayout, Status: http.StatusTooManyRequests})
+		status, a = b.post(t, body("u-ok", 5_000_00, "standard", bankToken, "held"))
+		require.Equal(t, http.StatusServiceUnavailable, status)
+		require.Equal(t, "requested", a.Payout.Status)
+		b.emu.ClearAPIFaults()
+		left := b.emu.Balance()
+		status, a = b.post(t, body("u-ok", left-5_000_00+1_000, "standard", bankToken, "too-much"))
+		require.Equal(t, http.StatusPaymentRequired, status, "balance %d less the held payout does not cover it", left)
+		require.Equal(t, "insufficient_funds", a.Error.Code)
+	})
+}

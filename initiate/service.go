@@ -209,8 +209,9 @@ func (s *Service) preflight(ctx context.Context, req Request) (*onboard.QuoteEnt
 	return q, nil
 }
 
-// coverable checks the wallet's balance, less what is in flight, against
-// the quoted USD debit.
+// coverable checks the wallet's balance, less what is in flight to it (the
+// payouts recorded here that Coinflow has not debited yet), against the
+// quoted USD debit.
 func (s *Service) coverable(ctx context.Context, q *onboard.QuoteEntry) error {
 	if q.WalletDebit.Currency != "USD" {
 		return nil // nothing to compare a non-USD debit with; Coinflow's 402 decides
@@ -219,13 +220,12 @@ func (s *Service) coverable(ctx context.Context, q *onboard.QuoteEntry) error {
 	if err != nil {
 		return classify(err)
 	}
-	inFlight, err := s.store.PayoutSumInFlight(ctx)
+	inFlight, err := s.store.PayoutSumUndebited(ctx)
 	if err != nil {
 		return err
 	}
-	// Payouts in flight that Coinflow has not priced in USD yet (found at
-	// Coinflow, never quoted here) cannot be counted: Coinflow's own 402
-	// covers them.
+	// A payout on its way that was never priced in USD cannot be counted:
+	// Coinflow's own 402 covers it.
 	free, err := models.SubCents(balance, inFlight.Cents)
 	if err != nil || free < q.WalletDebit.Cents {
 		return ErrInsufficientFunds

@@ -329,6 +329,24 @@ type InFlight struct {
 	Unpriced int64
 }
 
+// PayoutSumUndebited is the USD cost of the payouts recorded here that
+// Coinflow may not have debited from the wallet yet: requested, or unknown
+// and without a transaction (Coinflow debits a payout when it accepts it,
+// so an accepted one is already out of the balance). Initiation subtracts
+// it from the balance before it pays another.
+func (s *Store) PayoutSumUndebited(ctx context.Context) (InFlight, error) {
+	var c USDCost
+	err := sumRow(ctx, s, "payout amounts and fees", `SELECT `+usdCostSums("")+` FROM (SELECT `+usdCost+` FROM payouts p
+WHERE p.status IN ('requested', 'unknown') AND p.coinflow_transaction IS NULL) d`, nil, c.scan()...)
+	if err == nil {
+		var n int64
+		if n, err = c.Cents("payout amounts and fees"); err == nil {
+			return InFlight{Cents: n, Unpriced: c.Unpriced}, nil
+		}
+	}
+	return InFlight{}, fmt.Errorf("sum payouts not yet debited: %w", err)
+}
+
 // PayoutSumInFlight is the USD cost of the payouts not yet settled.
 func (s *Store) PayoutSumInFlight(ctx context.Context) (InFlight, error) {
 	var c USDCost
