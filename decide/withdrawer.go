@@ -59,9 +59,13 @@ func Withdrawer(cur *models.Withdrawer, v Verification) WithdrawerDecision {
 	next.UserID = v.UserID
 	ev := models.WithdrawerEvidence{Status: v.Status, At: at, Source: v.Source}
 	apply := v.Status != "" && models.VerificationNewer(old.VerificationStatus, old.VerificationAt, ev)
-	if v.SyncedAt != nil && cur != nil && old.VerificationStatus == v.Status {
-		// Coinflow's record agrees: it moves nothing, not even the time.
-		apply = false
+	began := false
+	if cur != nil && old.VerificationStatus == v.Status {
+		// The status held already: evidence of it moves nothing but, when
+		// it says the status held earlier than payoutd knew, the time: the
+		// time is when the status began (kyc_stalled counts from it), the
+		// same whatever order the evidence came in.
+		apply, began = false, at.Before(old.VerificationAt)
 	}
 	reason := models.ReasonStale
 	switch {
@@ -72,7 +76,7 @@ func Withdrawer(cur *models.Withdrawer, v Verification) WithdrawerDecision {
 	case old.VerificationStatus == v.Status:
 		reason = models.ReasonSame
 	}
-	if apply {
+	if apply || began {
 		next.VerificationStatus, next.VerificationAt = v.Status, at
 	}
 	if apply || cur == nil {

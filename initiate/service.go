@@ -242,7 +242,9 @@ func (s *Service) refusal(err error) error {
 	case errors.Is(err, onboard.ErrUnknownAccount), errors.Is(err, onboard.ErrNotRegistered):
 		return ErrUnknownAccount
 	case errors.Is(err, models.ErrNotFound):
-		return fmt.Errorf("%w: %w", ErrRejected, err)
+		// Coinflow does not know the withdrawer: none of its destinations
+		// can be this account.
+		return ErrUnknownAccount
 	case errors.Is(err, onboard.ErrUnavailable), errors.Is(err, onboard.ErrRateLimited):
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case errors.Is(err, onboard.ErrRejected):
@@ -338,12 +340,17 @@ func (s *Service) accepted(ctx context.Context, p *models.Payout, req Request, q
 // payError records what a failed quote or pay call means for the payout.
 func (s *Service) payError(ctx context.Context, p *models.Payout, err error, paySent bool) error {
 	apiErr, isAPI := errors.AsType[*coinflow.APIError](err)
+	obVerr, obVerification := errors.AsType[*onboard.VerificationError](err)
 	var (
 		status models.PayoutStatus
 		detail string
 		out    error
 	)
 	switch {
+	case obVerification:
+		// A resumed payout's quote found the withdrawer unverified.
+		status, detail = models.StatusFailed, "verification_required"
+		out = &VerificationError{Link: obVerr.Link, Status: obVerr.Status}
 	case errors.Is(err, coinflow.ErrInsufficientFunds):
 		status, detail, out = models.StatusFailed, "insufficient_funds", ErrInsufficientFunds
 	case errors.Is(err, coinflow.ErrBlocked):

@@ -123,6 +123,11 @@ func TestKYCStalledIsRaisedAfterStallAfterAndResolvedWhenVerificationEnds(t *tes
 		f := flowtest.New(t, store, clock, flowtest.Options{})
 		a := f.Register(map[string]any{"user_id": "u-slow", "email": "s@example.de", "country": "DE"}, http.StatusAccepted)
 		f.Advance(71 * time.Hour)
+		// Asking Coinflow again (it answers 451, still pending) does not
+		// restart the clock: the withdrawer has been pending since
+		// registration.
+		status, _ := f.Call(http.MethodGet, "/api/v1/withdrawers/u-slow?refresh=true", nil)
+		require.Equal(t, http.StatusOK, status)
 		_, err := f.Rec.RunOnce(t.Context(), "test")
 		require.NoError(t, err)
 		require.Empty(t, openOf(t, store, models.KindKYCStalled), "not yet 72h")
@@ -240,5 +245,42 @@ func TestUnclaimedAndOnHoldWebhooksMoveThePayout(t *testing.T) {
 			require.Equal(t, models.SourceWebhook, last.Source)
 			require.True(t, strings.Contains(models.Deref(last.ToDetail), tc.detail))
 		}
+	})
+}
+
+// TestLostRegistrationAnswerIsRecovered: Coinflow registered the withdrawer
+// but its answer never arrived. A document-verification retry is answered
+// 451 again and all is well; a US retry is answered 409 (Coinflow has an
+// approved withdrawer). payoutd says so, and records and follows the
+// withdrawer Coinflow has.
+func TestLostRegistrationAnswerIsRecovered(t *testing.T) {
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		lose := func() {
+			f.Emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpKYC, TruncateBody: true, Times: 1})
+		}
+		lose()
+		a := f.Register(map[string]any{"user_id": "u-lost-de", "email": "l@example.de", "country": "DE"}, http.StatusAccepted)
+		require.NotEmpty(t, flowtest.Str(a, "verification_link"))
+
+		lose()
+		status, a := f.Call(http.MethodPost, "/api/v1/withdrawers", flowtest.USRegistration("u-lost-us"))
+		require.Equal(t, http.StatusConflict, status, "%v", a)
+		require.Equal(t, "already_registered", flowtest.ErrorCode(a))
+		status, a = f.Call(http.MethodGet, "/api/v1/withdrawers/u-lost-us", nil)
+		require.Equal(t, http.StatusOK, status, "recorded from what Coinflow has: %v", a)
+		require.Equal(t, "approved", flowtest.Str(a, "verification_status"))
+	})
+}
+
+func TestPayingAWithdrawerCoinflowDoesNotKnowIsBadInput(t *testing.T) {
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		status, a := f.Call(http.MethodPost, "/api/v1/payouts", map[string]any{
+			"user_id": "u-nobody", "amount": flowtest.Money(1000, "USD"), "speed": "asap", "account": "bnk_x",
+		})
+		require.Equal(t, http.StatusUnprocessableEntity, status, "%v", a)
+		require.Equal(t, "invalid_request", flowtest.ErrorCode(a))
+		require.Zero(t, f.Emu.Calls(coinflowtest.OpPayout))
 	})
 }

@@ -202,6 +202,12 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Withdrawer, er
 		reg, err = s.cf.RegisterDocV(ctx, r.UserID, r.Email, country, r.RedirectLink)
 	}
 	if errors.Is(err, coinflow.ErrAlreadyRegistered) {
+		// Coinflow has the withdrawer and payoutd does not: registered
+		// outside payoutd, or an earlier attempt took effect and its answer
+		// was lost. Either way payoutd records and follows it from now on.
+		if rerr := s.Refresh(ctx, r.UserID); rerr != nil {
+			s.log.WithError(rerr).WithField("user_id", r.UserID).Warn("read withdrawer Coinflow already had")
+		}
 		return nil, ErrAlreadyRegistered
 	}
 	if err != nil {

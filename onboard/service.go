@@ -124,19 +124,22 @@ func (s *Service) Get(ctx context.Context, userID string, refresh bool) (*Withdr
 // approved, every saved destination. A withdrawer payoutd does not know is
 // recorded when Coinflow knows it.
 func (s *Service) Refresh(ctx context.Context, userID string) error {
+	// Coinflow's answer speaks for the moment it was asked: a KYC webhook
+	// applied while the call was out is newer and wins.
+	asked := s.store.Now()
 	w, err := s.cf.GetWithdrawer(ctx, userID)
 	if err != nil {
 		apiErr, ok := errors.AsType[*coinflow.APIError](err)
 		if ok && errors.Is(err, coinflow.ErrVerificationRequired) {
 			status := models.VerificationStatus(cmp.Or(apiErr.VerificationStatus, string(models.VerificationPending)))
-			return s.record(ctx, decide.Verification{UserID: userID, Status: status, Link: apiErr.VerificationLink}, false)
+			return s.recordAt(ctx, decide.Verification{UserID: userID, Status: status, Link: apiErr.VerificationLink}, asked, true)
 		}
 		if errors.Is(err, coinflow.ErrNotFound) {
 			return fmt.Errorf("withdrawer %s at Coinflow: %w", userID, models.ErrNotFound)
 		}
 		return classify(err)
 	}
-	if err := s.record(ctx, VerificationOf(&w.Withdrawer), true); err != nil {
+	if err := s.recordAt(ctx, VerificationOf(&w.Withdrawer), asked, true); err != nil {
 		return err
 	}
 	return s.syncDestinations(ctx, userID, w)
@@ -160,8 +163,12 @@ func VerificationOf(w *coinflow.Withdrawer) decide.Verification {
 // record has package decide apply v, Coinflow's answer to a call payoutd
 // made; synced marks v as Coinflow's whole record read now.
 func (s *Service) record(ctx context.Context, v decide.Verification, synced bool) error {
-	v.Source = models.SourceAPI
-	v.At = s.store.Now()
+	return s.recordAt(ctx, v, s.store.Now(), synced)
+}
+
+// recordAt is record of evidence that speaks for the time at.
+func (s *Service) recordAt(ctx context.Context, v decide.Verification, at time.Time, synced bool) error {
+	v.Source, v.At = models.SourceAPI, at
 	if synced {
 		v.SyncedAt = &v.At
 	}
