@@ -56,6 +56,8 @@ type Follower struct {
 	cfg      Config
 	calls    *window
 	notFound *window
+	// listNotBefore is when the list may be asked for again after a 429.
+	listNotBefore time.Time
 }
 
 // New returns a follower. cf should not retry on its own (MaxAttempts 1):
@@ -103,20 +105,31 @@ func (f *Follower) Sweep(ctx context.Context) (SweepResult, error) {
 	if res.Pending, err = f.store.WithdrawerCountPending(ctx); err != nil {
 		return res, err
 	}
-	list, err := SyncList(ctx, f.store, f.cf, ListOptions{OnlyPending: true, StillPending: func(ids []string) error {
+	if now.Before(f.listNotBefore) {
+		f.observe(res, nil)
+		return res, nil // Coinflow throttled the list: wait as it asked
+	}
+	list, listErr := SyncList(ctx, f.store, f.cf, ListOptions{OnlyPending: true, StillPending: func(ids []string) error {
 		return f.store.WithdrawerScheduleMany(ctx, ids, now.Add(f.cfg.Base))
 	}})
 	res.Calls++
 	res.Listed, res.Changed = list.Listed, list.Changed
-	if err != nil {
-		if errors.Is(err, coinflow.ErrRateLimited) {
-			res.Throttled++
-			f.calls.throttled()
+	if errors.Is(listErr, coinflow.ErrRateLimited) {
+		res.Throttled++
+		f.calls.throttled()
+		wait := f.calls.span()
+		if apiErr, ok := errors.AsType[*coinflow.APIError](listErr); ok && apiErr.RetryAfter > wait {
+			wait = apiErr.RetryAfter
 		}
-		// Without the list every pending withdrawer would need its own
-		// call: wait for the next sweep instead.
-		f.observe(res, err)
-		return res, err
+		f.listNotBefore = f.store.Now().Add(wait)
+		f.observe(res, listErr)
+		return res, listErr
+	}
+	if listErr != nil {
+		// A list that fails otherwise (an element it cannot read, an
+		// outage) must not stop the following: the withdrawers that are due
+		// are asked about one by one, at the same pace, until it works.
+		f.log.WithError(listErr).Warn("kyc sweep: withdrawer list failed; asking per withdrawer")
 	}
 	throttled := false
 	err = f.store.WithdrawerEachPending(ctx, f.store.Now(), func(w *models.Withdrawer) error {
@@ -125,9 +138,12 @@ func (f *Follower) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		return f.lookUp(ctx, w, &res, &throttled)
 	})
-	if !throttled && err == nil {
+	if err == nil && listErr == nil && !throttled {
 		f.calls.relax()
 		f.notFound.relax()
+	}
+	if err == nil {
+		err = listErr
 	}
 	f.observe(res, err)
 	f.log.WithFields(logrus.Fields{

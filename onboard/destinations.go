@@ -230,6 +230,13 @@ func (s *Service) SaveDestination(ctx context.Context, userID string, d Destinat
 	case rail.PIXKey:
 		token, err = s.cf.AddPIX(ctx, userID, strings.TrimSpace(d.Key))
 	}
+	if apiErr, ok := errors.AsType[*coinflow.APIError](err); ok && apiErr.OutcomeUnknown() {
+		// The save may have taken effect at Coinflow: look before the
+		// merchant retries, or a retry saves the destination twice.
+		if saved, ferr := s.savedMeanwhile(ctx, userID, known, rail.Destination(d.Type)); ferr == nil {
+			return saved, nil
+		}
+	}
 	switch {
 	case errors.Is(err, coinflow.ErrAddressRequired):
 		return nil, ErrAddressRequired
@@ -255,6 +262,19 @@ func (s *Service) SaveDestination(ctx context.Context, userID string, d Destinat
 	}
 	s.log.WithFields(logrus.Fields{"user_id": userID, "type": d.Type, "currency": saved.Currency}).Info("destination saved")
 	return saved, nil
+}
+
+// savedMeanwhile reads Coinflow's list after a save whose outcome is not
+// known and returns the destination it created, if any.
+func (s *Service) savedMeanwhile(ctx context.Context, userID string, before []models.Destination, kind rail.Destination) (*models.Destination, error) {
+	w, err := s.cf.GetWithdrawer(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.syncDestinations(ctx, userID, w); err != nil {
+		return nil, err
+	}
+	return s.newDestination(ctx, userID, "", before, kind)
 }
 
 // newDestination finds the destination a save created: the token Coinflow

@@ -284,3 +284,62 @@ func TestPayingAWithdrawerCoinflowDoesNotKnowIsBadInput(t *testing.T) {
 		require.Zero(t, f.Emu.Calls(coinflowtest.OpPayout))
 	})
 }
+
+// TestFollowerGoesOnWhenTheListFails: a list Coinflow cannot serve does not
+// stop the following (each due withdrawer is asked on its own), and a list
+// Coinflow throttles is not asked for again before Retry-After.
+func TestFollowerGoesOnWhenTheListFails(t *testing.T) {
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		f.Emu.SetWebhookURL("")
+		a := f.Register(map[string]any{"user_id": "u-de", "email": "g@example.de", "country": "DE"}, http.StatusAccepted)
+		f.CompleteAtLink(flowtest.Str(a, "verification_link"), true)
+		f.Advance(time.Minute)
+
+		f.Emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpWithdrawers, Status: http.StatusInternalServerError})
+		res, err := f.Follower.Sweep(t.Context())
+		require.Error(t, err, "the list's failure is reported: %+v", res)
+		require.EqualValues(t, 1, res.LookedUp, "and the withdrawer asked about on its own: %+v %v", res, err)
+		w, err := store.WithdrawerGet(t.Context(), "u-de")
+		require.NoError(t, err)
+		require.Equal(t, models.VerificationApproved, w.VerificationStatus)
+
+		f.Register(map[string]any{"user_id": "u-fr", "email": "f@example.fr", "country": "FR"}, http.StatusAccepted)
+		f.Advance(time.Minute)
+		f.Emu.ClearAPIFaults()
+		f.Emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpWithdrawers, Status: http.StatusTooManyRequests, RetryAfter: 10 * time.Minute})
+		res, err = f.Follower.Sweep(t.Context())
+		require.Error(t, err)
+		require.EqualValues(t, 1, res.Throttled)
+		require.Zero(t, res.LookedUp, "throttled: no lookups either")
+		f.Emu.ClearAPIFaults()
+		calls := f.Emu.Calls(coinflowtest.OpWithdrawers)
+		f.Advance(5 * time.Minute)
+		res, err = f.Follower.Sweep(t.Context())
+		require.NoError(t, err)
+		require.Zero(t, res.Calls, "before Retry-After")
+		require.Equal(t, calls, f.Emu.Calls(coinflowtest.OpWithdrawers))
+		f.Advance(6 * time.Minute)
+		res, err = f.Follower.Sweep(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, calls+1, f.Emu.Calls(coinflowtest.OpWithdrawers), "after it, the list again")
+	})
+}
+
+// TestSaveWhoseAnswerWasLostIsNotSavedTwice: Coinflow saved the IBAN but
+// its answer was cut off; payoutd finds the new destination in Coinflow's
+// list instead of having the merchant save it again.
+func TestSaveWhoseAnswerWasLostIsNotSavedTwice(t *testing.T) {
+	dbtest.EachAt(t, flowtest.Start, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		f := flowtest.New(t, store, clock, flowtest.Options{})
+		f.ApproveGerman("u-de", true)
+		f.Emu.SetAPIFaults(coinflowtest.APIFault{Operation: coinflowtest.OpAddIBAN, TruncateBody: true, Times: 1})
+		iban := f.Save("u-de", map[string]any{"type": "iban", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "account_holder": "Greta"})
+		require.Equal(t, "3000", flowtest.Str(iban, "last4"))
+		require.Equal(t, 1, f.Emu.Calls(coinflowtest.OpAddIBAN), "sent once")
+		w, ok := f.Emu.Withdrawer("u-de")
+		require.True(t, ok)
+		require.Len(t, w.Accounts, 1, "one destination at Coinflow")
+		require.Equal(t, flowtest.Str(iban, "token"), w.Accounts[0])
+	})
+}

@@ -13,8 +13,9 @@ import (
 // authorizes the user at Coinflow, so it is never written to the database
 // or a log.
 type keyCache struct {
-	mu   sync.Mutex
-	keys map[string]*cachedKey
+	mu        sync.Mutex
+	keys      map[string]*cachedKey
+	lastPurge time.Time
 }
 
 type cachedKey struct {
@@ -25,9 +26,25 @@ type cachedKey struct {
 
 func newKeyCache() *keyCache { return &keyCache{keys: map[string]*cachedKey{}} }
 
-func (c *keyCache) entry(userID string) *cachedKey {
+// purgeEvery is how often expired keys are dropped, so the cache holds the
+// users with a live key, not every user who ever had one.
+const purgeEvery = 10 * time.Minute
+
+func (c *keyCache) entry(userID string, now time.Time) *cachedKey {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if now.Sub(c.lastPurge) >= purgeEvery {
+		for u, e := range c.keys {
+			// TryLock: an entry being fetched is in use, not expired.
+			if e.mu.TryLock() {
+				if !now.Before(e.expires) {
+					delete(c.keys, u)
+				}
+				e.mu.Unlock()
+			}
+		}
+		c.lastPurge = now
+	}
 	e := c.keys[userID]
 	if e == nil {
 		e = &cachedKey{}
@@ -45,10 +62,10 @@ func (s *Service) SessionKey(ctx context.Context, userID string) (string, time.T
 	} else if err != nil {
 		return "", time.Time{}, err
 	}
-	e := s.keys.entry(userID)
+	now := s.store.Now()
+	e := s.keys.entry(userID, now)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := s.store.Now()
 	if e.key != "" && now.Before(e.expires.Add(-s.cfg.SessionKeyMargin)) {
 		return e.key, e.expires, nil
 	}
