@@ -168,7 +168,7 @@ func benchOnce(ctx context.Context, o options, progress func(string, ...any)) (r
 
 	res.LoadBefore = waitQuiet(ctx, o.waitQuiet, progress)
 	progress("n=%d: sweeping", o.n)
-	m := measure()
+	m := measure(o.memProfile)
 	sweep, sweepErr := follower.Sweep(ctx)
 	m.finish(res)
 	res.Sweep = sweep

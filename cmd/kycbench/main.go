@@ -26,15 +26,17 @@
 //	go run ./cmd/kycbench -n 100000
 //	go run ./cmd/kycbench -sizes 10000,100000 -runs 3      # each run in a fresh process, order alternating; medians and the ratio
 //	go run ./cmd/kycbench -database-url postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
-//	go run ./cmd/kycbench -emulator process               # the emulator in a child process: RSS is payoutd's alone
+//	go run ./cmd/kycbench -emulator inprocess              # the emulator in this process, as the tests run it
+//	go run ./cmd/kycbench -n 100000 -memprofile /tmp/kyc.pprof
 //
-// By default the emulator runs in this process and holds the n withdrawers
-// itself: the baseline includes it, and the Go collector lets garbage grow
-// to a multiple of the live heap, the emulator's included, before it
-// collects, so what the sweep adds to RSS grows with the emulator. With
-// -emulator process the emulator is a child process (this binary again),
-// driven over its /_sim/ control surface, and this process's RSS is
-// payoutd's store and follower alone.
+// The emulator holds the n withdrawers (over 1 KB of heap each) and
+// renders the whole list answer into a buffer before sending it (its fault
+// layer), so in this process it would dominate the RSS figures: its
+// baseline, and the garbage the Go collector lets grow in proportion to
+// the live heap. By
+// default it therefore runs in a child process (this binary again, driven
+// over its /_sim/ control surface) and this process's RSS is payoutd's
+// store and follower alone; -emulator inprocess keeps it here.
 //
 // It exits 0 when the sweep ran within the limits and did what the data
 // holds, 1 otherwise or when setup fails, 2 on bad flags.
@@ -69,6 +71,7 @@ type options struct {
 	waitQuiet   time.Duration
 	verbose     bool
 	batch       int
+	memProfile  string
 
 	child         bool // internal: run once and print the result as JSON
 	serveEmulator bool // internal: be the emulator child of -emulator process
@@ -86,12 +89,13 @@ func parseFlags(args []string) (options, error) {
 	fs.Float64Var(&o.approve, "approve", 0.10, "fraction of them approved at Coinflow before the sweep (no webhook)")
 	fs.IntVar(&o.unknown, "unknown", 20, "withdrawers payoutd holds as pending that Coinflow does not know (looked up one by one, 404)")
 	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL admin URL: the run creates and drops its own database there (default: an SQLite file in a temporary directory)")
-	fs.StringVar(&o.emulator, "emulator", emulatorInProcess, "where the Coinflow emulator runs: inprocess, or process (a child process, so RSS is payoutd's alone)")
+	fs.StringVar(&o.emulator, "emulator", emulatorProcess, "where the Coinflow emulator runs: process (a child process, so that RSS is payoutd's alone) or inprocess")
 	sizes := fs.String("sizes", "", "comma-separated sizes (e.g. 10000,100000): run each -runs times in a fresh child process, order alternating, and print medians")
 	fs.IntVar(&o.runs, "runs", 3, "with -sizes: runs per size")
 	fs.DurationVar(&o.waitQuiet, "wait-quiet", 10*time.Second, "before the sweep, wait up to this long for the machine to be nearly idle (it may be shared)")
 	fs.BoolVar(&o.verbose, "v", false, "show the follower's log")
 	fs.IntVar(&o.batch, "setup-batch", 1000, "withdrawers recorded per transaction during setup")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write the heap profile at the sweep's largest live heap to this file (go tool pprof -sample_index=inuse_space)")
 	fs.BoolVar(&o.child, "child", false, "internal (-sizes): run once and print the result as JSON")
 	fs.BoolVar(&o.serveEmulator, "serve-emulator", false, "internal (-emulator process): serve the emulator for -n, -approve")
 	if err := bench.ParseFlags(fs, args); err != nil {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"time"
 
 	"github.com/payoutd/payoutd/internal/bench"
@@ -48,7 +50,11 @@ func readRSS() int64 {
 
 // measure takes the baseline after clearing setup's garbage, resets VmHWM
 // and starts sampling; call it just before the sweep.
-func measure() *measurement {
+//
+// With memProfile set, the heap profile (as of the last GC) is written
+// there each time the live heap reaches a new high, so that the file ends
+// up holding the profile at the sweep's largest live heap.
+func measure(memProfile string) *measurement {
 	clearGarbage()
 	m := &measurement{stop: make(chan struct{}), done: make(chan struct{})}
 	runtime.ReadMemStats(&m.ms)
@@ -65,6 +71,9 @@ func measure() *measurement {
 		defer t.Stop()
 		for i := 0; ; i++ {
 			h, l := readHeap(s)
+			if memProfile != "" && l > m.livePeak+(1<<20) {
+				writeHeapProfile(memProfile)
+			}
 			m.heapPeak, m.livePeak = max(m.heapPeak, h), max(m.livePeak, l)
 			if i%5 == 0 {
 				m.rssPeak = max(m.rssPeak, readRSS())
@@ -99,4 +108,13 @@ func (m *measurement) finish(res *result) {
 	res.LiveBase, res.LivePeak = m.liveBase, max(m.livePeak, l)
 	res.GCs = after.NumGC - m.ms.NumGC
 	res.Alloc = after.TotalAlloc - m.ms.TotalAlloc
+}
+
+// writeHeapProfile writes the heap profile to path; a failure is left for
+// the reader to notice (the file is absent or old).
+func writeHeapProfile(path string) {
+	var buf bytes.Buffer
+	if pprof.Lookup("heap").WriteTo(&buf, 0) == nil {
+		_ = os.WriteFile(path, buf.Bytes(), 0o644)
+	}
 }

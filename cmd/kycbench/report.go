@@ -59,7 +59,7 @@ func table(w io.Writer, rows []row) {
 
 // header says what was measured where.
 func header(w io.Writer, r *result) {
-	emu := "in this process (its withdrawers count in the RSS figures)"
+	emu := "in this process (its withdrawers and whole-answer buffers count in the RSS figures)"
 	if r.Emulator == emulatorProcess {
 		emu = "in a child process (RSS is payoutd's alone)"
 	}
