@@ -152,6 +152,9 @@ func benchOnce(ctx context.Context, o options, progress func(string, ...any)) (r
 	if err := errors.Join(emuErr, recErr); err != nil {
 		return nil, err
 	}
+	if err := settle(ctx, store); err != nil {
+		return nil, err
+	}
 	progress("n=%d: emulator %s (%d withdrawers, %d approved), payoutd %s (%d pending, %d unknown to Coinflow)",
 		o.n, res.EmuSetup.Round(time.Millisecond), o.n, res.Approved, res.RecordSetup.Round(time.Millisecond), o.n+o.unknown, o.unknown)
 
@@ -264,6 +267,24 @@ func recordPending(ctx context.Context, o options, store *models.Store, clk *clo
 	}
 	if err := flush(); err != nil {
 		return fmt.Errorf("record pending: %w", err)
+	}
+	return nil
+}
+
+// settle leaves the database as a server that has run for a while would
+// be: on PostgreSQL the tables analysed and setup's WAL checkpointed, so
+// that the sweep neither plans without statistics nor pays for setup's
+// checkpoint; on SQLite the WAL checkpointed into the database file.
+func settle(ctx context.Context, store *models.Store) error {
+	db := store.DB().WithContext(ctx)
+	if store.Dialect() == models.DialectSQLite {
+		return db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
+	}
+	if err := db.Exec("VACUUM ANALYZE withdrawers, withdrawer_history").Error; err != nil {
+		return fmt.Errorf("vacuum analyze: %w", err)
+	}
+	if err := db.Exec("CHECKPOINT").Error; err != nil {
+		return fmt.Errorf("checkpoint (needs superuser or pg_checkpoint): %w", err)
 	}
 	return nil
 }
