@@ -402,6 +402,18 @@ func Identity(v any) string {
 	return "ev:" + hash(parts)
 }
 
+// Subject is the withdrawal (its transaction signature) and the user a
+// decoded webhook names; "" for what it does not name.
+func Subject(v any) (transaction, userID string) {
+	switch e := v.(type) {
+	case *WithdrawEvent:
+		return e.Signature, e.UserID
+	case *KYCEvent:
+		return "", e.UserID
+	}
+	return "", ""
+}
+
 // ContentHash names what a decoded withdraw webhook says that matters to
 // finance: amounts, fees, user, idempotency key. Two deliveries of one
 // event that differ in it are both kept. "" for a KYC event.

@@ -35,4 +35,36 @@ type InboxEvent struct {
 	// when this redelivery says something else: both are kept, and applying
 	// this one raises a finding.
 	ConflictsWith *int64
+	// AuthMethod is how the delivery was authenticated (AuthSignature or
+	// AuthAuthorization) and AuthKey with which key (AuthKeyCurrent or
+	// AuthKeyPrevious, during a key rotation); nil for events stored before
+	// payoutd recorded it.
+	AuthMethod *string
+	AuthKey    *string
+	// SubjectTransaction and SubjectUserID are the withdrawal and the user
+	// the event names, for the event log's filters; nil when it names none.
+	SubjectTransaction *string
+	SubjectUserID      *string
+	// BodyPrunedAt is when retention cleared Body; the row, its dedup key
+	// and state stay.
+	BodyPrunedAt *time.Time
+}
+
+// How a stored webhook was authenticated.
+const (
+	AuthSignature     = "signature"     // the Coinflow-Signature header verified
+	AuthAuthorization = "authorization" // the Authorization header equalled the key
+	AuthKeyCurrent    = "current"       // coinflow.webhook_key
+	AuthKeyPrevious   = "previous"      // coinflow.webhook_previous_key
+)
+
+// EventReplay is one replay of a stored webhook: who asked, when, and what
+// it did once done.
+type EventReplay struct {
+	ID           int64 `gorm:"primaryKey;autoIncrement"`
+	InboxEventID int64
+	ReplayedBy   string
+	RequestedAt  time.Time
+	Outcome      *string
+	FinishedAt   *time.Time
 }

@@ -78,11 +78,13 @@ func (s *Store) inboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, erro
 	}
 	now := s.Now()
 	q, args := multiInsert(
-		"INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at, content_hash, conflicts_with)",
-		"(?, ?, ?, ?, 'pending', 0, ?, ?, ?)", "ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key", len(evs),
+		"INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at, content_hash, conflicts_with, "+
+			"auth_method, auth_key, subject_transaction, subject_user_id)",
+		"(?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key", len(evs),
 		func(i int) []any {
 			ev := &evs[i]
-			return []any{ev.DedupKey, ev.EventType, ev.Body, now, now, ev.ContentHash, ev.ConflictsWith}
+			return []any{ev.DedupKey, ev.EventType, ev.Body, now, now, ev.ContentHash, ev.ConflictsWith,
+				ev.AuthMethod, ev.AuthKey, ev.SubjectTransaction, ev.SubjectUserID}
 		})
 
 	// One statement is atomic on its own: no BEGIN/COMMIT round trips.

@@ -26,6 +26,8 @@ func identify(body []byte) models.InboxEvent {
 	if h := inbox.ContentHash(v); h != "" {
 		ev.ContentHash = &h
 	}
+	txn, user := inbox.Subject(v)
+	ev.SubjectTransaction, ev.SubjectUserID = models.NonEmpty(txn), models.NonEmpty(user)
 	return ev
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/respond"
+	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/metrics"
 )
 
@@ -83,13 +84,15 @@ func (h *Handler) Handle(c *gin.Context) {
 		respond.Error(c, http.StatusBadRequest, "bad_request", "could not read the request body")
 		return
 	}
-	if err := h.authenticate(c.Request, body); err != nil {
+	method, err := h.authenticate(c.Request, body)
+	if err != nil {
 		h.count("", "unauthenticated")
 		h.log.WithField("remote", c.ClientIP()).WithField("reason", err.Error()).Warn("reject unauthenticated webhook")
 		respond.Error(c, http.StatusUnauthorized, "unauthenticated", "webhook signature or authorization is not valid")
 		return
 	}
 	ev := identify(body)
+	ev.AuthMethod, ev.AuthKey = &method, models.NonEmpty(models.AuthKeyCurrent)
 	eventType := ev.EventType
 	if ackBeforeCommit {
 		c.JSON(http.StatusOK, ackResponse{Status: "stored"})
@@ -122,21 +125,23 @@ var errBadAuthorization = errors.New("authorization does not match")
 // authenticate applies SPEC's rule: a present Coinflow-Signature must verify
 // (and then decides alone, even if Authorization matches); without it, the
 // Authorization header must equal the key.
-func (h *Handler) authenticate(r *http.Request, body []byte) error {
+// It returns how the request was authenticated (models.AuthSignature or
+// models.AuthAuthorization).
+func (h *Handler) authenticate(r *http.Request, body []byte) (string, error) {
 	if sig, ok := r.Header["Coinflow-Signature"]; ok {
 		if len(sig) != 1 {
-			return ErrMalformedSignature
+			return "", ErrMalformedSignature
 		}
-		return VerifySignature(h.cfg.Key, sig[0], body, h.cfg.NowFunc(), h.cfg.Tolerance)
+		return models.AuthSignature, VerifySignature(h.cfg.Key, sig[0], body, h.cfg.NowFunc(), h.cfg.Tolerance)
 	}
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return errNoCredentials
+		return "", errNoCredentials
 	}
 	if !authorizationMatches(h.cfg.Key, auth) {
-		return errBadAuthorization
+		return "", errBadAuthorization
 	}
-	return nil
+	return models.AuthAuthorization, nil
 }
 
 func (h *Handler) count(eventType, outcome string) {
