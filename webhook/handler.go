@@ -13,8 +13,8 @@ import (
 
 	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/respond"
-	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/metrics"
+	"github.com/payoutd/payoutd/models"
 )
 
 // MaxBodyBytes is the largest webhook accepted (413 above).
