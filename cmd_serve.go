@@ -104,6 +104,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
 		APIToken: []byte(cfg.API.Token.Value()), Initiator: initiator, Onboard: ob, Reconciler: reconciler,
+		Replayer: pipe.Applier,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)

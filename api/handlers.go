@@ -26,6 +26,7 @@ type handlers struct {
 	initiator  *initiate.Service     // nil when no Coinflow API key is configured
 	onboard    *onboard.Service      // likewise
 	reconciler *reconcile.Reconciler // likewise
+	replayer   Replayer              // nil: replay answers 503
 }
 
 // storeError answers for a store error: 404 for not found, 409 for a

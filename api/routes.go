@@ -37,6 +37,9 @@ type Deps struct {
 	Onboard *onboard.Service
 	// Reconciler runs reconciliation on demand; nil answers 503.
 	Reconciler *reconcile.Reconciler
+	// Replayer applies stored webhooks again (the webhook pipeline's
+	// applier); nil answers 503 on POST /api/v1/events/{id}/replay.
+	Replayer Replayer
 }
 
 // NewRouter registers every route.
@@ -57,7 +60,7 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/readyz", readyz(d.Store))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator, onboard: d.Onboard, reconciler: d.Reconciler}
+	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator, onboard: d.Onboard, reconciler: d.Reconciler, replayer: d.Replayer}
 	v1 := r.Group("/api/v1", bearerAuth(d.APIToken))
 	v1.POST("/payouts", h.createPayout)
 	v1.GET("/payouts", h.listPayouts)
@@ -74,6 +77,9 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/reconcile/runs", h.listRuns)
 	v1.GET("/reconcile/runs/:id", h.getRun)
 	v1.GET("/reports/summary", h.reportSummary)
+	v1.GET("/events", h.listEvents)
+	v1.GET("/events/:id", h.getEvent)
+	v1.POST("/events/:id/replay", h.replayEvent)
 	dashboard.Register(r, dashboard.Deps{Store: d.Store, Token: d.APIToken, Log: d.Log})
 	return r
 }

@@ -92,7 +92,7 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(APIToken), Initiator: initiator, Onboard: ob,
+		APIToken: []byte(APIToken), Initiator: initiator, Onboard: ob, Replayer: pipe.Applier,
 	})
 	srv := httptest.NewServer(router)
 	t.Cleanup(func() {

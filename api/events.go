@@ -1,0 +1,339 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/payoutd/payoutd/internal/respond"
+	"github.com/payoutd/payoutd/models"
+)
+
+// Replayer applies a stored webhook again (inbox.Applier.Replay).
+type Replayer interface {
+	Replay(ctx context.Context, id int64, by string) (*models.EventReplay, error)
+}
+
+// apiReplayer is who a replay through the API is recorded as: the API has
+// one shared bearer token, so the token is the only "who" there is.
+const apiReplayer = "api-token"
+
+// eventView is a stored webhook as the event log lists it: never its body.
+type eventView struct {
+	ID          int64              `json:"id"`
+	EventType   string             `json:"event_type"`
+	State       models.InboxStatus `json:"state"`
+	ReceivedAt  time.Time          `json:"received_at"`
+	ProcessedAt *time.Time         `json:"processed_at"`
+	Attempts    int                `json:"attempts"`
+	Auth        authView           `json:"auth"`
+	Transaction *string            `json:"transaction"`
+	UserID      *string            `json:"user_id"`
+	DedupKey    string             `json:"dedup_key"`
+	LastError   *string            `json:"last_error"`
+	// ConflictsWith is the event first stored under the same identity when
+	// this redelivery said something else.
+	ConflictsWith *int64     `json:"conflicts_with,omitempty"`
+	BodyPrunedAt  *time.Time `json:"body_pruned_at,omitempty"`
+}
+
+type authView struct {
+	Method *string `json:"method"` // signature | authorization; null before payoutd recorded it
+	Key    *string `json:"key"`    // current | previous
+}
+
+// eventDetailView is one stored webhook with its masked body, its replays
+// and what it changed.
+type eventDetailView struct {
+	eventView
+	// Body is the stored body with secrets and PII masked: a JSON value, or
+	// a string saying why it is not shown ("[not JSON, N bytes]",
+	// "[pruned ...]").
+	Body    any          `json:"body"`
+	Replays []replayView `json:"replays"`
+	Changed changedView  `json:"changed"`
+}
+
+type replayView struct {
+	ID          int64      `json:"id"`
+	EventID     int64      `json:"event_id"`
+	ReplayedBy  string     `json:"replayed_by"`
+	RequestedAt time.Time  `json:"requested_at"`
+	Outcome     *string    `json:"outcome"`
+	FinishedAt  *time.Time `json:"finished_at"`
+}
+
+// changedView names the payouts and withdrawers the event changed, by the
+// history rows it wrote (one at most of each: history is unique per event).
+type changedView struct {
+	Payouts     []changedPayout     `json:"payouts"`
+	Withdrawers []changedWithdrawer `json:"withdrawers"`
+}
+
+type changedPayout struct {
+	PayoutID  string `json:"payout_id"`
+	HistoryID int64  `json:"history_id"`
+	ToStatus  string `json:"to_status"`
+	Applied   bool   `json:"applied"`
+	Reason    string `json:"reason"`
+}
+
+type changedWithdrawer struct {
+	UserID    string `json:"user_id"`
+	HistoryID int64  `json:"history_id"`
+	ToStatus  string `json:"to_status"`
+	Applied   bool   `json:"applied"`
+	Reason    string `json:"reason"`
+}
+
+func newEventView(ev *models.InboxEvent, body []byte) eventView {
+	return eventView{
+		ID: ev.ID, EventType: ev.EventType, State: ev.Status, ReceivedAt: ev.ReceivedAt.UTC(),
+		ProcessedAt: utcPtr(ev.ProcessedAt), Attempts: ev.Attempts,
+		Auth:        authView{Method: ev.AuthMethod, Key: ev.AuthKey},
+		Transaction: ev.SubjectTransaction, UserID: ev.SubjectUserID, DedupKey: ev.DedupKey,
+		LastError: scrubError(ev.LastError, body), ConflictsWith: ev.ConflictsWith, BodyPrunedAt: utcPtr(ev.BodyPrunedAt),
+	}
+}
+
+func newReplayView(r *models.EventReplay) replayView {
+	return replayView{
+		ID: r.ID, EventID: r.InboxEventID, ReplayedBy: r.ReplayedBy, RequestedAt: r.RequestedAt.UTC(),
+		Outcome: r.Outcome, FinishedAt: utcPtr(r.FinishedAt),
+	}
+}
+
+var authMethods = map[string]bool{models.AuthSignature: true, models.AuthAuthorization: true}
+
+func (h *handlers) listEvents(c *gin.Context) {
+	q := &query{c: c, errs: map[string]string{}}
+	from, to := q.timeRange()
+	f := models.InboxFilter{
+		EventType:   c.Query("event_type"),
+		Transaction: c.Query("transaction"),
+		UserID:      c.Query("user_id"),
+		AuthMethod:  q.oneOf("auth", func(s string) bool { return authMethods[s] }),
+		From:        from,
+		To:          to,
+		Page:        q.page(),
+	}
+	if st := q.oneOf("state", models.InboxStatusValid); st != "" {
+		f.Statuses = []models.InboxStatus{models.InboxStatus(st)}
+	}
+	var bodies map[int64][]byte
+	listPage(h, c, q, "events", "events", func(ctx context.Context) ([]models.InboxEvent, string, error) {
+		evs, next, err := h.store.InboxList(ctx, f)
+		if err != nil {
+			return nil, "", err
+		}
+		// The bodies of the few events with an error, to scrub it against.
+		var withError []int64
+		for i := range evs {
+			if evs[i].LastError != nil {
+				withError = append(withError, evs[i].ID)
+			}
+		}
+		bodies, err = h.store.InboxBodies(ctx, withError)
+		return evs, next, err
+	}, func(ev *models.InboxEvent) eventView { return newEventView(ev, bodies[ev.ID]) })
+}
+
+// eventID reads the :id parameter; false (and 404 answered) when it is not
+// an event id.
+func eventID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		respond.Error(c, http.StatusNotFound, "not_found", "event not found")
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *handlers) getEvent(c *gin.Context) {
+	id, ok := eventID(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	ev, err := h.store.InboxGet(ctx, id)
+	if err != nil {
+		h.storeError(c, err, "event")
+		return
+	}
+	replays, err := h.store.EventReplayList(ctx, id)
+	if err != nil {
+		h.storeError(c, err, "event")
+		return
+	}
+	effects, err := h.store.InboxEffectsOf(ctx, id)
+	if err != nil {
+		h.storeError(c, err, "event")
+		return
+	}
+	v := eventDetailView{eventView: newEventView(ev, ev.Body), Body: maskedBody(ev),
+		Replays: make([]replayView, len(replays)), Changed: changedView{Payouts: []changedPayout{}, Withdrawers: []changedWithdrawer{}}}
+	for i := range replays {
+		v.Replays[i] = newReplayView(&replays[i])
+	}
+	for _, p := range effects.Payouts {
+		v.Changed.Payouts = append(v.Changed.Payouts, changedPayout{PayoutID: p.PayoutID, HistoryID: p.ID, ToStatus: p.ToStatus, Applied: p.Applied, Reason: p.Reason})
+	}
+	for _, w := range effects.Withdrawers {
+		v.Changed.Withdrawers = append(v.Changed.Withdrawers, changedWithdrawer{UserID: w.UserID, HistoryID: w.ID, ToStatus: w.ToStatus, Applied: w.Applied, Reason: w.Reason})
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// replayEvent applies a stored webhook again and answers 202 with the
+// replay record. The replay runs to its end before the answer (it is one
+// short transaction), so the record carries its outcome. Concurrent
+// replays of one event queue on its row rather than being refused.
+func (h *handlers) replayEvent(c *gin.Context) {
+	id, ok := eventID(c)
+	if !ok {
+		return
+	}
+	if h.replayer == nil {
+		respond.Error(c, http.StatusServiceUnavailable, "replay_unavailable", "replay is not available in this process")
+		return
+	}
+	r, err := h.replayer.Replay(c.Request.Context(), id, apiReplayer)
+	if err != nil {
+		h.storeError(c, err, "event")
+		return
+	}
+	c.JSON(http.StatusAccepted, newReplayView(r))
+}
+
+// The body is shown with secrets and PII masked.
+
+const masked = "[masked]"
+
+// secretNames are what a field's name contains (lower case, without "_"
+// and "-") when its value is a secret, account data or PII. Matching is
+// deliberately broad: a masked harmless field costs nothing, a shown
+// account number is a breach.
+var secretNames = []string{
+	"ssn", "dob", "birth", "account", "card", "pix", "key", "token", "iban", "number", "routing", "secret",
+	"password", "passwd", "cvv", "cvc", "pan", "bic", "swift", "taxid", "tin", "phone", "address", "street",
+	"postal", "zip", "name", "email", "session", "credential",
+}
+
+// keptNames are shown although a secretNames entry matches them: the ids
+// and amounts an operator needs to find the event elsewhere.
+var keptNames = map[string]bool{"idempotencykey": true, "eventtype": true}
+
+func secretName(name string) bool {
+	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
+	if keptNames[n] {
+		return false
+	}
+	for _, s := range secretNames {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+var emailLike = regexp.MustCompile(`[^\s@"<>]+@[^\s@"<>]+\.[^\s@"<>]+`)
+
+// maskedBody is ev's body for showing: its JSON with secrets masked, or a
+// note saying why it is not shown.
+func maskedBody(ev *models.InboxEvent) any {
+	if ev.BodyPrunedAt != nil {
+		return "[pruned " + ev.BodyPrunedAt.UTC().Format(time.RFC3339) + "]"
+	}
+	dec := json.NewDecoder(bytes.NewReader(ev.Body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return "[not JSON, " + strconv.Itoa(len(ev.Body)) + " bytes]"
+	}
+	return maskValue(v)
+}
+
+func maskValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			switch {
+			case strings.EqualFold(k, "email"):
+				if s, ok := val.(string); ok && s != "" {
+					x[k] = models.MaskEmail(s)
+				} else if val != nil {
+					x[k] = masked
+				}
+			case secretName(k) && val != nil:
+				x[k] = masked
+			default:
+				x[k] = maskValue(val)
+			}
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = maskValue(x[i])
+		}
+		return x
+	case string:
+		return emailLike.ReplaceAllStringFunc(x, models.MaskEmail)
+	}
+	return v
+}
+
+var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+
+// scrubError makes sure a stored error, payoutd's own text, shows nothing
+// of the body: quoted values (a database error may quote one) are dropped,
+// as is any string or number of the body that appears in it.
+func scrubError(e *string, body []byte) *string {
+	if e == nil {
+		return nil
+	}
+	s := quoted.ReplaceAllString(*e, `"…"`)
+	s = emailLike.ReplaceAllString(s, "…")
+	if len(body) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) == nil {
+			for _, leaf := range leaves(v, "", nil) {
+				if len(leaf) >= 4 {
+					s = strings.ReplaceAll(s, leaf, "…")
+				}
+			}
+		}
+	}
+	return &s
+}
+
+// leaves appends the string and number values in v (not its keys), but for
+// the event's type and category, which errors name and which are no secret.
+func leaves(v any, key string, out []string) []string {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			out = leaves(val, k, out)
+		}
+	case []any:
+		for _, val := range x {
+			out = leaves(val, key, out)
+		}
+	case string:
+		if key == "eventType" || key == "category" {
+			return out
+		}
+		out = append(out, x)
+	case json.Number:
+		out = append(out, x.String())
+	}
+	return out
+}
