@@ -59,6 +59,7 @@ func commands() []command {
 		{name: "report", args: "--from DATE --to DATE [--format csv|json]", setup: reportCommand},
 		{name: "sim", setup: simCommand},
 		{name: "demo", setup: demoCommand},
+		{name: "replay", args: "[--state STATE] [--from DATE --to DATE]", setup: replayCommand},
 	}
 }
 
