@@ -35,6 +35,11 @@ func (p Page) limit() int {
 }
 
 // A cursor is the (time, id) of the last row returned, opaque to clients.
+// CursorAt is the cursor of a keyset page whose last row has (t, id): the
+// one a client holds after reading that row (benchmarks start deep in a
+// list with it).
+func CursorAt(t time.Time, id string) string { return encodeCursor(t, id) }
+
 func encodeCursor(t time.Time, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(t.UTC().Format(time.RFC3339Nano) + "|" + id))
 }
@@ -64,7 +69,11 @@ func keysetPage[T any](q *gorm.DB, p Page, col, what string, key func(*T) (time.
 		if err != nil {
 			return nil, "", err
 		}
-		q = q.Where("("+col+" < ? OR ("+col+" = ? AND id < ?))", t, t, id)
+		// A row comparison, not (col < t OR (col = t AND id < i)): both
+		// databases start an index range scan at (t, i) with it, where the
+		// OR form makes PostgreSQL gather and sort everything older than the
+		// cursor (98 ms at the middle of 1,000,000 events; cmd/eventsbench).
+		q = q.Where("("+col+", id) < (?, ?)", t, id)
 	}
 	limit := p.limit()
 	var rows []T
