@@ -21,8 +21,10 @@ type PruneConfig struct {
 	// BatchSize bounds one batch: the index entries it covers and so the
 	// rows one UPDATE may change (default 1000).
 	BatchSize int
-	// Pause is the wait after a batch that cleared bodies, so that
-	// ingestion's commits interleave with pruning (default 20ms).
+	// Pause is the least wait after a batch that cleared bodies, so that
+	// ingestion's commits interleave with pruning (default 20ms). The wait
+	// is also at least as long as the batch took: pruning keeps the
+	// database busy half the time at most.
 	Pause time.Duration
 	// Rescan is how often a run starts again from the oldest event rather
 	// than where the last one stopped, to pick up the events that were
@@ -99,7 +101,7 @@ func (p *Pruner) Run(ctx context.Context) (PruneResult, error) {
 			break
 		}
 		if b.Pruned > 0 {
-			timer := time.NewTimer(p.cfg.Pause)
+			timer := time.NewTimer(max(p.cfg.Pause, time.Since(start)))
 			select {
 			case <-ctx.Done():
 				timer.Stop()
