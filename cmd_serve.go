@@ -61,8 +61,8 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		initiator  *initiate.Service
 		ob         *onboard.Service
 		reconciler *reconcile.Reconciler
-		sched      *scheduler.Scheduler
 	)
+	sched := scheduler.New(logger.WithField("component", "scheduler"), scheduler.DBLeaser{Store: store}, holderName())
 	if cf, err := coinflowClient(cfg); err == nil {
 		if ob, err = newOnboard(cfg, store, cf, logger); err != nil {
 			return err
@@ -79,7 +79,6 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		if reconciler, err = newReconciler(cfg, store, cf, logger, m, func(*models.ReconcileRun) { alerts.Kick() }); err != nil {
 			return err
 		}
-		sched = scheduler.New(logger.WithField("component", "scheduler"), scheduler.DBLeaser{Store: store}, holderName())
 		if err := sched.Add(scheduler.Job{
 			Name: "reconcile", Schedule: cfg.Reconcile.Schedule, Timeout: cfg.Reconcile.Timeout.D(),
 			Run: func(ctx context.Context) error {
@@ -100,6 +99,17 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		}
 	} else {
 		log.WithError(err).Warn("payout initiation and reconciliation are off")
+	}
+	pruner, err := inbox.NewPruner(store, logger.WithField("component", "prune"), m.NewPrune(),
+		inbox.PruneConfig{RetainBodies: cfg.Inbox.RetainBodies.D()})
+	if err != nil {
+		return err
+	}
+	if err := sched.Add(scheduler.Job{
+		Name: "inbox-prune", Schedule: "@every 10m", Timeout: 9 * time.Minute,
+		Run: func(ctx context.Context) error { _, err := pruner.Run(ctx); return err },
+	}); err != nil {
+		return err
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,

@@ -104,6 +104,9 @@ type Config struct {
 		BatchSize    int      `yaml:"batch_size"`
 		MaxAttempts  int      `yaml:"max_attempts"`
 	} `yaml:"applier"`
+	Inbox struct {
+		RetainBodies Duration `yaml:"retain_bodies"`
+	} `yaml:"inbox"`
 	Alerts struct {
 		SlackWebhookURL     Secret   `yaml:"slack_webhook_url"`
 		WebhookURL          Secret   `yaml:"webhook_url"`
@@ -147,6 +150,7 @@ func defaultConfig() Config {
 	c.Applier.PollInterval = Duration(500 * time.Millisecond)
 	c.Applier.BatchSize = 100
 	c.Applier.MaxAttempts = 8
+	c.Inbox.RetainBodies = Duration(400 * 24 * time.Hour)
 	c.Alerts.PagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
 	c.Alerts.RenotifyInterval = Duration(24 * time.Hour)
 	c.Alerts.SummaryThreshold = 10
@@ -288,6 +292,9 @@ func (c Config) Validate() error {
 	}
 	if c.Applier.PollInterval.D() <= 0 || c.Applier.BatchSize < 1 || c.Applier.MaxAttempts < 1 {
 		bad("applier", "poll_interval, batch_size and max_attempts must be positive")
+	}
+	if c.Inbox.RetainBodies.D() < 0 {
+		bad("inbox.retain_bodies", "must not be negative (0 keeps every body)")
 	}
 	// Alert URLs are secrets: a problem with one is named, never quoted.
 	httpURL := func(raw string) bool {

@@ -167,3 +167,33 @@ func (m *Metrics) NewKYC() *KYC {
 	m.Registry.MustRegister(k.Sweeps, k.Calls, k.Throttled, k.Changed, k.Pending)
 	return k
 }
+
+// Prune is the retention job that clears old stored webhook bodies
+// (package inbox).
+type Prune struct {
+	Runs         *prometheus.CounterVec // by outcome: ok, error
+	BodiesPruned prometheus.Counter     // bodies cleared
+	Batch        prometheus.Histogram   // seconds per batch statement pair
+	LastSuccess  prometheus.Gauge       // unix time the last run caught up
+}
+
+// NewPrune registers the retention job's metrics.
+func (m *Metrics) NewPrune() *Prune {
+	p := &Prune{
+		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_inbox_prune_runs_total", Help: "Runs of the job that clears old webhook bodies, by outcome (ok, error).",
+		}, []string{"outcome"}),
+		BodiesPruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "payoutd_inbox_bodies_pruned_total", Help: "Stored webhook bodies cleared by retention (rows and dedup keys stay).",
+		}),
+		Batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "payoutd_inbox_prune_batch_seconds", Help: "Duration of one pruning batch (a short transaction of its own).",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
+		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "payoutd_inbox_prune_last_success_timestamp_seconds", Help: "Unix time the last pruning run caught up.",
+		}),
+	}
+	m.Registry.MustRegister(p.Runs, p.BodiesPruned, p.Batch, p.LastSuccess)
+	return p
+}
