@@ -28,9 +28,12 @@ type Events struct {
 	// linked from the withdrawer's history.
 	Payout, Withdrawer *models.InboxEvent
 	Parked             *models.InboxEvent // parked after failed applies, with EventError
-	NotJSON            *models.InboxEvent // unprocessable: its body is not JSON
-	Pruned             *models.InboxEvent // applied, body pruned by retention
-	Ignored            *models.InboxEvent // a type payoutd does not track
+	// ParkedPayout is the pending payout the parked Withdraw Failure names:
+	// applied once replayed, it fails the payout.
+	ParkedPayout *models.Payout
+	NotJSON      *models.InboxEvent // unprocessable: its body is not JSON
+	Pruned       *models.InboxEvent // applied, body pruned by retention
+	Ignored      *models.InboxEvent // a type payoutd does not track
 }
 
 // EventsSeeded is how many events SeedEvents stores: more than a page.
@@ -77,12 +80,21 @@ func SeedEvents(t testing.TB, store *models.Store, clock *dbtest.Clock, fx *Fixt
 		specs = append(specs, spec{typ: types[i%3], status: statuses[i%4], method: method, tx: tx, user: user, body: withdraw(types[i%3], tx, user)})
 	}
 	ev := &Events{}
+	for _, p := range fx.Payouts {
+		if p.Status == models.StatusPending && p.CoinflowTransaction != nil && ev.ParkedPayout == nil {
+			ev.ParkedPayout = p
+		}
+	}
+	if ev.ParkedPayout == nil {
+		t.Fatal("seed events: no pending payout for the parked event")
+	}
+	parkedTx, parkedUser := *ev.ParkedPayout.CoinflowTransaction, ev.ParkedPayout.UserID
 	specs = append(specs,
 		spec{"Withdraw Success", "applied", sig, SearchTransaction, SearchUser, withdraw("Withdraw Success", SearchTransaction, SearchUser), &ev.Payout},
 		spec{"KYC Success", "applied", auth, "", SearchUser,
 			fmt.Appendf(nil, `{"eventType":"KYC Success","category":"KYC","created":"2025-06-02T19:40:02.530Z","data":{"wallet":"acmeʬ%s","blockchain":"user","email":%q,"dob":"19900101","ssn":%q}}`,
 				SearchUser, EventEmail, EventSSN), &ev.Withdrawer},
-		spec{"Withdraw Failure", "parked", sig, "sig-parked-1", "user-2", withdraw("Withdraw Failure", "sig-parked-1", "user-2"), &ev.Parked},
+		spec{"Withdraw Failure", "parked", sig, parkedTx, parkedUser, withdraw("Withdraw Failure", parkedTx, parkedUser), &ev.Parked},
 		spec{"", "unprocessable", sig, "", "", []byte("ssn=" + EventSSN + "&email=" + EventEmail), &ev.NotJSON},
 		spec{"Withdraw Pending", "applied", sig, "sig-001", "user-1", nil, &ev.Pruned},
 		spec{"Purchase Success", "ignored", sig, "", "", []byte(`{"eventType":"Purchase Success","data":{"email":"` + EventEmail + `"}}`), &ev.Ignored},
@@ -109,6 +121,12 @@ func SeedEvents(t testing.TB, store *models.Store, clock *dbtest.Clock, fx *Fixt
 		switch s.status {
 		case "applied", "ignored":
 			upd["processed_at"] = at.Add(time.Second)
+		case "pending":
+			// Failed once; retried after the tests, so that draining the
+			// applier applies only what a test re-queued.
+			upd["attempts"] = 1
+			upd["last_error"] = "database unavailable"
+			upd["next_attempt_at"] = fx.End.Add(48 * time.Hour)
 		case "parked":
 			upd["attempts"] = 8
 			upd["last_error"] = EventError
