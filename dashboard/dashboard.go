@@ -89,6 +89,9 @@ func Register(r *gin.Engine, d Deps) {
 	authed.GET("/payouts/:id", h.payout)
 	authed.GET("/withdrawers", h.withdrawers)
 	authed.GET("/withdrawers/:user_id", h.withdrawer)
+	authed.GET("/events", h.events)
+	authed.GET("/events/:id", h.event)
+	authed.POST("/events/:id/replay", limitBody, h.requireCSRF, h.replay)
 	authed.GET("/runs", h.runs)
 	authed.GET("/runs/:id", h.run)
 }

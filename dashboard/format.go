@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 // templates/layout.html.
 var pageNames = []string{
 	"login", "error", "overview", "findings", "payouts", "payout", "runs", "run", "withdrawers", "withdrawer",
+	"events", "event",
 }
 
 func mustParsePages(assets *assetSet) map[string]*template.Template {
@@ -39,6 +41,7 @@ func mustParsePages(assets *assetSet) map[string]*template.Template {
 		"changes":      changeList,
 		"tokenHint":    tokenHint,
 		"withdrawerAt": func(userID string) string { return "/withdrawers/" + url.PathEscape(userID) },
+		"eventAt":      func(id int64) string { return "/events/" + strconv.FormatInt(id, 10) },
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {

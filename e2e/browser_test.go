@@ -250,13 +250,31 @@ type overflow struct {
 const overflowJS = `({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
   body: document.body.scrollWidth, inner: window.innerWidth})`
 
+// seeded is an in-process payoutd on a seeded SQLite store.
+type seeded struct {
+	clock *dbtest.Clock
+	store *models.Store
+	fx    *dashboardtest.Fixture
+	srv   *testserver.Server
+}
+
+func startSeeded(t *testing.T, events bool) (seeded, *dashboardtest.Events) {
+	now := time.Now().UTC().Truncate(time.Second)
+	s := seeded{clock: dbtest.NewClock(now)}
+	s.store = dbtest.SQLite(t, dbtest.Options{NowFunc: s.clock.Now})
+	s.fx = dashboardtest.Seed(t, s.store, s.clock, now)
+	var ev *dashboardtest.Events
+	if events {
+		ev = dashboardtest.SeedEvents(t, s.store, s.clock, s.fx)
+	}
+	s.srv = testserver.Start(t, s.store, testserver.Options{Clock: s.clock})
+	return s, ev
+}
+
 func TestBrowserDashboard(t *testing.T) {
 	exe := findChromium(t)
-	now := time.Now().UTC().Truncate(time.Second)
-	clock := dbtest.NewClock(now)
-	store := dbtest.SQLite(t, dbtest.Options{NowFunc: clock.Now})
-	fx := dashboardtest.Seed(t, store, clock, now)
-	srv := testserver.Start(t, store, testserver.Options{Clock: clock})
+	s, _ := startSeeded(t, false)
+	store, fx, srv := s.store, s.fx, s.srv
 	b := startBrowser(t, exe, srv.URL)
 	ctx := t.Context()
 
@@ -441,4 +459,90 @@ func TestBrowserDashboard(t *testing.T) {
 	require.Equal(t, "/login", b.location().Path, "logged out")
 	b.screenshot("11-logged-out")
 	b.requireCleanConsole("after logging out")
+}
+
+// TestBrowserEventLog opens the event log, filters it, opens a parked
+// event, replays it with the form, sees the replay recorded, and follows
+// the links between the event and the payout it changes once applied.
+func TestBrowserEventLog(t *testing.T) {
+	exe := findChromium(t)
+	s, ev := startSeeded(t, true)
+	clock, store, srv := s.clock, s.store, s.srv
+	b := startBrowser(t, exe, srv.URL)
+	ctx := t.Context()
+	parked := fmt.Sprint(ev.Parked.ID)
+
+	b.open("/events")
+	require.Equal(t, "/login", b.location().Path)
+	b.navigate("log in", http.StatusOK,
+		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), testserver.APIToken),
+		chromedp.Submit(chromedp.CSS(`form[action="/login"]`)))
+	require.Equal(t, "/events", b.location().Path)
+	rowsJS := `[...document.querySelectorAll("tr[data-event-id]")].map((r) => r.dataset.eventId)`
+	require.Len(t, eval[[]string](b, rowsJS), 50, "a page of the event log")
+	b.screenshot("20-events")
+
+	// Filter: parked events authenticated by signature.
+	b.do("filter",
+		chromedp.SetValue(chromedp.CSS(`select[name="state"]`), "parked"),
+		chromedp.SetValue(chromedp.CSS(`select[name="auth"]`), "signature"))
+	b.navigate("apply filter", http.StatusOK, chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)))
+	require.Equal(t, "parked", b.location().Query().Get("state"))
+	require.Equal(t, []string{parked}, eval[[]string](b, rowsJS))
+	b.screenshot("21-events-parked")
+	b.requireCleanConsole("on the event log")
+
+	// The event: masked body, its error, and the Replay form.
+	b.navigate("event", http.StatusOK, chromedp.Click(chromedp.CSS(`tr[data-event-id="`+parked+`"] a`)))
+	require.Equal(t, "/events/"+parked, b.location().Path)
+	bodyText := eval[string](b, `document.getElementById("event-body").textContent`)
+	require.Contains(t, bodyText, dashboardtest.EventEmailMasked)
+	require.Contains(t, bodyText, `"accountNumber": "[masked]"`)
+	require.NotContains(t, bodyText, dashboardtest.EventEmail)
+	require.NotContains(t, bodyText, dashboardtest.EventSSN)
+	require.Equal(t, dashboardtest.EventError, eval[string](b, `document.getElementById("event-error").textContent`))
+	require.Equal(t, "parked", eval[string](b, `document.getElementById("event-state").textContent`))
+	b.screenshot("22-event-parked")
+
+	// Replay it.
+	clock.Advance(time.Minute)
+	b.do("name", chromedp.SendKeys(chromedp.CSS(`form.replay-form input[name="by"]`), "Ana (finance)"))
+	b.navigate("replay", http.StatusOK, chromedp.Click(chromedp.CSS(`form.replay-form button[type="submit"]`)))
+	require.Equal(t, "/events/"+parked, b.location().Path)
+	require.NotEmpty(t, b.location().Query().Get("replayed"))
+	require.Equal(t, "Replay recorded: requeued.", eval[string](b, `document.getElementById("replay-notice").textContent`))
+	replays := eval[[]string](b, `[...document.querySelectorAll("tr[data-replay-id]")].map((r) => r.innerText.replace(/\s+/g, " ").trim())`)
+	require.Len(t, replays, 1)
+	require.Contains(t, replays[0], "dashboard: Ana (finance)")
+	require.Contains(t, replays[0], "requeued")
+	require.Equal(t, "pending", eval[string](b, `document.getElementById("event-state").textContent`))
+	b.screenshot("23-event-replayed")
+	rs, err := store.EventReplays(ctx, ev.Parked.ID)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	require.Equal(t, "dashboard: Ana (finance)", rs[0].ReplayedBy)
+	require.True(t, rs[0].RequestedAt.Equal(clock.Now().UTC()))
+
+	// The applier applies it once; the event and its payout link both ways.
+	require.Equal(t, 1, srv.Drain(t))
+	b.open("/events/" + parked)
+	require.Equal(t, "applied", eval[string](b, `document.getElementById("event-state").textContent`))
+	pid := ev.ParkedPayout.ID
+	b.navigate("payout", http.StatusOK, chromedp.Click(chromedp.CSS(`li[data-effect="payout"] a`)))
+	require.Equal(t, "/payouts/"+pid, b.location().Path)
+	require.Equal(t, "failed", eval[string](b, `document.getElementById("payout-status").textContent`))
+	b.screenshot("24-payout-from-event")
+	b.navigate("back to the event", http.StatusOK, chromedp.Click(chromedp.CSS(`a.event-link[href="/events/`+parked+`"]`)))
+	require.Equal(t, "/events/"+parked, b.location().Path)
+	b.requireCleanConsole("on the event pages")
+
+	// At phone width the event pages fit the screen.
+	b.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	for _, p := range []string{"/events", "/events/" + parked, "/events/" + fmt.Sprint(ev.Payout.ID)} {
+		b.open(p)
+		o := eval[overflow](b, overflowJS)
+		require.LessOrEqual(t, o.Scroll, o.Client, "%s: the page scrolls sideways (%+v)", p, o)
+	}
+	b.screenshot("phone-event")
+	b.requireCleanConsole("at phone width")
 }

@@ -1,0 +1,171 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/payoutd/payoutd/internal/mask"
+	"github.com/payoutd/payoutd/models"
+)
+
+// The event log's filter choices, in the order the form lists them.
+var (
+	eventStates = []models.InboxStatus{
+		models.InboxApplied, models.InboxPending, models.InboxParked, models.InboxIgnored, models.InboxUnprocessable,
+	}
+	authMethods = []string{models.AuthSignature, models.AuthAuthorization}
+)
+
+type eventsData struct {
+	State, Auth                              choiceField
+	EventType, Transaction, UserID, From, To string
+	Events                                   []models.InboxEvent
+	Next                                     string
+	Searched                                 bool
+}
+
+func (h *handler) events(c *gin.Context) {
+	if jumpTo(c, "id", "/events/") {
+		return
+	}
+	l := newListing(c, "/events", "event", "state", "event_type", "transaction", "user_id", "auth", "from", "to")
+	f := models.EventFilter{
+		Status: models.InboxStatus(l.get("state")), EventType: l.get("event_type"),
+		Transaction: l.get("transaction"), UserID: l.get("user_id"), AuthMethod: l.get("auth"),
+	}
+	from, errFrom := parseDay(l.get("from"), false)
+	to, errTo := parseDay(l.get("to"), true)
+	if !known(f.Status, eventStates) || !known(f.AuthMethod, authMethods) || errFrom != nil || errTo != nil {
+		h.badFilter(c, l)
+		return
+	}
+	f.From, f.To = from, to
+	evs, next, ok := listPage(h, c, l, func(ctx context.Context, p models.Page) ([]models.InboxEvent, string, error) {
+		f.Page = p
+		return h.store.EventList(ctx, f)
+	})
+	if !ok {
+		return
+	}
+	d := eventsData{
+		State: choice("State", "state", f.Status, eventStates), Auth: choice("Authenticated by", "auth", f.AuthMethod, authMethods),
+		EventType: f.EventType, Transaction: f.Transaction, UserID: f.UserID, From: l.get("from"), To: l.get("to"),
+		Events: evs, Next: next, Searched: l.filtered(),
+	}
+	h.render(c, http.StatusOK, "events", view{Title: "Events", Active: "events", Data: d})
+}
+
+// parseDay reads a from/to filter: a date (a whole UTC day; to includes
+// it), a minute as a datetime-local field sends it, or an RFC 3339 time.
+func parseDay(s string, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02T15:04", s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+type eventData struct {
+	Event    *models.InboxEvent
+	Body     string // masked, or what stands for it
+	BodyNote string // why Body is not the body, or ""
+	Replays  []models.EventReplay
+	Effects  models.EventEffects
+	Replayed *models.EventReplay // the replay just asked for, for the notice
+}
+
+// eventID reads the :id of an event route; ok is false (and a 404
+// answered) for anything but a positive integer.
+func (h *handler) eventID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		h.storeError(c, models.ErrNotFound, "event", "/events")
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *handler) event(c *gin.Context) {
+	id, ok := h.eventID(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	ev, err := h.store.InboxGet(ctx, id)
+	if err != nil {
+		h.storeError(c, err, "event", "/events")
+		return
+	}
+	d := eventData{Event: ev}
+	switch {
+	case ev.BodyPrunedAt != nil:
+		d.BodyNote = "The body was pruned on " + formatTime(*ev.BodyPrunedAt) + " by retention; the dedup key and state are kept."
+	default:
+		d.Body, err = mask.Body(ev.Body)
+		if errors.Is(err, mask.ErrNotJSON) {
+			d.BodyNote = "The body is not JSON, so none of it is shown."
+		}
+	}
+	ev.Body = nil // shown only masked
+	if d.Replays, err = h.store.EventReplays(ctx, id); err == nil {
+		d.Effects, err = h.store.EventEffects(ctx, id)
+	}
+	if err != nil {
+		h.storeError(c, err, "event", "/events")
+		return
+	}
+	// The notice names a replay of this event only, so that a crafted link
+	// cannot put words on the page.
+	if r := c.Query("replayed"); r != "" {
+		for i := range d.Replays {
+			if strconv.FormatInt(d.Replays[i].ID, 10) == r {
+				d.Replayed = &d.Replays[i]
+			}
+		}
+	}
+	h.render(c, http.StatusOK, "event", view{Title: "Event " + strconv.FormatInt(id, 10), Active: "events", Data: d})
+}
+
+// replay records a replay of the event and re-queues it when it is not
+// already applied (models.Store.EventRequeue). requireSession and
+// requireCSRF have run. The dashboard's sessions carry no identity, so the
+// replay is recorded as by "dashboard", with the name the form gave, if
+// any.
+func (h *handler) replay(c *gin.Context) {
+	id, ok := h.eventID(c)
+	if !ok {
+		return
+	}
+	back := "/events/" + strconv.FormatInt(id, 10)
+	by := strings.TrimSpace(c.PostForm("by"))
+	if len(by) > maxBy {
+		h.fail(c, http.StatusUnprocessableEntity, "Name too long", "The name must be at most 200 bytes.", back)
+		return
+	}
+	who := "dashboard"
+	if by != "" {
+		who += ": " + by
+	}
+	r, err := h.store.EventRequeue(c.Request.Context(), id, who)
+	if err != nil {
+		h.storeError(c, err, "event", "/events")
+		return
+	}
+	h.log.WithField("inbox_event_id", id).WithField("outcome", models.Deref(r.Outcome)).Info("event replayed from the dashboard")
+	c.Redirect(http.StatusSeeOther, back+"?"+url.Values{"replayed": {strconv.FormatInt(r.ID, 10)}}.Encode()+"#replays")
+}
