@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/payoutd/payoutd/internal/mask"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
 )
@@ -212,81 +213,18 @@ func (h *handlers) replayEvent(c *gin.Context) {
 	c.JSON(http.StatusAccepted, newReplayView(r))
 }
 
-// The body is shown with secrets and PII masked.
-
-const masked = "[masked]"
-
-// secretNames are what a field's name contains (lower case, without "_"
-// and "-") when its value is a secret, account data or PII. Matching is
-// deliberately broad: a masked harmless field costs nothing, a shown
-// account number is a breach.
-var secretNames = []string{
-	"ssn", "dob", "birth", "account", "card", "pix", "key", "token", "iban", "number", "routing", "secret",
-	"password", "passwd", "cvv", "cvc", "pan", "bic", "swift", "taxid", "tin", "phone", "address", "street",
-	"postal", "zip", "name", "email", "session", "credential",
-}
-
-// keptNames are shown although a secretNames entry matches them: the ids
-// and amounts an operator needs to find the event elsewhere.
-var keptNames = map[string]bool{"idempotencykey": true, "eventtype": true}
-
-func secretName(name string) bool {
-	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
-	if keptNames[n] {
-		return false
-	}
-	for _, s := range secretNames {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
-var emailLike = regexp.MustCompile(`[^\s@"<>]+@[^\s@"<>]+\.[^\s@"<>]+`)
-
-// maskedBody is ev's body for showing: its JSON with secrets masked, or a
-// note saying why it is not shown.
+// maskedBody is ev's body for showing (package mask, the one rule the
+// dashboard uses too): its JSON with secrets and PII masked, or a note
+// saying why it is not shown.
 func maskedBody(ev *models.InboxEvent) any {
 	if ev.BodyPrunedAt != nil {
 		return "[pruned " + ev.BodyPrunedAt.UTC().Format(time.RFC3339) + "]"
 	}
-	dec := json.NewDecoder(bytes.NewReader(ev.Body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return "[not JSON, " + strconv.Itoa(len(ev.Body)) + " bytes]"
+	body, err := mask.Body(ev.Body)
+	if err != nil {
+		return body // mask.NotJSON: what stands for it
 	}
-	return maskValue(v)
-}
-
-func maskValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			switch {
-			case strings.EqualFold(k, "email"):
-				if s, ok := val.(string); ok && s != "" {
-					x[k] = models.MaskEmail(s)
-				} else if val != nil {
-					x[k] = masked
-				}
-			case secretName(k) && val != nil:
-				x[k] = masked
-			default:
-				x[k] = maskValue(val)
-			}
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = maskValue(x[i])
-		}
-		return x
-	case string:
-		return emailLike.ReplaceAllStringFunc(x, models.MaskEmail)
-	}
-	return v
+	return json.RawMessage(body)
 }
 
 var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
@@ -299,7 +237,7 @@ func scrubError(e *string, body []byte) *string {
 		return nil
 	}
 	s := quoted.ReplaceAllString(*e, `"…"`)
-	s = emailLike.ReplaceAllString(s, "…")
+	s = mask.String(s)
 	if len(body) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()

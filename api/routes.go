@@ -80,7 +80,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/events", h.listEvents)
 	v1.GET("/events/:id", h.getEvent)
 	v1.POST("/events/:id/replay", h.replayEvent)
-	dashboard.Register(r, dashboard.Deps{Store: d.Store, Token: d.APIToken, Log: d.Log})
+	dashboard.Register(r, dashboard.Deps{Store: d.Store, Token: d.APIToken, Log: d.Log, Replayer: d.Replayer})
 	return r
 }
 

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"html/template"
 	"io"
@@ -26,6 +27,15 @@ type Deps struct {
 	// NowFunc is the clock for sessions and chart windows; default the
 	// store's clock.
 	NowFunc func() time.Time
+	// Replayer applies a stored webhook again (inbox.Applier.Replay, the
+	// one replay path the API and payoutd replay use too); nil: the replay
+	// form answers 503.
+	Replayer Replayer
+}
+
+// Replayer applies a stored webhook again, recording who asked.
+type Replayer interface {
+	Replay(ctx context.Context, id int64, by string) (*models.EventReplay, error)
 }
 
 // contentSecurityPolicy allows nothing but the daemon's own scripts, styles
@@ -45,6 +55,7 @@ type handler struct {
 	now      func() time.Time
 	pages    map[string]*template.Template
 	assets   *assetSet
+	replayer Replayer
 }
 
 // Register adds the dashboard's routes to r: GET / and the pages under it,
@@ -63,6 +74,7 @@ func Register(r *gin.Engine, d Deps) {
 		now:      d.NowFunc,
 		pages:    mustParsePages(assets),
 		assets:   assets,
+		replayer: d.Replayer,
 	}
 	if h.log == nil {
 		l := logrus.New()

@@ -1,6 +1,8 @@
 package dashboard_test
 
 import (
+	"github.com/payoutd/payoutd/inbox"
+	"github.com/payoutd/payoutd/metrics"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,6 +44,11 @@ func serve(t *testing.T, store *models.Store, clock *dbtest.Clock, d dashboard.D
 	d.Log = logger.WithField("component", "http")
 	if d.NowFunc == nil {
 		d.NowFunc = clock.Now
+	}
+	if d.Replayer == nil {
+		applier, err := inbox.NewApplier(store, d.Log, metrics.New(), inbox.ApplierConfig{NowFunc: clock.Now})
+		require.NoError(t, err)
+		d.Replayer = applier
 	}
 	dashboard.Register(r, d)
 	srv := httptest.NewServer(r)

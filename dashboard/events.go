@@ -36,26 +36,29 @@ func (h *handler) events(c *gin.Context) {
 		return
 	}
 	l := newListing(c, "/events", "event", "state", "event_type", "transaction", "user_id", "auth", "from", "to")
-	f := models.EventFilter{
-		Status: models.InboxStatus(l.get("state")), EventType: l.get("event_type"),
-		Transaction: l.get("transaction"), UserID: l.get("user_id"), AuthMethod: l.get("auth"),
+	state := models.InboxStatus(l.get("state"))
+	f := models.InboxFilter{
+		EventType: l.get("event_type"), Transaction: l.get("transaction"), UserID: l.get("user_id"), AuthMethod: l.get("auth"),
+	}
+	if state != "" {
+		f.Statuses = []models.InboxStatus{state}
 	}
 	from, errFrom := parseDay(l.get("from"), false)
 	to, errTo := parseDay(l.get("to"), true)
-	if !known(f.Status, eventStates) || !known(f.AuthMethod, authMethods) || errFrom != nil || errTo != nil {
+	if !known(state, eventStates) || !known(f.AuthMethod, authMethods) || errFrom != nil || errTo != nil {
 		h.badFilter(c, l)
 		return
 	}
 	f.From, f.To = from, to
 	evs, next, ok := listPage(h, c, l, func(ctx context.Context, p models.Page) ([]models.InboxEvent, string, error) {
 		f.Page = p
-		return h.store.EventList(ctx, f)
+		return h.store.InboxList(ctx, f)
 	})
 	if !ok {
 		return
 	}
 	d := eventsData{
-		State: choice("State", "state", f.Status, eventStates), Auth: choice("Authenticated by", "auth", f.AuthMethod, authMethods),
+		State: choice("State", "state", state, eventStates), Auth: choice("Authenticated by", "auth", f.AuthMethod, authMethods),
 		EventType: f.EventType, Transaction: f.Transaction, UserID: f.UserID, From: l.get("from"), To: l.get("to"),
 		Events: evs, Next: next, Searched: l.filtered(),
 	}
@@ -85,7 +88,7 @@ type eventData struct {
 	Body     string // masked, or what stands for it
 	BodyNote string // why Body is not the body, or ""
 	Replays  []models.EventReplay
-	Effects  models.EventEffects
+	Effects  models.InboxEffects
 	Replayed *models.EventReplay // the replay just asked for, for the notice
 }
 
@@ -122,8 +125,8 @@ func (h *handler) event(c *gin.Context) {
 		}
 	}
 	ev.Body = nil // shown only masked
-	if d.Replays, err = h.store.EventReplays(ctx, id); err == nil {
-		d.Effects, err = h.store.EventEffects(ctx, id)
+	if d.Replays, err = h.store.EventReplayList(ctx, id); err == nil {
+		d.Effects, err = h.store.InboxEffectsOf(ctx, id)
 	}
 	if err != nil {
 		h.storeError(c, err, "event", "/events")
@@ -141,8 +144,9 @@ func (h *handler) event(c *gin.Context) {
 	h.render(c, http.StatusOK, "event", view{Title: "Event " + strconv.FormatInt(id, 10), Active: "events", Data: d})
 }
 
-// replay records a replay of the event and re-queues it when it is not
-// already applied (models.Store.EventRequeue). requireSession and
+// replay applies the event again through the one replay path
+// (inbox.Applier.Replay): an applied event is decided again and nothing
+// written, any other is applied once. requireSession and
 // requireCSRF have run. The dashboard's sessions carry no identity, so the
 // replay is recorded as by "dashboard", with the name the form gave, if
 // any.
@@ -161,7 +165,11 @@ func (h *handler) replay(c *gin.Context) {
 	if by != "" {
 		who += ": " + by
 	}
-	r, err := h.store.EventRequeue(c.Request.Context(), id, who)
+	if h.replayer == nil {
+		h.fail(c, http.StatusServiceUnavailable, "Replay unavailable", "This payoutd does not apply webhooks, so it cannot replay one.", back)
+		return
+	}
+	r, err := h.replayer.Replay(c.Request.Context(), id, who)
 	if err != nil {
 		h.storeError(c, err, "event", "/events")
 		return

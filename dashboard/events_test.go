@@ -202,12 +202,12 @@ func TestDashboardEventReplay(t *testing.T) {
 		got, err := e.Store.InboxGet(ctx, ev.Parked.ID)
 		require.NoError(t, err)
 		require.Equal(t, models.InboxParked, got.Status)
-		rs, err := e.Store.EventReplays(ctx, ev.Parked.ID)
+		rs, err := e.Store.EventReplayList(ctx, ev.Parked.ID)
 		require.NoError(t, err)
 		require.Empty(t, rs)
 
-		// With both: the parked event is pending again, and who and when
-		// are recorded and shown.
+		// With both: the parked event is applied again, once, through the
+		// one replay path, and who and when are recorded and shown.
 		e.Clock.Advance(90e9)
 		resp := c.PostForm(t, path, url.Values{"csrf": {csrf}, "by": {"Ana <ops>"}})
 		require.Equal(t, http.StatusSeeOther, resp.Status, resp.Body)
@@ -215,18 +215,16 @@ func TestDashboardEventReplay(t *testing.T) {
 		require.True(t, strings.HasPrefix(loc, eventPath(ev.Parked)+"?replayed="), loc)
 		got, err = e.Store.InboxGet(ctx, ev.Parked.ID)
 		require.NoError(t, err)
-		require.Equal(t, models.InboxPending, got.Status)
-		require.Zero(t, got.Attempts)
-		require.True(t, got.NextAttemptAt.Equal(e.Clock.Now().UTC()))
-		rs, err = e.Store.EventReplays(ctx, ev.Parked.ID)
+		require.Equal(t, models.InboxApplied, got.Status, "its cause was fixed: it applies")
+		rs, err = e.Store.EventReplayList(ctx, ev.Parked.ID)
 		require.NoError(t, err)
 		require.Len(t, rs, 1)
 		require.Equal(t, "dashboard: Ana <ops>", rs[0].ReplayedBy)
 		require.True(t, rs[0].RequestedAt.Equal(e.Clock.Now().UTC()))
 		page = c.Get(t, strings.TrimSuffix(loc, "#replays"))
-		require.Contains(t, page.Body, `<p class="notice" role="status" id="replay-notice">Replay recorded: requeued.</p>`)
+		require.Contains(t, page.Body, `<p class="notice" role="status" id="replay-notice">Replay recorded: applied.</p>`)
 		require.Contains(t, page.Body, `<td data-label="By">dashboard: Ana &lt;ops&gt;</td>`)
-		require.Contains(t, page.Body, `<span class="badge ev-pending" id="event-state">pending</span>`)
+		require.Contains(t, page.Body, `<span class="badge ev-applied" id="event-state">applied</span>`)
 
 		// A crafted notice link shows nothing.
 		page = c.Get(t, eventPath(ev.Parked)+"?replayed=%3Cb%3Eowned")
@@ -239,7 +237,7 @@ func TestDashboardEventReplay(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, ev.Payout, after)
 		page = c.Get(t, strings.TrimSuffix(resp.Header.Get("Location"), "#replays"))
-		require.Contains(t, page.Body, "Replay recorded: unchanged: already applied.")
+		require.Contains(t, page.Body, "Replay recorded: unchanged.")
 		require.Contains(t, page.Body, `<td data-label="By">dashboard</td>`)
 		hist, err := e.Store.PayoutHistoryList(ctx, e.Fx.Search.ID)
 		require.NoError(t, err)

@@ -517,7 +517,7 @@ func TestBrowserEventLog(t *testing.T) {
 	require.Contains(t, replays[0], "requeued")
 	require.Equal(t, "pending", eval[string](b, `document.getElementById("event-state").textContent`))
 	b.screenshot("23-event-replayed")
-	rs, err := store.EventReplays(ctx, ev.Parked.ID)
+	rs, err := store.EventReplayList(ctx, ev.Parked.ID)
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
 	require.Equal(t, "dashboard: Ana (finance)", rs[0].ReplayedBy)

@@ -32,20 +32,23 @@ var ErrNotJSON = errors.New("body is not JSON")
 // emailRE finds email addresses inside any string value.
 var emailRE = regexp.MustCompile(`[^\s@"<>()\[\],;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
 
-// sensitiveNames are field names masked whole; names are compared
-// lowercased with everything but letters and digits removed.
-var sensitiveNames = map[string]bool{
-	"ssn": true, "dob": true, "dateofbirth": true, "birthdate": true, "birthday": true,
-	"iban": true, "key": true, "token": true, "number": true, "pin": true, "cvv": true, "cvc": true,
-	"taxid": true, "tin": true, "passport": true,
+// sensitiveParts mask a field whose name contains one of them; names are
+// compared lowercased with everything but letters and digits removed.
+// Matching is deliberately broad: a masked harmless field costs nothing, a
+// shown account number is a breach.
+var sensitiveParts = []string{
+	"ssn", "dob", "birth", "account", "card", "pix", "token", "iban", "routing", "secret", "password", "passwd",
+	"passphrase", "cvv", "cvc", "swift", "taxid", "passport", "phone", "address", "street", "postal", "session",
+	"credential",
 }
 
-// sensitiveSuffixes mask a field whose name ends so: accountNumber,
-// routingNumber, cardToken, pixKey, apiKey, userSsn, webhookSecret.
-var sensitiveSuffixes = []string{"number", "token", "key", "ssn", "iban", "dob", "password", "secret", "passphrase"}
+// sensitiveSuffixes mask a field whose name ends so: apiKey, firstName,
+// zip, bic.
+var sensitiveSuffixes = []string{"key", "number", "name", "zip", "bic", "pin", "tin", "pan"}
 
-// keptNames are ids that end like a secret but are not one.
-var keptNames = map[string]bool{"idempotencykey": true, "signature": true}
+// keptNames are ids that look like a secret but are not one: what an
+// operator searches by.
+var keptNames = map[string]bool{"idempotencykey": true, "signature": true, "eventtype": true}
 
 // Sensitive reports whether a field of this name has its value masked.
 func Sensitive(name string) bool {
@@ -53,8 +56,10 @@ func Sensitive(name string) bool {
 	if keptNames[n] {
 		return false
 	}
-	if sensitiveNames[n] || strings.Contains(n, "password") || strings.Contains(n, "secret") {
-		return true
+	for _, p := range sensitiveParts {
+		if strings.Contains(n, p) {
+			return true
+		}
 	}
 	for _, s := range sensitiveSuffixes {
 		if strings.HasSuffix(n, s) {
