@@ -46,7 +46,8 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	}
 	pipe, err := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler: webhook.HandlerConfig{
-			Key: []byte(cfg.Coinflow.WebhookKey.Value()), Tolerance: cfg.Coinflow.SignatureTolerance.D(),
+			Key: []byte(cfg.Coinflow.WebhookKey.Value()), PreviousKey: []byte(cfg.Coinflow.WebhookPreviousKey.Value()),
+			Tolerance:     cfg.Coinflow.SignatureTolerance.D(),
 			AnswerTimeout: cfg.Webhook.AnswerTimeout.D(),
 		},
 		Committer: webhook.CommitterConfig{MaxBatch: cfg.Webhook.CommitMaxBatch, Workers: cfg.Webhook.CommitWorkers},

@@ -68,6 +68,7 @@ type Config struct {
 		BaseURL            string   `yaml:"base_url"`
 		APIKey             Secret   `yaml:"api_key"`
 		WebhookKey         Secret   `yaml:"webhook_key"`
+		WebhookPreviousKey Secret   `yaml:"webhook_previous_key"`
 		SignatureTolerance Duration `yaml:"signature_tolerance"`
 	} `yaml:"coinflow"`
 	API struct {
@@ -258,6 +259,9 @@ func (c Config) Validate() error {
 	}
 	if c.Database.MaxOpenConns < 1 {
 		bad("database.max_open_conns", "must be at least 1")
+	}
+	if k := c.Coinflow.WebhookPreviousKey; k != "" && k == c.Coinflow.WebhookKey {
+		bad("coinflow.webhook_previous_key", "equals coinflow.webhook_key: set it to the key being retired, or leave it empty")
 	}
 	if !strings.HasPrefix(c.Coinflow.BaseURL, "http://") && !strings.HasPrefix(c.Coinflow.BaseURL, "https://") {
 		bad("coinflow.base_url", "%q is not an http(s) URL", c.Coinflow.BaseURL)

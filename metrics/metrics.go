@@ -18,6 +18,12 @@ type Metrics struct {
 	// outcome: stored, duplicate, unauthenticated, too_large, unavailable,
 	// not_configured.
 	WebhooksReceived *prometheus.CounterVec
+	// WebhookAuthFailures counts unauthenticated deliveries by cause:
+	// bad_mac, stale, malformed, missing, bad_authorization.
+	WebhookAuthFailures *prometheus.CounterVec
+	// WebhooksPreviousKey counts deliveries accepted under
+	// coinflow.webhook_previous_key, by scheme (signature, authorization).
+	WebhooksPreviousKey *prometheus.CounterVec
 	// WebhookEventsProcessed counts stored events the applier finished, by
 	// event type and outcome: applied, ignored, unprocessable, parked.
 	WebhookEventsProcessed *prometheus.CounterVec
@@ -40,6 +46,14 @@ func New() *Metrics {
 			Name: "payoutd_webhooks_received_total",
 			Help: "Webhook deliveries received, by event type and outcome.",
 		}, []string{"event_type", "outcome"}),
+		WebhookAuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_webhook_auth_failures_total",
+			Help: "Unauthenticated webhook deliveries, by cause.",
+		}, []string{"cause"}),
+		WebhooksPreviousKey: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_webhooks_previous_key_total",
+			Help: "Webhook deliveries accepted under the previous webhook key, by scheme.",
+		}, []string{"scheme"}),
 		WebhookEventsProcessed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "payoutd_webhook_events_processed_total",
 			Help: "Stored webhook events the applier finished, by event type and outcome.",
@@ -67,7 +81,7 @@ func New() *Metrics {
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.WebhooksReceived, m.WebhookEventsProcessed, m.WebhookApplyRetries,
+		m.WebhooksReceived, m.WebhookAuthFailures, m.WebhooksPreviousKey, m.WebhookEventsProcessed, m.WebhookApplyRetries,
 		m.ApplyLag, m.CommitBatchSize, m.HTTPDuration,
 	)
 	return m

@@ -214,6 +214,7 @@ func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
 	r.checkStuck(ctx, st)
 	r.checkWithdrawers(ctx, st)
 	r.checkWallet(ctx, st, bal, payoutsComplete)
+	r.checkHeaderAuth(ctx, st)
 
 	switch {
 	case len(st.problems) == 0:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,6 +25,9 @@ const MaxBodyBytes = 1 << 20
 type HandlerConfig struct {
 	// Key is the Webhook Validation Key; empty answers 503 until set.
 	Key []byte
+	// PreviousKey (coinflow.webhook_previous_key), when set, is accepted
+	// beside Key under both schemes while the key is rotated at Coinflow.
+	PreviousKey []byte
 	// Tolerance bounds |now - t| of a Coinflow-Signature (default 5m).
 	Tolerance time.Duration
 	// AnswerTimeout bounds the wait for the durable commit (default 4s:
@@ -40,17 +44,37 @@ type Handler struct {
 	metrics   *metrics.Metrics
 	log       *logrus.Entry
 	cfg       HandlerConfig
+
+	// previousLog limits the log line about the previous key to one an
+	// hour by the handler's clock; previousSince counts what it summarises.
+	previousMu      sync.Mutex
+	previousLogged  time.Time
+	previousSince   int
+	previousLogging bool
 }
+
+// previousKeyLogEvery is how often, at most, an acceptance under the
+// previous key is logged (each one is counted).
+const previousKeyLogEvery = time.Hour
 
 // NewHandler returns the webhook handler.
 func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg HandlerConfig) (*Handler, error) {
 	if cfg.Tolerance < 0 || cfg.AnswerTimeout < 0 {
 		return nil, errors.New("webhook handler: a negative setting")
 	}
+	if len(cfg.PreviousKey) > 0 && string(cfg.PreviousKey) == string(cfg.Key) {
+		return nil, errors.New("webhook handler: the previous key equals the current key")
+	}
 	cfg.Tolerance = cmp.Or(cfg.Tolerance, 5*time.Minute)
 	cfg.AnswerTimeout = cmp.Or(cfg.AnswerTimeout, 4*time.Second)
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
+	}
+	for _, c := range failureCauses {
+		m.WebhookAuthFailures.WithLabelValues(c)
+	}
+	for _, s := range []string{models.AuthSignature, models.AuthAuthorization} {
+		m.WebhooksPreviousKey.WithLabelValues(s)
 	}
 	return &Handler{committer: committer, metrics: m, log: log, cfg: cfg}, nil
 }
@@ -84,15 +108,20 @@ func (h *Handler) Handle(c *gin.Context) {
 		respond.Error(c, http.StatusBadRequest, "bad_request", "could not read the request body")
 		return
 	}
-	method, err := h.authenticate(c.Request, body)
+	method, key, err := h.authenticate(c.Request, body)
 	if err != nil {
+		cause := failureCause(err)
 		h.count("", "unauthenticated")
-		h.log.WithField("remote", c.ClientIP()).WithField("reason", err.Error()).Warn("reject unauthenticated webhook")
+		h.metrics.WebhookAuthFailures.WithLabelValues(cause).Inc()
+		h.log.WithFields(logrus.Fields{"remote": c.ClientIP(), "cause": cause, "reason": err.Error()}).Warn("reject unauthenticated webhook")
 		respond.Error(c, http.StatusUnauthorized, "unauthenticated", "webhook signature or authorization is not valid")
 		return
 	}
+	if key == models.AuthKeyPrevious {
+		h.acceptedUnderPrevious(method)
+	}
 	ev := identify(body)
-	ev.AuthMethod, ev.AuthKey = &method, models.NonEmpty(models.AuthKeyCurrent)
+	ev.AuthMethod, ev.AuthKey = &method, &key
 	eventType := ev.EventType
 	if ackBeforeCommit {
 		c.JSON(http.StatusOK, ackResponse{Status: "stored"})
@@ -122,26 +151,86 @@ var errNoCredentials = errors.New("no Coinflow-Signature or Authorization header
 // errBadAuthorization: Authorization present but not the key.
 var errBadAuthorization = errors.New("authorization does not match")
 
+// failureCauses are the values of payoutd_webhook_auth_failures_total's
+// cause label.
+var failureCauses = []string{"bad_mac", "stale", "malformed", "missing", "bad_authorization"}
+
+// failureCause names why authenticate refused a delivery, for the metric
+// and the log line (never the key, the header or the body).
+func failureCause(err error) string {
+	switch {
+	case errors.Is(err, ErrBadSignature):
+		return "bad_mac"
+	case errors.Is(err, ErrStaleSignature):
+		return "stale"
+	case errors.Is(err, ErrMalformedSignature):
+		return "malformed"
+	case errors.Is(err, errNoCredentials):
+		return "missing"
+	default:
+		return "bad_authorization"
+	}
+}
+
+// keys are the keys a delivery may be authenticated under, current first.
+func (h *Handler) keys() [][]byte {
+	if len(h.cfg.PreviousKey) == 0 {
+		return [][]byte{h.cfg.Key}
+	}
+	return [][]byte{h.cfg.Key, h.cfg.PreviousKey}
+}
+
+// keyNames name keys()'s entries as stored in inbox_events.auth_key.
+var keyNames = [...]string{models.AuthKeyCurrent, models.AuthKeyPrevious}
+
 // authenticate applies SPEC's rule: a present Coinflow-Signature must verify
 // (and then decides alone, even if Authorization matches); without it, the
-// Authorization header must equal the key.
+// Authorization header must equal the key. During a rotation the previous
+// key is accepted beside the current one under both schemes; a signature
+// that verifies under neither is refused whatever Authorization says.
 // It returns how the request was authenticated (models.AuthSignature or
-// models.AuthAuthorization).
-func (h *Handler) authenticate(r *http.Request, body []byte) (string, error) {
+// models.AuthAuthorization) and under which key (models.AuthKeyCurrent or
+// models.AuthKeyPrevious).
+func (h *Handler) authenticate(r *http.Request, body []byte) (method, key string, err error) {
 	if sig, ok := r.Header["Coinflow-Signature"]; ok {
 		if len(sig) != 1 {
-			return "", ErrMalformedSignature
+			return "", "", ErrMalformedSignature
 		}
-		return models.AuthSignature, VerifySignature(h.cfg.Key, sig[0], body, h.cfg.NowFunc(), h.cfg.Tolerance)
+		i, err := verifySignatureKeys(h.keys(), sig[0], body, h.cfg.NowFunc(), h.cfg.Tolerance)
+		if err != nil {
+			return "", "", err
+		}
+		return models.AuthSignature, keyNames[i], nil
 	}
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return "", errNoCredentials
+		return "", "", errNoCredentials
 	}
-	if !authorizationMatches(h.cfg.Key, auth) {
-		return "", errBadAuthorization
+	i := authorizationMatchesKeys(h.keys(), auth)
+	if i < 0 {
+		return "", "", errBadAuthorization
 	}
-	return models.AuthAuthorization, nil
+	return models.AuthAuthorization, keyNames[i], nil
+}
+
+// acceptedUnderPrevious counts a delivery accepted under the previous key
+// and logs it at most once an hour (by the handler's clock): Coinflow still
+// signs with the key being retired, so the rotation is not finished.
+func (h *Handler) acceptedUnderPrevious(scheme string) {
+	h.metrics.WebhooksPreviousKey.WithLabelValues(scheme).Inc()
+	now := h.cfg.NowFunc()
+	h.previousMu.Lock()
+	h.previousSince++
+	if h.previousLogging && now.Sub(h.previousLogged) < previousKeyLogEvery {
+		h.previousMu.Unlock()
+		return
+	}
+	n := h.previousSince
+	h.previousLogged, h.previousSince, h.previousLogging = now, 0, true
+	h.previousMu.Unlock()
+	h.log.WithFields(logrus.Fields{"scheme": scheme, "accepted_since_last_log": n}).
+		Info("webhook accepted under coinflow.webhook_previous_key: Coinflow still uses the old key; " +
+			"remove the previous key once this stops (payoutd_webhooks_previous_key_total)")
 }
 
 func (h *Handler) count(eventType, outcome string) {

@@ -86,21 +86,37 @@ func isDigits(s string) bool {
 // HMAC-SHA256 keyed with key over t + "." + body, with |now - t| within
 // tolerance. The comparison is constant-time.
 func VerifySignature(key []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	_, err := verifySignatureKeys([][]byte{key}, header, body, now, tolerance)
+	return err
+}
+
+// verifySignatureKeys is VerifySignature under several keys (the current
+// one first, then the previous one during a rotation): it returns the index
+// of the first key a v1 verifies under. Every key is tried against every v1,
+// each comparison constant-time, so the time taken does not say which key
+// (if any) matched.
+func verifySignatureKeys(keys [][]byte, header string, body []byte, now time.Time, tolerance time.Duration) (int, error) {
 	sh, err := ParseSignatureHeader(header)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	skew := now.Sub(time.Unix(sh.Unix, 0))
 	if skew > tolerance || skew < -tolerance {
-		return ErrStaleSignature
+		return -1, ErrStaleSignature
 	}
-	want := computeMAC(key, sh.Timestamp, body)
-	for _, got := range sh.V1 {
-		if hmac.Equal(got, want) {
-			return nil
+	found := -1
+	for i := len(keys) - 1; i >= 0; i-- {
+		want := computeMAC(keys[i], sh.Timestamp, body)
+		for _, got := range sh.V1 {
+			if hmac.Equal(got, want) {
+				found = i
+			}
 		}
 	}
-	return ErrBadSignature
+	if found < 0 {
+		return -1, ErrBadSignature
+	}
+	return found, nil
 }
 
 func computeMAC(key []byte, timestamp string, body []byte) []byte {
@@ -125,4 +141,16 @@ func authorizationMatches(key []byte, header string) bool {
 	a := sha256.Sum256(key)
 	b := sha256.Sum256([]byte(header))
 	return hmac.Equal(a[:], b[:]) && header != ""
+}
+
+// authorizationMatchesKeys is authorizationMatches under several keys: the
+// index of the first key the header equals, or -1. Every key is compared.
+func authorizationMatchesKeys(keys [][]byte, header string) int {
+	found := -1
+	for i := len(keys) - 1; i >= 0; i-- {
+		if authorizationMatches(keys[i], header) {
+			found = i
+		}
+	}
+	return found
 }
