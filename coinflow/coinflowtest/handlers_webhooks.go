@@ -25,6 +25,13 @@ type webhookDisplayJSON struct {
 // responseCode (and search, read as a responseCode), transactionId (a
 // Withdraw event's data.signature), startDate/endDate (inclusive, on
 // sentAt), merchantId.
+//
+// [ASSUMED] (README 5.12 and 9 say "log each attempt as a WebhookDisplay"
+// but not what a row of a retried delivery looks like): every attempt is
+// its own row with its own id, sentAt (emulator clock) and the status the
+// endpoint answered, 0 when it gave none (timeout, refused connection, a
+// WebhookFaults.FailNext attempt); a resend's attempts are new rows. Any
+// row's id resends its event.
 func (e *Emulator) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page, msg := e.parsePage(q)

@@ -2,6 +2,7 @@ package coinflowtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -40,6 +41,9 @@ type hooks struct {
 type delivery struct {
 	Delivery
 	ev *event
+	// failAttempts, for a delivery of WebhookFaults.FailNext, is how many
+	// unanswered attempts it gets before Coinflow gives up.
+	failAttempts int
 }
 
 // logEntry is one attempt: a WebhookDisplay row.
@@ -109,6 +113,11 @@ func (h *hooks) enqueue(ev *event) {
 		h.addLocked(ev).Dropped = true
 		return
 	}
+	failAttempts := 0
+	if f.FailNext > 0 {
+		f.FailNext--
+		failAttempts = cmp.Or(f.FailAttempts, 3)
+	}
 	copies := 1
 	if f.Duplicate {
 		copies = 2
@@ -116,6 +125,7 @@ func (h *hooks) enqueue(ev *event) {
 	for i := range copies {
 		d := h.addLocked(ev)
 		d.Duplicate = i > 0
+		d.Undeliverable, d.failAttempts = failAttempts > 0, failAttempts
 		if f.Reorder {
 			h.held = append(h.held, d)
 		} else {
@@ -221,7 +231,7 @@ func (e *Emulator) retry(ctx context.Context, d *delivery, first time.Time) {
 	h := e.hooks
 	wait := h.retry.Initial
 	for {
-		if time.Since(first)+wait > h.retry.GiveUpAfter {
+		if time.Since(first)+wait > h.retry.GiveUpAfter || h.exhausted(d) {
 			h.finish(d, failed)
 			return
 		}
@@ -236,8 +246,17 @@ func (e *Emulator) retry(ctx context.Context, d *delivery, first time.Time) {
 	}
 }
 
+// exhausted reports whether d, undeliverable by WebhookFaults.FailNext, has
+// had all its attempts.
+func (h *hooks) exhausted(d *delivery) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return d.Undeliverable && d.Attempts >= d.failAttempts
+}
+
 // attempt POSTs d once, signed now, and logs the attempt. Only an answer of
-// exactly 200 delivers it.
+// exactly 200 delivers it. A delivery undeliverable by WebhookFaults.FailNext
+// is not sent: its attempt is logged as unanswered.
 func (e *Emulator) attempt(ctx context.Context, d *delivery) outcome {
 	h := e.hooks
 	h.mu.Lock()
@@ -251,7 +270,7 @@ func (e *Emulator) attempt(ctx context.Context, d *delivery) outcome {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(d.ev.body))
-	if err == nil {
+	if err == nil && !d.Undeliverable {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "coinflowtest")
 		if key != "" {
