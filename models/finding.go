@@ -24,6 +24,7 @@ const (
 	KindWalletDrift          FindingKind = "wallet_drift"
 	KindWebhookUnprocessable FindingKind = "webhook_unprocessable"
 	KindKYCStalled           FindingKind = "kyc_stalled"
+	KindWebhookUndelivered   FindingKind = "webhook_undelivered"
 )
 
 // FindingKinds returns every kind payoutd raises, in SPEC's order: the
@@ -32,7 +33,7 @@ func FindingKinds() []FindingKind {
 	return []FindingKind{
 		KindStatusMismatch, KindMissingLocally, KindMissingAtCoinflow, KindAmountMismatch, KindSpeedMismatch,
 		KindStuckPayout, KindUnverifiedWithdrawer, KindWalletLowBalance, KindWalletDrift, KindWebhookUnprocessable,
-		KindKYCStalled,
+		KindKYCStalled, KindWebhookUndelivered,
 	}
 }
 
