@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -66,8 +67,29 @@ func (b *bundle) undelivered(t *testing.T) []models.Finding {
 // and webhook_undelivered resolves on the run after.
 func TestUndeliveredWebhooksAreResent(t *testing.T) {
 	t.Parallel()
+	for _, packets := range []bool{false, true} {
+		t.Run(map[bool]string{false: "data", true: "packet"}[packets], func(t *testing.T) {
+			t.Parallel()
+			testUndeliveredResent(t, packets)
+		})
+	}
+}
+
+// testUndeliveredResent is the test, with the activity's data the
+// event's data (identified by type and subject) or, when packets, the whole
+// packet (identified by its dedup key).
+func testUndeliveredResent(t *testing.T, packets bool) {
 	each(t, options{cfg: reconcile.Config{ResendPace: time.Millisecond}}, func(t *testing.T, b *bundle) {
-		txns := b.loseSuccesses(t, 10)
+		b.emu.SetWebhookLogPackets(packets)
+		txns := b.loseSuccesses(t, 11)
+		// One of the 11 reaches payoutd some other way (say, stored but
+		// acknowledged too late): held, it is neither resent nor raised.
+		i := slices.IndexFunc(b.emu.Deliveries(), func(d coinflowtest.Delivery) bool { return d.Undeliverable })
+		status, _ := b.srv.PostSigned(t, b.emu.Deliveries()[i].Body)
+		require.Equal(t, http.StatusOK, status)
+		b.srv.Drain(t)
+		heldTxn := b.emu.Deliveries()[i].Transaction
+		txns = slices.DeleteFunc(txns, func(s string) bool { return s == heldTxn })
 
 		run := b.runOK(t)
 		require.Equal(t, int64(10), counts(t, run)["webhooks_resent"])
@@ -86,6 +108,7 @@ func TestUndeliveredWebhooksAreResent(t *testing.T) {
 		require.ElementsMatch(t, txns, named, "one finding per lost event")
 		resent := slices.DeleteFunc(b.emu.Deliveries(), func(d coinflowtest.Delivery) bool { return !d.Resent })
 		require.Len(t, resent, 10, "Coinflow was asked once for each")
+		require.NotContains(t, named, heldTxn)
 
 		b.settle(t)
 		require.EqualValues(t, 10, b.successesHeld(t, txns, models.InboxApplied), "the resent events arrived and applied")

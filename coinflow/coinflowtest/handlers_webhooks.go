@@ -7,7 +7,8 @@ import (
 )
 
 // webhookDisplayJSON is WebhookDisplay. data is the inner event data, as in
-// the fixture (the spec also allows the whole envelope).
+// the fixture, or the whole envelope (the spec allows it) after
+// SetWebhookLogPackets.
 type webhookDisplayJSON struct {
 	ID           string          `json:"id"`
 	MerchantID   string          `json:"merchantId"`
@@ -77,9 +78,13 @@ func (e *Emulator) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
 			skip--
 			continue
 		}
+		data := le.ev.data
+		if h.logPackets {
+			data = le.ev.body
+		}
 		out = append(out, webhookDisplayJSON{
 			ID: le.id, MerchantID: e.opts.MerchantID, EventType: le.ev.eventType,
-			Category: le.ev.category, Version: "Version 2", Data: le.ev.data,
+			Category: le.ev.category, Version: "Version 2", Data: data,
 			SentAt: isoMillis(le.sentAt), URL: le.url, ResponseCode: le.responseCode,
 		})
 		if len(out) == page.limit {

@@ -24,7 +24,10 @@ type hooks struct {
 	signNow func() time.Time
 	client  *http.Client
 	faults  WebhookFaults
-	dice    *rand.Rand
+	// logPackets makes the activity log's data the whole packet rather
+	// than the event's data (SetWebhookLogPackets).
+	logPackets bool
+	dice       *rand.Rand
 
 	all      []*delivery // every delivery, in creation order
 	pending  []*delivery // waiting for their first attempt
@@ -370,6 +373,15 @@ func (e *Emulator) Deliveries() []Delivery {
 		out[i].Body = bytes.Clone(d.Body) // the event's bytes are resent: keep them intact
 	}
 	return out
+}
+
+// SetWebhookLogPackets makes GET /merchant/webhooks show each row's data as
+// the whole WebhookPacket (eventType, category, created, data), which the
+// spec allows, instead of the event's data as in Coinflow's fixture.
+func (e *Emulator) SetWebhookLogPackets(on bool) {
+	e.hooks.mu.Lock()
+	defer e.hooks.mu.Unlock()
+	e.hooks.logPackets = on
 }
 
 // SetWebhookURL changes where later attempts go; "" stops sending (events
