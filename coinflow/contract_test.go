@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"sync"
@@ -45,6 +46,8 @@ var clientOperations = map[string][]int{
 	"DELETE /withdraw/iban/{token}":                   {200, 404},
 	"DELETE /withdraw/pix/{token}":                    {200, 404},
 	"GET /auth/session-key":                           {200},
+	"GET /merchant/webhooks":                          {200, 200},
+	"POST /merchant/webhooks/{webhookLogId}":          {200, 404},
 }
 
 // undeclaredStatuses are the answers whose status the spec does not
@@ -309,6 +312,8 @@ func runContract(t *testing.T) (*contract.Recorder, []sentBody) {
 	require.ElementsMatch(t, want, streamed)
 	require.Subset(t, streamed, []string{"u-ok", "u-us", "u-de", "u-br"})
 
+	runWebhooks(t, srv, c)
+
 	tap.mu.Lock()
 	defer tap.mu.Unlock()
 	return rec, slices.Clone(tap.sent)
@@ -509,4 +514,33 @@ func requireMsg(t *testing.T, err, target error) {
 	apiErr, ok := errors.AsType[*coinflow.APIError](err)
 	require.True(t, ok, "%v", err)
 	require.NotEmpty(t, apiErr.Message, "the error body's text")
+}
+
+// runWebhooks delivers a withdraw's webhooks to a receiver, reads them back
+// from the webhook activity, resends one, and asks to resend a row that
+// does not exist (404).
+func runWebhooks(t *testing.T, srv *coinflowtest.Server, c *coinflow.Client) {
+	ctx := t.Context()
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(recv.Close)
+	srv.SetWebhookURL(recv.URL + "/webhooks/coinflow")
+	w, err := srv.CreateWithdraw(coinflowtest.WithdrawSpec{UserID: "u-ok", AmountCents: 1_000, Status: coinflowtest.StatusCompleted})
+	require.NoError(t, err)
+	require.NoError(t, srv.WaitWebhooks(ctx))
+
+	var rows []coinflow.WebhookDisplay
+	for d, err := range c.WebhookActivity(ctx, coinflow.WebhookActivityParams{TransactionID: w.Transaction}) {
+		require.NoError(t, err)
+		rows = append(rows, d)
+	}
+	require.Len(t, rows, 2, "Withdraw Pending and Withdraw Success, each delivered at once")
+	for _, d := range rows {
+		require.True(t, d.Delivered())
+		require.Equal(t, recv.URL+"/webhooks/coinflow", d.URL)
+	}
+	job, err := c.ResendWebhook(ctx, rows[0].ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, job)
+	_, err = c.ResendWebhook(ctx, "000000000000000000000000")
+	require.ErrorIs(t, err, coinflow.ErrNotFound)
 }

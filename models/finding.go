@@ -25,6 +25,7 @@ const (
 	KindWebhookUnprocessable FindingKind = "webhook_unprocessable"
 	KindKYCStalled           FindingKind = "kyc_stalled"
 	KindWebhookHeaderAuth    FindingKind = "webhook_header_auth"
+	KindWebhookUndelivered   FindingKind = "webhook_undelivered"
 )
 
 // FindingKinds returns every kind payoutd raises, in SPEC's order: the
@@ -33,7 +34,7 @@ func FindingKinds() []FindingKind {
 	return []FindingKind{
 		KindStatusMismatch, KindMissingLocally, KindMissingAtCoinflow, KindAmountMismatch, KindSpeedMismatch,
 		KindStuckPayout, KindUnverifiedWithdrawer, KindWalletLowBalance, KindWalletDrift, KindWebhookUnprocessable,
-		KindKYCStalled, KindWebhookHeaderAuth,
+		KindKYCStalled, KindWebhookHeaderAuth, KindWebhookUndelivered,
 	}
 }
 

@@ -70,6 +70,18 @@ type Config struct {
 	// DegradedAfter is how many runs in a row must end partial or failed
 	// before the reconciler reports itself degraded. Default 3.
 	DegradedAfter int
+	// WebhookURL, when set, limits the webhook_undelivered check to
+	// deliveries to this URL; "" takes every URL of the merchant's webhook
+	// activity (see undelivered.go).
+	WebhookURL string
+	// MaxResends bounds the resends one run asks Coinflow for (default
+	// 10), ResendPace is the wait between two of them (default 1s: with
+	// the other calls of a run, well under Coinflow's ~100 calls a minute),
+	// and ResendBackoff is how long an event resent before waits before
+	// it is asked for again (default 1h).
+	MaxResends    int
+	ResendPace    time.Duration
+	ResendBackoff time.Duration
 	// AfterRunFunc, when set, is called with every run once it is
 	// recorded, however it was started (schedule, API, CLI): alerting uses
 	// it to announce the run's findings at once rather than at its next
@@ -215,6 +227,7 @@ func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
 	r.checkWithdrawers(ctx, st)
 	r.checkWallet(ctx, st, bal, payoutsComplete)
 	r.checkHeaderAuth(ctx, st)
+	r.checkUndelivered(ctx, st)
 
 	switch {
 	case len(st.problems) == 0:

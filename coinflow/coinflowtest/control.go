@@ -333,24 +333,29 @@ func (q *apiFaultRequest) fault() APIFault {
 // webhookFaultsRequest is POST /_sim/faults/webhooks's body: the webhook
 // faults that replace the current ones.
 type webhookFaultsRequest struct {
-	DropNext  int          `json:"dropNext"`
-	DropRate  float64      `json:"dropRate"`
-	Duplicate bool         `json:"duplicate"`
-	Delay     jsonDuration `json:"delay"`
-	Reorder   bool         `json:"reorder"`
-	Seed      int64        `json:"seed"`
+	DropNext     int          `json:"dropNext"`
+	FailNext     int          `json:"failNext"`
+	FailAttempts int          `json:"failAttempts"`
+	DropRate     float64      `json:"dropRate"`
+	Duplicate    bool         `json:"duplicate"`
+	Delay        jsonDuration `json:"delay"`
+	Reorder      bool         `json:"reorder"`
+	Seed         int64        `json:"seed"`
 }
 
 func (q *webhookFaultsRequest) check() string {
 	if q.DropRate < 0 || q.DropRate > 1 || q.DropNext < 0 {
 		return "dropRate must be within [0,1] and dropNext >= 0"
 	}
+	if q.FailNext < 0 || q.FailAttempts < 0 {
+		return "failNext and failAttempts must be >= 0"
+	}
 	return ""
 }
 
 func (q *webhookFaultsRequest) faults() WebhookFaults {
 	return WebhookFaults{
-		DropNext: q.DropNext, DropRate: q.DropRate, Duplicate: q.Duplicate,
+		DropNext: q.DropNext, FailNext: q.FailNext, FailAttempts: q.FailAttempts, DropRate: q.DropRate, Duplicate: q.Duplicate,
 		Delay: time.Duration(q.Delay), Reorder: q.Reorder, Seed: q.Seed,
 	}
 }

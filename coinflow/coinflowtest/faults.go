@@ -37,6 +37,16 @@ type WebhookFaults struct {
 	// DropNext loses the next n events: never sent, not in the webhook log
 	// (Deliveries shows them Dropped).
 	DropNext int `json:"dropNext,omitempty"`
+	// FailNext makes the next n events undeliverable for good (after any
+	// DropNext): each attempt of their delivery is logged in the webhook
+	// activity as unanswered (responseCode 0, as a timeout at the receiver
+	// is; nothing is sent), and Coinflow gives up after FailAttempts
+	// attempts instead of retrying for GiveUpAfter, so that a test sees
+	// Coinflow's 36 hours of retries exhausted at once. A resend of such an
+	// event is a new delivery and is sent as usual.
+	FailNext int `json:"failNext,omitempty"`
+	// FailAttempts is how many attempts a FailNext delivery gets (default 3).
+	FailAttempts int `json:"failAttempts,omitempty"`
 	// DropRate loses each event with this probability (dice seeded by Seed).
 	DropRate float64 `json:"dropRate,omitempty"`
 	// Duplicate delivers each event twice: two deliveries, each retried

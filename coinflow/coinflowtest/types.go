@@ -247,5 +247,7 @@ type Delivery struct {
 	Duplicate   bool      `json:"duplicate,omitempty"`
 	Resent      bool      `json:"resent,omitempty"`
 	GaveUp      bool      `json:"gaveUp,omitempty"`
-	NoURL       bool      `json:"noUrl,omitempty"` // recorded while no WebhookURL was set
+	// Undeliverable marks a delivery failed for good by WebhookFaults.FailNext.
+	Undeliverable bool `json:"undeliverable,omitempty"`
+	NoURL         bool `json:"noUrl,omitempty"` // recorded while no WebhookURL was set
 }

@@ -2,6 +2,7 @@ package coinflowtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -23,7 +24,10 @@ type hooks struct {
 	signNow func() time.Time
 	client  *http.Client
 	faults  WebhookFaults
-	dice    *rand.Rand
+	// logPackets makes the activity log's data the whole packet rather
+	// than the event's data (SetWebhookLogPackets).
+	logPackets bool
+	dice       *rand.Rand
 
 	all      []*delivery // every delivery, in creation order
 	pending  []*delivery // waiting for their first attempt
@@ -40,6 +44,9 @@ type hooks struct {
 type delivery struct {
 	Delivery
 	ev *event
+	// failAttempts, for a delivery of WebhookFaults.FailNext, is how many
+	// unanswered attempts it gets before Coinflow gives up.
+	failAttempts int
 }
 
 // logEntry is one attempt: a WebhookDisplay row.
@@ -109,6 +116,11 @@ func (h *hooks) enqueue(ev *event) {
 		h.addLocked(ev).Dropped = true
 		return
 	}
+	failAttempts := 0
+	if f.FailNext > 0 {
+		f.FailNext--
+		failAttempts = cmp.Or(f.FailAttempts, 3)
+	}
 	copies := 1
 	if f.Duplicate {
 		copies = 2
@@ -116,6 +128,7 @@ func (h *hooks) enqueue(ev *event) {
 	for i := range copies {
 		d := h.addLocked(ev)
 		d.Duplicate = i > 0
+		d.Undeliverable, d.failAttempts = failAttempts > 0, failAttempts
 		if f.Reorder {
 			h.held = append(h.held, d)
 		} else {
@@ -221,7 +234,7 @@ func (e *Emulator) retry(ctx context.Context, d *delivery, first time.Time) {
 	h := e.hooks
 	wait := h.retry.Initial
 	for {
-		if time.Since(first)+wait > h.retry.GiveUpAfter {
+		if time.Since(first)+wait > h.retry.GiveUpAfter || h.exhausted(d) {
 			h.finish(d, failed)
 			return
 		}
@@ -236,8 +249,17 @@ func (e *Emulator) retry(ctx context.Context, d *delivery, first time.Time) {
 	}
 }
 
+// exhausted reports whether d, undeliverable by WebhookFaults.FailNext, has
+// had all its attempts.
+func (h *hooks) exhausted(d *delivery) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return d.Undeliverable && d.Attempts >= d.failAttempts
+}
+
 // attempt POSTs d once, signed now, and logs the attempt. Only an answer of
-// exactly 200 delivers it.
+// exactly 200 delivers it. A delivery undeliverable by WebhookFaults.FailNext
+// is not sent: its attempt is logged as unanswered.
 func (e *Emulator) attempt(ctx context.Context, d *delivery) outcome {
 	h := e.hooks
 	h.mu.Lock()
@@ -251,7 +273,7 @@ func (e *Emulator) attempt(ctx context.Context, d *delivery) outcome {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(d.ev.body))
-	if err == nil {
+	if err == nil && !d.Undeliverable {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "coinflowtest")
 		if key != "" {
@@ -351,6 +373,15 @@ func (e *Emulator) Deliveries() []Delivery {
 		out[i].Body = bytes.Clone(d.Body) // the event's bytes are resent: keep them intact
 	}
 	return out
+}
+
+// SetWebhookLogPackets makes GET /merchant/webhooks show each row's data as
+// the whole WebhookPacket (eventType, category, created, data), which the
+// spec allows, instead of the event's data as in Coinflow's fixture.
+func (e *Emulator) SetWebhookLogPackets(on bool) {
+	e.hooks.mu.Lock()
+	defer e.hooks.mu.Unlock()
+	e.hooks.logPackets = on
 }
 
 // SetWebhookURL changes where later attempts go; "" stops sending (events

@@ -275,3 +275,57 @@ func TestWebhookWithoutURLIsRecorded(t *testing.T) {
 	b.wait(t)
 	require.Len(t, hook.all(), 1, "later events go to the new URL")
 }
+
+// A delivery failed for good (FailNext) is in the activity log, one row per
+// attempt, unanswered; a resend of any of its rows delivers the same bytes,
+// signed anew, logged as a new row.
+func TestWebhookFaultFailForGood(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{opts: coinflowtest.Options{WebhookRetry: coinflowtest.RetryPolicy{
+		Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond, GiveUpAfter: time.Hour,
+	}}})
+	b.addUser(t, "u-1")
+	b.srv.SetWebhookFaults(coinflowtest.WebhookFaults{FailNext: 1, FailAttempts: 2})
+	lost := b.mustPayout(t, "u-1", "bnk_u-1", "asap", 1_000, key(1))
+	kept := b.mustPayout(t, "u-1", "bnk_u-1", "asap", 1_000, key(2))
+	b.wait(t) // returns long before GiveUpAfter: the fault gives up after 2 attempts
+
+	envs := b.hook.envelopes(t)
+	require.Len(t, envs, 1, "the failed delivery never reached the receiver")
+	require.Equal(t, kept.Signature, envs[0].Data.Signature)
+	ds := b.srv.Deliveries()
+	require.True(t, ds[0].Undeliverable)
+	require.True(t, ds[0].GaveUp)
+	require.Equal(t, 2, ds[0].Attempts)
+	require.Equal(t, 0, ds[0].LastStatus)
+	require.False(t, ds[1].Undeliverable)
+
+	type logRow struct {
+		ID           string          `json:"id"`
+		ResponseCode int             `json:"responseCode"`
+		URL          string          `json:"url"`
+		Data         json.RawMessage `json:"data"`
+	}
+	var rows []logRow
+	b.call(t, http.MethodGet, "/merchant/webhooks?transactionId="+lost.Signature, nil).decode(t, &rows)
+	require.Len(t, rows, 2, "one row per attempt")
+	require.NotEqual(t, rows[0].ID, rows[1].ID)
+	for _, r := range rows {
+		require.Equal(t, 0, r.ResponseCode, "no answer")
+		require.Equal(t, b.hook.srv.URL, r.URL)
+		require.Contains(t, string(r.Data), lost.Signature)
+	}
+	b.call(t, http.MethodGet, "/merchant/webhooks?responseCode=0", nil).decode(t, &rows)
+	require.Len(t, rows, 2, "the failed attempts are found by their code")
+
+	require.Equal(t, http.StatusOK, b.call(t, http.MethodPost, "/merchant/webhooks/"+rows[1].ID, nil).Status)
+	b.wait(t)
+	got := b.hook.all()
+	require.Len(t, got, 2)
+	require.Equal(t, string(ds[0].Body), string(got[1].Body), "the resend carries the event's bytes")
+	verifySignature(t, webhookKey, got[1].Signature, got[1].Body)
+	b.call(t, http.MethodGet, "/merchant/webhooks?transactionId="+lost.Signature, nil).decode(t, &rows)
+	require.Len(t, rows, 3, "the resend is a new attempt in the log")
+	require.Equal(t, 200, rows[2].ResponseCode)
+	require.True(t, b.srv.Deliveries()[2].Resent)
+}
