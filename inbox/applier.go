@@ -151,10 +151,13 @@ func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, do
 		finish := map[models.InboxStatus][]int64{}
 		for i := range evs {
 			ev := &evs[i]
-			var outcome models.InboxStatus
+			var (
+				outcome models.InboxStatus
+				note    string
+			)
 			run := func() error {
 				var err error
-				outcome, err = a.process(ctx, tx, ev)
+				outcome, note, err = a.process(ctx, tx, ev)
 				return err
 			}
 			if !isolate {
@@ -172,7 +175,12 @@ func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, do
 				}
 				outcome = models.InboxParked
 			}
-			if outcome == models.InboxApplied || outcome == models.InboxIgnored {
+			switch {
+			case note != "":
+				if err := tx.InboxFinish(ctx, ev.ID, outcome, note); err != nil {
+					return err
+				}
+			case outcome == models.InboxApplied || outcome == models.InboxIgnored:
 				finish[outcome] = append(finish[outcome], ev.ID)
 			}
 			done = append(done, finished{eventType: ev.EventType, outcome: outcome, received: ev.ReceivedAt})
@@ -188,35 +196,67 @@ func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, do
 }
 
 // process decides and applies one event. Applied and ignored events are
-// marked finished by the caller, in one statement per batch; an
+// marked finished by the caller, in one statement per batch, or on their
+// own when process returns a note to keep as the event's last error; an
 // unprocessable one is marked here, with its reason. Errors are transient
 // (the database); anything about the body itself is an outcome.
-func (a *Applier) process(ctx context.Context, tx *models.Store, ev *models.InboxEvent) (models.InboxStatus, error) {
+func (a *Applier) process(ctx context.Context, tx *models.Store, ev *models.InboxEvent) (models.InboxStatus, string, error) {
 	decoded, err := Decode(ev.Body)
 	switch {
 	case errors.Is(err, ErrUntracked):
-		return models.InboxIgnored, nil
+		return models.InboxIgnored, "", nil
 	case errors.Is(err, ErrUnprocessable):
 		if ferr := a.raiseUnprocessable(ctx, tx, ev, err.Error()); ferr != nil {
-			return "", ferr
+			return "", "", ferr
 		}
 		a.log.WithFields(logrus.Fields{"inbox_event_id": ev.ID, "reason": err.Error()}).Warn("unprocessable webhook")
-		return models.InboxUnprocessable, tx.InboxFinish(ctx, ev.ID, models.InboxUnprocessable, err.Error())
+		return models.InboxUnprocessable, "", tx.InboxFinish(ctx, ev.ID, models.InboxUnprocessable, err.Error())
 	case err != nil:
-		return "", err
+		return "", "", err
 	}
 	switch e := decoded.(type) {
 	case *WithdrawEvent:
 		err = a.applyWithdraw(ctx, tx, ev, e)
 	case *KYCEvent:
 		err = a.applyKYC(ctx, tx, ev, e)
+	case *RailEvent:
+		var known bool
+		if known, err = a.applyRail(ctx, tx, ev, e); err == nil && !known {
+			return models.InboxIgnored, NoteUnknownWithdraw, nil
+		}
 	default:
 		err = fmt.Errorf("decoded %T", decoded)
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return models.InboxApplied, nil
+	return models.InboxApplied, "", nil
+}
+
+// NoteUnknownWithdraw is the last error of a rail event ignored because its
+// withdrawId names no payout payoutd knows. Reconciliation discovers such a
+// payout from Coinflow's list; the event is kept, never parked.
+const NoteUnknownWithdraw = "names no payout payoutd knows"
+
+// applyRail applies a rail event to the payout its withdrawId names, as
+// evidence through decide, and reports whether there was one.
+func (a *Applier) applyRail(ctx context.Context, tx *models.Store, ev *models.InboxEvent, e *RailEvent) (bool, error) {
+	p, err := tx.PayoutByCoinflowID(ctx, e.WithdrawID)
+	if err != nil || p == nil {
+		return false, err
+	}
+	if p.CoinflowTransaction == nil && p.IdempotencyKey == nil {
+		return false, nil // nothing decide could match it by
+	}
+	d, err := decide.Payout(railCandidates(p), e.Evidence(ev.ID, p), models.NewID)
+	if err != nil {
+		return false, err
+	}
+	if d.Discovered {
+		return false, fmt.Errorf("rail event for payout %s decided as a new payout", p.ID)
+	}
+	_, err = tx.PayoutWrite(ctx, d.Write)
+	return true, err
 }
 
 func (a *Applier) applyWithdraw(ctx context.Context, tx *models.Store, ev *models.InboxEvent, e *WithdrawEvent) error {

@@ -26,7 +26,24 @@ const (
 	EventKYCCreated        = "KYC Created"
 	EventKYCSuccess        = "KYC Success"
 	EventKYCFailure        = "KYC Failure"
+	// IBAN rail events, which name the withdrawal by withdrawId.
+	EventIBANFailure      = "Iban Failure"
+	EventIBANRFICreated   = "Iban RFI Created"
+	EventIBANRFISubmitted = "Iban RFI Submitted"
 )
+
+// railEvents maps a rail event to the evidence it carries about the payout
+// its withdrawId names. An RFI holds the payout (in_review) until Coinflow
+// says it completed or failed; a submitted RFI is still held, with the
+// newer detail.
+var railEvents = map[string]struct {
+	status models.PayoutStatus
+	detail string
+}{
+	EventIBANFailure:      {models.StatusFailed, models.DetailIBANFailure},
+	EventIBANRFICreated:   {models.StatusInReview, models.DetailRFIRequested},
+	EventIBANRFISubmitted: {models.StatusInReview, models.DetailRFISubmitted},
+}
 
 // withdrawEvents maps a tracked withdraw event to the evidence it carries.
 var withdrawEvents = map[string]struct {
@@ -50,7 +67,8 @@ var kycEvents = map[string]models.VerificationStatus{
 func Tracked(eventType string) bool {
 	_, w := withdrawEvents[eventType]
 	_, k := kycEvents[eventType]
-	return w || k
+	_, r := railEvents[eventType]
+	return w || k || r
 }
 
 // EventTypeLabel bounds the metric label: tracked types by name, anything
@@ -100,6 +118,20 @@ type WithdrawEvent struct {
 	MerchantFees   models.Money
 }
 
+// RailEvent is a decoded rail-specific webhook (Iban Failure, Iban RFI
+// Created/Submitted). It names the withdrawal by WithdrawID, Coinflow's id
+// for it: its transaction signature or its transfer id. The RFI's
+// counterpartyName (a person's name) is never read: it stays in the raw body.
+type RailEvent struct {
+	Type       string
+	Status     models.PayoutStatus
+	Detail     string
+	Created    time.Time
+	WithdrawID string
+	RFIID      string
+	Amount     models.Money // Currency "" when not said
+}
+
 // KYCEvent is a decoded KYC* webhook.
 type KYCEvent struct {
 	Type        string
@@ -141,6 +173,15 @@ type withdrawData struct {
 	MerchantID       string `json:"merchantId"`
 	UserID           string `json:"userId"`
 	IdempotencyKey   string `json:"idempotencyKey"`
+}
+
+// railData is what payoutd reads of IbanRfiWebhookData, and of Iban
+// Failure's data, whose schema Coinflow does not give: withdrawId (required
+// here), and rfiId and amount when present.
+type railData struct {
+	WithdrawID string `json:"withdrawId"`
+	RFIID      string `json:"rfiId"`
+	Amount     *cents `json:"amount"`
 }
 
 type kycData struct {
@@ -187,12 +228,16 @@ func Decode(body []byte) (any, error) {
 	if st != "" {
 		return decodeKYC(env.EventType, created, st, w.Data.kyc())
 	}
+	if _, ok := railEvents[env.EventType]; ok {
+		return decodeRail(env.EventType, created, w.Data.railData)
+	}
 	return decodeWithdraw(env.EventType, created, w.Data.withdrawData)
 }
 
 // anyData holds the data of either kind of event.
 type anyData struct {
 	withdrawData
+	railData
 	Email string `json:"email"`
 }
 
@@ -219,6 +264,13 @@ func decodeSteps(body []byte) (any, error) {
 		}
 		return decodeKYC(env.EventType, created, st, d)
 	}
+	if _, ok := railEvents[env.EventType]; ok {
+		var d railData
+		if err := json.Unmarshal(env.Data, &d); err != nil {
+			return nil, unprocessable("data does not match the rail event's data")
+		}
+		return decodeRail(env.EventType, created, d)
+	}
 	var d withdrawData
 	if err := json.Unmarshal(env.Data, &d); err != nil {
 		return nil, unprocessable("data does not match WithdrawWebhookData")
@@ -243,7 +295,7 @@ func checkEnvelope(body []byte, env envelope, dataIsObject bool) (time.Time, mod
 	if err := checkKeys(body); err != nil {
 		return time.Time{}, "", err
 	}
-	if want := categoryOf(env.EventType); env.Category != want {
+	if want := categoryOf(env.EventType); want != "" && env.Category != want {
 		return time.Time{}, "", unprocessable("category is not %s, the category of %s", want, env.EventType)
 	}
 	created, err := parseCreated(env.Created)
@@ -267,6 +319,24 @@ func decodeKYC(eventType string, created time.Time, st models.VerificationStatus
 		ev.EmailMasked = models.MaskEmail(d.Email)
 	}
 	return ev, nil
+}
+
+func decodeRail(eventType string, created time.Time, d railData) (any, error) {
+	if d.WithdrawID == "" {
+		return nil, unprocessable("data.withdrawId is missing")
+	}
+	var amount models.Money
+	if d.Amount != nil {
+		var err error
+		if amount, err = d.Amount.money("amount"); err != nil {
+			return nil, err
+		}
+	}
+	r := railEvents[eventType]
+	return &RailEvent{
+		Type: eventType, Status: r.status, Detail: r.detail, Created: created,
+		WithdrawID: d.WithdrawID, RFIID: d.RFIID, Amount: amount,
+	}, nil
 }
 
 func userIDFromWallet(wallet string) string {
@@ -396,6 +466,8 @@ func Identity(v any) string {
 		parts = []string{e.Type, e.Signature, e.Created.Format(time.RFC3339Nano)}
 	case *KYCEvent:
 		parts = []string{e.Type, e.Wallet, e.Created.Format(time.RFC3339Nano)}
+	case *RailEvent:
+		parts = []string{e.Type, e.WithdrawID, e.RFIID, e.Created.Format(time.RFC3339Nano)}
 	default:
 		return ""
 	}
@@ -410,6 +482,10 @@ func Subject(v any) (transaction, userID string) {
 		return e.Signature, e.UserID
 	case *KYCEvent:
 		return "", e.UserID
+	case *RailEvent:
+		// Coinflow's withdraw id: the transaction signature for a payout
+		// paid out on chain, its transfer id otherwise.
+		return e.WithdrawID, ""
 	}
 	return "", ""
 }
@@ -438,6 +514,8 @@ func TypeOf(v any) string {
 	case *WithdrawEvent:
 		return e.Type
 	case *KYCEvent:
+		return e.Type
+	case *RailEvent:
 		return e.Type
 	}
 	return ""

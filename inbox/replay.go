@@ -97,16 +97,19 @@ func (a *Applier) redecide(ctx context.Context, tx *models.Store, ev *models.Inb
 		if err != nil {
 			return "", err
 		}
-		d, err := decide.Payout(c, e.Evidence(ev.ID), models.NewID)
+		if changed, err = payoutChanges(c, e.Evidence(ev.ID)); err != nil {
+			return "", err
+		}
+	case *RailEvent:
+		p, err := tx.PayoutByCoinflowID(ctx, e.WithdrawID)
 		if err != nil {
 			return "", err
 		}
-		if d.Discovered {
-			changed = []string{"payout"}
-		} else {
-			for col := range models.PayoutColumnsChanged(d.Write.Old, d.Write.New) {
-				changed = append(changed, col)
-			}
+		if p == nil {
+			break // ignored when applied; nothing to decide again
+		}
+		if changed, err = payoutChanges(railCandidates(p), e.Evidence(ev.ID, p)); err != nil {
+			return "", err
 		}
 	case *KYCEvent:
 		cur, err := tx.WithdrawerForUpdate(ctx, e.UserID)
@@ -124,6 +127,23 @@ func (a *Applier) redecide(ctx context.Context, tx *models.Store, ev *models.Inb
 	return ReplayDiffers + ": " + strings.Join(changed, ","), nil
 }
 
+// payoutChanges decides w against candidates c and names what the decision
+// would change: "payout" for a payout it would discover, else the columns.
+func payoutChanges(c models.PayoutCandidates, w decide.Withdrawal) ([]string, error) {
+	d, err := decide.Payout(c, w, models.NewID)
+	if err != nil {
+		return nil, err
+	}
+	if d.Discovered {
+		return []string{"payout"}, nil
+	}
+	var changed []string
+	for col := range models.PayoutColumnsChanged(d.Write.Old, d.Write.New) {
+		changed = append(changed, col)
+	}
+	return changed, nil
+}
+
 // requeueAndApply makes ev pending again and processes it as the applier
 // would, in a savepoint: a failure is rescheduled (attempts counted from
 // zero again), not returned.
@@ -136,11 +156,12 @@ func (a *Applier) requeueAndApply(ctx context.Context, tx *models.Store, ev *mod
 	var outcome models.InboxStatus
 	err := tx.Savepoint(ctx, "replay_event", func() error {
 		var err error
-		if outcome, err = a.process(ctx, tx, ev); err != nil {
+		var note string
+		if outcome, note, err = a.process(ctx, tx, ev); err != nil {
 			return err
 		}
 		if outcome == models.InboxApplied || outcome == models.InboxIgnored {
-			return tx.InboxFinish(ctx, ev.ID, outcome, "")
+			return tx.InboxFinish(ctx, ev.ID, outcome, note)
 		}
 		return nil
 	})

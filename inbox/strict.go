@@ -16,12 +16,14 @@ var knownKeys = [][]byte{
 	[]byte("userFees"), []byte("userGasFees"), []byte("userCustomFees"), []byte("userSwapFees"),
 	[]byte("merchantFees"), []byte("merchantGasFees"), []byte("merchantSwapFees"),
 	[]byte("total"), []byte("cents"),
+	[]byte("withdrawId"), []byte("rfiId"), []byte("amount"),
 }
 
 // centsKeys are the data fields that hold a CurrencyCents object.
 var centsKeys = [][]byte{
 	[]byte("total"), []byte("userFees"), []byte("userGasFees"), []byte("userCustomFees"), []byte("userSwapFees"),
 	[]byte("merchantFees"), []byte("merchantGasFees"), []byte("merchantSwapFees"),
+	[]byte("amount"),
 }
 
 // Levels of the objects payoutd reads.
@@ -148,10 +150,14 @@ func stringEnd(body []byte, i int) (int, bool) {
 	return len(body) - 1, escaped
 }
 
-// categoryOf is the category Coinflow sends with a tracked event type.
+// categoryOf is the category Coinflow sends with a tracked event type, ""
+// when the spec does not say (the rail events: any category is taken).
 func categoryOf(eventType string) string {
 	if _, ok := kycEvents[eventType]; ok {
 		return "KYC"
+	}
+	if _, ok := railEvents[eventType]; ok {
+		return ""
 	}
 	return "Withdraw"
 }

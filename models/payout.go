@@ -29,6 +29,13 @@ func (s PayoutStatus) Terminal() bool { return s == StatusCompleted || s == Stat
 const (
 	DetailUnclaimed = "unclaimed" // PayPal/Venmo: waiting for the recipient (status pending)
 	DetailOnHold    = "on_hold"   // PayPal/Venmo: held by the provider (status in_review)
+	// IBAN rail events (Coinflow's "Iban RFI Created", "Iban RFI Submitted",
+	// "Iban Failure"): the bank asked for information before paying out
+	// (in_review), the information was sent and the bank has not yet
+	// answered (still in_review), the IBAN payout failed (failed).
+	DetailRFIRequested = "rfi_requested"
+	DetailRFISubmitted = "rfi_submitted"
+	DetailIBANFailure  = "iban_failure"
 )
 
 // Origin says where payoutd first learned of a payout.

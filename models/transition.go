@@ -51,7 +51,11 @@ var statusRank = map[PayoutStatus]int{
 // tie with a success: the cautious reading for money.
 var tieOrder = map[PayoutStatus]int{StatusCompleted: 0, StatusFailed: 1}
 
-var detailOrder = map[string]int{"": 0, DetailOnHold: 1, DetailUnclaimed: 2}
+// A submitted RFI orders after the request it answers when both speak of
+// the same instant; the details of one status never share a rank.
+var detailOrder = map[string]int{
+	"": 0, DetailOnHold: 1, DetailUnclaimed: 2, DetailRFIRequested: 3, DetailRFISubmitted: 4, DetailIBANFailure: 5,
+}
 
 // after reports whether evidence state a orders strictly after b. The order is
 // total: status rank first (a status never moves backwards), then the time
