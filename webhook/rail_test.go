@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/inbox"
+	"github.com/payoutd/payoutd/internal/mask"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
 )
@@ -57,8 +58,8 @@ func inboxIDOf(t *testing.T, s *testserver.Server, body []byte) int64 {
 	return 0
 }
 
-// requireNoCounterparty: the RFI's counterparty name is in no log entry
-// and no finding.
+// requireNoCounterparty: the RFI's counterparty name is in no log entry,
+// no finding, and no stored body as the API and dashboard show it.
 func requireNoCounterparty(t *testing.T, s *testserver.Server) {
 	t.Helper()
 	for _, e := range s.Logs.AllEntries() {
@@ -69,6 +70,12 @@ func requireNoCounterparty(t *testing.T, s *testserver.Server) {
 		b, err := json.Marshal(f)
 		require.NoError(t, err)
 		require.NotContains(t, string(b), counterparty, "a finding names the counterparty")
+	}
+	for _, r := range inboxRows(t, s) {
+		shown, err := mask.Body(r.Body)
+		require.NoError(t, err)
+		require.NotContains(t, shown, counterparty, "a shown body names the counterparty")
+		require.NotContains(t, models.Deref(r.LastError), counterparty)
 	}
 }
 
