@@ -78,6 +78,9 @@ func testTwoProcesses(t *testing.T, bin string, offset time.Duration) {
 			break
 		}
 		require.Less(t, attempt, phaseAttempts, "payoutd 2's ticks never came %s after payoutd 1's", offset)
+		// Restarts take a few milliseconds: left to chance they all land in
+		// one second. Wait for a moment in the phase wanted first.
+		time.Sleep(time.Until(nextInPhase(schedulerStart(t, first), offset, time.Now())))
 		second.restart()
 	}
 	daemons := []*daemon{first, second}
@@ -271,6 +274,17 @@ func tickOffset(a, b time.Time) time.Duration {
 		d += scheduleInterval
 	}
 	return d
+}
+
+// nextInPhase is the next moment after now, 300 ms into a second, whose
+// "@every scheduleInterval" ticks come offset after those of a scheduler
+// started at first.
+func nextInPhase(first time.Time, offset time.Duration, now time.Time) time.Time {
+	for t := now.Truncate(time.Second).Add(300 * time.Millisecond); ; t = t.Add(time.Second) {
+		if t.After(now) && tickOffset(first, t) == offset {
+			return t
+		}
+	}
 }
 
 // clearOfSecondBoundary reports whether at is far enough from a whole
