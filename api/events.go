@@ -1,13 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -100,7 +97,7 @@ func newEventView(ev *models.InboxEvent, body []byte) eventView {
 		ProcessedAt: utcPtr(ev.ProcessedAt), Attempts: ev.Attempts,
 		Auth:        authView{Method: ev.AuthMethod, Key: ev.AuthKey},
 		Transaction: ev.SubjectTransaction, UserID: ev.SubjectUserID, DedupKey: ev.DedupKey,
-		LastError: scrubError(ev.LastError, body), ConflictsWith: ev.ConflictsWith, BodyPrunedAt: utcPtr(ev.BodyPrunedAt),
+		LastError: mask.ErrorText(ev.LastError, body), ConflictsWith: ev.ConflictsWith, BodyPrunedAt: utcPtr(ev.BodyPrunedAt),
 	}
 }
 
@@ -225,53 +222,4 @@ func maskedBody(ev *models.InboxEvent) any {
 		return body // mask.NotJSON: what stands for it
 	}
 	return json.RawMessage(body)
-}
-
-var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
-
-// scrubError makes sure a stored error, payoutd's own text, shows nothing
-// of the body: quoted values (a database error may quote one) are dropped,
-// as is any string or number of the body that appears in it.
-func scrubError(e *string, body []byte) *string {
-	if e == nil {
-		return nil
-	}
-	s := quoted.ReplaceAllString(*e, `"…"`)
-	s = mask.String(s)
-	if len(body) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		var v any
-		if dec.Decode(&v) == nil {
-			for _, leaf := range leaves(v, "", nil) {
-				if len(leaf) >= 4 {
-					s = strings.ReplaceAll(s, leaf, "…")
-				}
-			}
-		}
-	}
-	return &s
-}
-
-// leaves appends the string and number values in v (not its keys), but for
-// the event's type and category, which errors name and which are no secret.
-func leaves(v any, key string, out []string) []string {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			out = leaves(val, k, out)
-		}
-	case []any:
-		for _, val := range x {
-			out = leaves(val, key, out)
-		}
-	case string:
-		if key == "eventType" || key == "category" {
-			return out
-		}
-		out = append(out, x)
-	case json.Number:
-		out = append(out, x.String())
-	}
-	return out
 }

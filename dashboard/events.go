@@ -124,6 +124,9 @@ func (h *handler) event(c *gin.Context) {
 			d.BodyNote = "The body is not JSON, so none of it is shown."
 		}
 	}
+	// The last error is payoutd's own text, but a database error may quote
+	// a value of the body: it is shown as the API shows it.
+	ev.LastError = mask.ErrorText(ev.LastError, ev.Body)
 	ev.Body = nil // shown only masked
 	if d.Replays, err = h.store.EventReplayList(ctx, id); err == nil {
 		d.Effects, err = h.store.InboxEffectsOf(ctx, id)

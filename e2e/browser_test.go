@@ -500,7 +500,8 @@ func TestBrowserEventLog(t *testing.T) {
 	require.Contains(t, bodyText, `"accountNumber": "[masked]"`)
 	require.NotContains(t, bodyText, dashboardtest.EventEmail)
 	require.NotContains(t, bodyText, dashboardtest.EventSSN)
-	require.Equal(t, dashboardtest.EventError, eval[string](b, `document.getElementById("event-error").textContent`))
+	require.Equal(t, `decode: <script>alert("…")</script> & co`, eval[string](b, `document.getElementById("event-error").textContent`),
+		"the last error as text, its quoted value dropped")
 	require.Equal(t, "parked", eval[string](b, `document.getElementById("event-state").textContent`))
 	b.screenshot("22-event-parked")
 

@@ -323,7 +323,9 @@ func decodeKYC(eventType string, created time.Time, st models.VerificationStatus
 
 func decodeRail(eventType string, created time.Time, d railData) (any, error) {
 	if d.WithdrawID == "" {
-		return nil, unprocessable("data.withdrawId is missing")
+		// Coinflow's schema makes withdrawId optional: an RFI without one is
+		// about no payout (a pay-in, say), an event payoutd does not track.
+		return nil, ErrUntracked
 	}
 	var amount models.Money
 	if d.Amount != nil {

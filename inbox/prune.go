@@ -42,8 +42,9 @@ type PruneResult struct {
 
 // Pruner clears the bodies of stored webhooks older than RetainBodies, in
 // batches of short statements, keeping every row, its dedup key and state.
-// The bodies of pending and parked events are kept whatever their age: the
-// applier and a replay still need them. It remembers where it stopped, so a
+// Only bodies of events that are done with are pruned (applied, or ignored
+// as an untracked type); pending, parked and unprocessable events keep
+// theirs whatever their age: the applier and a replay after a fix need them. It remembers where it stopped, so a
 // run cut short by its timeout goes on from there at the next.
 type Pruner struct {
 	store *models.Store

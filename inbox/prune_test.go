@@ -52,12 +52,16 @@ func allEvents(t *testing.T, store *models.Store) []models.InboxEvent {
 }
 
 // TestPruneClearsOnlyOldSettledBodies: only bodies older than retain_bodies
-// of events that are neither pending nor parked are cleared; every row, dedup
-// key and state stays; every batch is bounded.
+// of events that are done with (applied, or ignored without a note) are
+// cleared; pending, parked and unprocessable ones, and an ignored one with
+// a note, keep theirs; every row, dedup key and state stays; every batch is
+// bounded.
 func TestPruneClearsOnlyOldSettledBodies(t *testing.T) {
 	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		insert(t, store, "old", models.InboxApplied, models.InboxApplied, models.InboxIgnored, models.InboxUnprocessable,
 			models.InboxPending, models.InboxParked, models.InboxApplied)
+		insert(t, store, "noted", models.InboxIgnored)
+		require.NoError(t, store.DB().Exec("UPDATE inbox_events SET last_error = 'names no payout payoutd knows' WHERE dedup_key LIKE 'noted-%'").Error)
 		clock.Advance(300 * 24 * time.Hour)
 		insert(t, store, "young", models.InboxApplied, models.InboxIgnored)
 		before := allEvents(t, store)
@@ -85,8 +89,8 @@ func TestPruneClearsOnlyOldSettledBodies(t *testing.T) {
 		res, err := p.Run(t.Context())
 		require.NoError(t, err)
 		require.True(t, res.Done)
-		require.Equal(t, int64(5), res.Pruned)
-		require.Equal(t, 4, res.Batches, "7 old events in windows of 2")
+		require.Equal(t, int64(4), res.Pruned, "3 applied and 1 ignored")
+		require.Equal(t, 5, res.Batches, "8 old events in windows of 2, and the empty window that ends it")
 
 		after := allEvents(t, store)
 		require.Len(t, after, len(before))
@@ -97,7 +101,7 @@ func TestPruneClearsOnlyOldSettledBodies(t *testing.T) {
 			require.Equal(t, was.Status, ev.Status)
 			require.Equal(t, was.ReceivedAt, ev.ReceivedAt)
 			old := ev.ReceivedAt.Equal(t0)
-			settled := ev.Status != models.InboxPending && ev.Status != models.InboxParked
+			settled := ev.Status == models.InboxApplied || ev.Status == models.InboxIgnored && ev.LastError == nil
 			if old && settled {
 				require.Empty(t, ev.Body, ev.DedupKey)
 				require.NotNil(t, ev.BodyPrunedAt, ev.DedupKey)
@@ -109,7 +113,7 @@ func TestPruneClearsOnlyOldSettledBodies(t *testing.T) {
 		}
 		n, err := store.InboxPrunedBodies(t.Context())
 		require.NoError(t, err)
-		require.Equal(t, int64(5), n)
+		require.Equal(t, int64(4), n)
 
 		// Again: nothing left to prune.
 		res, err = p.Run(t.Context())
@@ -172,5 +176,28 @@ func TestPrunedEventsDuplicateIsRecognised(t *testing.T) {
 		require.Empty(t, evs[0].Body)
 		require.Equal(t, ev.DedupKey, evs[0].DedupKey)
 		require.Equal(t, ev.Status, evs[0].Status)
+	})
+}
+
+// TestReplayOfAPrunedBodyChangesNothing: an event whose body retention
+// cleared is left as it is by a replay, which says so, instead of turning
+// unprocessable for want of a body.
+func TestReplayOfAPrunedBodyChangesNothing(t *testing.T) {
+	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
+		insert(t, store, "untracked", models.InboxIgnored)
+		clock.Advance(retain + time.Hour)
+		res, err := newPruner(t, store, clock, 10).Run(t.Context())
+		require.NoError(t, err)
+		require.EqualValues(t, 1, res.Pruned)
+
+		ev := allEvents(t, store)[0]
+		applier, err := inbox.NewApplier(store, logrus.NewEntry(logrus.New()), metrics.New(), inbox.ApplierConfig{NowFunc: clock.Now})
+		require.NoError(t, err)
+		r, err := applier.Replay(t.Context(), ev.ID, "test")
+		require.NoError(t, err)
+		require.Equal(t, inbox.ReplayPruned, *r.Outcome)
+		after := allEvents(t, store)[0]
+		require.Equal(t, models.InboxIgnored, after.Status)
+		require.Nil(t, after.LastError)
 	})
 }

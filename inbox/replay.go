@@ -31,6 +31,9 @@ const (
 	// pending and the applier retries it with backoff, parking it after
 	// MaxAttempts as usual.
 	ReplayRetrying = "retrying"
+	// ReplayPruned: the event's body was pruned by retention; it is left
+	// as it was.
+	ReplayPruned = "pruned"
 )
 
 // Replay applies stored event id again, on behalf of by, and records the
@@ -148,6 +151,11 @@ func payoutChanges(c models.PayoutCandidates, w decide.Withdrawal) ([]string, er
 // would, in a savepoint: a failure is rescheduled (attempts counted from
 // zero again), not returned.
 func (a *Applier) requeueAndApply(ctx context.Context, tx *models.Store, ev *models.InboxEvent) (string, error) {
+	if ev.BodyPrunedAt != nil {
+		// Retention cleared the body: nothing is left to apply, and
+		// decoding nothing would only turn the event unprocessable.
+		return ReplayPruned, nil
+	}
 	before := ev.Status
 	if err := tx.InboxRequeue(ctx, ev.ID); err != nil {
 		return "", err

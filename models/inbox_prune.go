@@ -25,9 +25,11 @@ type PruneBatch struct {
 }
 
 // InboxPruneBodies clears the bodies of the events among the next limit
-// received before cutoff after cur, in (received_at, id) order, except
-// pending and parked events (the applier and a replay still need theirs) and
-// bodies already cleared. The row stays, with its dedup key (a late
+// received before cutoff after cur, in (received_at, id) order, of events
+// that are done with: applied, or ignored without a note (an untracked
+// type). Pending, parked and unprocessable events, and ignored ones with a
+// note (a rail event that named no payout yet), keep theirs: the applier
+// or a replay after a fix still needs them. The row stays, with its dedup key (a late
 // redelivery is still a duplicate), content hash, state and subject: only
 // body becomes empty and body_pruned_at is set.
 //
@@ -60,8 +62,8 @@ func (s *Store) InboxPruneBodies(ctx context.Context, cur PruneCursor, cutoff ti
 	next := PruneCursor{ReceivedAt: last.Time, ID: lastID}
 	res := db.Exec("UPDATE inbox_events SET body = "+s.emptyBlob()+", body_pruned_at = ? "+
 		"WHERE (received_at, id) > (?, ?) AND (received_at, id) <= (?, ?) AND received_at < ? "+
-		"AND body_pruned_at IS NULL AND status NOT IN (?, ?)",
-		s.Now(), cur.ReceivedAt.UTC(), cur.ID, next.ReceivedAt, next.ID, cutoff, InboxPending, InboxParked)
+		"AND body_pruned_at IS NULL AND (status = ? OR (status = ? AND last_error IS NULL))",
+		s.Now(), cur.ReceivedAt.UTC(), cur.ID, next.ReceivedAt, next.ID, cutoff, InboxApplied, InboxIgnored)
 	if res.Error != nil {
 		return PruneBatch{}, fmt.Errorf("prune inbox bodies: %w", translate(res.Error))
 	}

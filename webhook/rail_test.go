@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/inbox"
+	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/mask"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
@@ -176,4 +177,21 @@ func TestRailEvents(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRailEventWithoutWithdrawIDIsIgnored: Coinflow's schema makes
+// withdrawId optional; an RFI without one names no payout (a pay-in, say)
+// and is stored and ignored, never unprocessable, so it pages no one.
+func TestRailEventWithoutWithdrawIDIsIgnored(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, store *models.Store) {
+		s := testserver.Start(t, store, testserver.Options{})
+		body := rfiBody("Iban RFI Created", "2025-06-02T19:40:02.530Z", "", "rfi-payin")
+		deliver(t, s, body)
+		var ev models.InboxEvent
+		require.NoError(t, store.DB().Where("id = ?", inboxIDOf(t, s, body)).First(&ev).Error)
+		require.Equal(t, models.InboxIgnored, ev.Status)
+		var n int64
+		require.NoError(t, store.DB().Model(&models.Finding{}).Where("kind = ?", models.KindWebhookUnprocessable).Count(&n).Error)
+		require.Zero(t, n)
+	})
 }

@@ -214,3 +214,52 @@ func writeString(out *bytes.Buffer, s string) error {
 	out.Write(bytes.TrimRight(b.Bytes(), "\n"))
 	return nil
 }
+
+var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+
+// ErrorText makes sure a stored error, payoutd's own text, shows nothing
+// of the body: quoted values (a database error may quote one) are dropped,
+// as is any string or number of the body that appears in it.
+func ErrorText(e *string, body []byte) *string {
+	if e == nil {
+		return nil
+	}
+	s := quoted.ReplaceAllString(*e, `"…"`)
+	s = String(s)
+	if len(body) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) == nil {
+			for _, leaf := range leaves(v, "", nil) {
+				if len(leaf) >= 4 {
+					s = strings.ReplaceAll(s, leaf, "…")
+				}
+			}
+		}
+	}
+	return &s
+}
+
+// leaves appends the string and number values in v (not its keys), but for
+// the event's type and category, which errors name and which are no secret.
+func leaves(v any, key string, out []string) []string {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			out = leaves(val, k, out)
+		}
+	case []any:
+		for _, val := range x {
+			out = leaves(val, key, out)
+		}
+	case string:
+		if key == "eventType" || key == "category" {
+			return out
+		}
+		out = append(out, x)
+	case json.Number:
+		out = append(out, x.String())
+	}
+	return out
+}
