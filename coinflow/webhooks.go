@@ -77,30 +77,10 @@ func (c *Client) WebhookActivityPage(ctx context.Context, p WebhookActivityParam
 }
 
 // WebhookActivity streams every row of the webhook activity matching p,
-// page by page, ending on a page shorter than the longest seen or an empty
-// one (Coinflow may cap the page size below the limit asked for, as with
-// withdraws). The sequence ends after the first error, which it yields with
-// a zero row.
+// page by page with the paging rule of withdraws (pages). The sequence ends
+// after the first error, which it yields with a zero row.
 func (c *Client) WebhookActivity(ctx context.Context, p WebhookActivityParams) iter.Seq2[WebhookDisplay, error] {
-	return func(yield func(WebhookDisplay, error) bool) {
-		longest := 0
-		for page := 1; ; page++ {
-			ds, err := c.WebhookActivityPage(ctx, p, page)
-			if err != nil {
-				yield(WebhookDisplay{}, err)
-				return
-			}
-			for i := range ds {
-				if !yield(ds[i], nil) {
-					return
-				}
-			}
-			if len(ds) == 0 || len(ds) < longest {
-				return
-			}
-			longest = max(longest, len(ds))
-		}
-	}
+	return items(pages(func(page int) ([]WebhookDisplay, error) { return c.WebhookActivityPage(ctx, p, page) }))
 }
 
 // ResendWebhook asks Coinflow to deliver again the event of activity row id

@@ -179,20 +179,6 @@ func (s *Store) PayoutEachSpeedDiffers(ctx context.Context, fn func(*Payout) err
 	return s.payoutEach(ctx, q, fn)
 }
 
-// PayoutEachOfUsersSince calls fn for payouts of the given users created at
-// or after since.
-func (s *Store) PayoutEachOfUsersSince(ctx context.Context, users []string, since time.Time, fn func(*Payout) error) error {
-	for len(users) > 0 {
-		chunk := users[:min(len(users), 500)]
-		users = users[len(chunk):]
-		q := s.db.Model(&Payout{}).Where("user_id IN ? AND created_at >= ?", chunk, since.UTC())
-		if err := s.payoutEach(ctx, q, fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // PayoutEachOfUnverifiedSince calls fn for each payout created at or after
 // since whose withdrawer payoutd holds as not approved or blocked, with
 // that withdrawer's state.
