@@ -29,10 +29,10 @@ const (
 	NotFoundPer10Second = 10
 )
 
-// windowMargin widens each limit's window: a call is logged when it is
+// WindowMargin widens each limit's window: a call is logged when it is
 // sent, Coinflow counts it when it arrives, and a slow first call and a
 // fast fourth could otherwise land within one of Coinflow's minutes.
-const windowMargin = 2 * time.Second
+const WindowMargin = 2 * time.Second
 
 // Config tunes the follower. Zero values take the defaults.
 type Config struct {
@@ -81,7 +81,7 @@ func New(store *models.Store, cf *coinflow.Client, ob *onboard.Service, log *log
 	}
 	return &Follower{
 		store: store, cf: cf, onboard: ob, log: log, cfg: cfg,
-		calls: newWindow(cfg.Calls, time.Minute+windowMargin), notFound: newWindow(cfg.NotFound, 10*time.Second+windowMargin),
+		calls: newWindow(cfg.Calls, time.Minute+WindowMargin), notFound: newWindow(cfg.NotFound, 10*time.Second+WindowMargin),
 	}, nil
 }
 
