@@ -45,6 +45,7 @@ type Applier struct {
 	metrics *metrics.Metrics
 	cfg     ApplierConfig
 	wake    chan struct{}
+	cache   *parsedCache
 }
 
 // NewApplier returns an applier; Run starts it.
@@ -60,7 +61,12 @@ func NewApplier(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg 
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	return &Applier{store: store, log: log, metrics: m, cfg: cfg, wake: make(chan struct{}, 1)}, nil
+	// The cache holds what the endpoint decoded until it is applied: a
+	// few batches' worth covers a backlog being worked off.
+	return &Applier{
+		store: store, log: log, metrics: m, cfg: cfg, wake: make(chan struct{}, 1),
+		cache: newParsedCache(max(64*cfg.BatchSize, 16384)),
+	}, nil
 }
 
 // Notify tells the applier that new events were committed.
@@ -110,24 +116,32 @@ type finished struct {
 	received  time.Time
 }
 
-// errIsolate: the fast path met a failing event; redo the batch with each
-// event in a savepoint.
+// errIsolate: the set met a failing event; redo the batch one event at a
+// time, each in a savepoint.
 var errIsolate = errors.New("an event failed; isolate events")
 
 // ApplyBatch claims and processes one batch and returns how many events it
-// claimed. The batch first runs without savepoints (the common case, every
-// event applies); if any event fails, the whole transaction is rolled back
-// and the batch is redone with each event in its own savepoint, so the
-// failing one is rescheduled and the others still apply.
+// claimed. The batch is first applied as a set (set.go): loaded, decided in
+// memory and written in a few statements, the common case. If any event
+// fails, the whole transaction is rolled back and the batch is redone one
+// event at a time, each in its own savepoint, so the failing one is
+// rescheduled and the others still apply; both ways give the same result.
 func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	mode := "set"
 	claimed, done, retried, err := a.applyBatch(ctx, false)
 	if errors.Is(err, errIsolate) {
+		a.log.WithError(err).Debug("apply batch as a set; redoing it one event at a time")
+		mode = "isolated"
 		claimed, done, retried, err = a.applyBatch(ctx, true)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("apply batch: %w", err)
+	}
+	if claimed > 0 {
+		a.metrics.ApplyBatches.WithLabelValues(mode).Inc()
+		a.metrics.ApplyBatchSize.Observe(float64(claimed))
 	}
 	now := a.cfg.NowFunc()
 	for _, d := range done {
@@ -142,51 +156,24 @@ func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
 
 func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, done []finished, retried int, err error) {
 	err = a.store.Tx(ctx, func(tx *models.Store) error {
-		done, retried = done[:0], 0
 		evs, err := tx.InboxClaim(ctx, a.cfg.BatchSize)
 		if err != nil {
 			return err
 		}
 		claimed = len(evs)
-		finish := map[models.InboxStatus][]int64{}
-		for i := range evs {
-			ev := &evs[i]
-			var (
-				outcome models.InboxStatus
-				note    string
-			)
-			run := func() error {
-				var err error
-				outcome, note, err = a.process(ctx, tx, ev)
-				return err
-			}
-			if !isolate {
-				if err := run(); err != nil {
-					return fmt.Errorf("%w: %w", errIsolate, err)
-				}
-			} else if err := tx.Savepoint(ctx, "apply_event", run); err != nil {
-				parked, perr := a.failed(ctx, tx, ev, err)
-				if perr != nil {
-					return perr
-				}
-				if !parked {
-					retried++
-					continue
-				}
-				outcome = models.InboxParked
-			}
-			switch {
-			case note != "":
-				if err := tx.InboxFinish(ctx, ev.ID, outcome, note); err != nil {
-					return err
-				}
-			case outcome == models.InboxApplied || outcome == models.InboxIgnored:
-				finish[outcome] = append(finish[outcome], ev.ID)
-			}
-			done = append(done, finished{eventType: ev.EventType, outcome: outcome, received: ev.ReceivedAt})
+		var finish map[models.InboxStatus][]int64
+		if isolate {
+			done, finish, retried, err = a.applyEach(ctx, tx, evs)
+		} else if done, finish, err = a.applySet(ctx, tx, evs); err != nil {
+			// A set that fails is redone event by event; the cached
+			// bodies it took are decoded again from the stored bytes.
+			return fmt.Errorf("%w: %w", errIsolate, err)
 		}
-		for status, ids := range finish {
-			if err := tx.InboxFinishMany(ctx, ids, status); err != nil {
+		if err != nil {
+			return err
+		}
+		for _, status := range []models.InboxStatus{models.InboxApplied, models.InboxIgnored} {
+			if err := tx.InboxFinishMany(ctx, finish[status], status); err != nil {
 				return err
 			}
 		}
@@ -195,22 +182,57 @@ func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, do
 	return claimed, done, retried, err
 }
 
+// applyEach applies the batch one event at a time, each in a savepoint: an
+// event that fails is rescheduled (or parked) and the others still apply.
+func (a *Applier) applyEach(ctx context.Context, tx *models.Store, evs []models.InboxEvent) (done []finished, finish map[models.InboxStatus][]int64, retried int, err error) {
+	finish = map[models.InboxStatus][]int64{}
+	for i := range evs {
+		ev := &evs[i]
+		var (
+			outcome models.InboxStatus
+			note    string
+		)
+		if err := tx.Savepoint(ctx, "apply_event", func() error {
+			var err error
+			outcome, note, err = a.process(ctx, tx, ev)
+			return err
+		}); err != nil {
+			parked, perr := a.failed(ctx, tx, ev, err)
+			if perr != nil {
+				return nil, nil, 0, perr
+			}
+			if !parked {
+				retried++
+				continue
+			}
+			outcome = models.InboxParked
+		}
+		switch {
+		case note != "":
+			if err := tx.InboxFinish(ctx, ev.ID, outcome, note); err != nil {
+				return nil, nil, 0, err
+			}
+		case outcome == models.InboxApplied || outcome == models.InboxIgnored:
+			finish[outcome] = append(finish[outcome], ev.ID)
+		}
+		done = append(done, finished{eventType: ev.EventType, outcome: outcome, received: ev.ReceivedAt})
+	}
+	return done, finish, retried, nil
+}
+
 // process decides and applies one event. Applied and ignored events are
 // marked finished by the caller, in one statement per batch, or on their
 // own when process returns a note to keep as the event's last error; an
 // unprocessable one is marked here, with its reason. Errors are transient
 // (the database); anything about the body itself is an outcome.
 func (a *Applier) process(ctx context.Context, tx *models.Store, ev *models.InboxEvent) (models.InboxStatus, string, error) {
-	decoded, err := Decode(ev.Body)
+	p := Parse(ev.Body)
+	decoded, err := p.Value, p.Err
 	switch {
 	case errors.Is(err, ErrUntracked):
 		return models.InboxIgnored, "", nil
 	case errors.Is(err, ErrUnprocessable):
-		if ferr := a.raiseUnprocessable(ctx, tx, ev, err.Error()); ferr != nil {
-			return "", "", ferr
-		}
-		a.log.WithFields(logrus.Fields{"inbox_event_id": ev.ID, "reason": err.Error()}).Warn("unprocessable webhook")
-		return models.InboxUnprocessable, "", tx.InboxFinish(ctx, ev.ID, models.InboxUnprocessable, err.Error())
+		return models.InboxUnprocessable, "", a.unprocessable(ctx, tx, ev, err)
 	case err != nil:
 		return "", "", err
 	}
@@ -332,6 +354,16 @@ func (a *Applier) applyKYC(ctx context.Context, tx *models.Store, ev *models.Inb
 	d := decide.Withdrawer(cur, e.Evidence(ev.ID))
 	_, err = tx.WithdrawerWrite(ctx, d.Write)
 	return err
+}
+
+// unprocessable raises the finding of an event whose body no retry could
+// make sense of, and marks it unprocessable with the reason.
+func (a *Applier) unprocessable(ctx context.Context, tx *models.Store, ev *models.InboxEvent, reason error) error {
+	if err := a.raiseUnprocessable(ctx, tx, ev, reason.Error()); err != nil {
+		return err
+	}
+	a.log.WithFields(logrus.Fields{"inbox_event_id": ev.ID, "reason": reason.Error()}).Warn("unprocessable webhook")
+	return tx.InboxFinish(ctx, ev.ID, models.InboxUnprocessable, reason.Error())
 }
 
 func (a *Applier) raiseUnprocessable(ctx context.Context, tx *models.Store, ev *models.InboxEvent, reason string) error {

@@ -30,6 +30,12 @@ type Metrics struct {
 	// WebhookApplyRetries counts apply attempts that failed and were
 	// rescheduled.
 	WebhookApplyRetries prometheus.Counter
+	// ApplyBatches counts the applier's batches by how they were applied:
+	// "set" (decided in memory, written in a few statements) or "isolated"
+	// (a set failed and was redone one event at a time).
+	ApplyBatches *prometheus.CounterVec
+	// ApplyBatchSize is how many events one applier batch claimed.
+	ApplyBatchSize prometheus.Histogram
 	// ApplyLag is the time from a webhook's receipt to its application.
 	ApplyLag prometheus.Histogram
 	// CommitBatchSize is how many webhooks share one commit.
@@ -62,6 +68,15 @@ func New() *Metrics {
 			Name: "payoutd_webhook_apply_retries_total",
 			Help: "Webhook apply attempts that failed and were rescheduled.",
 		}),
+		ApplyBatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payoutd_webhook_apply_batches_total",
+			Help: "Applier batches by mode: set, or isolated (a failed set redone one event at a time).",
+		}, []string{"mode"}),
+		ApplyBatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "payoutd_webhook_apply_batch_size",
+			Help:    "Events claimed by one applier batch.",
+			Buckets: []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000},
+		}),
 		ApplyLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "payoutd_webhook_apply_lag_seconds",
 			Help:    "Time from a webhook's receipt to its application.",
@@ -82,7 +97,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.WebhooksReceived, m.WebhookAuthFailures, m.WebhooksPreviousKey, m.WebhookEventsProcessed, m.WebhookApplyRetries,
-		m.ApplyLag, m.CommitBatchSize, m.HTTPDuration,
+		m.ApplyBatches, m.ApplyBatchSize, m.ApplyLag, m.CommitBatchSize, m.HTTPDuration,
 	)
 	return m
 }

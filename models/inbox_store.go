@@ -11,7 +11,8 @@ import (
 // whether it was new. When it returns nil every event is durably stored: new,
 // or already there from an earlier commit. A redelivery whose ContentHash
 // differs from the stored copy's is kept as well, as a conflicting copy
-// (see InboxEvent.ConflictsWith), and counts as new.
+// (see InboxEvent.ConflictsWith), and counts as new. The ID of each event
+// stored now is set in evs.
 func (s *Store) InboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, error) {
 	out, err := s.inboxInsert(ctx, evs)
 	if err != nil {
@@ -68,6 +69,9 @@ func (s *Store) inboxKeepConflicting(ctx context.Context, evs []InboxEvent, idx 
 	}
 	for j, i := range at {
 		out[i] = ins[j]
+		if ins[j] {
+			evs[i].ID = copies[j].ID
+		}
 	}
 	return nil
 }
@@ -80,7 +84,7 @@ func (s *Store) inboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, erro
 	q, args := multiInsert(
 		"INSERT INTO inbox_events (dedup_key, event_type, body, received_at, status, attempts, next_attempt_at, content_hash, conflicts_with, "+
 			"auth_method, auth_key, subject_transaction, subject_user_id)",
-		"(?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key", len(evs),
+		"(?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key", len(evs),
 		func(i int) []any {
 			ev := &evs[i]
 			return []any{ev.DedupKey, ev.EventType, ev.Body, now, now, ev.ContentHash, ev.ConflictsWith,
@@ -88,27 +92,30 @@ func (s *Store) inboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, erro
 		})
 
 	// One statement is atomic on its own: no BEGIN/COMMIT round trips.
-	inserted := make(map[string]bool, len(evs))
+	inserted := make(map[string]int64, len(evs))
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var id int64
 		var k string
-		if err := rows.Scan(&k); err != nil {
+		if err := rows.Scan(&id, &k); err != nil {
 			return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
 		}
-		inserted[k] = true
+		inserted[k] = id
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert %d inbox events: %w", len(evs), translate(err))
 	}
 	out := make([]bool, len(evs))
-	for i, ev := range evs {
+	for i := range evs {
 		// Two deliveries of one event in the same batch: the first is new.
-		out[i] = inserted[ev.DedupKey]
-		delete(inserted, ev.DedupKey)
+		if id, ok := inserted[evs[i].DedupKey]; ok {
+			out[i], evs[i].ID = true, id
+			delete(inserted, evs[i].DedupKey)
+		}
 	}
 	return out, nil
 }

@@ -105,9 +105,18 @@ func (s *Store) WithdrawerWrite(ctx context.Context, w WithdrawerWrite) (WriteRe
 	rows := slices.Clone(w.History)
 	for i := range rows {
 		rows[i].UserID = n.UserID
+	}
+	return res, s.WithdrawerHistoryInsert(ctx, rows)
+}
+
+// WithdrawerHistoryInsert writes history rows, of one withdrawer or of
+// several (each row names its own), in one statement and in their order.
+func (s *Store) WithdrawerHistoryInsert(ctx context.Context, rows []WithdrawerHistory) error {
+	now := s.Now()
+	for i := range rows {
 		rows[i].EvidenceAt, rows[i].CreatedAt = rows[i].EvidenceAt.UTC().Truncate(time.Microsecond), now
 	}
-	return res, insertRows(ctx, s, rows, "withdrawer history "+n.UserID)
+	return insertRows(ctx, s, rows, fmt.Sprintf("%d withdrawer history rows", len(rows)))
 }
 
 // WithdrawerForUpdate loads a withdrawer, locked until commit on

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 )
@@ -42,7 +43,7 @@ type Committer struct {
 	metrics *metrics.Metrics
 	cfg     CommitterConfig
 	reqs    chan *commitRequest
-	onStore func() // told after a commit that stored something new
+	onStore func([]models.InboxEvent, []inbox.Parsed) // told after a commit that stored something new
 
 	stop    chan struct{}
 	stopped sync.WaitGroup
@@ -50,8 +51,9 @@ type Committer struct {
 }
 
 type commitRequest struct {
-	ev   models.InboxEvent
-	done chan commitResult // buffered: a worker never blocks on a gone caller
+	ev     models.InboxEvent
+	parsed inbox.Parsed      // the body decoded, handed on to the applier
+	done   chan commitResult // buffered: a worker never blocks on a gone caller
 }
 
 type commitResult struct {
@@ -59,8 +61,10 @@ type commitResult struct {
 	err      error
 }
 
-// NewCommitter starts the commit workers; Close stops them.
-func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg CommitterConfig, onStore func()) (*Committer, error) {
+// NewCommitter starts the commit workers; Close stops them. onStore, when
+// set, is told of each commit that stored something new: the events (their
+// IDs set; 0 for those already stored) and their decoded bodies.
+func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg CommitterConfig, onStore func([]models.InboxEvent, []inbox.Parsed)) (*Committer, error) {
 	if cfg.MaxBatch < 0 || cfg.Workers < 0 || cfg.Timeout < 0 {
 		return nil, errors.New("committer: a negative setting")
 	}
@@ -68,7 +72,7 @@ func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cf
 	cfg.Workers = cmp.Or(cfg.Workers, 2)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 3500*time.Millisecond)
 	if onStore == nil {
-		onStore = func() {}
+		onStore = func([]models.InboxEvent, []inbox.Parsed) {}
 	}
 	c := &Committer{
 		store: store, log: log, metrics: m, cfg: cfg, onStore: onStore,
@@ -84,8 +88,8 @@ func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cf
 // Submit stores ev and returns once it is durably committed (inserted true)
 // or found already stored by an earlier commit (inserted false). Any error
 // means the event may not be stored.
-func (c *Committer) Submit(ctx context.Context, ev models.InboxEvent) (bool, error) {
-	req := &commitRequest{ev: ev, done: make(chan commitResult, 1)}
+func (c *Committer) Submit(ctx context.Context, ev models.InboxEvent, parsed inbox.Parsed) (bool, error) {
+	req := &commitRequest{ev: ev, parsed: parsed, done: make(chan commitResult, 1)}
 	select {
 	case c.reqs <- req:
 	case <-c.stop:
@@ -145,8 +149,9 @@ func (c *Committer) work() {
 
 func (c *Committer) commit(batch []*commitRequest) {
 	evs := make([]models.InboxEvent, len(batch))
+	parsed := make([]inbox.Parsed, len(batch))
 	for i, r := range batch {
-		evs[i] = r.ev
+		evs[i], parsed[i] = r.ev, r.parsed
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
 	inserted, err := c.store.InboxInsert(ctx, evs)
@@ -165,6 +170,6 @@ func (c *Committer) commit(batch []*commitRequest) {
 		r.done <- commitResult{inserted: inserted[i]}
 	}
 	if anyNew {
-		c.onStore()
+		c.onStore(evs, parsed)
 	}
 }

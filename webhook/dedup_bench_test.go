@@ -15,7 +15,7 @@ func BenchmarkIdentify(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if ev := identify(body); ev.ContentHash == nil {
+		if ev, _ := identify(body); ev.ContentHash == nil {
 			b.Fatal("not decoded")
 		}
 	}

@@ -120,17 +120,17 @@ func (h *Handler) Handle(c *gin.Context) {
 	if key == models.AuthKeyPrevious {
 		h.acceptedUnderPrevious(method)
 	}
-	ev := identify(body)
+	ev, parsed := identify(body)
 	ev.AuthMethod, ev.AuthKey = &method, &key
 	eventType := ev.EventType
 	if ackBeforeCommit {
 		c.JSON(http.StatusOK, ackResponse{Status: "stored"})
-		go h.committer.Submit(context.WithoutCancel(c.Request.Context()), ev) //nolint:errcheck
+		go h.committer.Submit(context.WithoutCancel(c.Request.Context()), ev, parsed) //nolint:errcheck
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), h.cfg.AnswerTimeout)
 	defer cancel()
-	inserted, err := h.committer.Submit(ctx, ev)
+	inserted, err := h.committer.Submit(ctx, ev, parsed)
 	if err != nil {
 		h.count(eventType, "unavailable")
 		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "webhook could not be stored; retry later")

@@ -35,7 +35,7 @@ func NewPipeline(store *models.Store, logger *logrus.Logger, m *metrics.Metrics,
 	if err != nil {
 		return nil, err
 	}
-	committer, err := NewCommitter(store, logger.WithField("component", "committer"), m, cfg.Committer, applier.Notify)
+	committer, err := NewCommitter(store, logger.WithField("component", "committer"), m, cfg.Committer, applier.Stored)
 	if err != nil {
 		return nil, err
 	}
