@@ -52,7 +52,8 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		},
 		Committer: webhook.CommitterConfig{MaxBatch: cfg.Webhook.CommitMaxBatch, Workers: cfg.Webhook.CommitWorkers},
 		Applier: inbox.ApplierConfig{
-			BatchSize: cfg.Applier.BatchSize, PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
+			BatchSize: cfg.Applier.BatchSize, Workers: cfg.Applier.Workers,
+			PollInterval: cfg.Applier.PollInterval.D(), MaxAttempts: cfg.Applier.MaxAttempts,
 		},
 	})
 	if err != nil {

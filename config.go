@@ -101,6 +101,7 @@ type Config struct {
 		AnswerTimeout  Duration `yaml:"answer_timeout"`
 	} `yaml:"webhook"`
 	Applier struct {
+		Workers      int      `yaml:"workers"`
 		PollInterval Duration `yaml:"poll_interval"`
 		BatchSize    int      `yaml:"batch_size"`
 		MaxAttempts  int      `yaml:"max_attempts"`
@@ -145,7 +146,7 @@ func defaultConfig() Config {
 	c.KYC.PollSchedule = "@every 1m"
 	c.KYC.FirstCheck = Duration(time.Minute)
 	c.KYC.MaxInterval = Duration(time.Hour)
-	c.Webhook.CommitWorkers = 2
+	c.Webhook.CommitWorkers = 0 // by the database: see webhook.NewPipeline
 	c.Webhook.CommitMaxBatch = 256
 	c.Webhook.AnswerTimeout = Duration(4 * time.Second)
 	c.Applier.PollInterval = Duration(500 * time.Millisecond)
@@ -288,14 +289,14 @@ func (c Config) Validate() error {
 	if c.Wallet.LowBalanceCents < 0 || c.Wallet.DriftToleranceCents < 0 {
 		bad("wallet", "low_balance_cents and drift_tolerance_cents must not be negative")
 	}
-	if c.Webhook.CommitWorkers < 1 || c.Webhook.CommitMaxBatch < 1 {
-		bad("webhook", "commit_workers and commit_max_batch must be at least 1")
+	if c.Webhook.CommitWorkers < 0 || c.Webhook.CommitMaxBatch < 1 {
+		bad("webhook", "commit_workers must not be negative (0: by the database) and commit_max_batch must be at least 1")
 	}
 	if a := c.Webhook.AnswerTimeout.D(); a <= 0 || a >= 5*time.Second {
 		bad("webhook.answer_timeout", "must be positive and under Coinflow's 5s deadline")
 	}
-	if c.Applier.PollInterval.D() <= 0 || c.Applier.BatchSize < 1 || c.Applier.MaxAttempts < 1 {
-		bad("applier", "poll_interval, batch_size and max_attempts must be positive")
+	if c.Applier.PollInterval.D() <= 0 || c.Applier.BatchSize < 1 || c.Applier.MaxAttempts < 1 || c.Applier.Workers < 0 {
+		bad("applier", "poll_interval, batch_size and max_attempts must be positive, workers not negative (0: by the database)")
 	}
 	if c.Inbox.RetainBodies.D() < 0 {
 		bad("inbox.retain_bodies", "must not be negative (0 keeps every body)")

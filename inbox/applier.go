@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -24,7 +25,12 @@ import (
 
 // ApplierConfig tunes the applier.
 type ApplierConfig struct {
-	BatchSize    int           // events claimed per transaction (default 100)
+	BatchSize int // events claimed per transaction (default 100)
+	// Workers is how many appliers Run starts (default 1). They share the
+	// inbox through FOR UPDATE SKIP LOCKED, so on PostgreSQL one decides
+	// its batch while another waits on the database; SQLite has one
+	// writer, so more than one there only queues.
+	Workers      int
 	PollInterval time.Duration // how often to look for work nobody announced (default 500ms)
 	MaxAttempts  int           // failed applies before an event is parked (default 8)
 	BaseBackoff  time.Duration // first retry delay, doubled per attempt (default 1s)
@@ -44,16 +50,17 @@ type Applier struct {
 	log     *logrus.Entry
 	metrics *metrics.Metrics
 	cfg     ApplierConfig
-	wake    chan struct{}
+	wake    []chan struct{} // one per worker
 	cache   *parsedCache
 }
 
 // NewApplier returns an applier; Run starts it.
 func NewApplier(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg ApplierConfig) (*Applier, error) {
-	if cfg.BatchSize < 0 || cfg.PollInterval < 0 || cfg.MaxAttempts < 0 || cfg.BaseBackoff < 0 || cfg.MaxBackoff < 0 {
+	if cfg.BatchSize < 0 || cfg.Workers < 0 || cfg.PollInterval < 0 || cfg.MaxAttempts < 0 || cfg.BaseBackoff < 0 || cfg.MaxBackoff < 0 {
 		return nil, errors.New("applier: a negative setting")
 	}
 	cfg.BatchSize = cmp.Or(cfg.BatchSize, 100)
+	cfg.Workers = cmp.Or(cfg.Workers, 1)
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, 500*time.Millisecond)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 8)
 	cfg.BaseBackoff = cmp.Or(cfg.BaseBackoff, time.Second)
@@ -63,22 +70,37 @@ func NewApplier(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cfg 
 	}
 	// The cache holds what the endpoint decoded until it is applied: a
 	// few batches' worth covers a backlog being worked off.
-	return &Applier{
-		store: store, log: log, metrics: m, cfg: cfg, wake: make(chan struct{}, 1),
+	a := &Applier{
+		store: store, log: log, metrics: m, cfg: cfg, wake: make([]chan struct{}, cfg.Workers),
 		cache: newParsedCache(max(64*cfg.BatchSize, 16384)),
-	}, nil
+	}
+	for i := range a.wake {
+		a.wake[i] = make(chan struct{}, 1)
+	}
+	return a, nil
 }
 
-// Notify tells the applier that new events were committed.
+// Notify tells the appliers that new events were committed.
 func (a *Applier) Notify() {
-	select {
-	case a.wake <- struct{}{}:
-	default:
+	for _, w := range a.wake {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
 	}
 }
 
-// Run applies events until ctx is done, finishing the batch in hand.
+// Run applies events with cfg.Workers appliers until ctx is done, each
+// finishing the batch in hand.
 func (a *Applier) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, wake := range a.wake {
+		wg.Go(func() { a.work(ctx, wake) })
+	}
+	wg.Wait()
+}
+
+func (a *Applier) work(ctx context.Context, wake <-chan struct{}) {
 	ticker := time.NewTicker(a.cfg.PollInterval)
 	defer ticker.Stop()
 	for {
@@ -92,7 +114,7 @@ func (a *Applier) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-a.wake:
+		case <-wake:
 		case <-ticker.C:
 		}
 	}

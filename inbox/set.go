@@ -53,6 +53,11 @@ func (a *Applier) applySet(ctx context.Context, tx *models.Store, evs []models.I
 	if err := ws.flush(ctx, tx); err != nil {
 		return nil, nil, err
 	}
+	if ws.discovered > 0 {
+		// One line a batch: under a burst of payouts made outside payoutd
+		// a line each would cost more than applying them.
+		a.log.WithField("payouts", ws.discovered).Info("discovered payouts from webhooks")
+	}
 	return done, finish, nil
 }
 
@@ -82,7 +87,8 @@ func (a *Applier) decideInSet(ctx context.Context, tx *models.Store, ws *working
 		}
 		ws.keep(dec.Write, tx.Now())
 		if dec.Discovered {
-			a.log.WithFields(logrus.Fields{"payout_id": dec.Write.New.ID, "status": dec.Write.New.Status}).Info("discovered payout from webhook")
+			ws.discovered++
+			a.log.WithFields(logrus.Fields{"payout_id": dec.Write.New.ID, "status": dec.Write.New.Status}).Debug("discovered payout from webhook")
 		}
 	case *KYCEvent:
 		ws.keepWithdrawer(decide.Withdrawer(ws.withdrawer(e.UserID), e.Evidence(ev.ID)).Write)
@@ -141,6 +147,7 @@ type workingSet struct {
 	byKey      map[string]*models.Payout
 	byTransfer map[string]*models.Payout // the lowest id holding it, as PayoutByCoinflowID picks
 	writes     []models.PayoutWrite
+	discovered int // payouts the batch discovered
 
 	wLoaded  map[string]models.Withdrawer // by user, as read
 	wCur     map[string]*models.Withdrawer
