@@ -7,8 +7,9 @@
 //
 //  1. the baseline: -concurrency goroutines (32), each doing single-row
 //     INSERT ... ON CONFLICT DO NOTHING autocommit transactions of
-//     ~900-byte bodies into a fresh PostgreSQL database, each on its own
-//     connection, for -burst.
+//     ~900-byte bodies into a fresh database, for -burst. On PostgreSQL one
+//     connection each; with -sqlite into a fresh SQLite file opened as
+//     payoutd opens its own (WAL, synchronous=FULL, one connection).
 //  2. the burst: payoutd (the real router, webhook pipeline and store on a
 //     fresh migrated database, served by net/http on 127.0.0.1, applier
 //     running) and -concurrency senders posting distinct signed
@@ -38,7 +39,7 @@
 //
 //	go run ./cmd/webhookload                                   # 3 rounds of 30 s + 30 s + 60 s
 //	go run ./cmd/webhookload -rounds 1 -burst 5s -steady 5s -warmup 1s
-//	go run ./cmd/webhookload -sqlite                           # payoutd on SQLite; the baseline stays PostgreSQL
+//	go run ./cmd/webhookload -sqlite                           # SQLite: payoutd and the baseline
 //	go run ./cmd/webhookload -target http://127.0.0.1:8080 -key "$KEY"   # baseline and burst only
 //	go run ./cmd/webhookload -cpuprofile /tmp/payoutd.pprof    # the first round's burst
 //
@@ -126,7 +127,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.DurationVar(&o.drainWait, "drain-wait", 2*time.Minute, "after the steady phase, wait up to this long for the backlog to drain before stopping payoutd")
 	fs.StringVar(&o.target, "target", "", "an already running payoutd (base URL or the webhook URL) instead of an in-process one; needs -key")
 	fs.StringVar(&o.key, "key", "", "the -target's webhook validation key")
-	fs.BoolVar(&o.sqlite, "sqlite", false, "run the in-process payoutd on an SQLite file (the baseline stays PostgreSQL)")
+	fs.BoolVar(&o.sqlite, "sqlite", false, "run the baseline and the in-process payoutd on fresh SQLite files instead of PostgreSQL")
 	fs.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each phase, wait up to this long for the machine to be nearly idle (it may be shared)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (server and load generator) during the first round's burst")
 	fs.IntVar(&o.commitWorkers, "commit-workers", 2, "in-process payoutd: webhook.commit_workers")
