@@ -25,23 +25,33 @@ import (
 	"github.com/payoutd/payoutd/webhook"
 )
 
-// payoutdResult is the payoutd phase: the load's view, and what the
-// in-process server's own counters say about the same window.
+// phase is one payoutd phase, each on a fresh payoutd and database so that
+// one phase's backlog does not weigh on the next.
+type phase struct {
+	name         string
+	window       time.Duration
+	rate         float64       // an open loop offering this many sends per second; 0: a closed loop of o.concurrency senders
+	cpuProfile   string        // a CPU profile of the window, or none
+	drain        time.Duration // afterwards, wait up to this long for the applier to work off the backlog
+	drainProfile string        // a CPU profile of that wait, or none
+}
+
+// payoutdResult is a payoutd phase: the load's view, and what the
+// in-process server's counters and inbox say about the same window.
 type payoutdResult struct {
 	*result
-	desc      string
 	inProcess bool
 	dials     int64
 	pipeline  pipelineStats
-	backlog   int64 // events committed but not yet applied at the window's end
+	lag       *lagStats // read from the inbox after the load; nil for -target
 	logLevels map[logrus.Level]int
 	warnings  map[string]int
-	drain     *drainResult // with -drain
+	drain     *drainResult // when the phase waits for the backlog to drain
 }
 
 // runPayoutd starts payoutd in-process (unless o.target names one) and
 // posts signed webhooks at it.
-func runPayoutd(ctx context.Context, o options, events *eventFactory, progress func(string, ...any)) (res *payoutdResult, err error) {
+func runPayoutd(ctx context.Context, o options, ph phase, events *eventFactory, progress func(string, ...any)) (res *payoutdResult, err error) {
 	res = &payoutdResult{}
 	var target string
 	var key []byte
@@ -50,7 +60,7 @@ func runPayoutd(ctx context.Context, o options, events *eventFactory, progress f
 		if target, err = webhookURL(o.target); err != nil {
 			return nil, err
 		}
-		key, res.desc = []byte(o.key), "already running at "+target
+		key = []byte(o.key)
 	} else {
 		if srv, err = startPayoutd(ctx, o); err != nil {
 			return nil, err
@@ -61,18 +71,13 @@ func runPayoutd(ctx context.Context, o options, events *eventFactory, progress f
 			}
 		}()
 		target, key, res.inProcess = srv.url, srv.key, true
-		appliers := "no applier"
-		if o.applier {
-			appliers = fmt.Sprintf("%d applier(s) with batch %d", o.appliers, o.applierBatch)
-		}
-		if o.claimIndex {
-			appliers += " (experiment: claim index added)"
-		}
-		res.desc = fmt.Sprintf("in-process on %s; commit workers %d, max batch %d, pool %d, %s; log level %s",
-			srv.desc, o.commitWorkers, o.commitMaxBatch, o.maxOpenConns, appliers, o.logLevel)
-		progress("payoutd listening at %s (%s)", target, srv.desc)
+		progress("%s: payoutd listening at %s (%s)", ph.name, target, srv.desc)
 	}
 
+	senders := o.concurrency
+	if ph.rate > 0 {
+		senders = o.maxInFlight
+	}
 	var dials atomic.Int64
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	client := &http.Client{
@@ -82,8 +87,8 @@ func runPayoutd(ctx context.Context, o options, events *eventFactory, progress f
 				dials.Add(1)
 				return dialer.DialContext(ctx, network, addr)
 			},
-			MaxIdleConns:        2 * o.concurrency,
-			MaxIdleConnsPerHost: 2 * o.concurrency,
+			MaxIdleConns:        2 * senders,
+			MaxIdleConnsPerHost: 2 * senders,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
 		},
@@ -94,8 +99,8 @@ func runPayoutd(ctx context.Context, o options, events *eventFactory, progress f
 	var before pipelineStats
 	var profile *os.File
 	var profileErr error
-	if o.cpuProfile != "" {
-		if profile, err = os.Create(o.cpuProfile); err != nil {
+	if ph.cpuProfile != "" {
+		if profile, err = os.Create(ph.cpuProfile); err != nil {
 			return nil, fmt.Errorf("create cpu profile: %w", err)
 		}
 		defer func() {
@@ -118,11 +123,6 @@ func runPayoutd(ctx context.Context, o options, events *eventFactory, progress f
 		}
 		if srv != nil {
 			res.pipeline = srv.pipelineStats().sub(before)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if n, _, err := srv.store.InboxBacklog(ctx); err == nil {
-				res.backlog = n
-			}
 		}
 	}
 
@@ -130,9 +130,14 @@ func runPayoutd(ctx context.Context, o options, events *eventFactory, progress f
 	if srv != nil {
 		pgDB = cmp.Or(srv.pgDB, noPostgres) // on SQLite, none is
 	}
-	res.result = drive(ctx, "payoutd", pgDB, o.concurrency, o.warmup, o.duration, h, func(ctx context.Context, _ int) outcome {
+	send := func(ctx context.Context) outcome {
 		return post(ctx, client, target, key, events.withdrawPending(events.next()))
-	})
+	}
+	if ph.rate > 0 {
+		res.result = driveOpen(ctx, ph.name, pgDB, ph.rate, senders, o.warmup, ph.window, h, send)
+	} else {
+		res.result = drive(ctx, ph.name, pgDB, senders, o.warmup, ph.window, h, func(ctx context.Context, _ int) outcome { return send(ctx) })
+	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -140,16 +145,24 @@ func runPayoutd(ctx context.Context, o options, events *eventFactory, progress f
 		return nil, fmt.Errorf("start cpu profile: %w", profileErr)
 	}
 	res.dials = dials.Load()
-	if srv != nil {
-		res.logLevels, res.warnings = srv.logs.snapshot()
-		if err := checkStored(ctx, srv.store, res.result); err != nil {
+	if srv == nil {
+		return res, nil
+	}
+	res.logLevels, res.warnings = srv.logs.snapshot()
+	if err := checkStored(ctx, srv.store, res.result); err != nil {
+		return nil, err
+	}
+	readAt := time.Now() // the read sees at least what was applied by now
+	evs, err := readEventTimes(ctx, srv.store)
+	if err != nil {
+		return nil, err
+	}
+	st := lagOf(evs, res.from, res.to, readAt)
+	res.lag = &st
+	if ph.drain > 0 && o.applier {
+		progress("%s: waiting up to %s for the applier to work off the backlog", ph.name, ph.drain)
+		if res.drain, err = measureDrain(ctx, srv, pgDB, ph.drain, ph.drainProfile); err != nil {
 			return nil, err
-		}
-		if o.drain > 0 && o.applier {
-			progress("draining: timing the applier on the backlog, with no load, for up to %s", o.drain)
-			if res.drain, err = measureDrain(ctx, srv, pgDB, o.drain, o.drainProfile); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return res, nil

@@ -173,10 +173,9 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 // claimIndexSQL is the index -claim-index adds.
 const claimIndexSQL = "CREATE INDEX webhookload_inbox_pending_id ON inbox_events (id) WHERE status = 'pending'"
 
-// pipelineStats reads the committer's and the applier's counters.
+// pipelineStats reads the committer's counters.
 type pipelineStats struct {
 	commits, committed float64 // transactions, and webhooks in them
-	processed          float64 // events the applier finished
 }
 
 func (s *server) pipelineStats() pipelineStats {
@@ -192,17 +191,13 @@ func (s *server) pipelineStats() pipelineStats {
 				st.commits += float64(m.GetHistogram().GetSampleCount())
 				st.committed += m.GetHistogram().GetSampleSum()
 			}
-		case "payoutd_webhook_events_processed_total":
-			for _, m := range mf.GetMetric() {
-				st.processed += m.GetCounter().GetValue()
-			}
 		}
 	}
 	return st
 }
 
 func (a pipelineStats) sub(b pipelineStats) pipelineStats {
-	return pipelineStats{commits: a.commits - b.commits, committed: a.committed - b.committed, processed: a.processed - b.processed}
+	return pipelineStats{commits: a.commits - b.commits, committed: a.committed - b.committed}
 }
 
 // logCounter counts payoutd's log lines at warn and above by message, and
