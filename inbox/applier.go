@@ -153,6 +153,12 @@ func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
 	defer cancel()
 	mode := "set"
 	claimed, done, retried, err := a.applyBatch(ctx, false)
+	for try := 1; models.Overtaken(err) && try < setConflictTries; try++ {
+		// Another applier or writer changed or created a payout this
+		// batch names (two appliers discovering one withdrawal): decide
+		// again from a fresh read rather than retry event by event later.
+		claimed, done, retried, err = a.applyBatch(ctx, false)
+	}
 	if errors.Is(err, errIsolate) {
 		a.log.WithError(err).Debug("apply batch as a set; redoing it one event at a time")
 		mode = "isolated"
@@ -175,6 +181,10 @@ func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
 	a.metrics.WebhookApplyRetries.Add(float64(retried))
 	return claimed, nil
 }
+
+// setConflictTries is how many times a batch is applied as a set while it
+// meets a write that overtook its read, before it is redone one by one.
+const setConflictTries = 3
 
 func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, done []finished, retried int, err error) {
 	err = a.store.Tx(ctx, func(tx *models.Store) error {

@@ -278,6 +278,24 @@ func translate(err error) error {
 	return err
 }
 
+// Overtaken reports whether err says another writer got there first: a
+// conditional write that found the row changed (ErrConflict, which also
+// covers a unique key taken meanwhile), or PostgreSQL aborting the
+// transaction for a deadlock or a serialization failure. Deciding again
+// from a fresh read is the cure.
+func Overtaken(err error) bool {
+	if errors.Is(err, ErrConflict) {
+		return true
+	}
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == pgDeadlockDetected || pgErr.Code == pgSerializationFailure)
+}
+
+const (
+	pgDeadlockDetected     = "40P01"
+	pgSerializationFailure = "40001"
+)
+
 // pgNumericOutOfRange is PostgreSQL's numeric_value_out_of_range, as in
 // "bigint out of range".
 const pgNumericOutOfRange = "22003"

@@ -130,11 +130,11 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.BoolVar(&o.sqlite, "sqlite", false, "run the baseline and the in-process payoutd on fresh SQLite files instead of PostgreSQL")
 	fs.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each phase, wait up to this long for the machine to be nearly idle (it may be shared)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (server and load generator) during the first round's burst")
-	fs.IntVar(&o.commitWorkers, "commit-workers", 2, "in-process payoutd: webhook.commit_workers")
+	fs.IntVar(&o.commitWorkers, "commit-workers", 0, "in-process payoutd: webhook.commit_workers (0: by the database, as serve)")
 	fs.IntVar(&o.commitMaxBatch, "commit-max-batch", 256, "in-process payoutd: webhook.commit_max_batch")
 	fs.IntVar(&o.maxOpenConns, "max-open-conns", 16, "in-process payoutd: database.max_open_conns")
 	fs.BoolVar(&o.applier, "applier", true, "in-process payoutd: run the applier as serve does")
-	fs.IntVar(&o.appliers, "appliers", 1, "in-process payoutd: appliers running (serve runs 1; more is an experiment)")
+	fs.IntVar(&o.appliers, "appliers", 0, "in-process payoutd: applier.workers (0: by the database, as serve)")
 	fs.IntVar(&o.applierBatch, "applier-batch", 100, "in-process payoutd: applier.batch_size")
 	fs.DurationVar(&o.drain, "drain", 0, "in-process payoutd: after each burst, time the applier working off the backlog for up to this long")
 	fs.StringVar(&o.drainProfile, "drain-cpuprofile", "", "with -drain: write a CPU profile of the first round's drain")
@@ -165,8 +165,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	if o.claimIndex && (o.sqlite || o.target != "") {
 		errs = append(errs, "-claim-index applies to the in-process payoutd on PostgreSQL only")
 	}
-	if o.commitWorkers < 1 || o.commitMaxBatch < 1 || o.maxOpenConns < 1 || o.appliers < 1 || o.applierBatch < 1 {
-		errs = append(errs, "-commit-workers, -commit-max-batch, -max-open-conns, -appliers and -applier-batch must be at least 1")
+	if o.commitWorkers < 0 || o.appliers < 0 || o.commitMaxBatch < 1 || o.maxOpenConns < 1 || o.applierBatch < 1 {
+		errs = append(errs, "-commit-max-batch, -max-open-conns and -applier-batch must be at least 1; -commit-workers and -appliers not negative (0: by the database)")
 	}
 	switch o.logLevel {
 	case "debug", "info", "warn", "error":

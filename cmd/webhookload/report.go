@@ -43,13 +43,13 @@ func header(w io.Writer, o options) {
 	} else {
 		appliers := "no applier"
 		if o.applier {
-			appliers = fmt.Sprintf("%d applier(s) with batch %d", o.appliers, o.applierBatch)
+			appliers = fmt.Sprintf("%s applier(s) with batch %d", workersDesc(o.appliers), o.applierBatch)
 		}
 		if o.claimIndex {
 			appliers += " (experiment: claim index added)"
 		}
-		fmt.Fprintf(w, "payoutd:  in-process, a fresh one on a fresh %s database per phase; commit workers %d, max batch %d, pool %d, %s; log level %s\n",
-			dialectName(o), o.commitWorkers, o.commitMaxBatch, o.maxOpenConns, appliers, o.logLevel)
+		fmt.Fprintf(w, "payoutd:  in-process, a fresh one on a fresh %s database per phase; commit workers %s, max batch %d, pool %d, %s; log level %s\n",
+			dialectName(o), workersDesc(o.commitWorkers), o.commitMaxBatch, o.maxOpenConns, appliers, o.logLevel)
 		fmt.Fprintf(w, "burst:    %d senders, closed loop (each sends again once answered)\n", o.concurrency)
 		fmt.Fprintf(w, "steady:   open loop at the round's baseline rate, sends due at fixed intervals on up to %d senders; then up to %s for the backlog to drain\n",
 			o.maxInFlight, o.drainWait)
@@ -229,4 +229,12 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// workersDesc is a worker count as set: 0 follows the database, as serve.
+func workersDesc(n int) string {
+	if n == 0 {
+		return "by the database"
+	}
+	return fmt.Sprint(n)
 }

@@ -112,7 +112,7 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 	m := metrics.New()
 	m.RegisterBacklog(store.InboxBacklog, time.Now)
 	// Unless the flags say otherwise, what serve gets from config.go.
-	applierCfg := inbox.ApplierConfig{BatchSize: o.applierBatch, PollInterval: 500 * time.Millisecond, MaxAttempts: 8}
+	applierCfg := inbox.ApplierConfig{BatchSize: o.applierBatch, Workers: o.appliers, PollInterval: 500 * time.Millisecond, MaxAttempts: 8}
 	pipe, err := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler:   webhook.HandlerConfig{Key: webhookKey, Tolerance: 5 * time.Minute, AnswerTimeout: 4500 * time.Millisecond},
 		Committer: webhook.CommitterConfig{MaxBatch: o.commitMaxBatch, Workers: o.commitWorkers},
@@ -138,16 +138,6 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 	var wg sync.WaitGroup
 	if o.applier {
 		wg.Go(func() { pipe.Applier.Run(applierCtx) })
-		// Appliers beyond serve's one, for the experiment: they share the
-		// inbox through FOR UPDATE SKIP LOCKED, as separate processes would.
-		for range o.appliers - 1 {
-			extra, err := inbox.NewApplier(store, logger.WithField("component", "applier"), m, applierCfg)
-			if err != nil {
-				stopApplier()
-				return nil, err
-			}
-			wg.Go(func() { extra.Run(applierCtx) })
-		}
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
