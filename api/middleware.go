@@ -44,14 +44,16 @@ func observe(log *logrus.Entry, m *metrics.Metrics) gin.HandlerFunc {
 		if route == "/metrics" || route == "/healthz" || route == "/readyz" {
 			return
 		}
-		entry := log.WithFields(logrus.Fields{
-			"method": c.Request.Method, "route": route, "status": status, "duration_ms": elapsed.Milliseconds(),
-		})
+		level := logrus.DebugLevel
 		if status >= 500 {
-			entry.Warn("request")
-		} else {
-			entry.Debug("request")
+			level = logrus.WarnLevel
 		}
+		if !log.Logger.IsLevelEnabled(level) {
+			return // the fields are not even built: this runs on every webhook
+		}
+		log.WithFields(logrus.Fields{
+			"method": c.Request.Method, "route": route, "status": status, "duration_ms": elapsed.Milliseconds(),
+		}).Log(level, "request")
 	}
 }
 
