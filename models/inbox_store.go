@@ -123,13 +123,43 @@ func (s *Store) inboxInsert(ctx context.Context, evs []InboxEvent) ([]bool, erro
 // InboxClaim selects up to limit due pending events, oldest first, and on
 // PostgreSQL locks them with FOR UPDATE SKIP LOCKED so that several payoutd
 // processes share one inbox without taking the same event. Call it in Tx.
+//
+// The claim looks at a window of ids from the oldest pending event on
+// (claimWindow batches' worth), and past it only when the window did not
+// fill the batch (events waiting for a retry, or taken by other appliers).
+// Asking for "the first n pending events" alone leaves PostgreSQL to choose
+// between walking the pending index in order and sorting every pending
+// row, and statistics taken before a burst say there are few: it sorted a
+// 30,000-event backlog on disk for each batch of 100. Within the window
+// either plan reads at most the window.
 func (s *Store) InboxClaim(ctx context.Context, limit int) ([]InboxEvent, error) {
-	q := "SELECT * FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+	var lo *int64
+	if err := s.db.WithContext(ctx).Raw("SELECT MIN(id) FROM inbox_events WHERE status = 'pending'").Row().Scan(&lo); err != nil {
+		return nil, fmt.Errorf("claim inbox events: %w", translate(err))
+	}
+	if lo == nil {
+		return nil, nil
+	}
+	hi := *lo + int64(claimWindow*limit)
+	evs, err := s.inboxClaimRange(ctx, "id >= ? AND id < ?", []any{*lo, hi}, limit)
+	if err != nil || len(evs) == limit {
+		return evs, err
+	}
+	more, err := s.inboxClaimRange(ctx, "id >= ?", []any{hi}, limit-len(evs))
+	return append(evs, more...), err
+}
+
+// claimWindow is how many batches' worth of ids a claim looks at first:
+// enough for the appliers of a few processes to each find a batch there.
+const claimWindow = 8
+
+func (s *Store) inboxClaimRange(ctx context.Context, ids string, args []any, limit int) ([]InboxEvent, error) {
+	q := "SELECT * FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= ? AND " + ids + " ORDER BY id LIMIT ?"
 	if s.dialect == DialectPostgres {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
 	var evs []InboxEvent
-	if err := s.db.WithContext(ctx).Raw(q, s.Now(), limit).Scan(&evs).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(q, append(append([]any{s.Now()}, args...), limit)...).Scan(&evs).Error; err != nil {
 		return nil, fmt.Errorf("claim inbox events: %w", translate(err))
 	}
 	return evs, nil

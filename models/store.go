@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -78,7 +80,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	switch u := opts.URL; {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		s.dialect = DialectPostgres
-		dial = postgres.New(postgres.Config{DSN: u})
+		cfg, err := pgx.ParseConfig(u)
+		if err != nil {
+			return nil, fmt.Errorf("database url: %w", err)
+		}
+		if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+			// Statements stay prepared, but each execution is planned for
+			// its own values and the table as it is now. A generic plan
+			// cached on a pooled connection while a table was small (a new
+			// deployment, a load test) would otherwise keep scanning it
+			// whole after it grew: the applier's batch lookup took 100 ms
+			// on 30,000 payouts that way instead of under 1 ms.
+			cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+		}
+		dial = postgres.New(postgres.Config{Conn: stdlib.OpenDB(*cfg)})
 	case u == "", strings.HasPrefix(u, "sqlite:"):
 		s.dialect = DialectSQLite
 		path := strings.TrimPrefix(u, "sqlite:")
