@@ -209,17 +209,7 @@ func (s *Store) payoutInsert(ctx context.Context, p *Payout, now time.Time) erro
 	if p.ID == "" {
 		p.ID = NewID()
 	}
-	// A discovered payout may carry Coinflow's creation time; anything
-	// else is created now.
-	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now
-	}
-	p.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
-	if p.StatusAt.IsZero() {
-		p.StatusAt = now
-	}
-	p.StatusAt = p.StatusAt.UTC().Truncate(time.Microsecond)
-	p.UpdatedAt = now
+	PayoutAsStored(p, true, now)
 	if err := s.db.WithContext(ctx).Create(p).Error; err != nil {
 		return fmt.Errorf("create payout: %w", translate(err))
 	}

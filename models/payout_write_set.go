@@ -51,7 +51,8 @@ func (s *Store) WithdrawersForUpdate(ctx context.Context, userIDs []string) ([]W
 
 // PayoutAsStored is p as PayoutWrite would store it at now: times in UTC
 // at the database's microsecond precision, and a new payout's creation and
-// status times defaulted to now. A caller that decides several pieces of
+// status times defaulted to now (a discovered payout may carry Coinflow's
+// creation time; anything else is created now). A caller that decides several pieces of
 // evidence in memory before writing decides each from the record as a
 // fresh read would give it.
 func PayoutAsStored(p *Payout, created bool, now time.Time) {
