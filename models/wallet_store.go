@@ -108,20 +108,20 @@ func (c USDCost) Cents(what string) (int64, error) {
 	return n, nil
 }
 
-// add adds o to c, ErrOverflow naming the sum that does not fit.
-func (c *USDCost) add(o USDCost) error {
+// Plus is c+o, ErrOverflow naming the sum that does not fit.
+func (c USDCost) Plus(o USDCost) (USDCost, error) {
 	var err error
 	if c.AmountCents, err = AddCents(c.AmountCents, o.AmountCents); err != nil {
-		return overflow("payout amounts")
+		return c, overflow("payout amounts")
 	}
 	if c.FeesCents, err = AddCents(c.FeesCents, o.FeesCents); err != nil {
-		return overflow("merchant fees")
+		return c, overflow("merchant fees")
 	}
 	if c.ForeignCents, err = AddCents(c.ForeignCents, o.ForeignCents); err != nil {
-		return overflow("wallet debits of foreign payouts")
+		return c, overflow("wallet debits of foreign payouts")
 	}
 	c.Unpriced += o.Unpriced
-	return nil
+	return c, nil
 }
 
 // WalletMovement is what local payouts say moved through the USD wallet in
@@ -271,7 +271,8 @@ WHERE moved_at > ? AND moved_at <= ?`, []any{at[0], at[len(at)-1]}, func(t time.
 			if err != nil {
 				return err
 			}
-			return q.into[i].add(c)
+			q.into[i], err = q.into[i].Plus(c)
+			return err
 		})
 		if err != nil {
 			return nil, err
