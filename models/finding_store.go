@@ -168,11 +168,11 @@ func countUnresolvedBy[K ~string](ctx context.Context, s *Store, col string) (ma
 	return out, nil
 }
 
-// FindingListUnresolved returns every finding not resolved (open or
+// FindingListUnresolved returns up to limit findings not resolved (open or
 // acknowledged), oldest first.
-func (s *Store) FindingListUnresolved(ctx context.Context) ([]Finding, error) {
+func (s *Store) FindingListUnresolved(ctx context.Context, limit int) ([]Finding, error) {
 	var fs []Finding
-	if err := s.db.WithContext(ctx).Where("resolved_at IS NULL").Order("first_seen_at, id").Find(&fs).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("resolved_at IS NULL").Order("first_seen_at, id").Limit(limit).Find(&fs).Error; err != nil {
 		return nil, fmt.Errorf("list unresolved findings: %w", translate(err))
 	}
 	return fs, nil

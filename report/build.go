@@ -221,22 +221,37 @@ func debitTotals(rows []WalletDebitRow) ([]CurrencyDebits, USDDebits, error) {
 	return out, all, nil
 }
 
-// buildFindings counts the listed findings rather than asking the database
-// twice, so the counts always match the list.
+// buildFindings lists the oldest MaxListedFindings unresolved findings and
+// counts them all. When they all fit in the list, the counts are taken
+// from it rather than asked of the database twice, so that they always
+// match the list (SQLite reads outside a transaction).
 func buildFindings(ctx context.Context, st *models.Store, s *Summary, _, _ time.Time) error {
-	fs, err := st.FindingListUnresolved(ctx)
+	fs, err := st.FindingListUnresolved(ctx, MaxListedFindings+1)
 	if err != nil {
 		return err
 	}
-	s.Findings.List = make([]Finding, len(fs))
 	counts := map[[2]string]int64{}
+	if len(fs) > MaxListedFindings {
+		fs = fs[:MaxListedFindings]
+		s.Findings.ListTruncated = true
+		all, err := st.FindingCountOpenByKindSeverity(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range all {
+			counts[[2]string{string(c.Kind), string(c.Severity)}] = c.N
+		}
+	}
+	s.Findings.List = make([]Finding, len(fs))
 	for i, f := range fs {
 		s.Findings.List[i] = Finding{
 			ID: f.ID, Kind: string(f.Kind), Severity: string(f.Severity), Status: string(f.Status), Subject: f.Subject,
 			PayoutID: f.PayoutID, UserID: f.UserID, FirstSeenAt: f.FirstSeenAt.UTC(), LastSeenAt: f.LastSeenAt.UTC(),
 			Details: f.Details,
 		}
-		counts[[2]string{string(f.Kind), string(f.Severity)}]++
+		if !s.Findings.ListTruncated {
+			counts[[2]string{string(f.Kind), string(f.Severity)}]++
+		}
 	}
 	s.Findings.Counts = make([]FindingCount, 0, len(counts))
 	for k, n := range counts {

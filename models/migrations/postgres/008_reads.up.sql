@@ -1,6 +1,7 @@
 -- Reads that stop scanning what they do not need: the finance report's
--- aging and returns each get an index, and the report's one pass gets
--- statistics that let the planner see how few its groups are.
+-- aging, returns and capped list of findings each get an index, and the
+-- report's one pass gets statistics that let the planner see how few its
+-- groups are.
 
 -- Aging: the payouts waiting with a status detail (unclaimed, on hold, an
 -- RFI) are few; an index over those alone finds them without reading the
@@ -9,6 +10,8 @@ CREATE INDEX payouts_status_detail ON payouts (status_detail, created_at) WHERE 
 -- Failures: the returns (the wallet's credits, failed with their return
 -- completed), likewise. Failed payouts are already indexed by status.
 CREATE INDEX payouts_returns ON payouts (return_status, created_at) WHERE return_status IS NOT NULL;
+-- The report lists the oldest unresolved findings.
+CREATE INDEX findings_unresolved ON findings (first_seen_at, id) WHERE resolved_at IS NULL;
 
 -- The report groups the payouts of a range by these keys in one pass. The
 -- planner cannot tell how many groups an expression makes and took the
