@@ -203,3 +203,30 @@ func requireExplainedOverflows(t *testing.T, s *models.Store, from, to time.Time
 	_, err = mv.Explained()
 	requireOverflow(t, err, "explained")
 }
+
+// A step is (previous time, time]: a payout debited at a step's time is in
+// that step, one a microsecond later in the next, however the database
+// puts payouts in steps (PostgreSQL sums them per step itself).
+func TestWalletMovementPerStepEdges(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		times := []time.Time{usdDay, usdDay.Add(time.Hour), usdDay.Add(time.Hour), usdDay.Add(2 * time.Hour)}
+		dbtest.InsertPayouts(t, s,
+			dbtest.RawPayout{ID: "at-first", Cents: 1, CreatedAt: times[0]},
+			dbtest.RawPayout{ID: "after-first", Cents: 10, CreatedAt: times[0].Add(time.Microsecond)},
+			dbtest.RawPayout{ID: "at-second", Cents: 100, CreatedAt: times[1]},
+			dbtest.RawPayout{ID: "after-second", Cents: 1_000, CreatedAt: times[1].Add(time.Microsecond)},
+			dbtest.RawPayout{ID: "at-last", Cents: 10_000, CreatedAt: times[3]},
+			dbtest.RawPayout{ID: "after-last", Cents: 100_000, CreatedAt: times[3].Add(time.Microsecond)},
+		)
+		steps, err := s.WalletMovementPerStep(t.Context(), times)
+		require.NoError(t, err)
+		require.Equal(t, []models.WalletMovement{{}, {PayoutsCents: 110}, {}, {PayoutsCents: 11_000}}, steps,
+			"two snapshots at one time make an empty step between them")
+		for i := 1; i < len(times); i++ {
+			mv, err := s.WalletMovementBetween(t.Context(), times[i-1], times[i])
+			require.NoError(t, err)
+			require.Equal(t, steps[i], mv, "step %d", i)
+		}
+	})
+}
