@@ -178,11 +178,13 @@ func (s *Store) FindingListUnresolved(ctx context.Context, limit int) ([]Finding
 	return fs, nil
 }
 
-// FindingListUnannounced lists open (not acknowledged) unresolved findings that
-// have not been announced, oldest first.
-func (s *Store) FindingListUnannounced(ctx context.Context, limit int) ([]Finding, error) {
+// FindingListUnannounced lists open (not acknowledged) unresolved findings
+// that have not been announced, among those changed since the mark, oldest
+// first. A finding becomes one when it opens, so the notifier reads the
+// findings opened since its last sweep, not every open one.
+func (s *Store) FindingListUnannounced(ctx context.Context, since FindingMark, limit int) ([]Finding, error) {
 	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
+	err := changedSince(s.db.WithContext(ctx).Model(&Finding{}), since).
 		Where("resolved_at IS NULL AND status = ?", FindingOpen).
 		Where("NOT EXISTS (SELECT 1 FROM alert_notices n WHERE n.finding_id = findings.id)").
 		Order("first_seen_at, id").Limit(limit).Find(&fs).Error
@@ -207,10 +209,10 @@ func (s *Store) FindingListAnnouncedBefore(ctx context.Context, cutoff time.Time
 }
 
 // FindingListAnnouncedResolved lists announced findings that have since
-// resolved, oldest resolution first.
-func (s *Store) FindingListAnnouncedResolved(ctx context.Context, limit int) ([]Finding, error) {
+// resolved, among those changed since the mark, oldest resolution first.
+func (s *Store) FindingListAnnouncedResolved(ctx context.Context, since FindingMark, limit int) ([]Finding, error) {
 	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
+	err := changedSince(s.db.WithContext(ctx).Model(&Finding{}), since).
 		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
 		Where("findings.resolved_at IS NOT NULL").
 		Order("findings.resolved_at, findings.id").Limit(limit).Find(&fs).Error

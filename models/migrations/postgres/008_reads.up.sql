@@ -1,7 +1,8 @@
 -- Reads that stop scanning what they do not need: the finance report's
--- aging, returns and capped list of findings each get an index, and the
+-- aging, returns and capped list of findings each get an index, the
 -- report's one pass gets statistics that let the planner see how few its
--- groups are.
+-- groups are, and the alert notifier reads only the findings changed since
+-- its last sweep.
 
 -- Aging: the payouts waiting with a status detail (unclaimed, on hold, an
 -- RFI) are few; an index over those alone finds them without reading the
@@ -28,3 +29,23 @@ BEGIN
 END
 $$;
 ANALYZE payouts;
+
+-- change_seq orders the findings' changes that alerts act on (opened,
+-- acknowledged, resolved; not a run seeing a finding again) for the
+-- notifier, which reads those after the mark of its last sweep
+-- (models.FindingMark). It is the id of the transaction that made the
+-- change, so that a reader can tell from a snapshot which changes may
+-- still commit: a sequence's numbers are handed out before commit, and a
+-- change committed late under a smaller number would be skipped.
+ALTER TABLE findings ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION findings_change_seq() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status OR NEW.resolved_at IS DISTINCT FROM OLD.resolved_at THEN
+        NEW.change_seq := pg_current_xact_id()::text::bigint;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER findings_change_seq BEFORE INSERT OR UPDATE OF status, resolved_at ON findings
+    FOR EACH ROW EXECUTE FUNCTION findings_change_seq();
+CREATE INDEX findings_change_seq ON findings (change_seq);
