@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/payoutd/payoutd/rail"
 )
 
 // The queries behind package report. Every one groups in the database and
@@ -107,15 +105,14 @@ type ReportGroup struct {
 	UserFeesCurrency     string
 	MerchantFeesCurrency string
 	Reached              bool // coinflow_transaction set: Coinflow has it, and debited the wallet for it
-	Count                int64
-	Cents                int64 // amounts
+	// AboveNACHALimit says the amounts are above the limit ReportGroups was
+	// given: with the speeds and currency, what tells a NACHA downgrade.
+	AboveNACHALimit bool
+	Count           int64
+	Cents           int64 // amounts
 	// UserFees and MerchantFees count the payouts whose fee is not 0 and
 	// sum the fees.
 	UserFees, MerchantFees ReportSum
-	// NACHA is the payouts that asked for same_day, went standard and are
-	// USD amounts above the NACHA limit (rail.NACHADowngrade, the rule
-	// reconcile's speed check applies), with their amounts.
-	NACHA ReportSum
 	// WalletDebit counts the payouts whose wallet_debit_cents is set (what
 	// a foreign payout cost the USD wallet) and sums it.
 	WalletDebit ReportSum
@@ -123,13 +120,14 @@ type ReportGroup struct {
 
 // groupColumns are what ReportGroups groups by, in its subquery's names.
 const groupColumns = `day, status, requested_speed, effective_speed, return_status, amount_currency,
-         user_fees_currency, merchant_fees_currency, reached`
+         user_fees_currency, merchant_fees_currency, reached, above`
 
 // ReportGroups groups the payouts created in [from, to) in one pass over
-// them: one GROUP BY, whose conditional counts and sums give what a group's
-// keys cannot (fees that are not 0, NACHA downgrades within a speed pair).
-// Before it, the report ran a query per section, each scanning the range
-// again and sorting its groups.
+// them: one GROUP BY, whose conditional counts give what a group's keys
+// cannot (the fees that are not 0). Before it, the report ran a query per
+// section, each scanning the range again and sorting its groups. Amounts
+// above nachaLimitCents are grouped apart: the key costs less than
+// counting and summing NACHA downgrades apart in every group.
 //
 // On PostgreSQL the day is grouped as a date and formatted per group, not
 // per row; migration 008's statistics on that expression and the other
@@ -143,27 +141,24 @@ func (s *Store) ReportGroups(ctx context.Context, from, to time.Time, nachaLimit
 	rows, err := sumRows(ctx, s, "payout amounts, fees or wallet debits", func(g *ReportGroup) []any {
 		return []any{
 			&g.Day, &g.Status, &g.RequestedSpeed, &g.EffectiveSpeed, &g.ReturnStatus, &g.Currency,
-			&g.UserFeesCurrency, &g.MerchantFeesCurrency, &g.Reached,
+			&g.UserFeesCurrency, &g.MerchantFeesCurrency, &g.Reached, &g.AboveNACHALimit,
 			&g.Count, intoCents{&g.Cents}, &g.UserFees.Count, intoCents{&g.UserFees.Cents},
-			&g.MerchantFees.Count, intoCents{&g.MerchantFees.Cents}, &g.NACHA.Count, intoCents{&g.NACHA.Cents},
-			&g.WalletDebit.Count, intoCents{&g.WalletDebit.Cents},
+			&g.MerchantFees.Count, intoCents{&g.MerchantFees.Cents}, &g.WalletDebit.Count, intoCents{&g.WalletDebit.Cents},
 		}
 	}, `
 SELECT `+dayText+`, status, requested_speed, effective_speed, return_status, amount_currency,
-       user_fees_currency, merchant_fees_currency, reached,
+       user_fees_currency, merchant_fees_currency, reached, above,
        COUNT(*), SUM(amount_cents),
        COUNT(CASE WHEN user_fees_cents <> 0 THEN 1 END), SUM(user_fees_cents),
        COUNT(CASE WHEN merchant_fees_cents <> 0 THEN 1 END), SUM(merchant_fees_cents),
-       COUNT(CASE WHEN nacha THEN 1 END), SUM(CASE WHEN nacha THEN amount_cents END),
        COUNT(wallet_debit_cents), SUM(wallet_debit_cents)
 FROM (SELECT `+dayKey+` AS day, status, requested_speed, effective_speed, return_status, amount_currency,
              user_fees_currency, merchant_fees_currency, coinflow_transaction IS NOT NULL AS reached,
-             requested_speed = ? AND effective_speed = ? AND amount_currency = ? AND amount_cents > ? AS nacha,
-             amount_cents, user_fees_cents, merchant_fees_cents, wallet_debit_cents
+             amount_cents > ? AS above, amount_cents, user_fees_cents, merchant_fees_cents, wallet_debit_cents
       FROM payouts
       WHERE created_at >= ? AND created_at < ?) p
 GROUP BY `+groupColumns,
-		rail.SameDay, rail.Standard, rail.NACHACurrency, nachaLimitCents, from.UTC(), to.UTC())
+		nachaLimitCents, from.UTC(), to.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("report payouts: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 )
 
 // The sections about the payouts created in the range (payouts, fees,
@@ -118,8 +119,9 @@ func rangeFees(s *Summary, gs []models.ReportGroup) error {
 	return err
 }
 
-// rangeSpeeds splits a group that went from same_day to standard into its
-// NACHA downgrades, which the store counts apart, and the others.
+// rangeSpeeds classes a group that went from same_day to standard by the
+// NACHA rule (rail.NACHADowngrade, which reconcile's speed check applies):
+// USD amounts above the limit, which the store groups apart.
 func rangeSpeeds(s *Summary, gs []models.ReportGroup) error {
 	type key struct{ class, requested, effective, currency string }
 	sum := newSums[key]("speeds", "payout amounts")
@@ -128,20 +130,14 @@ func rangeSpeeds(s *Summary, gs []models.ReportGroup) error {
 			continue
 		}
 		req, eff := *g.RequestedSpeed, *g.EffectiveSpeed
-		if req == eff {
-			if err := sum.add(key{models.SpeedAsRequested, req, eff, g.Currency}, g.Count, g.Cents); err != nil {
-				return err
-			}
-			continue
+		class := models.SpeedOtherDowngrade
+		switch {
+		case req == eff:
+			class = models.SpeedAsRequested
+		case g.AboveNACHALimit && req == rail.SameDay && eff == rail.Standard && g.Currency == rail.NACHACurrency:
+			class = models.SpeedNACHADowngrade
 		}
-		if err := sum.add(key{models.SpeedNACHADowngrade, req, eff, g.Currency}, g.NACHA.Count, g.NACHA.Cents); err != nil {
-			return err
-		}
-		other, err := models.SubCents(g.Cents, g.NACHA.Cents)
-		if err != nil {
-			return fmt.Errorf("report speeds: sum of payout amounts %w", err)
-		}
-		if err := sum.add(key{models.SpeedOtherDowngrade, req, eff, g.Currency}, g.Count-g.NACHA.Count, other); err != nil {
+		if err := sum.add(key{class, req, eff, g.Currency}, g.Count, g.Cents); err != nil {
 			return err
 		}
 	}

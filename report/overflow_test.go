@@ -36,9 +36,9 @@ func TestBuildSaysWhichSumOverflows(t *testing.T) {
 		seed  func(t *testing.T, s *models.Store)
 		error string
 	}{
-		{"a group", func(t *testing.T, s *models.Store) {
+		{"a row of payouts", func(t *testing.T, s *models.Store) {
 			dbtest.InsertPayouts(t, s, dbtest.OverflowingPayouts(day.Add(9*time.Hour))...)
-		}, "report payouts: sum of payout amounts, fees or wallet debits overflows int64"},
+		}, "report payouts: sum of payout amounts overflows int64"},
 		{"the groups' total", func(t *testing.T, s *models.Store) {
 			a, b := half, half
 			a.ID, a.CreatedAt = "day-one", day.Add(9*time.Hour)
