@@ -3,7 +3,8 @@
 -- aging, returns and capped list of findings each get an index, and the
 -- alert notifier reads only the findings changed since its last sweep.
 -- (SQLite plans the report's one pass without statistics.)
-CREATE INDEX payouts_status_detail ON payouts (status_detail, created_at) WHERE status_detail IS NOT NULL;
+CREATE INDEX payouts_status_detail ON payouts (status_detail, created_at, amount_currency, amount_cents)
+    WHERE status_detail IS NOT NULL;
 CREATE INDEX payouts_returns ON payouts (return_status, created_at) WHERE return_status IS NOT NULL;
 CREATE INDEX findings_unresolved ON findings (first_seen_at, id) WHERE resolved_at IS NULL;
 
