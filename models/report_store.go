@@ -49,7 +49,8 @@ type ReportPayoutRow struct {
 }
 
 // ReportPayouts groups the payouts created in [from, to) by day, status,
-// speed and currency.
+// speed and currency: the dashboard's volume chart. (The finance report
+// takes these rows from ReportGroups.)
 func (s *Store) ReportPayouts(ctx context.Context, from, to time.Time) ([]ReportPayoutRow, error) {
 	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportPayoutRow) []any {
 		return []any{&r.Day, &r.Status, &r.Speed, &r.Currency, &r.Count, intoCents{&r.Cents}}
