@@ -7,7 +7,9 @@
 //   - Notifier.Sweep looks at the findings table (whoever raised them: the
 //     reconciler or the webhook applier) and, in one transaction, claims the
 //     findings to announce in alert_notices and writes one outbox row per
-//     alert and sink. A finding is announced once when it opens, again only
+//     alert and sink. It reads only the findings opened, acknowledged or
+//     resolved since its last sweep (models.FindingMark), and those due to
+//     be announced again. A finding is announced once when it opens, again only
 //     after the re-notify interval while it stays open (not acknowledged),
 //     and once when it resolves. When more findings open in one sweep than
 //     the summary threshold, each sink gets one summary alert instead.

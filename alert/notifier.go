@@ -49,6 +49,9 @@ type Notifier struct {
 	log   *logrus.Entry
 	cfg   NotifierConfig
 	mu    sync.Mutex // one sweep at a time in this process
+	// since is the mark of the last sweep that read every change it
+	// listed (see Sweep); zero in a new process, which reads them all once.
+	since models.FindingMark
 }
 
 // NewNotifier returns a notifier writing to store's outbox.
@@ -69,13 +72,16 @@ func NewNotifier(store *models.Store, log *logrus.Entry, cfg NotifierConfig) (*N
 	return &Notifier{store: store, log: log, cfg: cfg}, nil
 }
 
-// SweepResult says what one sweep announced.
+// SweepResult says what one sweep read and announced.
 type SweepResult struct {
 	Opened     int  // findings announced for the first time
 	Renotified int  // open findings announced again
 	Resolved   int  // announced findings whose resolution was handled
 	Summary    bool // a summary alert stands for some of them
 	Rows       int  // outbox rows written
+	// Read counts the findings the sweep loaded: those opened or resolved
+	// since the last sweep, and those due to be announced again.
+	Read int
 }
 
 // Sweep announces what changed since the last sweep, in one transaction:
@@ -83,14 +89,30 @@ type SweepResult struct {
 // before the re-notify interval, and announced findings that resolved. The
 // claims in alert_notices make each announcement happen once, also when
 // several processes sweep the same database.
+//
+// A sweep reads only the findings that opened or resolved since the mark
+// of the last sweep (models.FindingMark), through an index, instead of
+// every open finding: a sweep every 10 seconds over 10,000 open findings
+// read them all each time. The re-announcements are read by when they are
+// due, through the index on alert_notices. The mark moves on only after a
+// sweep that committed and read all it listed: one that hit its Limit
+// leaves the rest for the next, which reads from the same mark.
 func (n *Notifier) Sweep(ctx context.Context) (SweepResult, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var res SweepResult
+	var (
+		res  SweepResult
+		mark models.FindingMark
+		more bool
+	)
 	err := n.store.Tx(ctx, func(tx *models.Store) error {
-		res = SweepResult{}
+		res, more = SweepResult{}, false
+		var err error
+		if mark, err = tx.FindingMarkNow(ctx); err != nil {
+			return err
+		}
 		now := tx.Now()
-		fresh, err := tx.FindingListUnannounced(ctx, n.cfg.Limit)
+		fresh, err := tx.FindingListUnannounced(ctx, n.since, n.cfg.Limit)
 		if err != nil {
 			return err
 		}
@@ -106,7 +128,7 @@ func (n *Notifier) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			return err
 		}
-		gone, err := tx.FindingListAnnouncedResolved(ctx, n.cfg.Limit)
+		gone, err := tx.FindingListAnnouncedResolved(ctx, n.since, n.cfg.Limit)
 		if err != nil {
 			return err
 		}
@@ -114,6 +136,8 @@ func (n *Notifier) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			return err
 		}
+		more = len(fresh) == n.cfg.Limit || len(gone) == n.cfg.Limit
+		res.Read = len(fresh) + len(stale) + len(gone)
 
 		opened := pick(fresh, newClaims)
 		opened = append(opened, pick(stale, againClaims)...)
@@ -133,6 +157,9 @@ func (n *Notifier) Sweep(ctx context.Context) (SweepResult, error) {
 	})
 	if err != nil {
 		return SweepResult{}, fmt.Errorf("sweep findings for alerts: %w", err)
+	}
+	if !more {
+		n.since = mark
 	}
 	if res.Rows > 0 {
 		n.log.WithFields(logrus.Fields{

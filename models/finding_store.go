@@ -168,21 +168,23 @@ func countUnresolvedBy[K ~string](ctx context.Context, s *Store, col string) (ma
 	return out, nil
 }
 
-// FindingListUnresolved returns every finding not resolved (open or
+// FindingListUnresolved returns up to limit findings not resolved (open or
 // acknowledged), oldest first.
-func (s *Store) FindingListUnresolved(ctx context.Context) ([]Finding, error) {
+func (s *Store) FindingListUnresolved(ctx context.Context, limit int) ([]Finding, error) {
 	var fs []Finding
-	if err := s.db.WithContext(ctx).Where("resolved_at IS NULL").Order("first_seen_at, id").Find(&fs).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("resolved_at IS NULL").Order("first_seen_at, id").Limit(limit).Find(&fs).Error; err != nil {
 		return nil, fmt.Errorf("list unresolved findings: %w", translate(err))
 	}
 	return fs, nil
 }
 
-// FindingListUnannounced lists open (not acknowledged) unresolved findings that
-// have not been announced, oldest first.
-func (s *Store) FindingListUnannounced(ctx context.Context, limit int) ([]Finding, error) {
+// FindingListUnannounced lists open (not acknowledged) unresolved findings
+// that have not been announced, among those changed since the mark, oldest
+// first. A finding becomes one when it opens, so the notifier reads the
+// findings opened since its last sweep, not every open one.
+func (s *Store) FindingListUnannounced(ctx context.Context, since FindingMark, limit int) ([]Finding, error) {
 	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
+	err := changedSince(s.db.WithContext(ctx).Table(s.indexedBy("findings", "findings_change_seq")), since).
 		Where("resolved_at IS NULL AND status = ?", FindingOpen).
 		Where("NOT EXISTS (SELECT 1 FROM alert_notices n WHERE n.finding_id = findings.id)").
 		Order("first_seen_at, id").Limit(limit).Find(&fs).Error
@@ -193,12 +195,14 @@ func (s *Store) FindingListUnannounced(ctx context.Context, limit int) ([]Findin
 }
 
 // FindingListAnnouncedBefore lists open (not acknowledged) unresolved findings
-// last announced at or before cutoff, longest waiting first.
+// last announced at or before cutoff, longest waiting first, reading the
+// announcements by time: those due, not every open finding.
 func (s *Store) FindingListAnnouncedBefore(ctx context.Context, cutoff time.Time, limit int) ([]Finding, error) {
 	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
-		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
-		Where("findings.resolved_at IS NULL AND findings.status = ? AND n.last_notified_at <= ?", FindingOpen, cutoff.UTC()).
+	err := s.db.WithContext(ctx).Table(s.indexedBy("alert_notices n", "alert_notices_last")+" CROSS JOIN findings").
+		Select("findings.*").
+		Where("findings.id = n.finding_id AND n.last_notified_at <= ?", cutoff.UTC()).
+		Where("findings.resolved_at IS NULL AND findings.status = ?", FindingOpen).
 		Order("n.last_notified_at, findings.id").Limit(limit).Find(&fs).Error
 	if err != nil {
 		return nil, fmt.Errorf("list findings to re-announce: %w", translate(err))
@@ -207,17 +211,29 @@ func (s *Store) FindingListAnnouncedBefore(ctx context.Context, cutoff time.Time
 }
 
 // FindingListAnnouncedResolved lists announced findings that have since
-// resolved, oldest resolution first.
-func (s *Store) FindingListAnnouncedResolved(ctx context.Context, limit int) ([]Finding, error) {
+// resolved, among those changed since the mark, oldest resolution first.
+func (s *Store) FindingListAnnouncedResolved(ctx context.Context, since FindingMark, limit int) ([]Finding, error) {
 	var fs []Finding
-	err := s.db.WithContext(ctx).Model(&Finding{}).
-		Joins("JOIN alert_notices n ON n.finding_id = findings.id").
-		Where("findings.resolved_at IS NOT NULL").
+	err := changedSince(s.db.WithContext(ctx).Table(s.indexedBy("findings", "findings_change_seq")+" CROSS JOIN alert_notices n"), since).
+		Select("findings.*").
+		Where("n.finding_id = findings.id AND findings.resolved_at IS NOT NULL").
 		Order("findings.resolved_at, findings.id").Limit(limit).Find(&fs).Error
 	if err != nil {
 		return nil, fmt.Errorf("list announced resolved findings: %w", translate(err))
 	}
 	return fs, nil
+}
+
+// indexedBy is table (with its alias) read through index on SQLite. With
+// no statistics SQLite's planner prefers an index that gives a query's
+// order to one that finds its few rows, and reads every open finding to
+// find none; a CROSS JOIN after it keeps it the outer table. PostgreSQL
+// plans by its statistics.
+func (s *Store) indexedBy(table, index string) string {
+	if s.dialect == DialectSQLite {
+		return table + " INDEXED BY " + index
+	}
+	return table
 }
 
 // FindingRef names one finding by id and subject.

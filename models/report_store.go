@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/payoutd/payoutd/rail"
 )
 
 // The queries behind package report. Every one groups in the database and
@@ -51,7 +49,8 @@ type ReportPayoutRow struct {
 }
 
 // ReportPayouts groups the payouts created in [from, to) by day, status,
-// speed and currency.
+// speed and currency: the dashboard's volume chart. (The finance report
+// takes these rows from ReportGroups.)
 func (s *Store) ReportPayouts(ctx context.Context, from, to time.Time) ([]ReportPayoutRow, error) {
 	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportPayoutRow) []any {
 		return []any{&r.Day, &r.Status, &r.Speed, &r.Currency, &r.Count, intoCents{&r.Cents}}
@@ -68,88 +67,18 @@ ORDER BY 1, 2, 3, 4`, from.UTC(), to.UTC())
 	return rows, nil
 }
 
-// Fee payers in ReportFeeRow.
+// Fee payers of the report's fee rows.
 const (
 	FeePayerUser     = "user"
 	FeePayerMerchant = "merchant"
 )
 
-// ReportFeeRow is the fees one payer paid on one day in one currency.
-type ReportFeeRow struct {
-	Day      string
-	Payer    string // FeePayerUser or FeePayerMerchant
-	Currency string
-	Count    int64 // payouts that carried a fee
-	Cents    int64
-}
-
-// ReportFees sums the user and merchant fees of the payouts created in
-// [from, to) by day and currency. Failed payouts are left out: their fees
-// are not earned (Coinflow gives the merchant fee back with the amount).
-func (s *Store) ReportFees(ctx context.Context, from, to time.Time) ([]ReportFeeRow, error) {
-	day := s.dayOf("created_at")
-	rows, err := sumRows(ctx, s, "fees", func(r *ReportFeeRow) []any {
-		return []any{&r.Day, &r.Payer, &r.Currency, &r.Count, intoCents{&r.Cents}}
-	}, `
-SELECT `+day+` AS day, 'user' AS payer, user_fees_currency AS currency,
-       COUNT(*) AS count, SUM(user_fees_cents) AS cents
-FROM payouts
-WHERE created_at >= ? AND created_at < ? AND status <> 'failed' AND user_fees_cents <> 0
-GROUP BY 1, 3
-UNION ALL
-SELECT `+day+` AS day, 'merchant' AS payer, merchant_fees_currency AS currency,
-       COUNT(*) AS count, SUM(merchant_fees_cents) AS cents
-FROM payouts
-WHERE created_at >= ? AND created_at < ? AND status <> 'failed' AND merchant_fees_cents <> 0
-GROUP BY 1, 3
-ORDER BY 1, 2, 3`, from.UTC(), to.UTC(), from.UTC(), to.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("report fees: %w", err)
-	}
-	return rows, nil
-}
-
-// Speed classes in ReportSpeedRow.
+// Speed classes of the report's speed rows.
 const (
 	SpeedAsRequested    = "as_requested"
 	SpeedNACHADowngrade = "nacha_downgrade" // same_day above the NACHA limit, paid standard
 	SpeedOtherDowngrade = "other_downgrade"
 )
-
-// ReportSpeedRow is the payouts of one requested and effective speed pair.
-type ReportSpeedRow struct {
-	RequestedSpeed string
-	EffectiveSpeed string
-	Class          string
-	Currency       string
-	Count          int64
-	Cents          int64
-}
-
-// ReportSpeeds groups the payouts created in [from, to) whose requested and
-// effective speeds are both known by the pair and currency. A payout is a
-// NACHA downgrade when it asked for same_day, went standard, and is a USD
-// amount above nachaLimitCents (rail.NACHADowngrade, the rule reconcile's
-// speed check applies); any other difference is another downgrade.
-func (s *Store) ReportSpeeds(ctx context.Context, from, to time.Time, nachaLimitCents int64) ([]ReportSpeedRow, error) {
-	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportSpeedRow) []any {
-		return []any{&r.RequestedSpeed, &r.EffectiveSpeed, &r.Class, &r.Currency, &r.Count, intoCents{&r.Cents}}
-	}, `
-SELECT requested_speed, effective_speed,
-       CASE WHEN requested_speed = effective_speed THEN '`+SpeedAsRequested+`'
-            WHEN requested_speed = ? AND effective_speed = ?
-                 AND amount_currency = ? AND amount_cents > ? THEN '`+SpeedNACHADowngrade+`'
-            ELSE '`+SpeedOtherDowngrade+`' END AS class,
-       amount_currency AS currency, COUNT(*) AS count, SUM(amount_cents) AS cents
-FROM payouts
-WHERE created_at >= ? AND created_at < ? AND requested_speed IS NOT NULL AND effective_speed IS NOT NULL
-GROUP BY 1, 2, 3, 4
-ORDER BY 3, 1, 2, 4`, rail.SameDay, rail.Standard, rail.NACHACurrency, nachaLimitCents, from.UTC(), to.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("report speeds: %w", err)
-	}
-	return rows, nil
-}
 
 // Return statuses of a failed payout whose funds come back.
 const (
@@ -157,30 +86,82 @@ const (
 	ReturnStatusCompleted = "return_completed"
 )
 
-// ReportFailureRow is the failed or returned payouts of one status, return
-// status and currency.
-type ReportFailureRow struct {
-	Status       string
-	ReturnStatus string // "" when none
-	Currency     string
-	Count        int64
-	Cents        int64
+// ReportSum is a number of payouts and a sum of cents over them.
+type ReportSum struct {
+	Count int64
+	Cents int64
 }
 
-// ReportFailures groups the payouts created in [from, to) that failed or
-// are being returned by status, return status and currency.
-func (s *Store) ReportFailures(ctx context.Context, from, to time.Time) ([]ReportFailureRow, error) {
-	rows, err := sumRows(ctx, s, "payout amounts", func(r *ReportFailureRow) []any {
-		return []any{&r.Status, &r.ReturnStatus, &r.Currency, &r.Count, intoCents{&r.Cents}}
+// ReportGroup is the payouts created in a report's range that share a UTC
+// day, a status, speeds, a return status, currencies and whether they
+// reached Coinflow: every figure the report gives about the range is a sum
+// over such groups (package report rolls them up).
+type ReportGroup struct {
+	Day                  string  // UTC date of created_at, YYYY-MM-DD
+	Status               string  // status now
+	RequestedSpeed       *string // nil when NULL
+	EffectiveSpeed       *string // nil when NULL
+	ReturnStatus         *string // nil when NULL
+	Currency             string  // amount_currency
+	UserFeesCurrency     string
+	MerchantFeesCurrency string
+	Reached              bool // coinflow_transaction set: Coinflow has it, and debited the wallet for it
+	// AboveNACHALimit says the amounts are above the limit ReportGroups was
+	// given: with the speeds and currency, what tells a NACHA downgrade.
+	AboveNACHALimit bool
+	Count           int64
+	Cents           int64 // amounts
+	// UserFees and MerchantFees count the payouts whose fee is not 0 and
+	// sum the fees.
+	UserFees, MerchantFees ReportSum
+	// WalletDebit counts the payouts whose wallet_debit_cents is set (what
+	// a foreign payout cost the USD wallet) and sums it.
+	WalletDebit ReportSum
+}
+
+// groupColumns are what ReportGroups groups by, in its subquery's names.
+const groupColumns = `day, status, requested_speed, effective_speed, return_status, amount_currency,
+         user_fees_currency, merchant_fees_currency, reached, above`
+
+// ReportGroups groups the payouts created in [from, to) in one pass over
+// them: one GROUP BY, whose conditional counts give what a group's keys
+// cannot (the fees that are not 0). Before it, the report ran a query per
+// section, each scanning the range again and sorting its groups. Amounts
+// above nachaLimitCents are grouped apart: the key costs less than
+// counting and summing NACHA downgrades apart in every group.
+//
+// On PostgreSQL the day is grouped as a date and formatted per group, not
+// per row; migration 008's statistics on that expression and the other
+// keys let the planner see that the groups are few, so it hashes them,
+// in parallel workers when it can, instead of sorting the range.
+func (s *Store) ReportGroups(ctx context.Context, from, to time.Time, nachaLimitCents int64) ([]ReportGroup, error) {
+	dayKey, dayText := "strftime('%Y-%m-%d', created_at)", "day"
+	if s.dialect == DialectPostgres {
+		dayKey, dayText = "(created_at AT TIME ZONE 'UTC')::date", "to_char(day, 'YYYY-MM-DD')"
+	}
+	rows, err := sumRows(ctx, s, "payout amounts, fees or wallet debits", func(g *ReportGroup) []any {
+		return []any{
+			&g.Day, &g.Status, &g.RequestedSpeed, &g.EffectiveSpeed, &g.ReturnStatus, &g.Currency,
+			&g.UserFeesCurrency, &g.MerchantFeesCurrency, &g.Reached, &g.AboveNACHALimit,
+			&g.Count, intoCents{&g.Cents}, &g.UserFees.Count, intoCents{&g.UserFees.Cents},
+			&g.MerchantFees.Count, intoCents{&g.MerchantFees.Cents}, &g.WalletDebit.Count, intoCents{&g.WalletDebit.Cents},
+		}
 	}, `
-SELECT status, COALESCE(return_status, '') AS return_status, amount_currency AS currency,
-       COUNT(*) AS count, SUM(amount_cents) AS cents
-FROM payouts
-WHERE created_at >= ? AND created_at < ? AND (status = 'failed' OR return_status IN (?, ?))
-GROUP BY 1, 2, 3
-ORDER BY 1, 2, 3`, from.UTC(), to.UTC(), ReturnStatusPending, ReturnStatusCompleted)
+SELECT `+dayText+`, status, requested_speed, effective_speed, return_status, amount_currency,
+       user_fees_currency, merchant_fees_currency, reached, above,
+       COUNT(*), SUM(amount_cents),
+       COUNT(CASE WHEN user_fees_cents <> 0 THEN 1 END), SUM(user_fees_cents),
+       COUNT(CASE WHEN merchant_fees_cents <> 0 THEN 1 END), SUM(merchant_fees_cents),
+       COUNT(wallet_debit_cents), SUM(wallet_debit_cents)
+FROM (SELECT `+dayKey+` AS day, status, requested_speed, effective_speed, return_status, amount_currency,
+             user_fees_currency, merchant_fees_currency, coinflow_transaction IS NOT NULL AS reached,
+             amount_cents > ? AS above, amount_cents, user_fees_cents, merchant_fees_cents, wallet_debit_cents
+      FROM payouts
+      WHERE created_at >= ? AND created_at < ?) p
+GROUP BY `+groupColumns,
+		nachaLimitCents, from.UTC(), to.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("report failures: %w", err)
+		return nil, fmt.Errorf("report payouts: %w", err)
 	}
 	return rows, nil
 }
@@ -233,39 +214,6 @@ GROUP BY 2, 3
 ORDER BY 1, 2, 3`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report aging: %w", err)
-	}
-	return rows, nil
-}
-
-// ReportWalletDebitRow is what the payouts of one day and currency that
-// reached Coinflow cost the USD wallet (see usdCost): Debited for all of
-// them, Refunded for those whose funds came back. The payouts' currency is
-// Currency; the cents are USD.
-type ReportWalletDebitRow struct {
-	Day      string // UTC date of created_at
-	Currency string // the payouts' currency
-	Count    int64  // payouts that reached Coinflow
-	Debited  USDCost
-	Refunded USDCost
-}
-
-// ReportWalletDebits groups the payouts created in [from, to) that reached
-// Coinflow (coinflow_transaction set) by day and currency, with their USD
-// cost. A foreign payout not yet priced is counted in Debited.Unpriced
-// (and, refunded, in Refunded.Unpriced), never summed as 0.
-func (s *Store) ReportWalletDebits(ctx context.Context, from, to time.Time) ([]ReportWalletDebitRow, error) {
-	rows, err := sumRows(ctx, s, "wallet debits", func(r *ReportWalletDebitRow) []any {
-		return append(append([]any{&r.Day, &r.Currency, &r.Count}, r.Debited.scan()...), r.Refunded.scan()...)
-	}, `
-SELECT day, currency, COUNT(*) AS count, `+usdCostSums("")+`, `+usdCostSums("refunded = 1")+`
-FROM (SELECT `+s.dayOf("p.created_at")+` AS day, p.amount_currency AS currency,
-             CASE WHEN `+fundsCameBack+` THEN 1 ELSE 0 END AS refunded, `+usdCost+`
-      FROM payouts p
-      WHERE p.created_at >= ? AND p.created_at < ? AND p.coinflow_transaction IS NOT NULL) d
-GROUP BY 1, 2
-ORDER BY 1, 2`, from.UTC(), to.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("report wallet debits: %w", err)
 	}
 	return rows, nil
 }

@@ -42,16 +42,14 @@ func TestSumsOverflowingInt64AreErrOverflow(t *testing.T) {
 
 		from, to := day.Add(-24*time.Hour), day.Add(7*24*time.Hour)
 		for name, sum := range map[string]func() error{
-			"ReportPayouts":  func() error { _, err := s.ReportPayouts(ctx, from, to); return err },
-			"ReportFees":     func() error { _, err := s.ReportFees(ctx, from, to); return err },
-			"ReportSpeeds":   func() error { _, err := s.ReportSpeeds(ctx, from, to, 100_000_000); return err },
-			"ReportFailures": func() error { _, err := s.ReportFailures(ctx, from, to); return err },
+			"ReportPayouts": func() error { _, err := s.ReportPayouts(ctx, from, to); return err },
+			// With no amount above the limit, the two halves share a group.
+			"ReportGroups": func() error { _, err := s.ReportGroups(ctx, from, to, math.MaxInt64); return err },
 			"ReportAging": func() error {
 				_, err := s.ReportAging(ctx, []time.Time{day.Add(24 * time.Hour), day})
 				return err
 			},
-			"ReportWalletDebits": func() error { _, err := s.ReportWalletDebits(ctx, from, to); return err },
-			"PayoutSumInFlight":  func() error { _, err := s.PayoutSumInFlight(ctx); return err },
+			"PayoutSumInFlight": func() error { _, err := s.PayoutSumInFlight(ctx); return err },
 			"WalletMovementBetween debits": func() error {
 				_, err := s.WalletMovementBetween(ctx, day.Add(24*time.Hour), day.Add(48*time.Hour))
 				return err
@@ -112,12 +110,12 @@ func TestSumsUpToMaxInt64Fit(t *testing.T) {
 		require.Len(t, rows, 1)
 		require.Equal(t, models.ReportPayoutRow{Day: "2026-03-02", Status: "pending", Speed: "same_day", Currency: "USD",
 			Count: 2, Cents: math.MaxInt64}, rows[0])
-		fees, err := s.ReportFees(ctx, day, day.Add(24*time.Hour))
+		groups, err := s.ReportGroups(ctx, day, day.Add(24*time.Hour), math.MaxInt64)
 		require.NoError(t, err)
-		require.Equal(t, []models.ReportFeeRow{
-			{Day: "2026-03-02", Payer: models.FeePayerMerchant, Currency: "USD", Count: 2, Cents: math.MaxInt64 - 1},
-			{Day: "2026-03-02", Payer: models.FeePayerUser, Currency: "USD", Count: 2, Cents: math.MaxInt64},
-		}, fees)
+		require.Len(t, groups, 1)
+		g := groups[0]
+		require.Equal(t, [3]models.ReportSum{{Count: 2, Cents: math.MaxInt64}, {Count: 2, Cents: math.MaxInt64}, {Count: 2, Cents: math.MaxInt64 - 1}},
+			[3]models.ReportSum{{Count: g.Count, Cents: g.Cents}, g.UserFees, g.MerchantFees})
 		_, err = s.PayoutSumInFlight(ctx)
 		requireOverflow(t, err, "amounts and fees together do not fit")
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -108,20 +109,20 @@ func (c USDCost) Cents(what string) (int64, error) {
 	return n, nil
 }
 
-// add adds o to c, ErrOverflow naming the sum that does not fit.
-func (c *USDCost) add(o USDCost) error {
+// Plus is c+o, ErrOverflow naming the sum that does not fit.
+func (c USDCost) Plus(o USDCost) (USDCost, error) {
 	var err error
 	if c.AmountCents, err = AddCents(c.AmountCents, o.AmountCents); err != nil {
-		return overflow("payout amounts")
+		return c, overflow("payout amounts")
 	}
 	if c.FeesCents, err = AddCents(c.FeesCents, o.FeesCents); err != nil {
-		return overflow("merchant fees")
+		return c, overflow("merchant fees")
 	}
 	if c.ForeignCents, err = AddCents(c.ForeignCents, o.ForeignCents); err != nil {
-		return overflow("wallet debits of foreign payouts")
+		return c, overflow("wallet debits of foreign payouts")
 	}
 	c.Unpriced += o.Unpriced
-	return nil
+	return c, nil
 }
 
 // WalletMovement is what local payouts say moved through the USD wallet in
@@ -249,31 +250,16 @@ func (s *Store) WalletMovementPerStep(ctx context.Context, times []time.Time) ([
 			return nil, fmt.Errorf("wallet movements: times not ascending at %d", i)
 		}
 	}
-	// step is the i with at[i-1] < t <= at[i]. The queries keep t inside
-	// (at[0], at[last]] as the database compares times; a time it compares
-	// otherwise than Go does (SQLite compares stored text, exact only for
-	// UTC) is an error, not a sum put in the wrong step.
-	step := func(t time.Time) (int, error) {
-		i := sort.Search(len(at), func(i int) bool { return !at[i].Before(t) })
-		if i == 0 || i == len(at) {
-			return 0, fmt.Errorf("wallet movements: %s is outside (%s, %s]", t, at[0], at[len(at)-1])
-		}
-		return i, nil
+	perStep := s.costPerStepScan
+	if s.dialect == DialectPostgres {
+		perStep = s.costPerStepGrouped
 	}
 	debited, credited := make([]USDCost, len(times)), make([]USDCost, len(times))
 	for _, q := range []struct {
 		what, query string
 		into        []USDCost
 	}{{"sum payouts debited", walletDebits, debited}, {"sum payouts refunded", walletCredits, credited}} {
-		err := s.eachMoved(ctx, q.what, `SELECT moved_at, usd_amount, usd_fees, foreign_debit FROM (`+q.query+`) d
-WHERE moved_at > ? AND moved_at <= ?`, []any{at[0], at[len(at)-1]}, func(t time.Time, c USDCost) error {
-			i, err := step(t)
-			if err != nil {
-				return err
-			}
-			return q.into[i].add(c)
-		})
-		if err != nil {
+		if err := perStep(ctx, q.what, q.query, at, q.into); err != nil {
 			return nil, err
 		}
 	}
@@ -285,6 +271,74 @@ WHERE moved_at > ? AND moved_at <= ?`, []any{at[0], at[len(at)-1]}, func(t time.
 		out[i] = m
 	}
 	return out, nil
+}
+
+// costPerStepScan adds the USD cost of each row of query (walletDebits or
+// walletCredits) moved in (at[0], at[last]] to into[i], i the step it
+// moved in, reading the rows one by one: SQLite has no width_bucket.
+func (s *Store) costPerStepScan(ctx context.Context, what, query string, at []time.Time, into []USDCost) error {
+	// step is the i with at[i-1] < t <= at[i]. The query keeps t inside
+	// (at[0], at[last]] as the database compares times; a time it compares
+	// otherwise than Go does (SQLite compares stored text, exact only for
+	// UTC) is an error, not a sum put in the wrong step.
+	step := func(t time.Time) (int, error) {
+		i := sort.Search(len(at), func(i int) bool { return !at[i].Before(t) })
+		if i == 0 || i == len(at) {
+			return 0, fmt.Errorf("wallet movements: %s is outside (%s, %s]", t, at[0], at[len(at)-1])
+		}
+		return i, nil
+	}
+	return s.eachMoved(ctx, what, `SELECT moved_at, usd_amount, usd_fees, foreign_debit FROM (`+query+`) d
+WHERE moved_at > ? AND moved_at <= ?`, []any{at[0], at[len(at)-1]}, func(t time.Time, c USDCost) error {
+		i, err := step(t)
+		if err != nil {
+			return err
+		}
+		into[i], err = into[i].Plus(c)
+		return err
+	})
+}
+
+// costPerStepGrouped is costPerStepScan with the steps summed by
+// PostgreSQL, which returns a row per step instead of one per payout (a
+// month's report read every payout of the month back otherwise).
+// width_bucket(x, at) counts the times at or before x; PostgreSQL keeps
+// microseconds, so a row moved at t, in (at[i-1], at[i]], has x = t - 1µs
+// at or after exactly the i times at[0]..at[i-1]. The times are sent to
+// the microsecond, as every bound the store sends.
+func (s *Store) costPerStepGrouped(ctx context.Context, what, query string, at []time.Time, into []USDCost) error {
+	var list strings.Builder
+	list.WriteByte('{')
+	for i, t := range at {
+		if i > 0 {
+			list.WriteByte(',')
+		}
+		list.WriteString(t.Truncate(time.Microsecond).Format(time.RFC3339Nano))
+	}
+	list.WriteByte('}')
+	type stepCost struct {
+		step int
+		cost USDCost
+	}
+	rows, err := sumRows(ctx, s, "payout amounts and fees", func(r *stepCost) []any {
+		return append([]any{&r.step}, r.cost.scan()...)
+	}, `SELECT width_bucket(moved_at - interval '1 microsecond', ?::timestamptz[]), `+usdCostSums("")+`
+FROM (`+query+`) d
+WHERE moved_at > ? AND moved_at <= ?
+GROUP BY 1`, list.String(), at[0], at[len(at)-1])
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for _, r := range rows {
+		if r.step < 1 || r.step >= len(at) {
+			return fmt.Errorf("%s: step %d outside (%s, %s]", what, r.step, at[0], at[len(at)-1])
+		}
+		var err error
+		if into[r.step], err = into[r.step].Plus(r.cost); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
 }
 
 // eachMoved runs a query of (moved_at, usd_amount, usd_fees, foreign_debit)

@@ -90,20 +90,46 @@ func TestPayoutSumInFlightIsInUSD(t *testing.T) {
 	})
 }
 
-func TestReportWalletDebitsPerCurrencyInUSD(t *testing.T) {
+// The report's one pass keeps apart what the wallet debits need: whether
+// a payout reached Coinflow, and the wallet debits Coinflow priced, counted
+// and summed apart from the amounts (package report costs the groups).
+func TestReportGroupsKeepWhatWalletDebitsNeed(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		seedCurrencies(t, s)
-		rows, err := s.ReportWalletDebits(t.Context(), usdDay.Add(-12*time.Hour), usdDay.Add(12*time.Hour))
+		groups, err := s.ReportGroups(t.Context(), usdDay.Add(-12*time.Hour), usdDay.Add(12*time.Hour), 100_000_000)
 		require.NoError(t, err)
-		day := usdDay.Format(time.DateOnly)
-		require.Equal(t, []models.ReportWalletDebitRow{
-			{Day: day, Currency: "BRL", Count: 2, Debited: models.USDCost{ForeignCents: 90_150, Unpriced: 1}, Refunded: models.USDCost{Unpriced: 1}},
-			{Day: day, Currency: "EUR", Count: 2, Debited: models.USDCost{ForeignCents: 21_960 + 5_430}, Refunded: models.USDCost{ForeignCents: 5_430}},
-			{Day: day, Currency: "GBP", Count: 1, Debited: models.USDCost{Unpriced: 1}},
-			{Day: day, Currency: "USD", Count: 3, Debited: models.USDCost{AmountCents: 14_000, FeesCents: 290},
-				Refunded: models.USDCost{AmountCents: 3_000, FeesCents: 30}},
-		}, rows)
+		type debits struct {
+			Reached            bool
+			Count, Cents, Fees int64
+			Priced, DebitCents int64
+			RefundedCount      int64
+		}
+		got := map[string]debits{}
+		for _, g := range groups {
+			k := g.Currency
+			if !g.Reached {
+				k += " unsent"
+			}
+			d := got[k]
+			d.Reached = g.Reached
+			d.Count += g.Count
+			d.Cents += g.Cents
+			d.Fees += g.MerchantFees.Cents
+			d.Priced += g.WalletDebit.Count
+			d.DebitCents += g.WalletDebit.Cents
+			if g.Status == string(models.StatusFailed) && g.ReturnStatus != nil && *g.ReturnStatus == models.ReturnStatusCompleted {
+				d.RefundedCount += g.Count
+			}
+			got[k] = d
+		}
+		require.Equal(t, map[string]debits{
+			"BRL":        {Reached: true, Count: 2, Cents: 509_000, Priced: 1, DebitCents: 90_150, RefundedCount: 1},
+			"EUR":        {Reached: true, Count: 2, Cents: 25_000, Fees: 300, Priced: 2, DebitCents: 21_960 + 5_430, RefundedCount: 1},
+			"EUR unsent": {Count: 1, Cents: 4_000},
+			"GBP":        {Reached: true, Count: 1, Cents: 7_000},
+			"USD":        {Reached: true, Count: 3, Cents: 14_000, Fees: 290, Priced: 1, DebitCents: 999_999, RefundedCount: 1},
+		}, got)
 	})
 }
 
@@ -143,8 +169,8 @@ func TestForeignWalletDebitsOverflowingInt64AreErrOverflow(t *testing.T) {
 				return err
 			},
 			"WalletMovementPerStep credits": func() error { _, err := s.WalletMovementPerStep(ctx, credits); return err },
-			"ReportWalletDebits": func() error {
-				_, err := s.ReportWalletDebits(ctx, usdDay.Add(-time.Hour), usdDay.Add(time.Hour))
+			"ReportGroups": func() error {
+				_, err := s.ReportGroups(ctx, usdDay.Add(-time.Hour), usdDay.Add(time.Hour), 100_000_000)
 				return err
 			},
 		} {
@@ -176,4 +202,31 @@ func requireExplainedOverflows(t *testing.T, s *models.Store, from, to time.Time
 	require.Equal(t, want, mv)
 	_, err = mv.Explained()
 	requireOverflow(t, err, "explained")
+}
+
+// A step is (previous time, time]: a payout debited at a step's time is in
+// that step, one a microsecond later in the next, however the database
+// puts payouts in steps (PostgreSQL sums them per step itself).
+func TestWalletMovementPerStepEdges(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		times := []time.Time{usdDay, usdDay.Add(time.Hour), usdDay.Add(time.Hour), usdDay.Add(2 * time.Hour)}
+		dbtest.InsertPayouts(t, s,
+			dbtest.RawPayout{ID: "at-first", Cents: 1, CreatedAt: times[0]},
+			dbtest.RawPayout{ID: "after-first", Cents: 10, CreatedAt: times[0].Add(time.Microsecond)},
+			dbtest.RawPayout{ID: "at-second", Cents: 100, CreatedAt: times[1]},
+			dbtest.RawPayout{ID: "after-second", Cents: 1_000, CreatedAt: times[1].Add(time.Microsecond)},
+			dbtest.RawPayout{ID: "at-last", Cents: 10_000, CreatedAt: times[3]},
+			dbtest.RawPayout{ID: "after-last", Cents: 100_000, CreatedAt: times[3].Add(time.Microsecond)},
+		)
+		steps, err := s.WalletMovementPerStep(t.Context(), times)
+		require.NoError(t, err)
+		require.Equal(t, []models.WalletMovement{{}, {PayoutsCents: 110}, {}, {PayoutsCents: 11_000}}, steps,
+			"two snapshots at one time make an empty step between them")
+		for i := 1; i < len(times); i++ {
+			mv, err := s.WalletMovementBetween(t.Context(), times[i-1], times[i])
+			require.NoError(t, err)
+			require.Equal(t, steps[i], mv, "step %d", i)
+		}
+	})
 }

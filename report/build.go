@@ -27,8 +27,9 @@ var ageBuckets = []struct {
 
 // Build computes the report for [from, to): from and to are UTC midnights
 // (a *RangeError otherwise), to excluded. The grouping happens in the
-// database; totals are summed here from the rows. On PostgreSQL every
-// section reads the same snapshot of the database.
+// database, in one pass over the payouts of the range; rows and totals are
+// summed here from its groups. On PostgreSQL every section reads the same
+// snapshot of the database.
 func Build(ctx context.Context, store *models.Store, from, to time.Time) (*Summary, error) {
 	if err := CheckRange(from, to); err != nil {
 		return nil, err
@@ -48,8 +49,11 @@ func Build(ctx context.Context, store *models.Store, from, to time.Time) (*Summa
 
 func build(ctx context.Context, st *models.Store, from, to time.Time) (*Summary, error) {
 	s := &Summary{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), GeneratedAt: st.Now()}
+	if err := buildRange(ctx, st, s, from, to); err != nil {
+		return nil, err
+	}
 	for _, section := range []func(context.Context, *models.Store, *Summary, time.Time, time.Time) error{
-		buildPayouts, buildFees, buildSpeeds, buildFailures, buildAging, buildWallet, buildWalletDebits, buildFindings,
+		buildAging, buildWallet, buildFindings,
 	} {
 		if err := section(ctx, st, s, from, to); err != nil {
 			return nil, err
@@ -58,84 +62,21 @@ func build(ctx context.Context, st *models.Store, from, to time.Time) (*Summary,
 	return s, nil
 }
 
-func buildPayouts(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	rows, err := st.ReportPayouts(ctx, from, to)
+// buildRange fills the sections about the payouts created in the range
+// from one pass over them (see groups.go).
+func buildRange(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
+	gs, err := st.ReportGroups(ctx, from, to, rail.NACHALimitCents)
 	if err != nil {
 		return err
 	}
-	s.Payouts.Rows = make([]PayoutRow, len(rows))
-	for i, r := range rows {
-		s.Payouts.Rows[i] = PayoutRow{Date: r.Day, Status: r.Status, Speed: r.Speed, Amount: amount(r.Currency, r.Count, r.Cents)}
-	}
-	s.Payouts.Totals, err = total("payouts", s.Payouts.Rows, func(r PayoutRow) (Amount, bool) { return r.Amount, true })
-	return err
-}
-
-func buildFees(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	rows, err := st.ReportFees(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	s.Fees.Rows = make([]FeeRow, len(rows))
-	for i, r := range rows {
-		s.Fees.Rows[i] = FeeRow{Date: r.Day, Payer: r.Payer, Amount: amount(r.Currency, r.Count, r.Cents)}
-	}
-	if s.Fees.User, err = total("user fees", s.Fees.Rows, func(r FeeRow) (Amount, bool) {
-		return r.Amount, r.Payer == models.FeePayerUser
-	}); err != nil {
-		return err
-	}
-	s.Fees.Merchant, err = total("merchant fees", s.Fees.Rows, func(r FeeRow) (Amount, bool) {
-		return r.Amount, r.Payer == models.FeePayerMerchant
-	})
-	return err
-}
-
-func buildSpeeds(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	rows, err := st.ReportSpeeds(ctx, from, to, rail.NACHALimitCents)
-	if err != nil {
-		return err
-	}
-	s.Speeds.Rows = make([]SpeedRow, len(rows))
-	for i, r := range rows {
-		s.Speeds.Rows[i] = SpeedRow{
-			RequestedSpeed: r.RequestedSpeed, EffectiveSpeed: r.EffectiveSpeed, Class: r.Class,
-			Amount: amount(r.Currency, r.Count, r.Cents),
+	for _, section := range []func(*Summary, []models.ReportGroup) error{
+		rangePayouts, rangeFees, rangeSpeeds, rangeFailures, rangeWalletDebits,
+	} {
+		if err := section(s, gs); err != nil {
+			return err
 		}
 	}
-	class := func(c string) func(SpeedRow) (Amount, bool) {
-		return func(r SpeedRow) (Amount, bool) { return r.Amount, r.Class == c }
-	}
-	if s.Speeds.AsRequested, err = total("payouts as requested", s.Speeds.Rows, class(models.SpeedAsRequested)); err != nil {
-		return err
-	}
-	if s.Speeds.NACHADowngrades, err = total("nacha downgrades", s.Speeds.Rows, class(models.SpeedNACHADowngrade)); err != nil {
-		return err
-	}
-	s.Speeds.OtherDowngrades, err = total("other downgrades", s.Speeds.Rows, class(models.SpeedOtherDowngrade))
-	return err
-}
-
-func buildFailures(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	rows, err := st.ReportFailures(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	s.Failures.Rows = make([]FailureRow, len(rows))
-	for i, r := range rows {
-		s.Failures.Rows[i] = FailureRow{Status: r.Status, ReturnStatus: r.ReturnStatus, Amount: amount(r.Currency, r.Count, r.Cents)}
-	}
-	if s.Failures.Failed, err = total("failed payouts", s.Failures.Rows, func(r FailureRow) (Amount, bool) {
-		return r.Amount, r.Status == string(models.StatusFailed)
-	}); err != nil {
-		return err
-	}
-	s.Failures.Returns, err = total("returns", s.Failures.Rows, func(r FailureRow) (Amount, bool) { return r.Amount, isReturn(r.ReturnStatus) })
-	return err
-}
-
-func isReturn(returnStatus string) bool {
-	return returnStatus == models.ReturnStatusPending || returnStatus == models.ReturnStatusCompleted
+	return nil
 }
 
 func buildAging(ctx context.Context, st *models.Store, s *Summary, _, _ time.Time) error {
@@ -237,30 +178,6 @@ func movement(change int64, m models.WalletMovement) (WalletMovement, error) {
 	}, nil
 }
 
-func buildWalletDebits(ctx context.Context, st *models.Store, s *Summary, from, to time.Time) error {
-	rows, err := st.ReportWalletDebits(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	s.WalletDebits.Rows = make([]WalletDebitRow, len(rows))
-	for i, r := range rows {
-		what := fmt.Sprintf("%s payouts on %s", r.Currency, r.Day)
-		debited, err := r.Debited.Cents("USD debited for " + what)
-		if err != nil {
-			return err
-		}
-		refunded, err := r.Refunded.Cents("USD refunded for " + what)
-		if err != nil {
-			return err
-		}
-		s.WalletDebits.Rows[i] = WalletDebitRow{Date: r.Day, CurrencyDebits: CurrencyDebits{
-			Currency: r.Currency, USDDebits: usdDebits(r.Count, r.Debited.Unpriced, debited, refunded),
-		}}
-	}
-	s.WalletDebits.Totals, s.WalletDebits.Total, err = debitTotals(s.WalletDebits.Rows)
-	return err
-}
-
 func usdDebits(count, unpriced, debited, refunded int64) USDDebits {
 	return USDDebits{Count: count, Unpriced: unpriced, Debited: money(debited, walletCurrency), Refunded: money(refunded, walletCurrency)}
 }
@@ -304,22 +221,37 @@ func debitTotals(rows []WalletDebitRow) ([]CurrencyDebits, USDDebits, error) {
 	return out, all, nil
 }
 
-// buildFindings counts the listed findings rather than asking the database
-// twice, so the counts always match the list.
+// buildFindings lists the oldest MaxListedFindings unresolved findings and
+// counts them all. When they all fit in the list, the counts are taken
+// from it rather than asked of the database twice, so that they always
+// match the list (SQLite reads outside a transaction).
 func buildFindings(ctx context.Context, st *models.Store, s *Summary, _, _ time.Time) error {
-	fs, err := st.FindingListUnresolved(ctx)
+	fs, err := st.FindingListUnresolved(ctx, MaxListedFindings+1)
 	if err != nil {
 		return err
 	}
-	s.Findings.List = make([]Finding, len(fs))
 	counts := map[[2]string]int64{}
+	if len(fs) > MaxListedFindings {
+		fs = fs[:MaxListedFindings]
+		s.Findings.ListTruncated = true
+		all, err := st.FindingCountOpenByKindSeverity(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range all {
+			counts[[2]string{string(c.Kind), string(c.Severity)}] = c.N
+		}
+	}
+	s.Findings.List = make([]Finding, len(fs))
 	for i, f := range fs {
 		s.Findings.List[i] = Finding{
 			ID: f.ID, Kind: string(f.Kind), Severity: string(f.Severity), Status: string(f.Status), Subject: f.Subject,
 			PayoutID: f.PayoutID, UserID: f.UserID, FirstSeenAt: f.FirstSeenAt.UTC(), LastSeenAt: f.LastSeenAt.UTC(),
 			Details: f.Details,
 		}
-		counts[[2]string{string(f.Kind), string(f.Severity)}]++
+		if !s.Findings.ListTruncated {
+			counts[[2]string{string(f.Kind), string(f.Severity)}]++
+		}
 	}
 	s.Findings.Counts = make([]FindingCount, 0, len(counts))
 	for k, n := range counts {

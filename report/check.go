@@ -73,24 +73,42 @@ func (s *Summary) Check() error {
 	errs = append(errs, s.Wallet.check()...)
 	errs = append(errs, s.WalletDebits.check()...)
 
+	errs = append(errs, s.Findings.check()...)
+	return errors.Join(errs...)
+}
+
+// check holds the counts to the total, and the list to both: the whole of
+// them when it is complete, else MaxListedFindings of them.
+func (f *Findings) check() []error {
+	var errs []error
 	var n int64
 	counted := map[[2]string]int64{}
-	for _, c := range s.Findings.Counts {
+	for _, c := range f.Counts {
 		n += c.Count
 		counted[[2]string{c.Kind, c.Severity}] += c.Count
 	}
-	for _, f := range s.Findings.List {
-		counted[[2]string{f.Kind, f.Severity}]--
+	listed := int64(len(f.List))
+	if n != f.Total {
+		errs = append(errs, fmt.Errorf("findings: total %d, counts sum to %d", f.Total, n))
 	}
-	if n != s.Findings.Total || int64(len(s.Findings.List)) != s.Findings.Total {
-		errs = append(errs, fmt.Errorf("findings: total %d, counts sum to %d, list has %d", s.Findings.Total, n, len(s.Findings.List)))
+	if f.ListTruncated {
+		if listed != MaxListedFindings || f.Total <= listed {
+			errs = append(errs, fmt.Errorf("findings: list of %d cut short of a total of %d (lists %d)", listed, f.Total, MaxListedFindings))
+		}
+		return errs
+	}
+	if listed != f.Total {
+		errs = append(errs, fmt.Errorf("findings: total %d, list has %d", f.Total, listed))
+	}
+	for _, x := range f.List {
+		counted[[2]string{x.Kind, x.Severity}]--
 	}
 	for k, d := range counted {
 		if d != 0 {
 			errs = append(errs, fmt.Errorf("findings: count of %s/%s is off by %d from the list", k[0], k[1], d))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // checkTotals compares totals with the per-currency sums of rows.

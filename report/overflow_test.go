@@ -23,6 +23,10 @@ func TestBuildSaysWhichSumOverflows(t *testing.T) {
 	debit := func(id, currency string, cents int64, at time.Time) dbtest.RawPayout {
 		return dbtest.RawPayout{ID: id, Currency: currency, Cents: 1, CreatedAt: at, WalletDebitCents: &cents}
 	}
+	completed := func(p dbtest.RawPayout) dbtest.RawPayout {
+		p.Status = models.StatusCompleted
+		return p
+	}
 	insert := func(ps ...dbtest.RawPayout) func(t *testing.T, s *models.Store) {
 		return func(t *testing.T, s *models.Store) { dbtest.InsertPayouts(t, s, ps...) }
 	}
@@ -32,7 +36,7 @@ func TestBuildSaysWhichSumOverflows(t *testing.T) {
 		seed  func(t *testing.T, s *models.Store)
 		error string
 	}{
-		{"a group", func(t *testing.T, s *models.Store) {
+		{"a row of payouts", func(t *testing.T, s *models.Store) {
 			dbtest.InsertPayouts(t, s, dbtest.OverflowingPayouts(day.Add(9*time.Hour))...)
 		}, "report payouts: sum of payout amounts overflows int64"},
 		{"the groups' total", func(t *testing.T, s *models.Store) {
@@ -49,8 +53,12 @@ func TestBuildSaysWhichSumOverflows(t *testing.T) {
 			_, err = s.WalletSnapshotAdd(t.Context(), run.ID, day.Add(2*time.Hour), -2)
 			require.NoError(t, err)
 		}, "wallet change to 2025-06-01T02:00:00Z overflows int64"},
-		{"a group's wallet debits", insert(debit("eur-a", "EUR", math.MaxInt64, day1), debit("eur-b", "EUR", 1, day1)),
-			"report wallet debits: sum of wallet debits overflows int64"},
+		{"the one pass's wallet debits", insert(debit("eur-a", "EUR", math.MaxInt64, day1), debit("eur-b", "EUR", 1, day1)),
+			"report payouts: sum of payout amounts, fees or wallet debits overflows int64"},
+		// Payouts of one day and currency in groups apart (statuses): the
+		// database's sums fit, the wallet debits' row does not.
+		{"a day's wallet debits", insert(debit("eur-a", "EUR", math.MaxInt64, day1), completed(debit("eur-b", "EUR", 1, day1))),
+			"report wallet debits: sum of wallet debits of foreign payouts overflows int64"},
 		{"a group's amounts and fees in USD", insert(dbtest.RawPayout{ID: "usd", Cents: math.MaxInt64, MerchantFeesCents: 1, CreatedAt: day1}),
 			"sum of USD debited for USD payouts on 2025-06-01 overflows int64"},
 		{"a currency's wallet debits", insert(debit("eur-a", "EUR", math.MaxInt64, day1), debit("eur-b", "EUR", 1, day2)),

@@ -228,12 +228,21 @@ type WalletDebitRow struct {
 	CurrencyDebits
 }
 
+// MaxListedFindings is how many findings Findings lists: the oldest. A
+// report over a database with 10,000 open findings inlined them all before
+// (5 MB of JSON); their counts say how many there are of each.
+const MaxListedFindings = 100
+
 // Findings is every finding not resolved as of GeneratedAt (status open or
-// acknowledged), whenever it was raised.
+// acknowledged), whenever it was raised: all of them counted, the oldest
+// MaxListedFindings listed.
 type Findings struct {
 	Counts []FindingCount `json:"counts"` // per kind and severity
 	Total  int64          `json:"total"`
-	List   []Finding      `json:"list"` // oldest first
+	List   []Finding      `json:"list"` // oldest first, at most MaxListedFindings
+	// ListTruncated says that more findings are unresolved than List
+	// holds: Total of them.
+	ListTruncated bool `json:"list_truncated"`
 }
 
 // FindingCount is the number of findings of one kind and severity.
