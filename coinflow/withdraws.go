@@ -50,10 +50,19 @@ func (p ListWithdrawsParams) query(page int) url.Values {
 // oldest first. Coinflow answers a bare array with no total: a page shorter
 // than the limit is the last.
 func (c *Client) WithdrawsPage(ctx context.Context, p ListWithdrawsParams, page int) ([]Withdraw, error) {
-	var ws []Withdraw
+	// Room for a full page up front, rather than the copies of a slice
+	// grown withdraw by withdraw (a Withdraw is over 600 bytes).
+	ws := make(withdrawList, 0, min(orDefault(p.Limit, DefaultPageLimit), maxPageHint))
 	err := c.do(ctx, request{op: "list withdraws", method: "GET", path: "/merchant/withdraws", query: p.query(page)}, &ws)
-	return ws, err
+	if err != nil {
+		return nil, err
+	}
+	return ws, nil
 }
+
+// maxPageHint bounds the room made up front for a page: a limit far above
+// what Coinflow serves must not cost its size in memory.
+const maxPageHint = 1000
 
 // WithdrawPages streams the pages of withdraws matching p, p.Ahead of them
 // fetched ahead (pages). The sequence ends after the first error, which it
