@@ -221,7 +221,10 @@ func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
 	if last, err := r.store.RunLastOK(ctx); err == nil && last.StartedAt.Add(-r.cfg.Overlap).Before(st.since) {
 		st.since = last.StartedAt.Add(-r.cfg.Overlap)
 	}
-	run.WindowSince = &st.since
+	// A copy: a pointer into st would keep the whole run's state (the
+	// seen set: 40 MB a million payouts) alive as long as the run is.
+	since := st.since
+	run.WindowSince = &since
 	log := r.log.WithField("run_id", run.ID)
 
 	// The balance is read before the withdraws are listed: a payout made
