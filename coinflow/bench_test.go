@@ -82,11 +82,12 @@ func expectedCents(n int) int64 {
 }
 
 // pageAll consumes every withdraw through the client's iterator, pages of
-// 100 (the emulator's maximum), sampling HeapAlloc every heapSampleEvery
-// records. It returns the count, the sum of amounts and the peak sample.
-func pageAll(ctx context.Context, c *coinflow.Client) (n int, cents int64, peak uint64, err error) {
+// 100 (the emulator's maximum), ahead of them fetched ahead, sampling
+// HeapAlloc every heapSampleEvery records. It returns the count, the sum
+// of amounts and the peak sample.
+func pageAll(ctx context.Context, c *coinflow.Client, ahead int) (n int, cents int64, peak uint64, err error) {
 	var ms runtime.MemStats
-	for w, err := range c.Withdraws(ctx, coinflow.ListWithdrawsParams{Limit: coinflowtest.DefaultPageMax}) {
+	for w, err := range c.Withdraws(ctx, coinflow.ListWithdrawsParams{Limit: coinflowtest.DefaultPageMax, Ahead: ahead}) {
 		if err != nil {
 			return n, cents, peak, err
 		}
@@ -110,10 +111,12 @@ func newPagingServer(tb testing.TB) (*coinflowtest.Server, *coinflow.Client) {
 }
 
 // BenchmarkWithdrawsPaging reads n synthetic withdraws over real HTTP from
-// the emulator through the Withdraws iterator.
+// the emulator through the Withdraws iterator, one page at a time (ahead=0)
+// and with 4 pages fetched ahead, as reconciliation reads them.
 func BenchmarkWithdrawsPaging(b *testing.B) {
-	for _, n := range []int{100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+	for _, tc := range []struct{ n, ahead int }{{100_000, 0}, {100_000, 4}, {1_000_000, 0}, {1_000_000, 4}} {
+		n := tc.n
+		b.Run(fmt.Sprintf("n=%d/ahead=%d", n, tc.ahead), func(b *testing.B) {
 			srv, c := newPagingServer(b)
 			srv.SeedSynthetic(n, realisticWithdraws(n))
 			want := expectedCents(n)
@@ -121,7 +124,7 @@ func BenchmarkWithdrawsPaging(b *testing.B) {
 			var peak uint64
 			runs := 0
 			for b.Loop() {
-				got, cents, p, err := pageAll(b.Context(), c)
+				got, cents, p, err := pageAll(b.Context(), c, tc.ahead)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -145,7 +148,7 @@ func TestWithdrawsPagingMemoryIsFlat(t *testing.T) {
 	measure := func(n int) uint64 {
 		srv.SeedSynthetic(n, realisticWithdraws(n))
 		runtime.GC()
-		got, cents, peak, err := pageAll(t.Context(), c)
+		got, cents, peak, err := pageAll(t.Context(), c, 0)
 		require.NoError(t, err)
 		require.Equal(t, n, got)
 		require.Equal(t, expectedCents(n), cents)

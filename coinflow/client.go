@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -215,14 +216,21 @@ func (c *Client) attempt(ctx context.Context, r request, target string, body []b
 		return 0, err
 	}
 	defer resp.Body.Close()
-	data, err := readBody(ctx, r, resp)
+	buf := bodies.Get().(*bytes.Buffer)
+	defer recycle(buf)
+	data, err := readBody(ctx, r, resp, buf)
 	if err != nil {
 		return 0, err
 	}
 	if out == nil {
 		return resp.StatusCode, nil
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	if d, ok := out.(bodyDecoder); ok {
+		err = d.decodeBody(data)
+	} else {
+		err = json.Unmarshal(data, out)
+	}
+	if err != nil {
 		// A truncated or garbled answer: the call may have worked, but we
 		// cannot know what it said. Status 0 marks it retryable.
 		return 0, &APIError{Op: r.op, Err: fmt.Errorf("%w: %v", ErrMalformedResponse, err)}
@@ -263,16 +271,39 @@ func (c *Client) send(ctx, actx context.Context, r request, target string, body 
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	data, err := readBody(ctx, r, resp)
+	data, err := readBody(ctx, r, resp, new(bytes.Buffer))
 	if err != nil {
 		return nil, err
 	}
 	return nil, errorFrom(r.op, resp, data, r.secrets...)
 }
 
-// readBody reads resp's body, at most maxBody bytes of it.
-func readBody(ctx context.Context, r request, resp *http.Response) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+// bodyDecoder is an answer that decodes itself from the body, to what
+// encoding/json would make of it, at less cost (withdrawList).
+type bodyDecoder interface {
+	decodeBody(data []byte) error
+}
+
+// bodies recycles the buffers answers are read into: decoding copies what
+// it keeps, so a buffer is free again once its answer is decoded. A page
+// of withdraws is about 100 KB; a buffer grown past maxPooledBody is left
+// to the garbage collector rather than kept.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 4 << 20
+
+func recycle(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBody {
+		bodies.Put(buf)
+	}
+}
+
+// readBody reads resp's body into buf, at most maxBody bytes of it, and
+// returns buf's bytes.
+func readBody(ctx context.Context, r request, resp *http.Response, buf *bytes.Buffer) ([]byte, error) {
+	buf.Reset()
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	data := buf.Bytes()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -80,7 +80,9 @@ func (c *Client) WebhookActivityPage(ctx context.Context, p WebhookActivityParam
 // page by page with the paging rule of withdraws (pages). The sequence ends
 // after the first error, which it yields with a zero row.
 func (c *Client) WebhookActivity(ctx context.Context, p WebhookActivityParams) iter.Seq2[WebhookDisplay, error] {
-	return items(pages(func(page int) ([]WebhookDisplay, error) { return c.WebhookActivityPage(ctx, p, page) }))
+	return items(pages(ctx, 0, func(ctx context.Context, page int) ([]WebhookDisplay, error) {
+		return c.WebhookActivityPage(ctx, p, page)
+	}))
 }
 
 // ResendWebhook asks Coinflow to deliver again the event of activity row id

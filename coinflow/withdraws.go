@@ -15,6 +15,11 @@ type ListWithdrawsParams struct {
 	Speed        string
 	// Limit is the page size (default 100).
 	Limit int
+	// Ahead is how many pages WithdrawPages and Withdraws may fetch ahead
+	// of the one the caller holds, once the list has shown that many
+	// pages (see pages); 0 fetches each page only when the caller asks
+	// for it.
+	Ahead int
 }
 
 // DefaultPageLimit is the page size Withdraws asks for by default.
@@ -45,63 +50,32 @@ func (p ListWithdrawsParams) query(page int) url.Values {
 // oldest first. Coinflow answers a bare array with no total: a page shorter
 // than the limit is the last.
 func (c *Client) WithdrawsPage(ctx context.Context, p ListWithdrawsParams, page int) ([]Withdraw, error) {
-	var ws []Withdraw
+	// Room for a full page up front, rather than the copies of a slice
+	// grown withdraw by withdraw (a Withdraw is over 600 bytes).
+	ws := make(withdrawList, 0, min(orDefault(p.Limit, DefaultPageLimit), maxPageHint))
 	err := c.do(ctx, request{op: "list withdraws", method: "GET", path: "/merchant/withdraws", query: p.query(page)}, &ws)
-	return ws, err
+	if err != nil {
+		return nil, err
+	}
+	return ws, nil
 }
 
-// WithdrawPages streams the pages of withdraws matching p (pages). The
-// sequence ends after the first error, which it yields with a nil page.
+// maxPageHint bounds the room made up front for a page: a limit far above
+// what Coinflow serves must not cost its size in memory.
+const maxPageHint = 1000
+
+// WithdrawPages streams the pages of withdraws matching p, p.Ahead of them
+// fetched ahead (pages). The sequence ends after the first error, which it
+// yields with a nil page.
 func (c *Client) WithdrawPages(ctx context.Context, p ListWithdrawsParams) iter.Seq2[[]Withdraw, error] {
-	return pages(func(page int) ([]Withdraw, error) { return c.WithdrawsPage(ctx, p, page) })
+	return pages(ctx, p.Ahead, func(ctx context.Context, page int) ([]Withdraw, error) { return c.WithdrawsPage(ctx, p, page) })
 }
 
 // Withdraws streams every withdraw matching p, page by page: memory is one
-// page, never the history. The sequence ends after the first error, which
-// it yields with a zero Withdraw.
+// page (and the p.Ahead fetched ahead), never the history. The sequence
+// ends after the first error, which it yields with a zero Withdraw.
 func (c *Client) Withdraws(ctx context.Context, p ListWithdrawsParams) iter.Seq2[Withdraw, error] {
 	return items(c.WithdrawPages(ctx, p))
-}
-
-// pages streams the 1-based pages fetch returns. Coinflow's lists give no
-// total and may cap the page size below the limit asked for, so a short
-// page ends the stream only when a longer one was seen before; otherwise
-// one more page is asked for, and an empty page ends it. The sequence ends
-// after the first error, which it yields with a nil page.
-func pages[T any](fetch func(page int) ([]T, error)) iter.Seq2[[]T, error] {
-	return func(yield func([]T, error) bool) {
-		longest := 0
-		for page := 1; ; page++ {
-			ts, err := fetch(page)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if len(ts) == 0 || !yield(ts, nil) || len(ts) < longest {
-				return
-			}
-			longest = max(longest, len(ts))
-		}
-	}
-}
-
-// items streams the elements of a stream of pages; an error is yielded
-// once, with a zero element, and ends it.
-func items[T any](ps iter.Seq2[[]T, error]) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		for ts, err := range ps {
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
-			}
-			for i := range ts {
-				if !yield(ts[i], nil) {
-					return
-				}
-			}
-		}
-	}
 }
 
 // GetWithdraw fetches one withdraw by transaction signature or transfer id.

@@ -57,12 +57,12 @@ func evidence(w *coinflow.Withdraw) decide.Withdrawal {
 // say enough to know it (no rate for a foreign amount, fees in another
 // currency, a sum beyond int64).
 func walletDebit(w *coinflow.Withdraw, merchantFees models.Money) (string, *int64) {
-	rate, ok := w.ExchangeRate()
-	switch {
-	case w.Amount.Currency == "USD":
-		rate = "" // a USD payout has no rate worth showing
-	case !ok:
-		return "", nil
+	rate := "" // a USD payout has no rate worth showing (nor worth parsing)
+	if w.Amount.Currency != "USD" {
+		var ok bool
+		if rate, ok = w.ExchangeRate(); !ok {
+			return "", nil
+		}
 	}
 	usd, err := coinflow.USDDebit(w.Amount, w.UsdToForeignExchangeRate)
 	if err != nil || (merchantFees.Currency != "" && merchantFees.Currency != "USD") {

@@ -46,7 +46,7 @@ func (pg *page) finished() bool {
 // payouts. Used by the one goroutine that reads the stream.
 type pageGate struct {
 	inflight map[string]*page // ref -> the latest admitted page holding it
-	order    []*page          // admitted pages not yet forgotten, oldest first
+	order    []*page          // admitted pages not yet forgotten, in stream order
 }
 
 func newPageGate() *pageGate { return &pageGate{inflight: map[string]*page{}} }
@@ -71,17 +71,23 @@ func (g *pageGate) admit(ctx context.Context, pg *page) error {
 	return nil
 }
 
-// forget drops the refs of the oldest pages once they are done, so the
-// gate holds about as many pages as are in flight.
+// forget drops the pages that are done, wherever they stand, so the gate
+// holds no more pages than are in flight, even behind a slow one. A done
+// page's refs wait for nothing: an older page sharing one was done before
+// this one was admitted.
 func (g *pageGate) forget() {
-	for len(g.order) > 0 && g.order[0].finished() {
-		old := g.order[0]
-		for _, ref := range old.refs {
-			if g.inflight[ref] == old {
+	kept := g.order[:0]
+	for _, pg := range g.order {
+		if !pg.finished() {
+			kept = append(kept, pg)
+			continue
+		}
+		for _, ref := range pg.refs {
+			if g.inflight[ref] == pg {
 				delete(g.inflight, ref)
 			}
 		}
-		g.order[0] = nil
-		g.order = g.order[1:]
 	}
+	clear(g.order[len(kept):])
+	g.order = kept
 }

@@ -62,3 +62,23 @@ func TestPageGateForgetsFinishedPages(t *testing.T) {
 	require.Empty(t, g.inflight, "refs of finished pages")
 	require.Empty(t, g.order)
 }
+
+func TestPageGateForgetsFinishedPagesBehindASlowOne(t *testing.T) {
+	g := newPageGate()
+	slow := newPage(1, withdraws([2]string{"tx-slow", ""}))
+	require.True(t, admitted(g, slow, time.Second))
+	for seq := range uint32(100) {
+		pg := newPage(seq+2, withdraws([2]string{"tx-" + time.Duration(seq).String(), "k-" + time.Duration(seq).String()}))
+		require.True(t, admitted(g, pg, time.Second), "page %d", seq+2)
+		close(pg.done)
+	}
+	g.forget()
+	require.Equal(t, []*page{slow}, g.order, "only the page still in flight")
+	require.Equal(t, map[string]*page{"t:tx-slow": slow}, g.inflight)
+
+	// The slow page still holds back a later page sharing its withdraw.
+	again := newPage(200, withdraws([2]string{"tx-slow", ""}))
+	require.False(t, admitted(g, again, 50*time.Millisecond), "admitted beside the page it shares tx-slow with")
+	close(slow.done)
+	require.True(t, admitted(g, again, time.Second))
+}

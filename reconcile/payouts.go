@@ -13,9 +13,11 @@ import (
 
 // checkPayouts streams Coinflow's withdraws over the window and compares
 // them page by page: cfg.PageWorkers pages at a time, each in its own
-// transaction, while the stream fetches ahead (paging itself is sequential:
-// each page's cursor comes from the one before). Pages that share a
-// withdraw are compared one after the other, in stream order (pageGate).
+// transaction, while the client fetches the next cfg.PagesAhead pages
+// (pages are numbered, so they need not wait for each other) and hands
+// them over in stream order. Pages that share a withdraw are compared one
+// after the other, in stream order (pageGate). A page that cannot be
+// fetched ends the stream there, and the run is partial.
 // Each withdraw is matched to a local payout, healed or raised, and
 // recorded as seen. After a complete stream it looks for local payouts
 // Coinflow does not have. It reports whether it saw all of Coinflow's
@@ -23,7 +25,7 @@ import (
 func (r *Reconciler) checkPayouts(ctx context.Context, st *runState) bool {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	params := coinflow.ListWithdrawsParams{Since: st.since, Limit: r.cfg.PageSize}
+	params := coinflow.ListWithdrawsParams{Since: st.since, Limit: r.cfg.PageSize, Ahead: r.cfg.PagesAhead}
 	pages := make(chan *page, r.cfg.PageWorkers)
 	var (
 		failOnce sync.Once

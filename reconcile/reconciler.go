@@ -62,6 +62,11 @@ type Config struct {
 	// the API keep connections during a run (1 on SQLite, whose one
 	// connection gains nothing from more).
 	PageWorkers int
+	// PagesAhead is how many pages of withdraws are fetched from Coinflow
+	// ahead of the one being handed to the comparison, once the list has
+	// shown that many pages (coinflow.ListWithdrawsParams.Ahead). Default
+	// 4. The pages held at once are at most PagesAhead + 2*PageWorkers + 1.
+	PagesAhead int
 	// MaxConfirmations bounds single gets used to confirm a payout absent
 	// from the list before calling it missing. Default 200.
 	MaxConfirmations int
@@ -123,7 +128,8 @@ func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics
 		}
 	}
 	for name, n := range map[string]int{
-		"PageSize": cfg.PageSize, "PageWorkers": cfg.PageWorkers, "MaxConfirmations": cfg.MaxConfirmations, "DegradedAfter": cfg.DegradedAfter,
+		"PageSize": cfg.PageSize, "PageWorkers": cfg.PageWorkers, "PagesAhead": cfg.PagesAhead, "MaxConfirmations": cfg.MaxConfirmations,
+		"DegradedAfter": cfg.DegradedAfter,
 	} {
 		if n < 0 {
 			errs = append(errs, fmt.Errorf("reconcile: %s is negative", name))
@@ -141,6 +147,7 @@ func New(store *models.Store, cf *coinflow.Client, log *logrus.Entry, m *metrics
 	cfg.PageSize = cmp.Or(cfg.PageSize, coinflow.DefaultPageLimit)
 	cfg.Windows = cfg.Windows.WithDefaults()
 	cfg.PageWorkers = cmp.Or(cfg.PageWorkers, min(4, max(1, store.MaxOpenConns()/4)))
+	cfg.PagesAhead = cmp.Or(cfg.PagesAhead, 4)
 	cfg.MaxConfirmations = cmp.Or(cfg.MaxConfirmations, 200)
 	cfg.DegradedAfter = cmp.Or(cfg.DegradedAfter, 3)
 	return &Reconciler{store: store, cf: cf, log: log, metrics: m, cfg: cfg}, nil
@@ -214,7 +221,10 @@ func (r *Reconciler) execute(ctx context.Context, run *models.ReconcileRun) {
 	if last, err := r.store.RunLastOK(ctx); err == nil && last.StartedAt.Add(-r.cfg.Overlap).Before(st.since) {
 		st.since = last.StartedAt.Add(-r.cfg.Overlap)
 	}
-	run.WindowSince = &st.since
+	// A copy: a pointer into st would keep the whole run's state (the
+	// seen set: 40 MB a million payouts) alive as long as the run is.
+	since := st.since
+	run.WindowSince = &since
 	log := r.log.WithField("run_id", run.ID)
 
 	// The balance is read before the withdraws are listed: a payout made

@@ -56,14 +56,26 @@ func (s *seenSet) len() int {
 // canonicalUUID parses id when it is a UUID in the canonical lower-case
 // form NewID writes, and only then: uuid.Parse also accepts other
 // spellings of the same UUID (upper case, braces, urn:uuid:), and two
-// distinct id strings must never count as one payout.
+// distinct id strings must never count as one payout. The form is checked
+// byte by byte rather than by formatting the parsed UUID back, which
+// allocated a string for each of a million ids.
 func canonicalUUID(id string) (uuid.UUID, bool) {
 	if len(id) != 36 {
 		return uuid.UUID{}, false
 	}
-	u, err := uuid.Parse(id)
-	if err != nil || u.String() != id {
-		return uuid.UUID{}, false
+	for i := range len(id) {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return uuid.UUID{}, false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return uuid.UUID{}, false
+			}
+		}
 	}
-	return u, true
+	u, err := uuid.Parse(id)
+	return u, err == nil
 }

@@ -23,6 +23,8 @@ func TestSeenSetKeepsDistinctIDsDistinct(t *testing.T) {
 	upper := strings.ToUpper(id)
 	require.False(t, s.has(upper), "upper-case spelling of a seen id")
 	require.False(t, s.has("urn:uuid:"+id), "urn spelling of a seen id")
+	require.False(t, s.has("{"+id+"}"), "braced spelling of a seen id")
+	require.False(t, s.has(strings.ReplaceAll(id, "-", "")), "unhyphenated spelling of a seen id")
 	s.add(upper)
 	require.True(t, s.has(upper))
 
@@ -48,5 +50,28 @@ func TestSeenSetConcurrentAdds(t *testing.T) {
 	require.Equal(t, len(ids), s.len())
 	for _, id := range ids {
 		require.True(t, s.has(id), id)
+	}
+}
+
+// TestCanonicalUUIDTakesTheFormNewIDWrites: canonicalUUID accepts exactly
+// the strings that parse as a UUID and format back to themselves.
+func TestCanonicalUUIDTakesTheFormNewIDWrites(t *testing.T) {
+	id := models.NewID()
+	cases := []string{id, strings.ToUpper(id), "{" + id + "}", "urn:uuid:" + id, strings.ReplaceAll(id, "-", ""), "", "payout-1"}
+	for i := range len(id) {
+		for _, c := range []byte{'0', '9', 'a', 'f', 'A', 'F', 'g', '-', ' '} {
+			b := []byte(id)
+			b[i] = c
+			cases = append(cases, string(b))
+		}
+	}
+	for _, s := range cases {
+		u, err := uuid.Parse(s)
+		want := err == nil && u.String() == s
+		got, ok := canonicalUUID(s)
+		require.Equal(t, want, ok, "%q", s)
+		if ok {
+			require.Equal(t, u, got, "%q", s)
+		}
 	}
 }

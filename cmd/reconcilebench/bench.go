@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/coinflow/coinflowtest"
-	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/internal/benchdb"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/reconcile"
@@ -23,31 +20,25 @@ import (
 const (
 	benchAPIKey       = "reconcilebench-api-key"
 	benchBalanceCents = 100_000_000_000
-	benchPageSize     = 100 // the emulator's most
+	benchPageSize     = 100                 // the emulator's most
+	benchLookback     = 35 * 24 * time.Hour // reconcile's default, over the whole dataset
 )
 
-// result is one measured run.
+// result is one size measured: the paging baseline and the
+// reconciliation, alternating, runs times each.
 type result struct {
 	n        int
 	database string
 	load     loadStats
-	loaded   time.Duration // everything before the run: create, migrate, load
+	loaded   time.Duration // everything before the runs: create, migrate, load
+	ahead    int           // pages fetched ahead, by both
 
-	took    time.Duration
-	run     *models.ReconcileRun
-	runErr  error
-	cpu     bench.CPUUsage
-	before  float64 // machine load (cores) in the second before the run
-	peakRSS int64   // VmHWM after the run (reset before it when hwmReset)
-	hwmSet  bool
-	rssBase int64 // VmRSS just before the run
-	rssMax  int64 // sampled VmRSS
-	rssMean int64
-	samples int
-	alloc   uint64 // bytes allocated during the run
-	mallocs uint64
-	gcs     uint32
+	paging []sample // the client paging through the withdraws alone
+	recon  []sample // reconcile.Reconciler.RunOnce
+	err    error    // what ended the runs early
 
+	// The last reconciliation run in detail.
+	run            *models.ReconcileRun
 	findings       map[models.FindingKind]int64
 	wantAmounts    int
 	wantStatuses   int
@@ -56,14 +47,16 @@ type result struct {
 	dbAfter        dbStats
 	wal            int64 // bytes of WAL written during the run (by every database on the server)
 	listCalls      int
-	cpuProfile     string
+	cpuProfile     string // of the last reconciliation
+	pagingProfile  string // of the last baseline
 	sql            *sqlStats
 }
 
-// benchOnce measures one reconciliation run over n payouts on a database
-// of its own, dropped at the end.
+// benchOnce measures n payouts on a database of its own, dropped at the
+// end: o.runs times the client paging through the withdraws alone, then a
+// reconciliation run, in turn.
 func benchOnce(ctx context.Context, o options, n int, progress func(string, ...any)) (res *result, err error) {
-	res = &result{n: n}
+	res = &result{n: n, ahead: o.pagesAhead}
 	began := time.Now()
 	db, err := benchdb.Create(ctx, o.databaseURL, "reconcilebench")
 	if err != nil {
@@ -115,67 +108,66 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 		logger.SetOutput(os.Stderr)
 	}
 	rec, err := reconcile.New(store, cf, logger.WithField("component", "reconcile"), nil, reconcile.Config{
-		PageSize: benchPageSize, Timeout: o.timeout, PageWorkers: o.pageWorkers,
+		PageSize: benchPageSize, Timeout: o.timeout, PageWorkers: o.pageWorkers, PagesAhead: o.pagesAhead, Lookback: benchLookback,
 	})
 	if err != nil {
 		return nil, err
 	}
 	res.loaded = time.Since(began)
 
-	// What the run changes, and what it costs: the garbage of loading is
-	// collected and the peak reset first, so the figures are the run's.
-	res.before = waitQuiet(ctx, o.waitQuiet, progress)
-	runtime.GC()
-	debug.FreeOSMemory()
-	res.hwmSet = resetPeakRSS()
-	if st, err := bench.ProcStatus(os.Getpid(), "VmRSS"); err == nil {
-		res.rssBase = st["VmRSS"]
-	}
-	if res.dbBefore, err = readDBStats(ctx, db.URL); err != nil {
-		return nil, err
-	}
-	var msBefore runtime.MemStats
-	runtime.ReadMemStats(&msBefore)
-	var stats *sqlStats
-	if o.sqlStats {
-		if stats, err = watchSQL(store); err != nil {
-			return nil, err
+	for i := range o.runs {
+		last := i == o.runs-1
+		progress("n=%d: run %d of %d: paging (page size %d, %d ahead)", n, i+1, o.runs, benchPageSize, o.pagesAhead)
+		var read int
+		pagingProfile := profilePath(o, n, "paging", last)
+		pg, err := timed(ctx, o, db.Name, pagingProfile, progress, func() error {
+			var err error
+			read, err = page(ctx, cf, time.Now().Add(-benchLookback), o.pagesAhead)
+			return err
+		})
+		if err == nil && read != n {
+			err = fmt.Errorf("paging read %d withdraws, want %d", read, n)
+		}
+		if err != nil {
+			res.err = fmt.Errorf("paging: %w", err)
+			return res, nil
+		}
+		res.paging = append(res.paging, pg)
+
+		progress("n=%d: run %d of %d: reconciling", n, i+1, o.runs)
+		var stats *sqlStats
+		if last {
+			if res.dbBefore, err = readDBStats(ctx, db.URL); err != nil {
+				return nil, err
+			}
+			if stats, err = startSQLStats(o, store); err != nil {
+				return nil, err
+			}
+		}
+		calls, history := srv.Calls(coinflowtest.OpListWithdraws), countHistory(ctx, store)
+		profile := profilePath(o, n, "", last)
+		rc, err := timed(ctx, o, db.Name, profile, progress, func() error {
+			var err error
+			res.run, err = rec.RunOnce(ctx, "cli")
+			return err
+		})
+		if err != nil {
+			res.err = fmt.Errorf("reconciliation: %w", err)
+			return res, nil
+		}
+		res.recon = append(res.recon, rc)
+		if last {
+			res.cpuProfile, res.pagingProfile, res.sql = profile, pagingProfile, stats
+			if stats != nil {
+				stats.stop()
+			}
+			res.listCalls = srv.Calls(coinflowtest.OpListWithdraws) - calls
+			res.historyWritten = countHistory(ctx, store) - history
 		}
 	}
-	stopProfile := func() {}
-	if path := profilePath(o, n); path != "" {
-		if stopProfile, err = startCPUProfile(path); err != nil {
-			return nil, err
-		}
-		res.cpuProfile = path
-	}
-	progress("n=%d: reconciling (page size %d)", n, benchPageSize)
-	sampler := sampleRSS(100 * time.Millisecond)
-	cpuBefore := bench.ReadCPU(db.Name)
-	start := time.Now()
-	res.run, res.runErr = rec.RunOnce(ctx, "cli")
-	res.took = time.Since(start)
-	res.cpu = bench.ReadCPU(db.Name).Since(cpuBefore)
-	stopProfile()
-	if stats != nil {
-		stats.stop()
-		res.sql = stats
-	}
-	res.rssMax, res.rssMean, res.samples = sampler.finish()
-	var msAfter runtime.MemStats
-	runtime.ReadMemStats(&msAfter)
-	res.alloc, res.mallocs, res.gcs = msAfter.TotalAlloc-msBefore.TotalAlloc, msAfter.Mallocs-msBefore.Mallocs, msAfter.NumGC-msBefore.NumGC
-	if st, err := bench.ProcStatus(os.Getpid(), "VmHWM"); err == nil {
-		res.peakRSS = st["VmHWM"]
-	}
-	res.listCalls = srv.Calls(coinflowtest.OpListWithdraws)
 
 	if res.findings, err = store.FindingCountOpen(ctx); err != nil {
 		return res, err
-	}
-	if err := store.DB().WithContext(ctx).Raw("SELECT COUNT(*) FROM payout_history WHERE source = ?", models.SourceReconcile).
-		Row().Scan(&res.historyWritten); err != nil {
-		return res, fmt.Errorf("count history rows: %w", err)
 	}
 	// The store's backends report their last counters as they exit.
 	closeStore()
@@ -191,14 +183,53 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 	return res, nil
 }
 
-func profilePath(o options, n int) string {
-	switch {
-	case o.cpuProfile == "":
-		return ""
-	case len(o.sizes) > 1:
-		return fmt.Sprintf("%s.%d", o.cpuProfile, n)
+// page reads every withdraw a reconciliation reads, as it reads them (the
+// same window, page size and pages ahead), and does nothing with them: the
+// floor a run's time is held to. It returns how many it read.
+func page(ctx context.Context, cf *coinflow.Client, since time.Time, ahead int) (int, error) {
+	n := 0
+	for ws, err := range cf.WithdrawPages(ctx, coinflow.ListWithdrawsParams{Since: since, Limit: benchPageSize, Ahead: ahead}) {
+		if err != nil {
+			return n, err
+		}
+		n += len(ws)
 	}
-	return o.cpuProfile
+	return n, nil
+}
+
+// countHistory counts the payout_history rows reconciliation wrote; -1
+// when it cannot.
+func countHistory(ctx context.Context, store *models.Store) int64 {
+	var n int64
+	if err := store.DB().WithContext(ctx).Raw("SELECT COUNT(*) FROM payout_history WHERE source = ?", models.SourceReconcile).
+		Row().Scan(&n); err != nil {
+		return -1
+	}
+	return n
+}
+
+func startSQLStats(o options, store *models.Store) (*sqlStats, error) {
+	if !o.sqlStats {
+		return nil, nil
+	}
+	return watchSQL(store)
+}
+
+// profilePath is where the CPU profile of a run goes: only the last run of
+// each kind is profiled, the reconciliation to -cpuprofile and the paging
+// to -cpuprofile.paging (.<n> after each with -scaling).
+func profilePath(o options, n int, kind string, last bool) string {
+	if o.cpuProfile == "" || !last {
+		return ""
+	}
+	path := o.cpuProfile
+	if kind != "" {
+		path += "." + kind
+	}
+	if len(o.sizes) > 1 {
+		path = fmt.Sprintf("%s.%d", path, n)
+	}
+	return path
 }
 
 func startCPUProfile(path string) (func(), error) {

@@ -16,7 +16,7 @@ var payoutColumns = []string{
 	"id", "idempotency_key", "user_id", "amount_cents", "amount_currency", "requested_speed", "effective_speed",
 	"status", "status_at", "coinflow_transaction", "coinflow_transfer_id", "account_token",
 	"user_fees_cents", "user_fees_currency", "merchant_fees_cents", "merchant_fees_currency",
-	"expected_delivery_at", "source", "created_at", "updated_at",
+	"expected_delivery_at", "wallet_debit_cents", "source", "created_at", "updated_at",
 }
 
 var historyColumns = []string{
@@ -122,7 +122,9 @@ func payoutRow(p payout) []any {
 		p.id, p.idempotencyKey, p.userID, p.localCents, benchCurrency, benchSpeed, benchSpeed,
 		p.localStatus, p.completedAt, p.transaction, p.transferID, benchAccount,
 		int64(0), benchCurrency, int64(benchFeeCents), benchCurrency,
-		p.expectedAt, string(models.OriginAPI), p.createdAt, p.completedAt,
+		// An earlier run recorded the wallet debit Coinflow's record
+		// implies: its amount plus the merchant's fees, all in USD.
+		p.expectedAt, p.coinflowCents + benchFeeCents, string(models.OriginAPI), p.createdAt, p.completedAt,
 	}
 }
 

@@ -3,11 +3,68 @@ package main
 import (
 	"context"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/payoutd/payoutd/internal/bench"
 )
+
+// sample is what one timed run cost.
+type sample struct {
+	took    time.Duration
+	cpu     bench.CPUUsage
+	before  float64 // machine load (cores) in the second before the run
+	peakRSS int64   // VmHWM after the run (reset before it when hwmSet)
+	hwmSet  bool
+	rssBase int64 // VmRSS just before the run
+	rssMax  int64 // sampled VmRSS
+	rssMean int64
+	samples int
+	alloc   uint64 // bytes allocated during the run
+	mallocs uint64
+	gcs     uint32
+}
+
+// timed measures fn as one run: it waits for the machine to quieten,
+// collects the garbage of what came before and resets the peak RSS, then
+// times fn, samples its RSS and, when profile is set, writes its CPU
+// profile there. pgDB is the database whose PostgreSQL backends' CPU is
+// the run's.
+func timed(ctx context.Context, o options, pgDB, profile string, progress func(string, ...any), fn func() error) (sample, error) {
+	var s sample
+	s.before = waitQuiet(ctx, o.waitQuiet, progress)
+	runtime.GC()
+	debug.FreeOSMemory()
+	s.hwmSet = resetPeakRSS()
+	if st, err := bench.ProcStatus(os.Getpid(), "VmRSS"); err == nil {
+		s.rssBase = st["VmRSS"]
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	stopProfile := func() {}
+	if profile != "" {
+		var err error
+		if stopProfile, err = startCPUProfile(profile); err != nil {
+			return s, err
+		}
+	}
+	sampler := sampleRSS(100 * time.Millisecond)
+	cpuBefore := bench.ReadCPU(pgDB)
+	start := time.Now()
+	err := fn()
+	s.took = time.Since(start)
+	s.cpu = bench.ReadCPU(pgDB).Since(cpuBefore)
+	stopProfile()
+	s.rssMax, s.rssMean, s.samples = sampler.finish()
+	runtime.ReadMemStats(&after)
+	s.alloc, s.mallocs, s.gcs = after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs, after.NumGC-before.NumGC
+	if st, err := bench.ProcStatus(os.Getpid(), "VmHWM"); err == nil {
+		s.peakRSS = st["VmHWM"]
+	}
+	return s, err
+}
 
 // resetPeakRSS sets VmHWM back to the current VmRSS (Linux clear_refs
 // "5"), so that the peak read after the run is the run's.
