@@ -91,6 +91,7 @@ type options struct {
 	steady      time.Duration
 	warmup      time.Duration
 	maxInFlight int
+	steadyRate  float64
 	drainWait   time.Duration
 	target      string
 	key         string
@@ -123,6 +124,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.DurationVar(&o.burst, "burst", 30*time.Second, "measured time of the baseline and of the burst (the issue asks for 30-60s)")
 	fs.DurationVar(&o.steady, "steady", 60*time.Second, "measured time of the steady phase, offered the round's baseline rate")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each phase's measurement")
+	fs.Float64Var(&o.steadyRate, "steady-rate", 0, "steady phase: events/s to offer (0: the round's baseline rate, as the issue's target asks); a fixed rate shows what the machine sustains")
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 1024, "steady phase: most sends in flight at once; a send with none free starts late")
 	fs.DurationVar(&o.drainWait, "drain-wait", 2*time.Minute, "after the steady phase, wait up to this long for the backlog to drain before stopping payoutd")
 	fs.StringVar(&o.target, "target", "", "an already running payoutd (base URL or the webhook URL) instead of an in-process one; needs -key")
@@ -147,6 +149,9 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 		return o, err
 	}
 	var errs []string
+	if o.steadyRate < 0 {
+		errs = append(errs, "-steady-rate must not be negative")
+	}
 	if o.rounds < 1 || o.concurrency < 1 || o.maxInFlight < 1 {
 		errs = append(errs, "-rounds, -concurrency and -max-in-flight must be at least 1")
 	}
@@ -239,6 +244,9 @@ func runRound(ctx context.Context, o options, i int, events *eventFactory, progr
 		return rd, nil // the steady phase's figures are in the outside payoutd's database
 	}
 	rate := rd.baseline.rate()
+	if o.steadyRate > 0 {
+		rate = o.steadyRate
+	}
 	if rate <= 0 {
 		return rd, fmt.Errorf("%s: the baseline stored nothing, so there is no rate to offer", name)
 	}

@@ -51,7 +51,7 @@ func (r round) ratio() (float64, bool) {
 }
 
 // offered is the rate the steady phase was asked to offer: the round's
-// baseline rate.
+// baseline rate, or -steady-rate.
 func (r round) offered() (float64, bool) {
 	if r.steady == nil || r.steady.offer == nil {
 		return 0, false

@@ -95,12 +95,17 @@ func TestParseFlags(t *testing.T) {
 	require.Equal(t, 30*time.Second, o.burst)
 	require.Equal(t, 60*time.Second, o.steady)
 	require.Equal(t, 1024, o.maxInFlight)
+	require.Zero(t, o.steadyRate, "the steady phase offers the baseline's rate unless told")
+	o, err = parseFlags([]string{"-steady-rate", "2500"}, getenv)
+	require.NoError(t, err)
+	require.InDelta(t, 2500, o.steadyRate, 0)
 
 	for _, args := range [][]string{
 		{"-rounds", "0"},
 		{"-burst", "0s"},
 		{"-steady", "-1s"},
 		{"-max-in-flight", "0"},
+		{"-steady-rate", "-1"},
 		{"-drain-wait", "-1s"},
 		{"-duration", "10s"}, // gone: -burst and -steady say which phase
 		{"-target", "127.0.0.1:8080", "-key", "k"},
