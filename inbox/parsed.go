@@ -60,12 +60,6 @@ func (c *parsedCache) take(id int64) (Parsed, bool) {
 	return Parsed{}, false
 }
 
-func (c *parsedCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cur) + len(c.old)
-}
-
 // Stored tells the applier that the events were committed (their IDs set)
 // with these decoded bodies, and wakes it.
 func (a *Applier) Stored(evs []models.InboxEvent, parsed []Parsed) {
