@@ -27,5 +27,5 @@ func TestParsedCacheIsBounded(t *testing.T) {
 		_, again := c.take(id)
 		require.False(t, again, "entry %d taken twice", id)
 	}
-	require.LessOrEqual(t, len(c.cur)+len(c.old), 0)
+	require.Zero(t, len(c.cur)+len(c.old), "every entry taken")
 }
