@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -166,9 +167,19 @@ func loadWorkingSet(ctx context.Context, tx *models.Store, k *evidenceKeys) (*wo
 	if err != nil {
 		return nil, err
 	}
-	for i := range ps {
-		ws.loaded[ps[i].ID] = ps[i]
-		ws.index(nil, &ps[i])
+	ws.addLoaded(ps)
+	// What the batch may discover: lock it, then read what another applier
+	// recorded while this one waited.
+	newTxns, newKeys := ws.unknown(k.transactions), ws.unknown(k.keys)
+	if len(newTxns)+len(newKeys) > 0 {
+		if err := tx.PayoutLockNew(ctx, append(slices.Clone(newTxns), newKeys...)); err != nil {
+			return nil, err
+		}
+		more, err := tx.PayoutsForEvidence(ctx, newTxns, newKeys, nil)
+		if err != nil {
+			return nil, err
+		}
+		ws.addLoaded(more)
 	}
 	wds, err := tx.WithdrawersForUpdate(ctx, k.users)
 	if err != nil {
@@ -179,6 +190,28 @@ func loadWorkingSet(ctx context.Context, tx *models.Store, k *evidenceKeys) (*wo
 		ws.wCur[wds[i].UserID] = &wds[i]
 	}
 	return ws, nil
+}
+
+func (ws *workingSet) addLoaded(ps []models.Payout) {
+	for i := range ps {
+		if _, dup := ws.loaded[ps[i].ID]; dup {
+			continue
+		}
+		ws.loaded[ps[i].ID] = ps[i]
+		ws.index(nil, &ps[i])
+	}
+}
+
+// unknown are the values no loaded payout holds as its transaction or
+// idempotency key.
+func (ws *workingSet) unknown(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		if ws.byTxn[v] == nil && ws.byKey[v] == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // index files p (which replaces old, when not nil) under its identifiers.

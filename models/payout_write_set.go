@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -34,6 +35,33 @@ func (s *Store) PayoutsForEvidence(ctx context.Context, transactions, keys, tran
 		return nil, fmt.Errorf("load %d payouts for evidence: %w", len(transactions)+len(keys)+len(transferIDs), translate(err))
 	}
 	return ps, nil
+}
+
+// discoveryLockClass is the first key of the advisory locks that
+// PayoutLockNew takes (the two-key form, apart from every one-key lock).
+const discoveryLockClass = 0x70617964 // "payd"
+
+// PayoutLockNew takes, on PostgreSQL, a transaction-scoped advisory lock on
+// each transaction signature or idempotency key that no payout has yet,
+// in one order, so that two appliers about to discover the same withdrawal
+// take turns instead of colliding on its unique key: the second waits for
+// the first to commit, then reads the payout the first recorded. SQLite has
+// one writer already; there it does nothing.
+func (s *Store) PayoutLockNew(ctx context.Context, keys []string) error {
+	if s.dialect != DialectPostgres || len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	q := "SELECT pg_advisory_xact_lock(" + strconv.Itoa(discoveryLockClass) + ", h) FROM " +
+		"(SELECT DISTINCT hashtext(k) AS h FROM unnest(ARRAY[" +
+		strings.TrimSuffix(strings.Repeat("CAST(? AS text), ", len(keys)), ", ") + "]) AS k ORDER BY h) AS keys"
+	if err := s.db.WithContext(ctx).Exec(q, args...).Error; err != nil {
+		return fmt.Errorf("lock %d new payout keys: %w", len(keys), translate(err))
+	}
+	return nil
 }
 
 // WithdrawersForUpdate loads the withdrawers among userIDs that are known,
