@@ -152,17 +152,18 @@ func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	mode := "set"
-	claimed, done, retried, err := a.applyBatch(ctx, false)
+	claimed, done, retried, err := a.applyBatch(ctx, modeSet)
 	for try := 1; models.Overtaken(err) && try < setConflictTries; try++ {
 		// Another applier or writer changed or created a payout this
 		// batch names (two appliers discovering one withdrawal): decide
-		// again from a fresh read rather than retry event by event later.
-		claimed, done, retried, err = a.applyBatch(ctx, false)
+		// again from a fresh read rather than retry event by event later,
+		// this time taking turns on the withdrawals the batch may discover.
+		claimed, done, retried, err = a.applyBatch(ctx, modeSetLockingNew)
 	}
 	if errors.Is(err, errIsolate) {
 		a.log.WithError(err).Debug("apply batch as a set; redoing it one event at a time")
 		mode = "isolated"
-		claimed, done, retried, err = a.applyBatch(ctx, true)
+		claimed, done, retried, err = a.applyBatch(ctx, modeOneByOne)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("apply batch: %w", err)
@@ -186,7 +187,23 @@ func (a *Applier) ApplyBatch(ctx context.Context) (int, error) {
 // meets a write that overtook its read, before it is redone one by one.
 const setConflictTries = 3
 
-func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, done []finished, retried int, err error) {
+// applyMode is how applyBatch applies the batch it claims.
+type applyMode int
+
+const (
+	// modeSet applies it as a set, optimistically: the common case.
+	modeSet applyMode = iota
+	// modeSetLockingNew applies it as a set after taking a lock on every
+	// withdrawal it may discover (models.Store.PayoutLockNew), so that
+	// appliers that collided on one take turns. Not the first try: with
+	// every event a new withdrawal, the locks cost a burst a third of its
+	// rate and lag for a collision that is rare.
+	modeSetLockingNew
+	// modeOneByOne applies one event at a time, each in a savepoint.
+	modeOneByOne
+)
+
+func (a *Applier) applyBatch(ctx context.Context, mode applyMode) (claimed int, done []finished, retried int, err error) {
 	err = a.store.Tx(ctx, func(tx *models.Store) error {
 		evs, err := tx.InboxClaim(ctx, a.cfg.BatchSize)
 		if err != nil {
@@ -194,9 +211,9 @@ func (a *Applier) applyBatch(ctx context.Context, isolate bool) (claimed int, do
 		}
 		claimed = len(evs)
 		var finish map[models.InboxStatus][]int64
-		if isolate {
+		if mode == modeOneByOne {
 			done, finish, retried, err = a.applyEach(ctx, tx, evs)
-		} else if done, finish, err = a.applySet(ctx, tx, evs); err != nil {
+		} else if done, finish, err = a.applySet(ctx, tx, evs, mode == modeSetLockingNew); err != nil {
 			// A set that fails is redone event by event; the cached
 			// bodies it took are decoded again from the stored bytes.
 			return fmt.Errorf("%w: %w", errIsolate, err)

@@ -7,6 +7,6 @@ import "context"
 // the database holds after the event before it. The property test holds
 // the set against it.
 func (a *Applier) ApplyBatchOneByOne(ctx context.Context) (int, error) {
-	claimed, _, _, err := a.applyBatch(ctx, true)
+	claimed, _, _, err := a.applyBatch(ctx, modeOneByOne)
 	return claimed, err
 }

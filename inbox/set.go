@@ -20,14 +20,18 @@ import (
 // (models.Store.PayoutWriteSet). The result is the one applying the events
 // one by one gives; any error undoes the whole set and the caller redoes the
 // batch one event at a time, which isolates a failing event.
-func (a *Applier) applySet(ctx context.Context, tx *models.Store, evs []models.InboxEvent) ([]finished, map[models.InboxStatus][]int64, error) {
+//
+// With lockNew, the withdrawals the batch may discover are locked first (see
+// models.Store.PayoutLockNew), for a batch that collided with another
+// applier's discovery.
+func (a *Applier) applySet(ctx context.Context, tx *models.Store, evs []models.InboxEvent, lockNew bool) ([]finished, map[models.InboxStatus][]int64, error) {
 	decoded := make([]Parsed, len(evs))
 	var want evidenceKeys
 	for i := range evs {
 		decoded[i] = a.parsed(&evs[i])
 		want.add(decoded[i].Value)
 	}
-	ws, err := loadWorkingSet(ctx, tx, &want)
+	ws, err := loadWorkingSet(ctx, tx, &want, lockNew)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,7 +161,7 @@ type workingSet struct {
 	wHistory []models.WithdrawerHistory // every withdrawer's, in event order
 }
 
-func loadWorkingSet(ctx context.Context, tx *models.Store, k *evidenceKeys) (*workingSet, error) {
+func loadWorkingSet(ctx context.Context, tx *models.Store, k *evidenceKeys, lockNew bool) (*workingSet, error) {
 	ws := &workingSet{
 		loaded: map[string]models.Payout{}, byTxn: map[string]*models.Payout{}, byKey: map[string]*models.Payout{},
 		byTransfer: map[string]*models.Payout{},
@@ -168,10 +172,10 @@ func loadWorkingSet(ctx context.Context, tx *models.Store, k *evidenceKeys) (*wo
 		return nil, err
 	}
 	ws.addLoaded(ps)
-	// What the batch may discover: lock it, then read what another applier
-	// recorded while this one waited.
+	// What the batch may discover, when told to: lock it, then read what
+	// another applier recorded while this one waited.
 	newTxns, newKeys := ws.unknown(k.transactions), ws.unknown(k.keys)
-	if len(newTxns)+len(newKeys) > 0 {
+	if lockNew && len(newTxns)+len(newKeys) > 0 {
 		if err := tx.PayoutLockNew(ctx, append(slices.Clone(newTxns), newKeys...)); err != nil {
 			return nil, err
 		}
