@@ -78,23 +78,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "eventsbench: "+format+"\n", a...) }
-	db, err := benchdb.Create(ctx, o.databaseURL, "payoutd_eventsbench")
+	store, _, finish, err := benchdb.Migrated(ctx, o.databaseURL, "payoutd_eventsbench", o.keep, stdout)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		defer fmt.Fprintf(stdout, "database kept: %s\n", db.URL)
-	} else {
-		defer db.DropJoin(&err)
-	}
-	store, err := models.Open(ctx, models.Options{URL: db.URL})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		return err
-	}
+	defer finish(&err)
 	start := time.Now()
 	progress("loading %d events…", o.n)
 	if err := load(ctx, store.DB(), o.n); err != nil {

@@ -44,7 +44,6 @@ import (
 
 	"github.com/payoutd/payoutd/internal/bench"
 	"github.com/payoutd/payoutd/internal/benchdb"
-	"github.com/payoutd/payoutd/models"
 )
 
 func main() { bench.Main("reportbench", run) }
@@ -114,23 +113,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "reportbench: "+format+"\n", a...) }
-	db, err := benchdb.Create(ctx, o.databaseURL, "payoutd_reportbench")
+	store, db, finish, err := benchdb.Migrated(ctx, o.databaseURL, "payoutd_reportbench", o.keep, stdout)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		defer fmt.Fprintf(stdout, "database kept: %s\n", db.URL)
-	} else {
-		defer db.DropJoin(&err)
-	}
-	store, err := models.Open(ctx, models.Options{URL: db.URL})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		return err
-	}
+	defer finish(&err)
 	start := time.Now()
 	progress("loading %d payouts over %d days, %d findings…", o.n, o.days, o.findings)
 	if err := load(ctx, store.DB(), o); err != nil {
