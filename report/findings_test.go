@@ -16,7 +16,8 @@ import (
 )
 
 // The report lists the oldest MaxListedFindings unresolved findings, counts
-// them all, and says when the list is cut short; JSON and CSV alike.
+// them all, and says when the list is cut short (JSON: list_truncated;
+// CSV: findings_total beside fewer finding rows).
 func TestFindingsAreCountedAndTheOldestListed(t *testing.T) {
 	t.Parallel()
 	dbtest.EachAt(t, reporttest.Now, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {

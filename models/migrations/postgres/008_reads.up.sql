@@ -9,8 +9,8 @@
 -- others, and holds what the aging sums, so the table is not read at all.
 CREATE INDEX payouts_status_detail ON payouts (status_detail, created_at) INCLUDE (amount_currency, amount_cents)
     WHERE status_detail IS NOT NULL;
--- Failures: the returns (the wallet's credits, failed with their return
--- completed), likewise. Failed payouts are already indexed by status.
+-- The returns (the wallet's credits, failed with their return completed),
+-- which the wallet series and the drift check look up by time.
 CREATE INDEX payouts_returns ON payouts (return_status, created_at) WHERE return_status IS NOT NULL;
 -- The report lists the oldest unresolved findings.
 CREATE INDEX findings_unresolved ON findings (first_seen_at, id) WHERE resolved_at IS NULL;
