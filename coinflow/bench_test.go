@@ -82,7 +82,7 @@ func expectedCents(n int) int64 {
 }
 
 // pageAll consumes every withdraw through the client's iterator, pages of
-// 100 (the emulator's maximum), ahead of them fetched ahead, sampling
+// 100 (the emulator's maximum) with ahead pages fetched ahead, sampling
 // HeapAlloc every heapSampleEvery records. It returns the count, the sum
 // of amounts and the peak sample.
 func pageAll(ctx context.Context, c *coinflow.Client, ahead int) (n int, cents int64, peak uint64, err error) {

@@ -20,6 +20,9 @@ func (l *withdrawList) decodeBody(data []byte) error {
 		*l = ws
 		return nil
 	}
+	// The declined attempt may have filled part of the backing array, and
+	// encoding/json reuses elements without zeroing them: start it clean.
+	clear((*l)[:cap(*l)])
 	return json.Unmarshal(data, (*[]Withdraw)(l))
 }
 

@@ -42,7 +42,7 @@ type result struct {
 	findings       map[models.FindingKind]int64
 	wantAmounts    int
 	wantStatuses   int
-	historyWritten int64 // payout_history rows the run added
+	historyWritten int64 // payout_history rows the run added; -1 when they could not be counted
 	dbBefore       dbStats
 	dbAfter        dbStats
 	wal            int64 // bytes of WAL written during the run (by every database on the server)
@@ -162,7 +162,11 @@ func benchOnce(ctx context.Context, o options, n int, progress func(string, ...a
 				stats.stop()
 			}
 			res.listCalls = srv.Calls(coinflowtest.OpListWithdraws) - calls
-			res.historyWritten = countHistory(ctx, store) - history
+			if after := countHistory(ctx, store); after >= 0 && history >= 0 {
+				res.historyWritten = after - history
+			} else {
+				res.historyWritten = -1 // could not be counted; -1 as countHistory says
+			}
 		}
 	}
 
