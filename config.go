@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -73,7 +74,29 @@ type Config struct {
 	} `yaml:"coinflow"`
 	API struct {
 		Token Secret `yaml:"token"`
+		// Tokens are named bearer tokens beside Token: an acknowledgement
+		// records the name of the token (or dashboard login) that made it.
+		Tokens APITokens `yaml:"tokens"`
 	} `yaml:"api"`
+	// TrustedProxies are the addresses or CIDRs of the reverse proxies
+	// whose X-Forwarded-For names the client (rate limits and logs); empty:
+	// the connection's peer is the client.
+	TrustedProxies StringList `yaml:"trusted_proxies"`
+	Dashboard      struct {
+		// SecureCookies: "auto" marks the session cookie Secure unless
+		// payoutd listens on loopback only; "true" always (behind a TLS
+		// terminator); "false" only when the request itself came over TLS.
+		SecureCookies string `yaml:"secure_cookies"`
+	} `yaml:"dashboard"`
+	RateLimit struct {
+		// LoginPerMinute is how many failed logins one client may make in a
+		// minute before /login answers 429.
+		LoginPerMinute int `yaml:"login_per_minute"`
+		// APIPerSecond and APIBurst bound each client's /api/v1 requests; 0
+		// turns the API limit off.
+		APIPerSecond int `yaml:"api_per_second"`
+		APIBurst     int `yaml:"api_burst"`
+	} `yaml:"rate_limit"`
 	Reconcile struct {
 		Schedule             string   `yaml:"schedule"`
 		Lookback             Duration `yaml:"lookback"`
@@ -119,6 +142,9 @@ type Config struct {
 		NotifyResolved      bool     `yaml:"notify_resolved"`
 		DispatchInterval    Duration `yaml:"dispatch_interval"`
 		DashboardURL        string   `yaml:"dashboard_url"`
+		// WebhookSecret signs alerts.webhook_url's deliveries with the
+		// Standard Webhooks scheme: "whsec_" and the base64 of the key.
+		WebhookSecret Secret `yaml:"webhook_secret"`
 	} `yaml:"alerts"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }
@@ -158,6 +184,12 @@ func defaultConfig() Config {
 	c.Alerts.SummaryThreshold = 10
 	c.Alerts.NotifyResolved = true
 	c.Alerts.DispatchInterval = Duration(10 * time.Second)
+	c.API.Tokens = APITokens{}
+	c.TrustedProxies = StringList{}
+	c.Dashboard.SecureCookies = "auto"
+	c.RateLimit.LoginPerMinute = 10
+	c.RateLimit.APIPerSecond = 50
+	c.RateLimit.APIBurst = 100
 	c.ShutdownTimeout = Duration(20 * time.Second)
 	return c
 }
@@ -202,6 +234,12 @@ func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error 
 		}
 		raw := getenv(name)
 		if raw == "" {
+			continue
+		}
+		if ev, ok := fv.Addr().Interface().(envValue); ok {
+			if err := ev.setEnv(raw); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
 			continue
 		}
 		switch {
@@ -327,6 +365,30 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout.D() <= 0 {
 		bad("shutdown_timeout", "must be positive")
+	}
+	errs = append(errs, c.API.Tokens.validate(c.API.Token)...)
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("trusted_proxies", "%q is not an IP address or CIDR", p)
+			}
+		}
+	}
+	switch c.Dashboard.SecureCookies {
+	case "auto", "true", "false":
+	default:
+		bad("dashboard.secure_cookies", "%q is not auto, true or false", c.Dashboard.SecureCookies)
+	}
+	if c.RateLimit.LoginPerMinute < 1 {
+		bad("rate_limit.login_per_minute", "must be at least 1")
+	}
+	if c.RateLimit.APIPerSecond < 0 || (c.RateLimit.APIPerSecond > 0 && c.RateLimit.APIBurst < 1) {
+		bad("rate_limit", "api_per_second must not be negative (0: no limit), api_burst at least 1 when it is set")
+	}
+	if k := c.Alerts.WebhookSecret.Value(); k != "" {
+		if err := checkWebhookSecret(k); err != nil {
+			bad("alerts.webhook_secret", "%v", err)
+		}
 	}
 	return errors.Join(errs...)
 }
