@@ -44,13 +44,8 @@ func overallHelp(w io.Writer) error {
 		"reconciles its record against Coinflow's API, and shows finance what does not add up.\n\n" +
 		"usage: payoutd [COMMAND] [flags]   (without a command: serve)\n\ncommands:\n")
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	for _, c := range commands() {
-		if len(c.subs) == 0 {
-			fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
-		}
-		for _, s := range c.subs {
-			fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, s.name, s.summary)
-		}
+	for _, path := range runnable() {
+		fmt.Fprintf(tw, "  %s\t%s\n", commandName(path), path[len(path)-1].summary)
 	}
 	fmt.Fprintf(tw, "  help [COMMAND]\t%s\n", "print this, or a command's usage and flags (also -h, --help, COMMAND --help)")
 	tw.Flush()
@@ -126,16 +121,26 @@ func usageLine(path []command) string {
 
 // usage is the one-line synopsis of every command, for usage errors.
 func usage() string {
-	var names []string
+	var parts []string
+	for _, path := range runnable() {
+		parts = append(parts, strings.TrimSpace(commandName(path)+" "+path[len(path)-1].args))
+	}
+	return "usage: payoutd [" + strings.Join(parts, "|") + "] [--config PATH]; \"payoutd help COMMAND\" lists a command's flags"
+}
+
+// runnable lists the commands that run, each with its parents: the
+// subcommands of a group, not the group.
+func runnable() [][]command {
+	var out [][]command
 	for _, c := range commands() {
 		if len(c.subs) == 0 {
-			names = append(names, c.name)
+			out = append(out, []command{c})
 		}
 		for _, s := range c.subs {
-			names = append(names, c.name+" "+s.name)
+			out = append(out, []command{c, s})
 		}
 	}
-	return "usage: payoutd [COMMAND] [flags], COMMAND one of " + strings.Join(names, ", ") + "; \"payoutd help COMMAND\" lists its flags"
+	return out
 }
 
 func capitalize(s string) string {
