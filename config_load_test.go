@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -175,6 +176,19 @@ func TestRunConfigErrorExits2WithLineAndKey(t *testing.T) {
 	require.Equal(t, 2, exitCode(err))
 	require.Equal(t, "config: "+path+`:3: wallet.low_balance_cents: want an integer, got "lots"; `+
 		path+":5: coinflow.webhok_key: unknown key, did you mean coinflow.webhook_key?", err.Error())
+}
+
+// TestEveryKeyHasASetter: each key is set from text by its own setEnv or
+// by setScalar, so neither the file nor the environment meets a kind that
+// setScalar does not know.
+func TestEveryKeyHasASetter(t *testing.T) {
+	cfg := defaultConfig()
+	for _, l := range configLeaves(reflect.ValueOf(&cfg).Elem(), "") {
+		if _, ok := l.value.Addr().Interface().(envValue); ok {
+			continue
+		}
+		require.NotPanics(t, func() { _ = setScalar(l.value, "1") }, l.key)
+	}
 }
 
 func TestEditDistance(t *testing.T) {

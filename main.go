@@ -126,6 +126,9 @@ func runEnviron(ctx context.Context, args, environ []string, stdout, stderr io.W
 	return execute(ctx, args, environment{get: func(k string) string { return vars[k] }, names: names}, stdout, stderr)
 }
 
+// execute is run's body: help and version first, then the command's
+// flags, the configuration (unless the command loads its own or needs
+// none), the unknown-variable warnings and the command's action.
 func execute(ctx context.Context, args []string, environ environment, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -185,6 +188,7 @@ func lookup(args []string) ([]command, []string, error) {
 		for _, c := range list {
 			if c.name == args[0] {
 				found = &c
+				break
 			}
 		}
 		if found == nil {
