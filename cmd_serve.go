@@ -39,6 +39,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	defer store.Close()
 
 	m := metrics.New()
+	m.RegisterBuildInfo(buildVersion().metric())
 	m.RegisterBacklog(store.InboxBacklog, time.Now)
 	alerts, err := newAlerts(cfg, store, logger, m)
 	if err != nil {

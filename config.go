@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,20 +8,17 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/payoutd/payoutd/rail"
 	"github.com/payoutd/payoutd/scheduler"
 )
 
-// Secret is a configuration value that must never be printed: String,
-// GoString and MarshalJSON all give "[redacted]". Value returns the secret.
+// Secret is a configuration value that must never be printed: every fmt
+// verb, JSON, YAML and text encodings give "[redacted]" (YAML gives "" for an
+// unset secret, so that config check shows which are set). Value returns the
+// secret.
 type Secret string
 
 const redacted = "[redacted]"
@@ -30,8 +26,22 @@ const redacted = "[redacted]"
 func (s Secret) String() string   { return redacted }
 func (s Secret) GoString() string { return redacted }
 
+// Format makes every verb print "[redacted]", %x and %d included.
+func (s Secret) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
+
 // MarshalJSON keeps secrets out of any JSON dump of the config.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
+
+// MarshalText covers the encoders that use encoding.TextMarshaler.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// MarshalYAML shows whether the secret is set, never what it is.
+func (s Secret) MarshalYAML() (any, error) {
+	if s == "" {
+		return "", nil
+	}
+	return redacted, nil
+}
 
 // Value is the secret itself.
 func (s Secret) Value() string { return string(s) }
@@ -39,18 +49,20 @@ func (s Secret) Value() string { return string(s) }
 // Duration is a time.Duration written as "5m" in YAML and the environment.
 type Duration time.Duration
 
-// UnmarshalYAML reads "90s", "5m" and the like.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration like 30s or 5m", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // D is the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalYAML writes the duration as config.yaml does: 840h, 1h30m, 500ms.
+func (d Duration) MarshalYAML() (any, error) {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s, nil
+}
 
 // Config is config.yaml. Every key can be overridden by an environment
 // variable named PAYOUTD_ + the key's path in upper case with "_" for "."
@@ -194,90 +206,25 @@ func defaultConfig() Config {
 	return c
 }
 
-// loadConfig reads path (a missing file is an error only when required),
-// then applies the environment, then validates.
-func loadConfig(path string, required bool, getenv func(string) string) (Config, error) {
-	cfg := defaultConfig()
-	b, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist) && !required:
-	case err != nil:
-		return cfg, fmt.Errorf("read config: %w", err)
-	default:
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
-			return cfg, fmt.Errorf("config %s: %w", path, err)
-		}
-	}
-	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "PAYOUTD", getenv); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.Validate()
-}
+// Validate reports every problem at once, each naming its key.
+func (c Config) Validate() error { return errors.Join(c.problems()...) }
 
-var durationType = reflect.TypeFor[Duration]()
-
-// applyEnv walks the config struct and overrides each leaf from its
-// environment variable.
-func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
-	var errs []error
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		name := prefix + "_" + strings.ToUpper(tag)
-		fv := v.Field(i)
-		if fv.Kind() == reflect.Struct {
-			errs = append(errs, applyEnv(fv, name, getenv))
-			continue
-		}
-		raw := getenv(name)
-		if raw == "" {
-			continue
-		}
-		if ev, ok := fv.Addr().Interface().(envValue); ok {
-			if err := ev.setEnv(raw); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-			continue
-		}
-		switch {
-		case fv.Type() == durationType:
-			d, err := time.ParseDuration(raw)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %q is not a duration like 30s or 5m", name, raw))
-				continue
-			}
-			fv.SetInt(int64(d))
-		case fv.Kind() == reflect.String:
-			fv.SetString(raw)
-		case fv.Kind() == reflect.Int, fv.Kind() == reflect.Int64:
-			n, err := strconv.ParseInt(raw, 10, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %q is not a whole number", name, raw))
-				continue
-			}
-			fv.SetInt(n)
-		case fv.Kind() == reflect.Bool:
-			b, err := strconv.ParseBool(raw)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, raw))
-				continue
-			}
-			fv.SetBool(b)
-		default:
-			errs = append(errs, fmt.Errorf("%s: unsupported type %s", name, fv.Type()))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Validate reports every problem at once.
-func (c Config) Validate() error {
+// problems are Validate's errors, each a *configError naming its key (the
+// loader adds where the value came from).
+func (c Config) problems() []error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+		errs = append(errs, &configError{key: key, msg: fmt.Sprintf(format, args...)})
+	}
+	positive := func(key string, d Duration) {
+		if d.D() <= 0 {
+			bad(key, "must be positive")
+		}
+	}
+	atLeast := func(key string, n, least int64, note string) {
+		if n < least {
+			bad(key, "must be at least %d%s", least, note)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "%q is not host:port", c.Listen)
@@ -296,46 +243,47 @@ func (c Config) Validate() error {
 		!strings.HasPrefix(u, "postgresql://") && !strings.HasPrefix(u, "sqlite:") {
 		bad("database.url", "must be empty (embedded SQLite), sqlite:PATH or a postgres:// URL")
 	}
-	if c.Database.MaxOpenConns < 1 {
-		bad("database.max_open_conns", "must be at least 1")
-	}
+	atLeast("database.max_open_conns", int64(c.Database.MaxOpenConns), 1, "")
 	if k := c.Coinflow.WebhookPreviousKey; k != "" && k == c.Coinflow.WebhookKey {
 		bad("coinflow.webhook_previous_key", "equals coinflow.webhook_key: set it to the key being retired, or leave it empty")
 	}
 	if !strings.HasPrefix(c.Coinflow.BaseURL, "http://") && !strings.HasPrefix(c.Coinflow.BaseURL, "https://") {
 		bad("coinflow.base_url", "%q is not an http(s) URL", c.Coinflow.BaseURL)
 	}
-	if c.Coinflow.SignatureTolerance.D() <= 0 {
-		bad("coinflow.signature_tolerance", "must be positive")
-	}
+	positive("coinflow.signature_tolerance", c.Coinflow.SignatureTolerance)
 	if _, err := scheduler.Parse(c.Reconcile.Schedule); err != nil {
 		bad("reconcile.schedule", "%v", err)
 	}
 	r := c.Reconcile
-	if r.Lookback.D() <= 0 || r.MissingGrace.D() <= 0 || r.Timeout.D() <= 0 || r.InstantWindow.D() <= 0 || r.StuckGrace.D() < 0 {
-		bad("reconcile", "lookback, missing_grace, timeout and instant_window must be positive, stuck_grace not negative")
+	positive("reconcile.lookback", r.Lookback)
+	positive("reconcile.missing_grace", r.MissingGrace)
+	positive("reconcile.timeout", r.Timeout)
+	positive("reconcile.instant_window", r.InstantWindow)
+	if r.StuckGrace.D() < 0 {
+		bad("reconcile.stuck_grace", "must not be negative")
 	}
-	if r.PageSize < 1 || r.StandardBusinessDays < 1 || r.OtherBusinessDays < 1 {
-		bad("reconcile", "page_size, standard_business_days and other_business_days must be at least 1")
-	}
+	atLeast("reconcile.page_size", int64(r.PageSize), 1, "")
+	atLeast("reconcile.standard_business_days", int64(r.StandardBusinessDays), 1, "")
+	atLeast("reconcile.other_business_days", int64(r.OtherBusinessDays), 1, "")
 	if _, err := scheduler.Parse(c.KYC.PollSchedule); err != nil {
 		bad("kyc.poll_schedule", "%v", err)
 	}
-	if c.KYC.StallAfter.D() <= 0 || c.KYC.FirstCheck.D() <= 0 || c.KYC.MaxInterval.D() < c.KYC.FirstCheck.D() {
-		bad("kyc", "stall_after and first_check must be positive, max_interval at least first_check")
+	positive("kyc.stall_after", c.KYC.StallAfter)
+	positive("kyc.first_check", c.KYC.FirstCheck)
+	if c.KYC.MaxInterval.D() < c.KYC.FirstCheck.D() {
+		bad("kyc.max_interval", "must be at least kyc.first_check")
 	}
-	if c.Wallet.LowBalanceCents < 0 || c.Wallet.DriftToleranceCents < 0 {
-		bad("wallet", "low_balance_cents and drift_tolerance_cents must not be negative")
-	}
-	if c.Webhook.CommitWorkers < 0 || c.Webhook.CommitMaxBatch < 1 {
-		bad("webhook", "commit_workers must not be negative (0: by the database) and commit_max_batch must be at least 1")
-	}
+	atLeast("wallet.low_balance_cents", c.Wallet.LowBalanceCents, 0, "")
+	atLeast("wallet.drift_tolerance_cents", c.Wallet.DriftToleranceCents, 0, "")
+	atLeast("webhook.commit_workers", int64(c.Webhook.CommitWorkers), 0, " (0: by the database)")
+	atLeast("webhook.commit_max_batch", int64(c.Webhook.CommitMaxBatch), 1, "")
 	if a := c.Webhook.AnswerTimeout.D(); a <= 0 || a >= 5*time.Second {
 		bad("webhook.answer_timeout", "must be positive and under Coinflow's 5s deadline")
 	}
-	if c.Applier.PollInterval.D() <= 0 || c.Applier.BatchSize < 1 || c.Applier.MaxAttempts < 1 || c.Applier.Workers < 0 {
-		bad("applier", "poll_interval, batch_size and max_attempts must be positive, workers not negative (0: by the database)")
-	}
+	positive("applier.poll_interval", c.Applier.PollInterval)
+	atLeast("applier.batch_size", int64(c.Applier.BatchSize), 1, "")
+	atLeast("applier.max_attempts", int64(c.Applier.MaxAttempts), 1, "")
+	atLeast("applier.workers", int64(c.Applier.Workers), 0, " (0: by the database)")
 	if c.Inbox.RetainBodies.D() < 0 {
 		bad("inbox.retain_bodies", "must not be negative (0 keeps every body)")
 	}
@@ -357,20 +305,15 @@ func (c Config) Validate() error {
 	if al.DashboardURL != "" && !httpURL(al.DashboardURL) {
 		bad("alerts.dashboard_url", "%q is not an http(s) URL", al.DashboardURL)
 	}
-	if al.RenotifyInterval.D() <= 0 || al.DispatchInterval.D() <= 0 {
-		bad("alerts", "renotify_interval and dispatch_interval must be positive")
-	}
-	if al.SummaryThreshold < 1 {
-		bad("alerts.summary_threshold", "must be at least 1")
-	}
-	if c.ShutdownTimeout.D() <= 0 {
-		bad("shutdown_timeout", "must be positive")
-	}
+	positive("alerts.renotify_interval", al.RenotifyInterval)
+	positive("alerts.dispatch_interval", al.DispatchInterval)
+	atLeast("alerts.summary_threshold", int64(al.SummaryThreshold), 1, "")
+	positive("shutdown_timeout", c.ShutdownTimeout)
 	errs = append(errs, c.API.Tokens.validate(c.API.Token)...)
-	for _, p := range c.TrustedProxies {
+	for i, p := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			if _, err := netip.ParseAddr(p); err != nil {
-				bad("trusted_proxies", "%q is not an IP address or CIDR", p)
+				bad(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP address or CIDR", p)
 			}
 		}
 	}
@@ -379,16 +322,15 @@ func (c Config) Validate() error {
 	default:
 		bad("dashboard.secure_cookies", "%q is not auto, true or false", c.Dashboard.SecureCookies)
 	}
-	if c.RateLimit.LoginPerMinute < 1 {
-		bad("rate_limit.login_per_minute", "must be at least 1")
-	}
-	if c.RateLimit.APIPerSecond < 0 || (c.RateLimit.APIPerSecond > 0 && c.RateLimit.APIBurst < 1) {
-		bad("rate_limit", "api_per_second must not be negative (0: no limit), api_burst at least 1 when it is set")
+	atLeast("rate_limit.login_per_minute", int64(c.RateLimit.LoginPerMinute), 1, "")
+	atLeast("rate_limit.api_per_second", int64(c.RateLimit.APIPerSecond), 0, " (0: no limit)")
+	if c.RateLimit.APIPerSecond > 0 {
+		atLeast("rate_limit.api_burst", int64(c.RateLimit.APIBurst), 1, " while rate_limit.api_per_second is set")
 	}
 	if k := c.Alerts.WebhookSecret.Value(); k != "" {
 		if err := checkWebhookSecret(k); err != nil {
 			bad("alerts.webhook_secret", "%v", err)
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }

@@ -72,19 +72,21 @@ func (t APITokens) validate(single Secret) []error {
 		tokens[single.Value()] = true
 	}
 	for i, tok := range t {
-		key := fmt.Sprintf("api.tokens[%d]", i)
+		bad := func(field, format string, args ...any) {
+			errs = append(errs, &configError{key: fmt.Sprintf("api.tokens[%d].%s", i, field), msg: fmt.Sprintf(format, args...)})
+		}
 		switch {
 		case !tokenName.MatchString(tok.Name):
-			errs = append(errs, fmt.Errorf("%s.name: %q must be 1-64 letters, digits, '.', '_', '@' or '-'", key, tok.Name))
+			bad("name", "%q must be 1-64 letters, digits, '.', '_', '@' or '-'", tok.Name)
 		case names[tok.Name]:
-			errs = append(errs, fmt.Errorf("%s.name: %q is used twice", key, tok.Name))
+			bad("name", "%q is used twice", tok.Name)
 		}
 		names[tok.Name] = true
 		switch v := tok.Token.Value(); {
 		case len(v) < minTokenLength:
-			errs = append(errs, fmt.Errorf("%s.token: must be at least %d characters", key, minTokenLength))
+			bad("token", "must be at least %d characters", minTokenLength)
 		case tokens[v]:
-			errs = append(errs, fmt.Errorf("%s.token: the same token is configured twice", key))
+			bad("token", "the same token is configured twice")
 		}
 		tokens[tok.Token.Value()] = true
 	}

@@ -32,12 +32,12 @@ func TestConfigRejectsBadAccessSettings(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"pair without name":  {map[string]string{"PAYOUTD_API_TOKENS": "just-a-token-0123456789"}, "PAYOUTD_API_TOKENS: entry 1 is not name=token"},
+		"pair without name":  {map[string]string{"PAYOUTD_API_TOKENS": "just-a-token-0123456789"}, "PAYOUTD_API_TOKENS: api.tokens: entry 1 is not name=token"},
 		"short token":        {map[string]string{"PAYOUTD_API_TOKENS": "alice=short"}, "api.tokens[0].token: must be at least 16"},
 		"duplicate name":     {map[string]string{"PAYOUTD_API_TOKENS": "a=aaaaaaaaaaaaaaaa1,a=bbbbbbbbbbbbbbbb2"}, `api.tokens[1].name: "a" is used twice`},
 		"reused token":       {map[string]string{"PAYOUTD_API_TOKEN": "same-token-0123456789", "PAYOUTD_API_TOKENS": "a=same-token-0123456789"}, "api.tokens[0].token: the same token is configured twice"},
 		"bad name":           {map[string]string{"PAYOUTD_API_TOKENS": "a b=aaaaaaaaaaaaaaaa1"}, `api.tokens[0].name: "a b"`},
-		"bad proxy":          {map[string]string{"PAYOUTD_TRUSTED_PROXIES": "proxy.local"}, `trusted_proxies: "proxy.local"`},
+		"bad proxy":          {map[string]string{"PAYOUTD_TRUSTED_PROXIES": "proxy.local"}, `PAYOUTD_TRUSTED_PROXIES: trusted_proxies[0]: "proxy.local"`},
 		"bad secure cookies": {map[string]string{"PAYOUTD_DASHBOARD_SECURE_COOKIES": "sometimes"}, "dashboard.secure_cookies"},
 		"no login limit":     {map[string]string{"PAYOUTD_RATE_LIMIT_LOGIN_PER_MINUTE": "0"}, "rate_limit.login_per_minute"},
 		"secret prefix":      {map[string]string{"PAYOUTD_ALERTS_WEBHOOK_SECRET": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}, `alerts.webhook_secret: must start with "whsec_"`},

@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"strings"
 )
 
 // usageError is a bad command line or configuration: exit 2.
@@ -29,21 +27,4 @@ func exitCode(err error) int {
 		return e.code
 	}
 	return 1
-}
-
-// usage is the one-line synopsis of every command.
-func usage() string {
-	var parts []string
-	for _, c := range commands() {
-		parts = append(parts, strings.TrimSpace(c.name+" "+c.args))
-	}
-	return "usage: payoutd [" + strings.Join(parts, "|") + "] [--config PATH]"
-}
-
-// flagError names the flag in one line.
-func flagError(err error) string {
-	if errors.Is(err, flag.ErrHelp) {
-		return usage()
-	}
-	return err.Error() + "; " + usage()
 }

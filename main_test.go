@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 func getenvFrom(m map[string]string) func(string) string {
@@ -72,12 +74,27 @@ func TestSecretsNeverPrint(t *testing.T) {
 	var cfg Config
 	cfg.Coinflow.WebhookKey = "whsec-very-secret"
 	cfg.Database.URL = "postgres://u:hunter2@db/x"
+	cfg.API.Tokens = APITokens{{Name: "alice", Token: "alice-token-never-printed"}}
 	b, err := json.Marshal(cfg)
 	require.NoError(t, err)
-	for _, s := range []string{string(b), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.Coinflow.WebhookKey)} {
-		require.NotContains(t, s, "whsec-very-secret")
-		require.NotContains(t, s, "hunter2")
+	y, err := yaml.Marshal(cfg)
+	require.NoError(t, err)
+	type holder struct{ Key Secret }
+	x, err := xml.Marshal(holder{cfg.Coinflow.WebhookKey})
+	require.NoError(t, err)
+	text, err := cfg.Coinflow.WebhookKey.MarshalText()
+	require.NoError(t, err)
+	k := cfg.Coinflow.WebhookKey
+	printed := []string{string(b), string(y), string(x), string(text),
+		fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, k),
+		fmt.Sprintf("%x %X %q %d %10.3s %c %T", k, k, k, k, k, k, k), fmt.Sprint(k), fmt.Sprintln(k)}
+	for _, s := range printed {
+		for _, secret := range []string{"whsec-very-secret", "hunter2", "alice-token-never-printed", "7768736563"} { // the last: hex of "whsec"
+			require.NotContains(t, s, secret)
+		}
 	}
+	require.Contains(t, string(y), "webhook_key: '[redacted]'")
+	require.Contains(t, string(y), `api_key: ""`, "an unset secret shows empty in YAML")
 }
 
 func TestRunUsageErrorsExit2(t *testing.T) {
@@ -159,6 +176,14 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "serve did not become ready: %s", stderr.String())
 		time.Sleep(20 * time.Millisecond)
 	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	metricsText, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	v := buildVersion()
+	require.Contains(t, string(metricsText), fmt.Sprintf(`payoutd_build_info{commit=%q,date=%q,goversion=%q,version=%q} 1`, v.Commit, v.Date, v.Go, v.Version))
+
 	serve.stop(t, 15*time.Second)
 	logs := stderr.String()
 	require.Contains(t, logs, "payoutd listening")

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/payoutd/payoutd/metrics"
 )
 
 // Set at build time (scripts/release, the Dockerfile, the .deb):
@@ -28,9 +31,11 @@ type BuildVersion struct {
 
 // buildVersion reads the linker-set values, then the toolchain's stamps.
 func buildVersion() BuildVersion {
-	v := BuildVersion{Version: version, Commit: commit, Date: date}
+	v := BuildVersion{Version: version, Commit: commit, Date: date, Go: runtime.Version()}
 	if info, ok := debug.ReadBuildInfo(); ok {
-		v.Go = info.GoVersion
+		if info.GoVersion != "" {
+			v.Go = info.GoVersion
+		}
 		if v.Version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 			v.Version = info.Main.Version
 		}
@@ -55,4 +60,15 @@ func buildVersion() BuildVersion {
 		v.Date = "unknown"
 	}
 	return v
+}
+
+// String is the line payoutd version prints: the full commit, so that a
+// binary can be traced to its source.
+func (v BuildVersion) String() string {
+	return "payoutd " + v.Version + " (commit " + v.Commit + ", built " + v.Date + ", " + v.Go + ")"
+}
+
+// metric is v as the payoutd_build_info metric's labels.
+func (v BuildVersion) metric() metrics.BuildInfo {
+	return metrics.BuildInfo{Version: v.Version, Commit: v.Commit, Date: v.Date, GoVersion: v.Go}
 }
