@@ -2,10 +2,12 @@ package dashboard
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,16 +25,112 @@ type listing struct {
 	what   string // the rows' noun, for the error page
 	filter url.Values
 	page   models.Page
+	// problems are what is wrong with the query, by parameter: a value a
+	// filter does not take, or a parameter the page does not know.
+	problems map[string]string
 }
 
 // newListing reads the filters named by keys, trimmed, and the cursor from
 // the query of a request for the list at path.
 func newListing(c *gin.Context, path, what string, keys ...string) listing {
-	l := listing{path: path, what: what, filter: url.Values{}, page: models.Page{Limit: pageSize, Cursor: c.Query("cursor")}}
+	l := listing{path: path, what: what, filter: url.Values{}, page: models.Page{Limit: pageSize, Cursor: c.Query("cursor")},
+		problems: map[string]string{}}
 	for _, k := range keys {
 		l.filter.Set(k, strings.TrimSpace(c.Query(k)))
 	}
 	return l
+}
+
+// strict records every query parameter that is neither a filter of the
+// list, its cursor nor one of also (a field that jumps to a record): a
+// filter the page does not know must not be silently ignored.
+func (l *listing) strict(c *gin.Context, also ...string) {
+	for k := range c.Request.URL.Query() {
+		if _, ok := l.filter[k]; !ok && k != "cursor" && !slices.Contains(also, k) {
+			l.problems[k] = "is not a filter of this page"
+		}
+	}
+}
+
+// oneOf is the value of the filter key when valid takes it (or it is not
+// given); another value is a problem naming the choices.
+func oneOf[T ~string](l *listing, key string, valid func(T) bool, choices []T) T {
+	v := T(l.get(key))
+	if v != "" && !valid(v) {
+		names := make([]string, len(choices))
+		for i, o := range choices {
+			names[i] = string(o)
+		}
+		l.problems[key] = "must be one of " + strings.Join(names, ", ")
+	}
+	return v
+}
+
+// flag reads a filter that is true or false, as the API reads it: "" and
+// "false" are false.
+func (l *listing) flag(key string) bool {
+	switch l.get(key) {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	}
+	l.problems[key] = "must be true or false"
+	return false
+}
+
+// timeRange reads the from and to filters as the half-open range [from,
+// to): a date is a whole UTC day, to's included (the form's date fields
+// name the last day shown), a minute as a datetime-local field sends it,
+// or an RFC 3339 time. Given both, to must not come before from.
+func (l *listing) timeRange() (from, to time.Time) {
+	const want = "must be a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM, or RFC 3339)"
+	from, errFrom := parseDay(l.get("from"), false)
+	to, errTo := parseDay(l.get("to"), true)
+	if errFrom != nil {
+		l.problems["from"] = want
+	}
+	if errTo != nil {
+		l.problems["to"] = want
+	}
+	if errFrom == nil && errTo == nil && !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		l.problems["to"] = "must come after from"
+	}
+	return from, to
+}
+
+// parseDay reads a from/to filter: a date (a whole UTC day; to includes
+// it), a minute as a datetime-local field sends it, or an RFC 3339 time.
+func parseDay(s string, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02T15:04", s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return t.UTC(), err
+}
+
+// rejected answers 400 naming each problem of the query, and reports
+// whether it did.
+func (h *handler) rejected(c *gin.Context, l listing) bool {
+	if len(l.problems) == 0 {
+		return false
+	}
+	keys := slices.Sorted(maps.Keys(l.problems))
+	msgs := make([]string, len(keys))
+	for i, k := range keys {
+		msgs[i] = k + " " + l.problems[k]
+	}
+	h.fail(c, http.StatusBadRequest, "Unknown filter", "This page cannot be filtered so: "+strings.Join(msgs, "; ")+".", l.path)
+	return true
 }
 
 // jumpTo redirects to prefix plus the id the query's key names, for a
