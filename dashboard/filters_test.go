@@ -35,7 +35,9 @@ func TestDashboardPayoutFilters(t *testing.T) {
 		// payouts.
 		stuck := map[string]bool{e.Fx.Payouts[1].ID: true, e.Fx.Payouts[2].ID: true}
 		day := e.Fx.End.Truncate(24*time.Hour).AddDate(0, 0, -3)
-		onDay := func(p *models.Payout) bool { return !p.CreatedAt.Before(day) && p.CreatedAt.Before(day.AddDate(0, 0, 1)) }
+		onDay := func(p *models.Payout) bool {
+			return !p.CreatedAt.Before(day) && p.CreatedAt.Before(day.AddDate(0, 0, 1))
+		}
 		cases := []struct {
 			query string
 			keep  func(p *models.Payout) bool
