@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,25 +83,7 @@ func TestBrowserPages(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`form[action="/login"]`)))
 	require.Equal(t, "/reports", b.location().Path)
 
-	payouts := func(keep func(p *models.Payout) bool) []string {
-		var ps []*models.Payout
-		for _, p := range fx.Payouts {
-			if keep(p) {
-				ps = append(ps, p)
-			}
-		}
-		slices.SortFunc(ps, func(a, b *models.Payout) int {
-			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-				return c
-			}
-			return strings.Compare(b.ID, a.ID)
-		})
-		var ids []string
-		for _, p := range ps {
-			ids = append(ids, p.ID)
-		}
-		return ids
-	}
+	payouts := fx.NewestPayouts
 	all := payouts(func(*models.Payout) bool { return true })
 	sameDay := payouts(func(p *models.Payout) bool {
 		return models.Deref(p.RequestedSpeed) == "same_day" || models.Deref(p.EffectiveSpeed) == "same_day"
