@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/payoutd/payoutd/internal/listquery"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -66,56 +67,48 @@ func oneOf[T ~string](l *listing, key string, valid func(T) bool, choices []T) T
 	return v
 }
 
-// flag reads a filter that is true or false, as the API reads it: "" and
-// "false" are false.
+// flag reads a filter that is true or false, by the API's rule.
 func (l *listing) flag(key string) bool {
-	switch l.get(key) {
-	case "", "false":
-		return false
-	case "true":
-		return true
+	b, err := listquery.Bool(l.get(key))
+	if err != nil {
+		l.problems[key] = listquery.BoolRule
 	}
-	l.problems[key] = "must be true or false"
-	return false
+	return b
 }
 
 // timeRange reads the from and to filters as the half-open range [from,
-// to): a date is a whole UTC day, to's included (the form's date fields
-// name the last day shown), a minute as a datetime-local field sends it,
-// or an RFC 3339 time. Given both, to must not come before from.
+// to), by the API's rule (an RFC 3339 time, or a date: its midnight UTC),
+// but for two things the form needs: to's date is included (the form's
+// date fields name the last day shown), and a minute as a datetime-local
+// field sends it is taken too. Given both, to must come after from.
 func (l *listing) timeRange() (from, to time.Time) {
-	const want = "must be a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM, or RFC 3339)"
-	from, errFrom := parseDay(l.get("from"), false)
-	to, errTo := parseDay(l.get("to"), true)
-	if errFrom != nil {
-		l.problems["from"] = want
-	}
-	if errTo != nil {
-		l.problems["to"] = want
-	}
-	if errFrom == nil && errTo == nil && !from.IsZero() && !to.IsZero() && !from.Before(to) {
+	from, ok := l.time("from")
+	to, okTo := l.time("to")
+	if ok && okTo && !from.IsZero() && !to.IsZero() && !from.Before(to) {
 		l.problems["to"] = "must come after from"
 	}
 	return from, to
 }
 
-// parseDay reads a from/to filter: a date (a whole UTC day; to includes
-// it), a minute as a datetime-local field sends it, or an RFC 3339 time.
-func parseDay(s string, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+// localMinute is how a datetime-local field sends its value.
+const localMinute = "2006-01-02T15:04"
+
+// time reads the filter key for timeRange; ok is false when it is not a
+// time.
+func (l *listing) time(key string) (t time.Time, ok bool) {
+	s := l.get(key)
+	if t, err := time.Parse(localMinute, s); err == nil {
+		return t, true
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t, nil
+	t, date, err := listquery.Time(s)
+	if err != nil {
+		l.problems[key] = listquery.TimeRule + " (or YYYY-MM-DDTHH:MM)"
+		return time.Time{}, false
 	}
-	if t, err := time.Parse("2006-01-02T15:04", s); err == nil {
-		return t, nil
+	if date && key == "to" {
+		t = t.AddDate(0, 0, 1)
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	return t.UTC(), err
+	return t, true
 }
 
 // rejected answers 400 naming each problem of the query, and reports
