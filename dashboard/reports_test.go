@@ -77,6 +77,11 @@ func TestDashboardReportsPage(t *testing.T) {
 		require.Contains(t, page, `<a href="/reports/download?from=2025-06-01&amp;report=all&amp;to=2025-06-10" download data-report="all">all (CSV)</a>`)
 		require.Contains(t, page, `id="reconcile-now" disabled`, "no reconciler: the button is disabled")
 		require.Contains(t, page, "payoutd has no Coinflow API key")
+		// What every page must have (see TestDashboardPagesAreStrict).
+		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+		require.Contains(t, resp.Header.Get("Content-Security-Policy"), "script-src 'self'; style-src 'self'")
+		require.NotContains(t, page, "<script")
+		require.NotContains(t, page, " style=")
 
 		// A range of days, both included: 5 and 6 June.
 		resp = c.Get(t, "/reports?from=2025-06-05&to=2025-06-06")
