@@ -122,7 +122,7 @@ func (h *handler) rejected(c *gin.Context, l listing) bool {
 	for i, k := range keys {
 		msgs[i] = k + " " + l.problems[k]
 	}
-	h.fail(c, http.StatusBadRequest, "Unknown filter", "This page cannot be filtered so: "+strings.Join(msgs, "; ")+".", l.path)
+	h.fail(c, http.StatusBadRequest, "Bad filter", "This page cannot be filtered so: "+strings.Join(msgs, "; ")+".", l.path)
 	return true
 }
 
