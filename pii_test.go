@@ -113,7 +113,7 @@ func testNoPII(t *testing.T, store *models.Store, clock *dbtest.Clock, dbURL str
 		seen[fmt.Sprintf("log line %d", i)] = line
 	}
 	web := dashboardtest.Login(t, f.Srv.URL, testserver.APIToken)
-	pages := []string{"/", "/payouts", "/withdrawers", "/findings", "/runs",
+	pages := []string{"/", "/payouts", "/withdrawers", "/findings", "/runs", "/reports", "/reports/download?report=all",
 		"/withdrawers/u-pii-us", "/withdrawers/u-pii-de", "/withdrawers/u-pii-br"}
 	ps, _, err := store.PayoutList(t.Context(), models.PayoutFilter{})
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/initiate"
+	"github.com/payoutd/payoutd/internal/listquery"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
@@ -75,18 +76,11 @@ func (q *query) page() models.Page {
 
 // time accepts RFC 3339 or a date (midnight UTC).
 func (q *query) time(name string) time.Time {
-	s := q.c.Query(name)
-	if s == "" {
-		return time.Time{}
+	t, _, err := listquery.Time(q.c.Query(name))
+	if err != nil {
+		q.errs[name] = listquery.TimeRule
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC()
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t
-	}
-	q.errs[name] = "must be an RFC 3339 time or a YYYY-MM-DD date"
-	return time.Time{}
+	return t
 }
 
 // timeRange reads from and to, the half-open range [from, to). Given both,
@@ -101,14 +95,11 @@ func (q *query) timeRange() (from, to time.Time) {
 }
 
 func (q *query) bool(name string) bool {
-	switch q.c.Query(name) {
-	case "", "false":
-		return false
-	case "true":
-		return true
+	b, err := listquery.Bool(q.c.Query(name))
+	if err != nil {
+		q.errs[name] = listquery.BoolRule
 	}
-	q.errs[name] = "must be true or false"
-	return false
+	return b
 }
 
 func (q *query) oneOf(name string, allowed func(string) bool) string {

@@ -5,6 +5,8 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/reconcile"
+	"github.com/payoutd/payoutd/report"
 	"github.com/payoutd/payoutd/webhook"
 )
 
@@ -80,7 +83,12 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/events", h.listEvents)
 	v1.GET("/events/:id", h.getEvent)
 	v1.POST("/events/:id/replay", h.replayEvent)
-	dashboard.Register(r, dashboard.Deps{Store: d.Store, Token: d.APIToken, Log: d.Log, Replayer: d.Replayer})
+	dd := dashboard.Deps{Store: d.Store, Token: d.APIToken, Log: d.Log, Replayer: d.Replayer,
+		ReportNames: []string{"all"}, WriteReport: writeReport(d.Store)}
+	if d.Reconciler != nil { // a nil *Reconciler in the interface would not compare nil
+		dd.Reconciler = d.Reconciler
+	}
+	dashboard.Register(r, dd)
 	return r
 }
 
@@ -99,5 +107,21 @@ func readyz(store *models.Store) gin.HandlerFunc {
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	}
+}
+
+// writeReport writes the dashboard's CSV downloads: "all" is the summary
+// as one CSV (report.WriteCSV), what GET /api/v1/reports/summary?format=csv
+// gives.
+func writeReport(store *models.Store) func(ctx context.Context, w io.Writer, name string, from, to time.Time) error {
+	return func(ctx context.Context, w io.Writer, name string, from, to time.Time) error {
+		if name != "all" {
+			return fmt.Errorf("write report %q: no such report", name)
+		}
+		s, err := report.Build(ctx, store, from, to)
+		if err != nil {
+			return err
+		}
+		return report.WriteCSV(w, s)
 	}
 }

@@ -31,6 +31,15 @@ type Deps struct {
 	// one replay path the API and payoutd replay use too); nil: the replay
 	// form answers 503.
 	Replayer Replayer
+	// Reconciler starts a reconciliation run for the "reconcile now"
+	// button; nil: the button is shown disabled and its POST answers 503.
+	Reconciler RunStarter
+	// ReportNames are the CSV reports the Reports page offers, and
+	// WriteReport writes the one named for [from, to): UTC midnights, to
+	// excluded, as report.Build takes them. Without WriteReport the page
+	// offers no download.
+	ReportNames []string
+	WriteReport func(ctx context.Context, w io.Writer, name string, from, to time.Time) error
 }
 
 // Replayer applies a stored webhook again, recording who asked.
@@ -56,6 +65,10 @@ type handler struct {
 	pages    map[string]*template.Template
 	assets   *assetSet
 	replayer Replayer
+
+	reconciler  RunStarter
+	reportNames []string
+	writeReport func(ctx context.Context, w io.Writer, name string, from, to time.Time) error
 }
 
 // Register adds the dashboard's routes to r: GET / and the pages under it,
@@ -75,7 +88,12 @@ func Register(r *gin.Engine, d Deps) {
 		pages:    mustParsePages(assets),
 		assets:   assets,
 		replayer: d.Replayer,
+
+		reconciler:  d.Reconciler,
+		reportNames: d.ReportNames,
+		writeReport: d.WriteReport,
 	}
+	mustAddReportsPage(h.pages)
 	if h.log == nil {
 		l := logrus.New()
 		l.SetOutput(io.Discard)
@@ -106,6 +124,9 @@ func Register(r *gin.Engine, d Deps) {
 	authed.POST("/events/:id/replay", limitBody, h.requireCSRF, h.replay)
 	authed.GET("/runs", h.runs)
 	authed.GET("/runs/:id", h.run)
+	authed.POST("/reconcile", limitBody, h.requireCSRF, h.reconcileNow)
+	authed.GET("/reports", h.reports)
+	authed.GET("/reports/download", h.reportDownload)
 }
 
 // securityHeaders sets the headers every dashboard answer carries; pages

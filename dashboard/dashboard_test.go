@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,23 +86,7 @@ func matches(re *regexp.Regexp, body string) []string {
 // newestPayouts are the ids of the seeded payouts keep keeps, newest first
 // as the lists show them.
 func newestPayouts(fx *dashboardtest.Fixture, keep func(p *models.Payout) bool) []string {
-	var ps []*models.Payout
-	for _, p := range fx.Payouts {
-		if keep(p) {
-			ps = append(ps, p)
-		}
-	}
-	slices.SortFunc(ps, func(a, b *models.Payout) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	var ids []string
-	for _, p := range ps {
-		ids = append(ids, p.ID)
-	}
-	return ids
+	return fx.NewestPayouts(keep)
 }
 
 // getList gets the list at path with query and requires that it shows the

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -36,20 +36,19 @@ func (h *handler) events(c *gin.Context) {
 		return
 	}
 	l := newListing(c, "/events", "event", "state", "event_type", "transaction", "user_id", "auth", "from", "to")
-	state := models.InboxStatus(l.get("state"))
+	l.strict(c, "id")
+	state := oneOf(&l, "state", func(s models.InboxStatus) bool { return models.InboxStatusValid(string(s)) }, eventStates)
 	f := models.InboxFilter{
-		EventType: l.get("event_type"), Transaction: l.get("transaction"), UserID: l.get("user_id"), AuthMethod: l.get("auth"),
+		EventType: l.get("event_type"), Transaction: l.get("transaction"), UserID: l.get("user_id"),
+		AuthMethod: oneOf(&l, "auth", func(s string) bool { return slices.Contains(authMethods, s) }, authMethods),
 	}
 	if state != "" {
 		f.Statuses = []models.InboxStatus{state}
 	}
-	from, errFrom := parseDay(l.get("from"), false)
-	to, errTo := parseDay(l.get("to"), true)
-	if !known(state, eventStates) || !known(f.AuthMethod, authMethods) || errFrom != nil || errTo != nil {
-		h.badFilter(c, l)
+	f.From, f.To = l.timeRange()
+	if h.rejected(c, l) {
 		return
 	}
-	f.From, f.To = from, to
 	evs, next, ok := listPage(h, c, l, func(ctx context.Context, p models.Page) ([]models.InboxEvent, string, error) {
 		f.Page = p
 		return h.store.InboxList(ctx, f)
@@ -63,24 +62,6 @@ func (h *handler) events(c *gin.Context) {
 		Events: evs, Next: next, Searched: l.filtered(),
 	}
 	h.render(c, http.StatusOK, "events", view{Title: "Events", Active: "events", Data: d})
-}
-
-// parseDay reads a from/to filter: a date (a whole UTC day; to includes
-// it), a minute as a datetime-local field sends it, or an RFC 3339 time.
-func parseDay(s string, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t, nil
-	}
-	if t, err := time.Parse("2006-01-02T15:04", s); err == nil {
-		return t, nil
-	}
-	return time.Parse(time.RFC3339, s)
 }
 
 type eventData struct {

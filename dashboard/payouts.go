@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 )
 
 var payoutStatuses = []models.PayoutStatus{
@@ -18,23 +19,31 @@ var payoutStatuses = []models.PayoutStatus{
 type payoutsData struct {
 	Filter   models.PayoutFilter
 	Status   choiceField
+	Speed    choiceField
+	Stuck    choiceField
+	From, To string // as the query gave them
 	Payouts  []models.Payout
 	Next     string
 	Searched bool // any filter was given
 }
 
+// The payouts list takes the filters of GET /api/v1/payouts, with the
+// API's rules (models.PayoutStatus.Valid, rail.Valid, stuck true or false);
+// from and to are the dashboard's days (see timeRange).
 func (h *handler) payouts(c *gin.Context) {
 	// A payout id goes straight to its page.
 	if jumpTo(c, "id", "/payouts/") {
 		return
 	}
-	l := newListing(c, "/payouts", "payout", "status", "user_id", "transaction", "idempotency_key")
+	l := newListing(c, "/payouts", "payout", "status", "user_id", "speed", "transaction", "idempotency_key", "stuck", "from", "to")
+	l.strict(c, "id")
 	f := models.PayoutFilter{
-		Status: models.PayoutStatus(l.get("status")), UserID: l.get("user_id"),
-		Transaction: l.get("transaction"), IdempotencyKey: l.get("idempotency_key"),
+		Status: oneOf(&l, "status", models.PayoutStatus.Valid, payoutStatuses),
+		UserID: l.get("user_id"), Speed: oneOf(&l, "speed", rail.Valid, rail.Speeds()),
+		Transaction: l.get("transaction"), IdempotencyKey: l.get("idempotency_key"), Stuck: l.flag("stuck"),
 	}
-	if !known(f.Status, payoutStatuses) {
-		h.badFilter(c, l)
+	f.From, f.To = l.timeRange()
+	if h.rejected(c, l) {
 		return
 	}
 	ps, next, ok := listPage(h, c, l, func(ctx context.Context, p models.Page) ([]models.Payout, string, error) {
@@ -45,8 +54,11 @@ func (h *handler) payouts(c *gin.Context) {
 		return
 	}
 	d := payoutsData{
-		Filter: f, Status: choice("Status", "status", f.Status, payoutStatuses), Payouts: ps, Next: next,
-		Searched: l.filtered(),
+		Filter: f, Status: choice("Status", "status", f.Status, payoutStatuses),
+		Speed: choice("Speed", "speed", f.Speed, rail.Speeds()),
+		Stuck: choiceField{Label: "Stuck", Name: "stuck", Options: []choiceOption{{Value: "true", Text: "stuck only", Selected: f.Stuck}}},
+		From:  l.get("from"), To: l.get("to"),
+		Payouts: ps, Next: next, Searched: l.filtered(),
 	}
 	h.render(c, http.StatusOK, "payouts", view{Title: "Payouts", Active: "payouts", Data: d})
 }

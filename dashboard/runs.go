@@ -24,16 +24,22 @@ func newRunRow(r models.ReconcileRun) runRow {
 }
 
 type runsData struct {
-	Runs []runRow
-	Next string
+	Runs      []runRow
+	Next      string
+	Reconcile reconcileButton
 }
 
 func (h *handler) runs(c *gin.Context) {
-	rs, next, ok := listPage(h, c, newListing(c, "/runs", "run"), h.store.RunList)
+	l := newListing(c, "/runs", "run")
+	l.strict(c)
+	if h.rejected(c, l) {
+		return
+	}
+	rs, next, ok := listPage(h, c, l, h.store.RunList)
 	if !ok {
 		return
 	}
-	d := runsData{Next: next}
+	d := runsData{Next: next, Reconcile: h.reconcileButton(c)}
 	for _, r := range rs {
 		d.Runs = append(d.Runs, newRunRow(r))
 	}

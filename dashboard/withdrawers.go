@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -31,10 +32,10 @@ func (h *handler) withdrawers(c *gin.Context) {
 		return
 	}
 	l := newListing(c, "/withdrawers", "withdrawer", "status", "blocked")
-	f := models.WithdrawerFilter{Status: models.VerificationStatus(l.get("status"))}
-	blocked := l.get("blocked")
-	if !known(f.Status, verificationStatuses) || !known(blocked, blockedChoices) {
-		h.badFilter(c, l)
+	l.strict(c, "user_id")
+	f := models.WithdrawerFilter{Status: oneOf(&l, "status", func(s models.VerificationStatus) bool { return slices.Contains(verificationStatuses, s) }, verificationStatuses)}
+	blocked := oneOf(&l, "blocked", func(s string) bool { return slices.Contains(blockedChoices, s) }, blockedChoices)
+	if h.rejected(c, l) {
 		return
 	}
 	if blocked != "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
+	"github.com/payoutd/payoutd/reconcile"
 	"github.com/payoutd/payoutd/webhook"
 )
 
@@ -38,6 +39,9 @@ type Options struct {
 	Pipeline webhook.PipelineConfig
 	// Coinflow, when set, enables POST /api/v1/payouts against it.
 	Coinflow *coinflow.Client
+	// Reconciler, when set, serves POST /api/v1/reconcile and the
+	// dashboard's "reconcile now".
+	Reconciler *reconcile.Reconciler
 }
 
 // Server is a running in-process payoutd.
@@ -92,7 +96,7 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(APIToken), Initiator: initiator, Onboard: ob, Replayer: pipe.Applier,
+		APIToken: []byte(APIToken), Initiator: initiator, Onboard: ob, Replayer: pipe.Applier, Reconciler: opts.Reconciler,
 	})
 	srv := httptest.NewServer(router)
 	t.Cleanup(func() {
