@@ -83,8 +83,16 @@ func openMigrated(ctx context.Context, cfg Config) (*models.Store, []int, error)
 	return store, applied, nil
 }
 
-func coinflowClient(cfg Config) (*coinflow.Client, error) {
-	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value()})
+// coinflowClient builds the Coinflow client; obs (may be nil) is told of
+// its traffic.
+func coinflowClient(cfg Config, obs coinflow.Observer) (*coinflow.Client, error) {
+	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), Observer: obs})
+}
+
+// newCoinflowMetrics registers the Coinflow client's metrics, every
+// operation and class declared.
+func newCoinflowMetrics(m *metrics.Metrics) *metrics.Coinflow {
+	return m.NewCoinflow(coinflow.Operations, coinflow.Classes)
 }
 
 // newOnboard builds the onboarding service on cf.
@@ -94,9 +102,10 @@ func newOnboard(cfg Config, store *models.Store, cf *coinflow.Client, logger *lo
 
 // newFollower builds the follower of pending withdrawers on a Coinflow
 // client of its own that never retries: the follower paces its calls within
-// Coinflow's rate limits and backs off itself.
-func newFollower(cfg Config, store *models.Store, logger *logrus.Logger, m *metrics.Metrics) (*kyc.Follower, error) {
-	cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), MaxAttempts: 1})
+// Coinflow's rate limits and backs off itself. obs (may be nil) is told of
+// its traffic.
+func newFollower(cfg Config, store *models.Store, logger *logrus.Logger, m *metrics.Metrics, obs coinflow.Observer) (*kyc.Follower, error) {
+	cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), MaxAttempts: 1, Observer: obs})
 	if err != nil {
 		return nil, err
 	}
