@@ -44,6 +44,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
+	warnUnsignedAlerts(cfg, log)
 	pipe, err := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler: webhook.HandlerConfig{
 			Key: []byte(cfg.Coinflow.WebhookKey.Value()), PreviousKey: []byte(cfg.Coinflow.WebhookPreviousKey.Value()),

@@ -34,10 +34,19 @@ func newAlerts(cfg Config, store *models.Store, logger *logrus.Logger, m *metric
 			SkipResolved: !a.NotifyResolved, DashboardURL: a.DashboardURL,
 		},
 		Dispatcher: alert.DispatcherConfig{
-			SlackWebhookURL: a.SlackWebhookURL.Value(), WebhookURL: a.WebhookURL.Value(),
+			SlackWebhookURL: a.SlackWebhookURL.Value(), WebhookURL: a.WebhookURL.Value(), WebhookSecret: a.WebhookSecret.Value(),
 			PagerDutyRoutingKey: a.PagerDutyRoutingKey.Value(), PagerDutyURL: a.PagerDutyURL,
 		},
 	})
+}
+
+// warnUnsignedAlerts logs, once, that alerts.webhook_url is set without
+// alerts.webhook_secret: its receiver cannot tell payoutd's alerts from
+// anyone else's POSTs.
+func warnUnsignedAlerts(cfg Config, log *logrus.Entry) {
+	if cfg.Alerts.WebhookURL != "" && cfg.Alerts.WebhookSecret == "" {
+		log.Warn("alert webhooks are sent unsigned: set alerts.webhook_secret so that the receiver can verify them")
+	}
 }
 
 func newLogger(cfg Config, out io.Writer) *logrus.Logger {
