@@ -13,7 +13,8 @@ type Observer interface {
 	// Response reports one attempt: its outcome class (Class2xx, Class4xx,
 	// Class429, Class5xx, or ClassError for a transport error or a timeout
 	// before Coinflow answered) and how long it took, from sending until
-	// the answer's headers (an error answer: its whole body).
+	// the answer's headers arrived (the body is read after, at the
+	// caller's pace when it is streamed).
 	Response(op, class string, took time.Duration)
 	// Retry reports that a failed attempt is about to be sent again.
 	Retry(op string)

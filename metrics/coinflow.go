@@ -11,7 +11,7 @@ import (
 // interface is satisfied by its method set).
 type Coinflow struct {
 	// Duration is each attempt's latency, by operation: from sending to
-	// Coinflow's answer.
+	// the headers of Coinflow's answer.
 	Duration *prometheus.HistogramVec
 	// Responses counts attempts by operation and class: 2xx, 4xx, 429, 5xx,
 	// or error (a transport error or a timeout).
@@ -32,7 +32,7 @@ func (m *Metrics) NewCoinflow(operations, classes []string) *Coinflow {
 	c := &Coinflow{
 		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "payoutd_coinflow_request_duration_seconds",
-			Help:    "Latency of each attempt of a Coinflow API call, by operation, until Coinflow's answer.",
+			Help:    "Latency of each attempt of a Coinflow API call, by operation, until the headers of Coinflow's answer.",
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30},
 		}, op),
 		Responses: prometheus.NewCounterVec(prometheus.CounterOpts{
