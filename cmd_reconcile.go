@@ -33,7 +33,7 @@ func reconcileCommand(fs *flag.FlagSet) action {
 // outcome to the exit code of SPEC: 0 completed, 1 partial or failed, 3 with
 // --fail-on-findings when open error findings remain.
 func reconcileOnce(ctx context.Context, cfg Config, logger *logrus.Logger, stdout io.Writer, failOnFindings bool) error {
-	cf, err := coinflowClient(cfg)
+	cf, err := coinflowClient(cfg, nil)
 	if err != nil {
 		if errors.Is(err, coinflow.ErrNoAPIKey) {
 			return errors.New("reconcile needs the Coinflow API key: set coinflow.api_key or PAYOUTD_COINFLOW_API_KEY")

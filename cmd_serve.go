@@ -45,6 +45,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
+	warnUnsignedAlerts(cfg, log)
 	pipe, err := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler: webhook.HandlerConfig{
 			Key: []byte(cfg.Coinflow.WebhookKey.Value()), PreviousKey: []byte(cfg.Coinflow.WebhookPreviousKey.Value()),
@@ -66,14 +67,15 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		reconciler *reconcile.Reconciler
 	)
 	sched := scheduler.New(logger.WithField("component", "scheduler"), scheduler.DBLeaser{Store: store}, holderName())
-	if cf, err := coinflowClient(cfg); err == nil {
+	cfm := newCoinflowMetrics(m)
+	if cf, err := coinflowClient(cfg, cfm); err == nil {
 		if ob, err = newOnboard(cfg, store, cf, logger); err != nil {
 			return err
 		}
 		if initiator, err = initiate.New(store, cf, ob, logger.WithField("component", "initiate"), initiate.Config{}); err != nil {
 			return err
 		}
-		follower, err := newFollower(cfg, store, logger, m)
+		follower, err := newFollower(cfg, store, logger, m, cfm)
 		if err != nil {
 			return err
 		}

@@ -34,10 +34,19 @@ func newAlerts(cfg Config, store *models.Store, logger *logrus.Logger, m *metric
 			SkipResolved: !a.NotifyResolved, DashboardURL: a.DashboardURL,
 		},
 		Dispatcher: alert.DispatcherConfig{
-			SlackWebhookURL: a.SlackWebhookURL.Value(), WebhookURL: a.WebhookURL.Value(),
+			SlackWebhookURL: a.SlackWebhookURL.Value(), WebhookURL: a.WebhookURL.Value(), WebhookSecret: a.WebhookSecret.Value(),
 			PagerDutyRoutingKey: a.PagerDutyRoutingKey.Value(), PagerDutyURL: a.PagerDutyURL,
 		},
 	})
+}
+
+// warnUnsignedAlerts logs, once, that alerts.webhook_url is set without
+// alerts.webhook_secret: its receiver cannot tell payoutd's alerts from
+// anyone else's POSTs.
+func warnUnsignedAlerts(cfg Config, log *logrus.Entry) {
+	if cfg.Alerts.WebhookURL != "" && cfg.Alerts.WebhookSecret == "" {
+		log.Warn("alert webhooks are sent unsigned: set alerts.webhook_secret so that the receiver can verify them")
+	}
 }
 
 func newLogger(cfg Config, out io.Writer) *logrus.Logger {
@@ -83,8 +92,16 @@ func openMigrated(ctx context.Context, cfg Config) (*models.Store, []int, error)
 	return store, applied, nil
 }
 
-func coinflowClient(cfg Config) (*coinflow.Client, error) {
-	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value()})
+// coinflowClient builds the Coinflow client; obs (may be nil) is told of
+// its traffic.
+func coinflowClient(cfg Config, obs coinflow.Observer) (*coinflow.Client, error) {
+	return coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), Observer: obs})
+}
+
+// newCoinflowMetrics registers the Coinflow client's metrics, every
+// operation and class declared.
+func newCoinflowMetrics(m *metrics.Metrics) *metrics.Coinflow {
+	return m.NewCoinflow(coinflow.Operations, coinflow.Classes)
 }
 
 // newOnboard builds the onboarding service on cf.
@@ -94,9 +111,10 @@ func newOnboard(cfg Config, store *models.Store, cf *coinflow.Client, logger *lo
 
 // newFollower builds the follower of pending withdrawers on a Coinflow
 // client of its own that never retries: the follower paces its calls within
-// Coinflow's rate limits and backs off itself.
-func newFollower(cfg Config, store *models.Store, logger *logrus.Logger, m *metrics.Metrics) (*kyc.Follower, error) {
-	cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), MaxAttempts: 1})
+// Coinflow's rate limits and backs off itself. obs (may be nil) is told of
+// its traffic.
+func newFollower(cfg Config, store *models.Store, logger *logrus.Logger, m *metrics.Metrics, obs coinflow.Observer) (*kyc.Follower, error) {
+	cf, err := coinflow.New(coinflow.Config{BaseURL: cfg.Coinflow.BaseURL, APIKey: cfg.Coinflow.APIKey.Value(), MaxAttempts: 1, Observer: obs})
 	if err != nil {
 		return nil, err
 	}

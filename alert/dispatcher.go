@@ -33,6 +33,10 @@ type DispatcherConfig struct {
 	SlackWebhookURL     string
 	WebhookURL          string
 	PagerDutyRoutingKey string
+	// WebhookSecret ("whsec_" and base64) signs the webhook sink's
+	// deliveries with the Standard Webhooks scheme; empty sends them
+	// unsigned. A secret too.
+	WebhookSecret string
 	// PagerDutyURL is the Events API v2 endpoint. Default DefaultPagerDutyURL.
 	PagerDutyURL string
 	// Timeout bounds each call to a receiver. Default 10s.
@@ -51,8 +55,8 @@ type DispatcherConfig struct {
 
 // String keeps the configuration's secrets out of any print of it.
 func (c DispatcherConfig) String() string {
-	return fmt.Sprintf("alert.DispatcherConfig{slack:%t webhook:%t pagerduty:%t}",
-		c.SlackWebhookURL != "", c.WebhookURL != "", c.PagerDutyRoutingKey != "")
+	return fmt.Sprintf("alert.DispatcherConfig{slack:%t webhook:%t signed:%t pagerduty:%t}",
+		c.SlackWebhookURL != "", c.WebhookURL != "", c.WebhookSecret != "", c.PagerDutyRoutingKey != "")
 }
 
 // GoString is String.
@@ -105,8 +109,17 @@ func NewDispatcher(store *models.Store, log *logrus.Entry, m *metrics.Alerts, cf
 		}
 	}
 	if cfg.WebhookURL != "" {
-		if u := target("webhook URL", cfg.WebhookURL); u != "" {
-			d.sinks[SinkWebhook] = webhookSink{url: u, p: p}
+		sink := webhookSink{url: target("webhook URL", cfg.WebhookURL), p: p, now: store.Now}
+		if cfg.WebhookSecret != "" {
+			key, err := webhookKey(cfg.WebhookSecret)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			sink.key = key
+			secrets = append(secrets, cfg.WebhookSecret)
+		}
+		if sink.url != "" {
+			d.sinks[SinkWebhook] = sink
 			secrets = append(secrets, urlSecrets(cfg.WebhookURL)...)
 		}
 	}

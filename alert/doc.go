@@ -38,6 +38,23 @@
 // duplicates). Any 2xx answer is success; anything else, including a
 // redirect, is retried.
 //
+// # Signed webhooks
+//
+// Deliveries follow the Standard Webhooks scheme (standardwebhooks.com):
+// webhook-id is the alert's id (the same on every retry of one alert),
+// webhook-timestamp the attempt's Unix time in seconds, and, when
+// alerts.webhook_secret is set, webhook-signature is "v1," and the base64
+// of HMAC-SHA256 over webhook-id + "." + webhook-timestamp + "." + the raw
+// body, keyed with the base64-decoded part of the secret after "whsec_".
+// Without a secret deliveries are unsigned, and serve warns once at start.
+//
+// A receiver verifies before parsing: read the raw body; refuse a timestamp
+// more than a few minutes from its own clock (a replay); compute the
+// signature as above with the shared secret; accept when it equals, in
+// constant time, one of the space-separated "v1,…" entries of
+// webhook-signature; drop a webhook-id already seen. The Standard Webhooks
+// libraries do exactly this given the same "whsec_…" secret.
+//
 //	{
 //	  "version": 1,
 //	  "id": "opened:0190...:1",              // stable across retries and sinks

@@ -3,6 +3,9 @@ package alert
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,10 +132,13 @@ func printable(b []byte) string {
 	return strings.TrimSpace(s)
 }
 
-// webhookSink POSTs the Alert as documented in the package comment.
+// webhookSink POSTs the Alert as documented in the package comment, signed
+// with the Standard Webhooks scheme when it has a key.
 type webhookSink struct {
 	url string
 	p   *poster
+	key []byte           // the decoded alerts.webhook_secret; nil sends unsigned
+	now func() time.Time // the dispatcher's clock, for webhook-timestamp
 }
 
 func (s webhookSink) deliver(ctx context.Context, a *Alert) error {
@@ -140,7 +146,40 @@ func (s webhookSink) deliver(ctx context.Context, a *Alert) error {
 	if err != nil {
 		return &deliveryError{msg: "encode alert: " + err.Error()}
 	}
-	return s.p.post(ctx, s.url, b, http.Header{"X-Payoutd-Alert-Id": {a.ID}})
+	// webhook-id is the alert's id, so every retry of one alert carries the
+	// same id; the timestamp is each attempt's, and the signature covers it.
+	ts := strconv.FormatInt(s.now().Unix(), 10)
+	h := http.Header{"X-Payoutd-Alert-Id": {a.ID}, "Webhook-Id": {a.ID}, "Webhook-Timestamp": {ts}}
+	if s.key != nil {
+		h.Set("Webhook-Signature", signStandardWebhook(s.key, a.ID, ts, b))
+	}
+	return s.p.post(ctx, s.url, b, h)
+}
+
+// signStandardWebhook is the Standard Webhooks signature of one delivery:
+// "v1," and the base64 of HMAC-SHA256 under key over id.timestamp.body.
+func signStandardWebhook(key []byte, id, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id))
+	mac.Write([]byte{'.'})
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// webhookKey decodes a Standard Webhooks secret, "whsec_" and the base64 of
+// the key. Its errors never quote the secret.
+func webhookKey(secret string) ([]byte, error) {
+	b64, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return nil, errors.New(`webhook secret: must start with "whsec_"`)
+	}
+	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(key) == 0 {
+		return nil, errors.New(`webhook secret: must be "whsec_" and standard base64`)
+	}
+	return key, nil
 }
 
 // slackSink posts to a Slack incoming webhook.

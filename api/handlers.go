@@ -14,6 +14,7 @@ import (
 
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/listquery"
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
@@ -30,6 +31,11 @@ type handlers struct {
 	replayer   Replayer              // nil: replay answers 503
 }
 
+// logger is the handlers' log entry with the request's id.
+func (h *handlers) logger(c *gin.Context) *logrus.Entry {
+	return reqlog.Entry(c.Request.Context(), h.log)
+}
+
 // storeError answers for a store error: 404 for not found, 409 for a
 // conflict, 500 sum_overflow for amounts too large to add up (a stored
 // amount is wrong), 503 when the database cannot be reached (retrying may
@@ -38,7 +44,7 @@ type handlers struct {
 func (h *handlers) storeError(c *gin.Context, err error, what string) {
 	switch {
 	case errors.Is(err, models.ErrOverflow):
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.logger(c).WithError(err).WithField("route", c.FullPath()).Error("store request")
 		respond.Error(c, http.StatusInternalServerError, "sum_overflow",
 			"stored amounts add up to more than payoutd can count; a payout's amount is wrong")
 	case errors.Is(err, models.ErrNotFound):
@@ -48,10 +54,10 @@ func (h *handlers) storeError(c *gin.Context, err error, what string) {
 	case errors.Is(err, models.ErrConflict):
 		respond.Error(c, http.StatusConflict, "conflict", what+" changed; retry")
 	case errors.Is(err, models.ErrUnavailable):
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
+		h.logger(c).WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
 		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later")
 	default:
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.logger(c).WithError(err).WithField("route", c.FullPath()).Error("store request")
 		respond.Internal(c)
 	}
 }

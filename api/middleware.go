@@ -11,16 +11,34 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
 )
+
+// requestID gives each request an id: the caller's X-Request-Id when
+// reqlog accepts it, else a new one. The id is set on the response before
+// anything else runs, so every answer carries it (errors, 404s, recovered
+// panics), and the request's context carries a log entry with it, which
+// reqlog.Entry adds to every line logged while serving the request.
+func requestID(log *logrus.Entry) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(reqlog.Header)
+		if !reqlog.Accept(id) {
+			id = reqlog.New()
+		}
+		c.Header(reqlog.Header, id)
+		c.Request = c.Request.WithContext(reqlog.With(c.Request.Context(), log.WithField(reqlog.Field, id)))
+		c.Next()
+	}
+}
 
 // recovery turns a panic into a logged 500 with a fixed message.
 func recovery(log *logrus.Entry) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if r := recover(); r != nil {
-				log.WithFields(logrus.Fields{"route": c.FullPath(), "panic": r}).Error("handler panicked")
+				reqlog.Entry(c.Request.Context(), log).WithFields(logrus.Fields{"route": c.FullPath(), "panic": r}).Error("handler panicked")
 				respond.Internal(c)
 			}
 		}()
@@ -51,7 +69,7 @@ func observe(log *logrus.Entry, m *metrics.Metrics) gin.HandlerFunc {
 		if !log.Logger.IsLevelEnabled(level) {
 			return // the fields are not even built: this runs on every webhook
 		}
-		log.WithFields(logrus.Fields{
+		reqlog.Entry(c.Request.Context(), log).WithFields(logrus.Fields{
 			"method": c.Request.Method, "route": route, "status": status, "duration_ms": elapsed.Milliseconds(),
 		}).Log(level, "request")
 	}

@@ -76,7 +76,7 @@ func (h *handlers) createPayout(c *gin.Context) {
 	if errors.Is(err, initiate.ErrRejected) || errors.Is(err, initiate.ErrUnavailable) {
 		// Initiation returns what went wrong with Coinflow; it is logged
 		// here, once.
-		log := h.log.WithError(err)
+		log := h.logger(c).WithError(err)
 		if view != nil {
 			log = log.WithField("payout_id", view.ID)
 		}
@@ -112,10 +112,10 @@ func (h *handlers) createPayout(c *gin.Context) {
 	case errors.Is(err, initiate.ErrUnavailable):
 		fail(http.StatusServiceUnavailable, "coinflow_unavailable", "Coinflow is unavailable; nothing was paid; retry with the same idempotency key")
 	case errors.Is(err, models.ErrUnavailable):
-		h.log.WithError(err).Error("initiate payout")
+		h.logger(c).WithError(err).Error("initiate payout")
 		fail(http.StatusServiceUnavailable, "unavailable", "the payout could not be completed; retry with the same idempotency key")
 	default:
-		h.log.WithError(err).Error("initiate payout")
+		h.logger(c).WithError(err).Error("initiate payout")
 		fail(http.StatusInternalServerError, "internal", "internal error")
 	}
 }

@@ -54,7 +54,7 @@ func (h *handlers) reportSummary(c *gin.Context) {
 	// still an error answer rather than a truncated 200.
 	var buf bytes.Buffer
 	if err := report.WriteCSV(&buf, s); err != nil {
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("render report csv")
+		h.logger(c).WithError(err).WithField("route", c.FullPath()).Error("render report csv")
 		respond.Internal(c)
 		return
 	}

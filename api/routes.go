@@ -50,7 +50,7 @@ type Deps struct {
 func NewRouter(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
-	r.Use(recovery(d.Log), observe(d.Log, d.Metrics))
+	r.Use(requestID(d.Log), recovery(d.Log), observe(d.Log, d.Metrics))
 	r.NoRoute(func(c *gin.Context) { respond.Error(c, http.StatusNotFound, "not_found", "no such route") })
 	r.HandleMethodNotAllowed = true
 	r.NoMethod(func(c *gin.Context) {

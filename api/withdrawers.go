@@ -309,13 +309,13 @@ func (h *handlers) onboardError(c *gin.Context, err error, what string) {
 	case errors.Is(err, onboard.ErrBICRequired):
 		respond.Error(c, http.StatusUnprocessableEntity, "bic_required", "Coinflow needs this IBAN's BIC: send it as bic")
 	case errors.Is(err, onboard.ErrRateLimited):
-		h.log.WithError(err).Warn(what)
+		h.logger(c).WithError(err).Warn(what)
 		respond.Error(c, http.StatusTooManyRequests, "coinflow_rate_limited", "Coinflow's rate limit was reached; retry later")
 	case errors.Is(err, onboard.ErrRejected):
-		h.log.WithError(err).Warn(what)
+		h.logger(c).WithError(err).Warn(what)
 		respond.Error(c, http.StatusBadGateway, "coinflow_rejected", "Coinflow rejected the request")
 	case errors.Is(err, onboard.ErrUnavailable):
-		h.log.WithError(err).Warn(what)
+		h.logger(c).WithError(err).Warn(what)
 		respond.Error(c, http.StatusServiceUnavailable, "coinflow_unavailable", "Coinflow is unavailable; retry later")
 	default:
 		h.storeError(c, err, "withdrawer")

@@ -37,6 +37,9 @@ type Config struct {
 	BaseBackoff, MaxBackoff, MaxRetryAfter time.Duration
 	// SleepFunc waits between attempts (default: a timer that honours ctx).
 	SleepFunc func(ctx context.Context, d time.Duration) error
+	// Observer is told of every attempt, retry and rate-limit wait
+	// (default: nobody).
+	Observer Observer
 }
 
 // Client calls Coinflow. It is safe for concurrent use.
@@ -73,6 +76,9 @@ func New(cfg Config) (*Client, error) {
 	cfg.MaxRetryAfter = orDefault(cfg.MaxRetryAfter, 60*time.Second)
 	if cfg.SleepFunc == nil {
 		cfg.SleepFunc = Sleep
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	return &Client{base: base, apiKey: cfg.APIKey, http: cfg.HTTPClient, cfg: cfg}, nil
 }
@@ -191,6 +197,11 @@ func (c *Client) retrying(ctx context.Context, r request, try func() error) erro
 			}
 			wait = apiErr.RetryAfter
 		}
+		op := metricOp(r.op)
+		c.cfg.Observer.Retry(op)
+		if apiErr.StatusCode == http.StatusTooManyRequests {
+			c.cfg.Observer.RateLimitWait(op, wait)
+		}
 		if err := c.cfg.SleepFunc(ctx, wait); err != nil {
 			return err // the caller's context ended while waiting
 		}
@@ -260,13 +271,16 @@ func (c *Client) send(ctx, actx context.Context, r request, target string, body 
 		req.Header.Set("x-coinflow-auth-user-id", r.userID)
 		req.Header.Set("x-coinflow-auth-blockchain", "solana")
 	}
+	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, ctx.Err() // the caller gave up: nothing to say of Coinflow
 		}
+		c.cfg.Observer.Response(metricOp(r.op), ClassError, time.Since(start))
 		return nil, &APIError{Op: r.op, Err: scrub(err)}
 	}
+	c.cfg.Observer.Response(metricOp(r.op), classOf(resp.StatusCode), time.Since(start))
 	if (resp.StatusCode >= 200 && resp.StatusCode <= 299) || slices.Contains(r.accept, resp.StatusCode) {
 		return resp, nil
 	}

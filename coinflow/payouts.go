@@ -8,7 +8,7 @@ const opPayout = "delegated payout"
 // it is retried like a read.
 func (c *Client) Quote(ctx context.Context, req QuoteRequest) (*Quote, error) {
 	var q Quote
-	err := c.do(ctx, request{op: "delegated quote", method: "POST", path: "/merchant/withdraws/payout/delegated/quote", body: req}, &q)
+	err := c.do(ctx, request{op: opQuote, method: "POST", path: "/merchant/withdraws/payout/delegated/quote", body: req}, &q)
 	if err != nil {
 		return nil, err
 	}

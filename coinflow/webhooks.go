@@ -72,7 +72,7 @@ func (p WebhookActivityParams) query(page int) url.Values {
 // no total.
 func (c *Client) WebhookActivityPage(ctx context.Context, p WebhookActivityParams, page int) ([]WebhookDisplay, error) {
 	var ds []WebhookDisplay
-	err := c.do(ctx, request{op: "webhook activity", method: "GET", path: "/merchant/webhooks", query: p.query(page)}, &ds)
+	err := c.do(ctx, request{op: opWebhookActivity, method: "GET", path: "/merchant/webhooks", query: p.query(page)}, &ds)
 	return ds, err
 }
 
@@ -94,7 +94,7 @@ func (c *Client) ResendWebhook(ctx context.Context, id string) (string, error) {
 	var out struct {
 		JobID json.RawMessage `json:"jobId"`
 	}
-	if err := c.do(ctx, request{op: "resend webhook", method: "POST", path: "/merchant/webhooks/" + url.PathEscape(id)}, &out); err != nil {
+	if err := c.do(ctx, request{op: opResendWebhook, method: "POST", path: "/merchant/webhooks/" + url.PathEscape(id)}, &out); err != nil {
 		return "", err
 	}
 	raw := bytes.TrimSpace(out.JobID)

@@ -21,7 +21,7 @@ func (p ListWithdrawersParams) request() request {
 	if p.Search != "" {
 		q.Set("search", p.Search)
 	}
-	return request{op: "list withdrawers", method: "GET", path: "/merchant/withdrawers", query: q}
+	return request{op: opListWithdrawers, method: "GET", path: "/merchant/withdrawers", query: q}
 }
 
 // Withdrawers lists the merchant's withdrawers, all of them in memory.
@@ -52,7 +52,7 @@ func (c *Client) GetWithdrawer(ctx context.Context, userID string) (*WithdrawerW
 	var out struct {
 		Withdrawer WithdrawerWithAccounts `json:"withdrawer"`
 	}
-	if err := c.do(ctx, request{op: "get withdrawer", method: "GET", path: "/withdraw", query: url.Values{}, userID: userID}, &out); err != nil {
+	if err := c.do(ctx, request{op: opGetWithdrawer, method: "GET", path: "/withdraw", query: url.Values{}, userID: userID}, &out); err != nil {
 		return nil, err
 	}
 	return &out.Withdrawer, nil

@@ -53,7 +53,7 @@ func (c *Client) WithdrawsPage(ctx context.Context, p ListWithdrawsParams, page 
 	// Room for a full page up front, rather than the copies of a slice
 	// grown withdraw by withdraw (a Withdraw is over 600 bytes).
 	ws := make(withdrawList, 0, min(orDefault(p.Limit, DefaultPageLimit), maxPageHint))
-	err := c.do(ctx, request{op: "list withdraws", method: "GET", path: "/merchant/withdraws", query: p.query(page)}, &ws)
+	err := c.do(ctx, request{op: opListWithdraws, method: "GET", path: "/merchant/withdraws", query: p.query(page)}, &ws)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (c *Client) GetWithdraw(ctx context.Context, id string) (*Withdraw, error) 
 	var out struct {
 		Withdrawal Withdraw `json:"withdrawal"`
 	}
-	err := c.do(ctx, request{op: "get withdraw", method: "GET", path: "/merchant/withdraws/" + url.PathEscape(id)}, &out)
+	err := c.do(ctx, request{op: opGetWithdraw, method: "GET", path: "/merchant/withdraws/" + url.PathEscape(id)}, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (c *Client) Balance(ctx context.Context) (int64, error) {
 			Cents int64 `json:"cents"`
 		} `json:"balance"`
 	}
-	if err := c.do(ctx, request{op: "payout balance", method: "GET", path: "/merchant/withdraws/payout/balance"}, &out); err != nil {
+	if err := c.do(ctx, request{op: opBalance, method: "GET", path: "/merchant/withdraws/payout/balance"}, &out); err != nil {
 		return 0, err
 	}
 	return out.Balance.Cents, nil

@@ -69,7 +69,7 @@ func (h *handler) checkCSRF(c *gin.Context) bool {
 	if !crossSite(c) && h.sessions.csrfMatches(sessionOf(c), c.PostForm("csrf")) {
 		return true
 	}
-	h.log.WithField("route", c.FullPath()).Warn("dashboard form refused: bad csrf token")
+	h.logger(c).WithField("route", c.FullPath()).Warn("dashboard form refused: bad csrf token")
 	h.fail(c, http.StatusForbidden, "Form refused",
 		"This form did not come from this dashboard or is out of date, so nothing was changed. Reload the page and try again.", "/")
 	return false
@@ -102,7 +102,7 @@ func (h *handler) login(c *gin.Context) {
 		return
 	}
 	if !h.sessions.tokenMatches(c.PostForm("token")) {
-		h.log.Warn("dashboard login refused")
+		h.logger(c).Warn("dashboard login refused")
 		h.render(c, http.StatusUnauthorized, "login", view{Title: "Log in", Data: loginPage{Next: next, Error: "That is not the API token."}})
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -160,6 +161,11 @@ type view struct {
 	Data   any
 }
 
+// logger is the dashboard's log entry with the request's id.
+func (h *handler) logger(c *gin.Context) *logrus.Entry {
+	return reqlog.Entry(c.Request.Context(), h.log)
+}
+
 // render executes a page into a buffer first, so that a template error
 // answers a clean 500 rather than half a page.
 func (h *handler) render(c *gin.Context, status int, name string, v view) {
@@ -172,7 +178,7 @@ func (h *handler) render(c *gin.Context, status int, name string, v view) {
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		h.log.WithError(err).WithField("page", name).Error("render page")
+		h.logger(c).WithError(err).WithField("page", name).Error("render page")
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("internal error"))
 		c.Abort()
 		return
@@ -204,15 +210,15 @@ func (h *handler) storeError(c *gin.Context, err error, what, back string) {
 		h.fail(c, http.StatusBadRequest, "Bad page link", "That page link is not one this dashboard made.", back)
 	case errors.Is(err, models.ErrOverflow):
 		// Retrying cannot help: a stored amount is wrong and must be fixed.
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.logger(c).WithError(err).WithField("route", c.FullPath()).Error("store request")
 		h.fail(c, http.StatusInternalServerError, "Amounts too large",
 			"Stored amounts add up to more than payoutd can count: a payout's amount is wrong. The log names the sum.", back)
 	case errors.Is(err, models.ErrUnavailable):
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
+		h.logger(c).WithError(err).WithField("route", c.FullPath()).Error("store unavailable")
 		h.fail(c, http.StatusServiceUnavailable, "Database unavailable",
 			"The database did not answer. Try again in a moment.", back)
 	default:
-		h.log.WithError(err).WithField("route", c.FullPath()).Error("store request")
+		h.logger(c).WithError(err).WithField("route", c.FullPath()).Error("store request")
 		h.fail(c, http.StatusInternalServerError, "Something went wrong",
 			"The page could not be built; the error has been logged.", back)
 	}

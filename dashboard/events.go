@@ -158,6 +158,6 @@ func (h *handler) replay(c *gin.Context) {
 		h.storeError(c, err, "event", "/events")
 		return
 	}
-	h.log.WithField("inbox_event_id", id).WithField("outcome", models.Deref(r.Outcome)).Info("event replayed from the dashboard")
+	h.logger(c).WithField("inbox_event_id", id).WithField("outcome", models.Deref(r.Outcome)).Info("event replayed from the dashboard")
 	c.Redirect(http.StatusSeeOther, back+"?"+url.Values{"replayed": {strconv.FormatInt(r.ID, 10)}}.Encode()+"#replays")
 }

@@ -94,7 +94,7 @@ func (h *handler) acknowledge(c *gin.Context) {
 		h.storeError(c, err, "finding", back)
 		return
 	}
-	h.log.WithField("finding_id", id).Info("finding acknowledged")
+	h.logger(c).WithField("finding_id", id).Info("finding acknowledged")
 	u, _ := url.Parse(back) // returnPath gives a path that parses
 	q := u.Query()
 	q.Set("acked", id)

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/decide"
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -81,7 +82,7 @@ func (a *Applier) Replay(ctx context.Context, id int64, by string) (*models.Even
 	if err != nil {
 		return nil, fmt.Errorf("replay inbox event %d: %w", id, err)
 	}
-	a.log.WithFields(logrus.Fields{"inbox_event_id": id, "replayed_by": by, "outcome": *rec.Outcome}).Info("replayed webhook event")
+	reqlog.Entry(ctx, a.log).WithFields(logrus.Fields{"inbox_event_id": id, "replayed_by": by, "outcome": *rec.Outcome}).Info("replayed webhook event")
 	return rec, nil
 }
 

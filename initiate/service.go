@@ -17,6 +17,7 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/decide"
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
 	"github.com/payoutd/payoutd/rail"
@@ -122,7 +123,7 @@ func (s *Service) Initiate(ctx context.Context, req Request) (Result, error) {
 		}
 		return Result{}, err
 	}
-	s.log.WithFields(logrus.Fields{"payout_id": p.ID, "user_id": p.UserID, "cents": p.Amount.Cents, "speed": req.Speed}).
+	reqlog.Entry(ctx, s.log).WithFields(logrus.Fields{"payout_id": p.ID, "user_id": p.UserID, "cents": p.Amount.Cents, "speed": req.Speed}).
 		Info("payout recorded")
 	err = s.drive(ctx, p, req, quote)
 	return Result{Payout: p, Created: true}, err
@@ -333,7 +334,7 @@ func (s *Service) accepted(ctx context.Context, p *models.Payout, req Request, q
 		// Coinflow has the payout; reconciliation will match it by key.
 		return fmt.Errorf("record accepted payout %s: %w", p.ID, err)
 	}
-	s.log.WithFields(logrus.Fields{"payout_id": p.ID, "speed": req.Speed, "effective_speed": resp.EffectiveSpeed}).Info("payout accepted by Coinflow")
+	reqlog.Entry(ctx, s.log).WithFields(logrus.Fields{"payout_id": p.ID, "speed": req.Speed, "effective_speed": resp.EffectiveSpeed}).Info("payout accepted by Coinflow")
 	return s.reload(ctx, p)
 }
 

@@ -53,6 +53,7 @@ func TestPrometheusRulesReferenceServedMetrics(t *testing.T) {
 		"payoutd_stuck_payouts", "payoutd_findings_open", "payoutd_reconcile_degraded",
 		"payoutd_reconcile_last_success_timestamp_seconds", "payoutd_inbox_oldest_pending_age_seconds",
 		"payoutd_webhooks_received_total", "payoutd_alert_outbox_oldest_pending_age_seconds",
+		"payoutd_coinflow_responses_total",
 	}
 	used := map[string]bool{}
 	names := map[string]bool{}
@@ -96,6 +97,7 @@ func servedMetrics(t *testing.T) map[string]bool {
 	rec := m.NewReconcile()
 	m.RegisterBacklog(store.InboxBacklog, time.Now)
 	alerts := m.RegisterFindings(store, time.Now)
+	m.NewCoinflow([]string{"list_withdraws"}, []string{"5xx"})
 	m.WebhooksReceived.WithLabelValues("x", "unauthenticated")
 	m.WebhookEventsProcessed.WithLabelValues("x", "applied")
 	m.HTTPDuration.WithLabelValues("GET", "/", "200")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/internal/check"
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/rail"
 )
@@ -260,7 +261,7 @@ func (s *Service) SaveDestination(ctx context.Context, userID string, d Destinat
 	if err != nil {
 		return nil, err
 	}
-	s.log.WithFields(logrus.Fields{"user_id": userID, "type": d.Type, "currency": saved.Currency}).Info("destination saved")
+	reqlog.Entry(ctx, s.log).WithFields(logrus.Fields{"user_id": userID, "type": d.Type, "currency": saved.Currency}).Info("destination saved")
 	return saved, nil
 }
 
@@ -363,6 +364,6 @@ func (s *Service) DeleteDestination(ctx context.Context, userID, token string) e
 	if err := s.store.DestinationMarkDeleted(ctx, userID, token); err != nil {
 		return err
 	}
-	s.log.WithFields(logrus.Fields{"user_id": userID, "type": d.Kind}).Info("destination deleted")
+	reqlog.Entry(ctx, s.log).WithFields(logrus.Fields{"user_id": userID, "type": d.Kind}).Info("destination deleted")
 	return nil
 }

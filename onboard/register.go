@@ -13,6 +13,7 @@ import (
 
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/internal/check"
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -206,7 +207,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Withdrawer, er
 		// outside payoutd, or an earlier attempt took effect and its answer
 		// was lost. Either way payoutd records and follows it from now on.
 		if rerr := s.Refresh(ctx, r.UserID); rerr != nil {
-			s.log.WithError(rerr).WithField("user_id", r.UserID).Warn("read withdrawer Coinflow already had")
+			reqlog.Entry(ctx, s.log).WithError(rerr).WithField("user_id", r.UserID).Warn("read withdrawer Coinflow already had")
 		}
 		return nil, ErrAlreadyRegistered
 	}
@@ -233,7 +234,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Withdrawer, er
 			return nil, err
 		}
 	}
-	s.log.WithFields(logrus.Fields{"user_id": r.UserID, "country": country, "verification_status": v.Status}).Info("withdrawer registered")
+	reqlog.Entry(ctx, s.log).WithFields(logrus.Fields{"user_id": r.UserID, "country": country, "verification_status": v.Status}).Info("withdrawer registered")
 	w, err := s.Get(ctx, r.UserID, false)
 	if err != nil {
 		return nil, fmt.Errorf("read registered withdrawer: %w", err)

@@ -57,6 +57,7 @@ type commitRequest struct {
 }
 
 type commitResult struct {
+	id       int64 // the stored row's, when inserted
 	inserted bool
 	err      error
 }
@@ -85,25 +86,25 @@ func NewCommitter(store *models.Store, log *logrus.Entry, m *metrics.Metrics, cf
 	return c, nil
 }
 
-// Submit stores ev and returns once it is durably committed (inserted true)
-// or found already stored by an earlier commit (inserted false). Any error
-// means the event may not be stored.
-func (c *Committer) Submit(ctx context.Context, ev models.InboxEvent, parsed inbox.Parsed) (bool, error) {
+// Submit stores ev and returns once it is durably committed (inserted true,
+// with the stored row's id) or found already stored by an earlier commit
+// (inserted false, id 0). Any error means the event may not be stored.
+func (c *Committer) Submit(ctx context.Context, ev models.InboxEvent, parsed inbox.Parsed) (id int64, inserted bool, err error) {
 	req := &commitRequest{ev: ev, parsed: parsed, done: make(chan commitResult, 1)}
 	select {
 	case c.reqs <- req:
 	case <-c.stop:
-		return false, ErrCommitUnavailable
+		return 0, false, ErrCommitUnavailable
 	case <-ctx.Done():
-		return false, ErrCommitUnavailable
+		return 0, false, ErrCommitUnavailable
 	}
 	select {
 	case res := <-req.done:
-		return res.inserted, res.err
+		return res.id, res.inserted, res.err
 	case <-ctx.Done():
 		// The batch may still commit; Coinflow's retry will then be a
 		// duplicate, which is harmless. What matters is not to say 200.
-		return false, ErrCommitUnavailable
+		return 0, false, ErrCommitUnavailable
 	}
 }
 
@@ -167,7 +168,7 @@ func (c *Committer) commit(batch []*commitRequest) {
 	anyNew := false
 	for i, r := range batch {
 		anyNew = anyNew || inserted[i]
-		r.done <- commitResult{inserted: inserted[i]}
+		r.done <- commitResult{id: evs[i].ID, inserted: inserted[i]}
 	}
 	if anyNew {
 		c.onStore(evs, parsed)

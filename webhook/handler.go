@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/inbox"
+	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
@@ -33,7 +34,10 @@ type HandlerConfig struct {
 	// AnswerTimeout bounds the wait for the durable commit (default 4s:
 	// Coinflow counts an answer after 5s as a failure).
 	AnswerTimeout time.Duration
-	NowFunc       func() time.Time
+	// LogPerSecond bounds the info lines about successful deliveries, by
+	// NowFunc's clock (default 10); the rest are counted in one line.
+	LogPerSecond int
+	NowFunc      func() time.Time
 }
 
 // Handler is POST /webhooks/coinflow. It authenticates the raw bytes,
@@ -44,6 +48,7 @@ type Handler struct {
 	metrics   *metrics.Metrics
 	log       *logrus.Entry
 	cfg       HandlerConfig
+	delivered *sampler // the log lines about successful deliveries
 
 	// previousLog limits the log line about the previous key to one an
 	// hour by the handler's clock; previousSince counts what it summarises.
@@ -59,7 +64,7 @@ const previousKeyLogEvery = time.Hour
 
 // NewHandler returns the webhook handler.
 func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg HandlerConfig) (*Handler, error) {
-	if cfg.Tolerance < 0 || cfg.AnswerTimeout < 0 {
+	if cfg.Tolerance < 0 || cfg.AnswerTimeout < 0 || cfg.LogPerSecond < 0 {
 		return nil, errors.New("webhook handler: a negative setting")
 	}
 	if len(cfg.PreviousKey) > 0 && string(cfg.PreviousKey) == string(cfg.Key) {
@@ -67,6 +72,7 @@ func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg
 	}
 	cfg.Tolerance = cmp.Or(cfg.Tolerance, 5*time.Minute)
 	cfg.AnswerTimeout = cmp.Or(cfg.AnswerTimeout, 4*time.Second)
+	cfg.LogPerSecond = cmp.Or(cfg.LogPerSecond, 10)
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
@@ -76,7 +82,7 @@ func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg
 	for _, s := range []string{models.AuthSignature, models.AuthAuthorization} {
 		m.WebhooksPreviousKey.WithLabelValues(s)
 	}
-	return &Handler{committer: committer, metrics: m, log: log, cfg: cfg}, nil
+	return &Handler{committer: committer, metrics: m, log: log, cfg: cfg, delivered: newSampler(cfg.LogPerSecond, cfg.NowFunc)}, nil
 }
 
 // ackResponse is the body of a 200.
@@ -113,12 +119,12 @@ func (h *Handler) Handle(c *gin.Context) {
 		cause := failureCause(err)
 		h.count("", "unauthenticated")
 		h.metrics.WebhookAuthFailures.WithLabelValues(cause).Inc()
-		h.log.WithFields(logrus.Fields{"remote": c.ClientIP(), "cause": cause, "reason": err.Error()}).Warn("reject unauthenticated webhook")
+		reqlog.Entry(c.Request.Context(), h.log).WithFields(logrus.Fields{"remote": c.ClientIP(), "cause": cause, "reason": err.Error()}).Warn("reject unauthenticated webhook")
 		respond.Error(c, http.StatusUnauthorized, "unauthenticated", "webhook signature or authorization is not valid")
 		return
 	}
 	if key == models.AuthKeyPrevious {
-		h.acceptedUnderPrevious(method)
+		h.acceptedUnderPrevious(c.Request.Context(), method)
 	}
 	ev, parsed := identify(body)
 	ev.AuthMethod, ev.AuthKey = &method, &key
@@ -130,19 +136,48 @@ func (h *Handler) Handle(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), h.cfg.AnswerTimeout)
 	defer cancel()
-	inserted, err := h.committer.Submit(ctx, ev, parsed)
+	id, inserted, err := h.committer.Submit(ctx, ev, parsed)
 	if err != nil {
 		h.count(eventType, "unavailable")
 		respond.Error(c, http.StatusServiceUnavailable, "unavailable", "webhook could not be stored; retry later")
 		return
 	}
+	status := "stored"
 	if !inserted {
-		h.count(eventType, "duplicate")
-		c.JSON(http.StatusOK, ackResponse{Status: "duplicate"})
+		status = "duplicate"
+	}
+	h.count(eventType, status)
+	h.logDelivered(c.Request.Context(), ev, id, status)
+	c.JSON(http.StatusOK, ackResponse{Status: status})
+}
+
+// logDelivered writes the info line about a delivery that was stored or
+// recognised as a duplicate, sampled (HandlerConfig.LogPerSecond): the event
+// type, its dedup key (a hash: ev:… of the event's identity, raw:… of the
+// body), the inbox row's id when stored now, and how it was authenticated;
+// never the body or a header.
+func (h *Handler) logDelivered(ctx context.Context, ev models.InboxEvent, id int64, status string) {
+	if !h.log.Logger.IsLevelEnabled(logrus.InfoLevel) {
 		return
 	}
-	h.count(eventType, "stored")
-	c.JSON(http.StatusOK, ackResponse{Status: "stored"})
+	s := h.delivered.next()
+	log := reqlog.Entry(ctx, h.log)
+	if s.notLogged > 0 {
+		log.WithFields(logrus.Fields{
+			"not_logged": s.notLogged, "since": s.notLoggedSince.Format(time.RFC3339), "limit_per_second": h.cfg.LogPerSecond,
+		}).Info("webhook deliveries not logged")
+	}
+	if !s.log {
+		return
+	}
+	f := logrus.Fields{
+		"event_type": ev.EventType, "dedup_key": ev.DedupKey, "status": status,
+		"auth": models.Deref(ev.AuthMethod), "auth_key": models.Deref(ev.AuthKey),
+	}
+	if id != 0 {
+		f["inbox_event_id"] = id
+	}
+	log.WithFields(f).Info("webhook received")
 }
 
 // readBody reads at most MaxBodyBytes; with a declared length (checked
@@ -231,7 +266,7 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (method, key string
 // acceptedUnderPrevious counts a delivery accepted under the previous key
 // and logs it at most once an hour (by the handler's clock): Coinflow still
 // signs with the key being retired, so the rotation is not finished.
-func (h *Handler) acceptedUnderPrevious(scheme string) {
+func (h *Handler) acceptedUnderPrevious(ctx context.Context, scheme string) {
 	h.metrics.WebhooksPreviousKey.WithLabelValues(scheme).Inc()
 	now := h.cfg.NowFunc()
 	h.previousMu.Lock()
@@ -243,7 +278,7 @@ func (h *Handler) acceptedUnderPrevious(scheme string) {
 	n := h.previousSince
 	h.previousLogged, h.previousSince, h.previousLogging = now, 0, true
 	h.previousMu.Unlock()
-	h.log.WithFields(logrus.Fields{"scheme": scheme, "accepted_since_last_log": n}).
+	reqlog.Entry(ctx, h.log).WithFields(logrus.Fields{"scheme": scheme, "accepted_since_last_log": n}).
 		Info("webhook accepted under coinflow.webhook_previous_key: Coinflow still uses the old key; " +
 			"remove the previous key once this stops (payoutd_webhooks_previous_key_total)")
 }
