@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/payoutd/payoutd/internal/principal"
 )
 
 // envValue is a configuration type that reads its own environment form
@@ -78,6 +80,9 @@ func (t APITokens) validate(single Secret) []error {
 			errs = append(errs, fmt.Errorf("%s.name: %q must be 1-64 letters, digits, '.', '_', '@' or '-'", key, tok.Name))
 		case names[tok.Name]:
 			errs = append(errs, fmt.Errorf("%s.name: %q is used twice", key, tok.Name))
+		case single != "" && tok.Name == principal.APIToken:
+			// It would acknowledge under the shared token's name.
+			errs = append(errs, fmt.Errorf("%s.name: %q is the name api.token acts as", key, tok.Name))
 		}
 		names[tok.Name] = true
 		switch v := tok.Token.Value(); {
