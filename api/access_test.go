@@ -222,6 +222,11 @@ func TestRateLimitClientIP(t *testing.T) {
 		// The proxy appends the peer it saw: the client is the rightmost
 		// address that is not a trusted proxy.
 		require.Equal(t, http.StatusTooManyRequests, apiCall(t, base, "203.0.113.7, 198.51.100.1"), "a forged leftmost address changes nothing")
+		// An IPv6 client is its /64: another address in it is the same client.
+		require.Equal(t, http.StatusOK, apiCall(t, base, "2001:db8:0:1::1"))
+		require.Equal(t, http.StatusOK, apiCall(t, base, "2001:db8:0:1::2"))
+		require.Equal(t, http.StatusTooManyRequests, apiCall(t, base, "2001:db8:0:1:ffff::3"))
+		require.Equal(t, http.StatusOK, apiCall(t, base, "2001:db8:0:2::1"), "another /64")
 
 		for range 2 {
 			code, _ := login(t, base, "198.51.100.1", "wrong-token")

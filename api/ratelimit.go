@@ -14,7 +14,7 @@ import (
 
 // RateLimit bounds each client's requests on the store's clock; a client
 // is gin's ClientIP, the peer address unless the peer is one of
-// Deps.TrustedProxies.
+// Deps.TrustedProxies (an IPv6 client is its /64, see ratelimit.ClientKey).
 type RateLimit struct {
 	// APIPerSecond and APIBurst are each client's token bucket on /api/v1;
 	// 0 per second: no limit.
@@ -29,7 +29,7 @@ type RateLimit struct {
 // a flood of wrong tokens is limited too.
 func apiRateLimit(l *ratelimit.Limiter, now func() time.Time, m *metrics.RateLimit) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if _, wait, ok := l.Take(c.ClientIP(), now()); !ok {
+		if _, wait, ok := l.Take(ratelimit.ClientKey(c.ClientIP()), now()); !ok {
 			m.Limited.WithLabelValues(c.FullPath()).Inc()
 			c.Header("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
 			respond.Error(c, http.StatusTooManyRequests, "rate_limited", "too many requests from this client; retry after the seconds in Retry-After")

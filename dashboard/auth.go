@@ -142,7 +142,7 @@ func (h *handler) loginForm(c *gin.Context) {
 }
 
 // login checks the token and starts a session under its name. Each client
-// may fail loginsPerMinute times a minute: every attempt takes a slot
+// may fail Deps.LoginsPerMinute times a minute: every attempt takes a slot
 // first, and only a right token gives it back, so that while the slots are
 // spent even the right token is refused (429) and guessing learns nothing.
 func (h *handler) login(c *gin.Context) {
@@ -151,7 +151,7 @@ func (h *handler) login(c *gin.Context) {
 		h.fail(c, http.StatusForbidden, "Form refused", "This login form did not come from this dashboard.", "/login")
 		return
 	}
-	refund, wait, ok := h.logins.Take(c.ClientIP(), h.now())
+	refund, wait, ok := h.logins.Take(ratelimit.ClientKey(c.ClientIP()), h.now())
 	if !ok {
 		if h.limited != nil {
 			h.limited.Limited.WithLabelValues(c.FullPath()).Inc()

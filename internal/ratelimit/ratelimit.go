@@ -8,6 +8,7 @@ package ratelimit
 import (
 	"container/list"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -118,4 +119,20 @@ func (l *Limiter) client(key string, now time.Time) *client {
 // Retry-After header.
 func RetryAfter(wait time.Duration) int {
 	return max(1, int(math.Ceil(wait.Seconds())))
+}
+
+// ClientKey is the bucket key for a client's address: an IPv4 address
+// itself, an IPv6 address's /64, since one host commonly holds a whole /64
+// and could otherwise take a fresh bucket with each address. Anything that
+// does not parse is its own key.
+func ClientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

@@ -83,6 +83,21 @@ func TestDefaultCap(t *testing.T) {
 	require.Equal(t, DefaultMaxClients, New(Config{Every: time.Second, Burst: 1}).max)
 }
 
+func TestClientKey(t *testing.T) {
+	for ip, want := range map[string]string{
+		"198.51.100.7":                  "198.51.100.7",
+		"::ffff:198.51.100.7":           "198.51.100.7",
+		"2001:db8:1:2:aaaa:bbbb:cccc:1": "2001:db8:1:2::/64",
+		"2001:db8:1:2::ffff":            "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":               "2001:db8:1:3::/64",
+		"::1":                           "::/64",
+		"":                              "",
+		"not-an-ip":                     "not-an-ip",
+	} {
+		require.Equal(t, want, ClientKey(ip), "%q", ip)
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	for wait, want := range map[time.Duration]int{
 		0: 1, time.Millisecond: 1, time.Second: 1, time.Second + time.Nanosecond: 2, 6 * time.Second: 6, 59500 * time.Millisecond: 60,
