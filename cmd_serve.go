@@ -13,8 +13,10 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/payoutd/payoutd/api"
+	"github.com/payoutd/payoutd/dashboard"
 	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/initiate"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
@@ -118,8 +120,12 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(cfg.API.Token.Value()), Initiator: initiator, Onboard: ob, Reconciler: reconciler,
-		Replayer: pipe.Applier,
+		Initiator: initiator, Onboard: ob, Reconciler: reconciler, Replayer: pipe.Applier,
+		Tokens: apiTokens(cfg), TrustedProxies: cfg.TrustedProxies,
+		SecureCookies: dashboard.SecureCookies(cfg.Dashboard.SecureCookies, cfg.Listen),
+		RateLimit: api.RateLimit{
+			APIPerSecond: cfg.RateLimit.APIPerSecond, APIBurst: cfg.RateLimit.APIBurst, LoginsPerMinute: cfg.RateLimit.LoginPerMinute,
+		},
 	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -143,7 +149,7 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.WithFields(logrus.Fields{
 		"addr": ln.Addr().String(), "dialect": store.Dialect(),
-		"webhook_key_set": cfg.Coinflow.WebhookKey != "", "api_token_set": cfg.API.Token != "",
+		"webhook_key_set": cfg.Coinflow.WebhookKey != "", "api_token_set": cfg.API.Token != "", "api_tokens": len(cfg.API.Tokens),
 	}).Info("payoutd listening")
 
 	select {
@@ -171,4 +177,17 @@ func serve(ctx context.Context, cfg Config, logger *logrus.Logger) error {
 		return nil
 	}
 	return err
+}
+
+// apiTokens are api.token, as principal.APIToken, and every api.tokens
+// entry under its name; an empty api.token is left out.
+func apiTokens(cfg Config) []principal.Token {
+	var ts []principal.Token
+	if cfg.API.Token != "" {
+		ts = append(ts, principal.Token{Name: principal.APIToken, Secret: []byte(cfg.API.Token.Value())})
+	}
+	for _, t := range cfg.API.Tokens {
+		ts = append(ts, principal.Token{Name: t.Name, Secret: []byte(t.Token.Value())})
+	}
+	return ts
 }

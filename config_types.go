@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/payoutd/payoutd/internal/principal"
 )
 
 // envValue is a configuration type that reads its own environment form
@@ -80,6 +82,9 @@ func (t APITokens) validate(single Secret) []error {
 			bad("name", "%q must be 1-64 letters, digits, '.', '_', '@' or '-'", tok.Name)
 		case names[tok.Name]:
 			bad("name", "%q is used twice", tok.Name)
+		case single != "" && tok.Name == principal.APIToken:
+			// It would acknowledge under the shared token's name.
+			bad("name", "%q is the name api.token acts as", tok.Name)
 		}
 		names[tok.Name] = true
 		switch v := tok.Token.Value(); {

@@ -35,6 +35,7 @@ func TestConfigRejectsBadAccessSettings(t *testing.T) {
 		"pair without name":  {map[string]string{"PAYOUTD_API_TOKENS": "just-a-token-0123456789"}, "PAYOUTD_API_TOKENS: api.tokens: entry 1 is not name=token"},
 		"short token":        {map[string]string{"PAYOUTD_API_TOKENS": "alice=short"}, "api.tokens[0].token: must be at least 16"},
 		"duplicate name":     {map[string]string{"PAYOUTD_API_TOKENS": "a=aaaaaaaaaaaaaaaa1,a=bbbbbbbbbbbbbbbb2"}, `api.tokens[1].name: "a" is used twice`},
+		"name of api.token":  {map[string]string{"PAYOUTD_API_TOKEN": "x", "PAYOUTD_API_TOKENS": "api=aaaaaaaaaaaaaaaa1"}, `api.tokens[0].name: "api" is the name api.token acts as`},
 		"reused token":       {map[string]string{"PAYOUTD_API_TOKEN": "same-token-0123456789", "PAYOUTD_API_TOKENS": "a=same-token-0123456789"}, "api.tokens[0].token: the same token is configured twice"},
 		"bad name":           {map[string]string{"PAYOUTD_API_TOKENS": "a b=aaaaaaaaaaaaaaaa1"}, `api.tokens[0].name: "a b"`},
 		"bad proxy":          {map[string]string{"PAYOUTD_TRUSTED_PROXIES": "proxy.local"}, `PAYOUTD_TRUSTED_PROXIES: trusted_proxies[0]: "proxy.local"`},

@@ -164,18 +164,7 @@ func TestServeStartsAndShutsDown(t *testing.T) {
 		"PAYOUTD_COINFLOW_WEBHOOK_KEY": "whsec-key-for-test",
 		"PAYOUTD_API_TOKEN":            "tok",
 	}, &bytes.Buffer{}, &stderr)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "serve did not become ready: %s", stderr.String())
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitReady(t, "http://"+addr, &stderr)
 	resp, err := http.Get("http://" + addr + "/metrics")
 	require.NoError(t, err)
 	metricsText, err := io.ReadAll(resp.Body)

@@ -22,6 +22,7 @@ import (
 	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
@@ -43,6 +44,14 @@ func eachDB(t *testing.T, fn func(t *testing.T, srv *testserver.Server, clock *d
 // and returns the status and raw body.
 func send(t *testing.T, method, rawURL, authorization, body string) (int, []byte) {
 	t.Helper()
+	code, _, b := request(t, method, rawURL, authorization, "", body)
+	return code, b
+}
+
+// request sends one request with the Authorization and X-Forwarded-For
+// headers ("" for none) and returns the status, headers and body.
+func request(t *testing.T, method, rawURL, authorization, forwardedFor, body string) (int, http.Header, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -52,6 +61,9 @@ func send(t *testing.T, method, rawURL, authorization, body string) (int, []byte
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
+	if forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -60,7 +72,7 @@ func send(t *testing.T, method, rawURL, authorization, body string) (int, []byte
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return resp.StatusCode, b
+	return resp.StatusCode, resp.Header, b
 }
 
 const bearer = "Bearer " + testserver.APIToken
@@ -244,8 +256,22 @@ func TestAPIRequiresBearerToken(t *testing.T) {
 // gauges, which testserver leaves out), with the given API token.
 func startRouter(t *testing.T, store *models.Store, clock *dbtest.Clock, token string) (string, *webhook.Pipeline) {
 	t.Helper()
+	var tokens []principal.Token
+	if token != "" {
+		tokens = []principal.Token{{Name: principal.APIToken, Secret: []byte(token)}}
+	}
+	return startRouterWith(t, store, clock, api.Deps{Tokens: tokens})
+}
+
+// startRouterWith is startRouter with d's tokens, proxies, rate limits and
+// metrics (default new ones).
+func startRouterWith(t *testing.T, store *models.Store, clock *dbtest.Clock, d api.Deps) (string, *webhook.Pipeline) {
+	t.Helper()
 	logger, _ := logtest.NewNullLogger()
-	m := metrics.New()
+	m := d.Metrics
+	if m == nil {
+		m = metrics.New()
+	}
 	m.RegisterBacklog(store.InboxBacklog, clock.Now)
 	pipe, err := webhook.NewPipeline(store, logger, m, webhook.PipelineConfig{
 		Handler: webhook.HandlerConfig{Key: []byte(testserver.WebhookKey), NowFunc: clock.Now},
@@ -254,9 +280,8 @@ func startRouter(t *testing.T, store *models.Store, clock *dbtest.Clock, token s
 	require.NoError(t, err)
 	t.Cleanup(pipe.Committer.Close)
 	gin.SetMode(gin.ReleaseMode)
-	router := api.NewRouter(api.Deps{
-		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler, APIToken: []byte(token),
-	})
+	d.Store, d.Metrics, d.Log, d.Webhook = store, m, logger.WithField("component", "http"), pipe.Handler
+	router := api.NewRouter(d)
 	hs := httptest.NewServer(router)
 	t.Cleanup(hs.Close)
 	return hs.URL, pipe
@@ -707,7 +732,15 @@ func TestAcknowledgeFinding(t *testing.T) {
 		require.Equal(t, models.FindingOpen, got.Status, "refused acknowledgements change nothing")
 		require.Nil(t, got.AckNote)
 
+		// The name comes from the token: a "by" is refused, naming the field.
 		code, b = send(t, http.MethodPost, ackURL(f.ID), bearer, `{"note":"expected NACHA downgrade","by":"alice"}`)
+		requireInvalid(t, code, b, "by", "by given")
+		require.Contains(t, string(b), "the name of the API token")
+		got, err = store.FindingGet(ctx, f.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.FindingOpen, got.Status, "a refused acknowledgement changes nothing")
+
+		code, b = send(t, http.MethodPost, ackURL(f.ID), bearer, `{"note":"expected NACHA downgrade"}`)
 		require.Equal(t, http.StatusOK, code, "%s", b)
 		requireUTCTimes(t, b)
 		var view findingJSON
@@ -715,7 +748,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 		require.Equal(t, f.ID, view.ID)
 		require.Equal(t, "acknowledged", view.Status)
 		require.Equal(t, "expected NACHA downgrade", *view.Note)
-		require.Equal(t, "alice", *view.AcknowledgedBy)
+		require.Equal(t, principal.APIToken, *view.AcknowledgedBy)
 		require.Equal(t, apiT0.Add(time.Hour).Format(time.RFC3339), *view.AcknowledgedAt)
 		require.Nil(t, view.ResolvedAt, "acknowledged is still unresolved")
 
@@ -723,7 +756,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, models.FindingAcknowledged, got.Status)
 		require.Equal(t, "expected NACHA downgrade", *got.AckNote)
-		require.Equal(t, "alice", *got.AcknowledgedBy)
+		require.Equal(t, principal.APIToken, *got.AcknowledgedBy)
 		require.True(t, apiT0.Add(time.Hour).Equal(*got.AcknowledgedAt))
 		require.Nil(t, got.ResolvedAt)
 
@@ -742,7 +775,7 @@ func TestAcknowledgeFinding(t *testing.T) {
 		before, err := store.FindingGet(ctx, other.ID)
 		require.NoError(t, err)
 		clock.Advance(time.Hour)
-		code, b = send(t, http.MethodPost, ackURL(other.ID), bearer, `{"note":"too late","by":"carol"}`)
+		code, b = send(t, http.MethodPost, ackURL(other.ID), bearer, `{"note":"too late"}`)
 		require.Equal(t, http.StatusConflict, code, "%s", b)
 		requireError(t, b, "finding_resolved")
 		after, err := store.FindingGet(ctx, other.ID)

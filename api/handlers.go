@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/listquery"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
@@ -209,7 +209,9 @@ func (h *handlers) listFindings(c *gin.Context) {
 
 type acknowledgeRequest struct {
 	Note string `json:"note"`
-	By   string `json:"by"`
+	// By is refused when present: the acknowledgement is recorded under
+	// the name of the token that made the request.
+	By *string `json:"by"`
 }
 
 const maxNote = 2000
@@ -226,15 +228,14 @@ func (h *handlers) acknowledgeFinding(c *gin.Context) {
 	} else if len(req.Note) > maxNote {
 		errs["note"] = "must be at most 2000 bytes"
 	}
-	if len(req.By) > 200 {
-		errs["by"] = "must be at most 200 bytes"
+	if req.By != nil {
+		errs["by"] = "is not accepted: the acknowledgement is recorded under the name of the API token that sent it"
 	}
 	if len(errs) > 0 {
 		respond.FieldErrors(c, errs)
 		return
 	}
-	who := cmp.Or(strings.TrimSpace(req.By), "api")
-	f, err := h.store.FindingAcknowledge(c.Request.Context(), c.Param("id"), who, req.Note)
+	f, err := h.store.FindingAcknowledge(c.Request.Context(), c.Param("id"), principal.Name(c), req.Note)
 	if errors.Is(err, models.ErrConflict) {
 		respond.Error(c, http.StatusConflict, "finding_resolved", "the finding is already resolved")
 		return

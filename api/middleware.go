@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/internal/reqlog"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
@@ -75,24 +74,25 @@ func observe(log *logrus.Entry, m *metrics.Metrics) gin.HandlerFunc {
 	}
 }
 
-// bearerAuth requires Authorization: Bearer <token>, compared in constant
-// time; with no token configured the API answers 503.
-func bearerAuth(token []byte) gin.HandlerFunc {
-	want := sha256.Sum256(token)
+// bearerAuth requires Authorization: Bearer <token>, one of the configured
+// tokens (compared with every one in constant time), and records the
+// token's name as the request's principal; with no token configured the API
+// answers 503.
+func bearerAuth(tokens *principal.Tokens) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if len(token) == 0 {
+		if !tokens.Configured() {
 			respond.Error(c, http.StatusServiceUnavailable, "not_configured", "api token not configured")
 			return
 		}
 		// The scheme name is case-insensitive (RFC 7235); the token is not.
 		scheme, got, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-		ok = ok && strings.EqualFold(scheme, "Bearer")
-		sum := sha256.Sum256([]byte(got))
-		if !ok || !hmac.Equal(sum[:], want[:]) {
+		tok, matched := tokens.Match(got)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || !matched {
 			c.Header("WWW-Authenticate", `Bearer realm="payoutd"`)
 			respond.Error(c, http.StatusUnauthorized, "unauthorized", "missing or wrong API token")
 			return
 		}
+		principal.Set(c, tok.Name)
 		c.Next()
 	}
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/payoutd/payoutd/dashboard"
 	"github.com/payoutd/payoutd/initiate"
+	"github.com/payoutd/payoutd/internal/principal"
+	"github.com/payoutd/payoutd/internal/ratelimit"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
@@ -27,11 +29,20 @@ import (
 
 // Deps is what the router needs.
 type Deps struct {
-	Store    *models.Store
-	Metrics  *metrics.Metrics
-	Log      *logrus.Entry
-	Webhook  *webhook.Handler
-	APIToken []byte
+	Store   *models.Store
+	Metrics *metrics.Metrics
+	Log     *logrus.Entry
+	Webhook *webhook.Handler
+	// Tokens are the API tokens, each authenticating as its name; none:
+	// the API and the dashboard answer 503.
+	Tokens []principal.Token
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client (addresses or CIDRs); empty: the peer is the client.
+	TrustedProxies []string
+	// SecureCookies marks the dashboard's cookies Secure without TLS here
+	// (dashboard.SecureCookies decides it from the configuration).
+	SecureCookies bool
+	RateLimit     RateLimit
 	// Initiator pays out through Coinflow; nil answers 503 on POST
 	// /api/v1/payouts (no Coinflow API key configured).
 	Initiator *initiate.Service
@@ -50,6 +61,16 @@ type Deps struct {
 func NewRouter(d Deps) *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
+	// gin trusts every proxy by default; nil trusts none, so that a client
+	// cannot pick its own rate-limit bucket with X-Forwarded-For.
+	var proxies []string
+	if len(d.TrustedProxies) > 0 {
+		proxies = d.TrustedProxies
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		panic("api: trusted proxies: " + err.Error()) // config validation checks them first
+	}
+	limited := d.Metrics.NewRateLimit()
 	r.Use(requestID(d.Log), recovery(d.Log), observe(d.Log, d.Metrics))
 	r.NoRoute(func(c *gin.Context) { respond.Error(c, http.StatusNotFound, "not_found", "no such route") })
 	r.HandleMethodNotAllowed = true
@@ -64,7 +85,12 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 
 	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator, onboard: d.Onboard, reconciler: d.Reconciler, replayer: d.Replayer}
-	v1 := r.Group("/api/v1", bearerAuth(d.APIToken))
+	v1 := r.Group("/api/v1")
+	if rl := d.RateLimit; rl.APIPerSecond > 0 {
+		l := ratelimit.New(ratelimit.Config{Every: time.Second / time.Duration(rl.APIPerSecond), Burst: max(rl.APIBurst, 1)})
+		v1.Use(apiRateLimit(l, d.Store.Now, limited))
+	}
+	v1.Use(bearerAuth(principal.NewTokens(d.Tokens)))
 	v1.POST("/payouts", h.createPayout)
 	v1.GET("/payouts", h.listPayouts)
 	v1.GET("/payouts/:id", h.getPayout)
@@ -83,8 +109,11 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.GET("/events", h.listEvents)
 	v1.GET("/events/:id", h.getEvent)
 	v1.POST("/events/:id/replay", h.replayEvent)
-	dd := dashboard.Deps{Store: d.Store, Token: d.APIToken, Log: d.Log, Replayer: d.Replayer,
-		ReportNames: []string{"all"}, WriteReport: writeReport(d.Store)}
+	dd := dashboard.Deps{
+		Store: d.Store, Tokens: d.Tokens, Log: d.Log, Replayer: d.Replayer, SecureCookies: d.SecureCookies,
+		LoginsPerMinute: d.RateLimit.LoginsPerMinute, RateLimit: limited,
+		ReportNames: []string{"all"}, WriteReport: writeReport(d.Store),
+	}
 	if d.Reconciler != nil { // a nil *Reconciler in the interface would not compare nil
 		dd.Reconciler = d.Reconciler
 	}

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -12,19 +13,29 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/principal"
+	"github.com/payoutd/payoutd/internal/ratelimit"
 	"github.com/payoutd/payoutd/internal/reqlog"
+	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 )
 
 // Deps is what the dashboard needs.
 type Deps struct {
 	Store *models.Store
-	// Token is the API token; the dashboard answers 503 without one.
-	Token []byte
-	Log   *logrus.Entry
+	// Tokens are the API tokens one logs in with, each under its name;
+	// the dashboard answers 503 without one.
+	Tokens []principal.Token
+	Log    *logrus.Entry
 	// SecureCookies marks the session cookie Secure even when the request
-	// did not arrive over TLS here (TLS ends at a proxy in front).
+	// did not arrive over TLS here (TLS ends at a proxy in front); see
+	// SecureCookies for how the configuration decides it.
 	SecureCookies bool
+	// LoginsPerMinute is how many failed logins one client may make in a
+	// minute before /login answers 429 (default 10).
+	LoginsPerMinute int
+	// RateLimit counts the logins refused by that limit; nil: not counted.
+	RateLimit *metrics.RateLimit
 	// NowFunc is the clock for sessions and chart windows; default the
 	// store's clock.
 	NowFunc func() time.Time
@@ -62,6 +73,8 @@ type handler struct {
 	log      *logrus.Entry
 	sessions *sessions
 	secure   bool
+	logins   *ratelimit.Limiter
+	limited  *metrics.RateLimit
 	now      func() time.Time
 	pages    map[string]*template.Template
 	assets   *assetSet
@@ -83,8 +96,10 @@ func Register(r *gin.Engine, d Deps) {
 	h := &handler{
 		store:    d.Store,
 		log:      d.Log,
-		sessions: newSessions(d.Token),
+		sessions: newSessions(d.Tokens),
 		secure:   d.SecureCookies,
+		logins:   newLoginLimiter(cmp.Or(d.LoginsPerMinute, 10)),
+		limited:  d.RateLimit,
 		now:      d.NowFunc,
 		pages:    mustParsePages(assets),
 		assets:   assets,
@@ -138,7 +153,10 @@ func securityHeaders(page bool) gin.HandlerFunc {
 		hd.Set("Content-Security-Policy", contentSecurityPolicy)
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: under no-referrer a browser sends
+		// "Origin: null" with every form, which the CSRF check must refuse.
+		// Other sites still get no Referer.
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 		if page {
@@ -158,6 +176,7 @@ type view struct {
 	Title  string
 	Active string // the nav entry to highlight
 	CSRF   string // for the forms of a logged-in page; "" when logged out
+	User   string // the name of the token the session logged in with
 	Data   any
 }
 
@@ -175,6 +194,7 @@ func (h *handler) render(c *gin.Context, status int, name string, v view) {
 	}
 	if s := sessionOf(c); s != "" {
 		v.CSRF = h.sessions.csrf(s)
+		v.User = principal.Name(c)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {

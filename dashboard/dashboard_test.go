@@ -18,12 +18,26 @@ import (
 	"github.com/payoutd/payoutd/dashboard"
 	"github.com/payoutd/payoutd/dashboard/dashboardtest"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/models"
 )
 
 var t0 = time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
 
 const token = "dash-test-token-5e1f0c"
+
+// Named tokens beside token (which logs in as principal.APIToken).
+const (
+	aliceToken = "alice-token-0123456789"
+	bobToken   = "bob-token-9876543210ab"
+)
+
+// tokens is the configuration every dashboard under test gets.
+var tokens = []principal.Token{
+	{Name: principal.APIToken, Secret: []byte(token)},
+	{Name: "alice", Secret: []byte(aliceToken)},
+	{Name: "bob", Secret: []byte(bobToken)},
+}
 
 type env struct {
 	URL   string
@@ -61,7 +75,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
 	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fx := dashboardtest.Seed(t, store, clock, t0)
-		u, hook := serve(t, store, clock, dashboard.Deps{Token: []byte(token)})
+		u, hook := serve(t, store, clock, dashboard.Deps{Tokens: tokens})
 		fn(t, &env{URL: u, Store: store, Clock: clock, Fx: fx, Logs: hook})
 	})
 }
@@ -108,4 +122,9 @@ func getList(t *testing.T, c *dashboardtest.Client, path, query string, row *reg
 		}
 	}
 	return resp.Body
+}
+
+// sharedToken is the configuration of the single api.token.
+func sharedToken(token string) []principal.Token {
+	return []principal.Token{{Name: principal.APIToken, Secret: []byte(token)}}
 }

@@ -104,7 +104,7 @@ func TestDashboardPayoutFiltersPaging(t *testing.T) {
 			})
 		}
 		dbtest.InsertPayouts(t, store, ps...)
-		u, _ := serve(t, store, clock, dashboard.Deps{Token: []byte(token)})
+		u, _ := serve(t, store, clock, dashboard.Deps{Tokens: sharedToken(token)})
 		c := dashboardtest.Login(t, u, token)
 
 		// Card payouts from a day range: every other hour, 110 hours back.

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -63,14 +65,14 @@ func (h *handler) findings(c *gin.Context) {
 	h.render(c, http.StatusOK, "findings", view{Title: "Findings", Active: "findings", Data: d})
 }
 
-// acknowledge records the note on an open finding. requireSession and
-// requireCSRF have run: this is a form of this dashboard, posted by a
-// logged-in user.
+// acknowledge records the note on an open finding under the name of the
+// token the session logged in with; a typed name is not taken.
+// requireSession and requireCSRF have run: this is a form of this
+// dashboard, posted by a logged-in user.
 func (h *handler) acknowledge(c *gin.Context) {
 	id := c.Param("id")
 	back := returnPath(c.PostForm("return"))
 	note := strings.TrimSpace(c.PostForm("note"))
-	by := strings.TrimSpace(c.PostForm("by"))
 	switch {
 	case note == "":
 		h.fail(c, http.StatusUnprocessableEntity, "Note required", "Say why the finding is acknowledged: the note is required.", back)
@@ -78,13 +80,8 @@ func (h *handler) acknowledge(c *gin.Context) {
 	case len(note) > maxNote:
 		h.fail(c, http.StatusUnprocessableEntity, "Note too long", "The note must be at most 2000 bytes.", back)
 		return
-	case len(by) > maxBy:
-		h.fail(c, http.StatusUnprocessableEntity, "Name too long", "The name must be at most 200 bytes.", back)
-		return
 	}
-	if by == "" {
-		by = "dashboard"
-	}
+	by := principal.Name(c)
 	_, err := h.store.FindingAcknowledge(c.Request.Context(), id, by, note)
 	switch {
 	case errors.Is(err, models.ErrConflict):
@@ -94,7 +91,7 @@ func (h *handler) acknowledge(c *gin.Context) {
 		h.storeError(c, err, "finding", back)
 		return
 	}
-	h.logger(c).WithField("finding_id", id).Info("finding acknowledged")
+	h.logger(c).WithFields(logrus.Fields{"finding_id": id, "principal": by}).Info("finding acknowledged")
 	u, _ := url.Parse(back) // returnPath gives a path that parses
 	q := u.Query()
 	q.Set("acked", id)

@@ -119,7 +119,7 @@ func TestDashboardPaging(t *testing.T) {
 		}
 		slices.Reverse(want) // newest first
 		slices.Reverse(pending)
-		u, _ := serve(t, store, dbtest.NewClock(t0), dashboard.Deps{Token: []byte(token), NowFunc: store.Now})
+		u, _ := serve(t, store, dbtest.NewClock(t0), dashboard.Deps{Tokens: tokens, NowFunc: store.Now})
 		c := dashboardtest.Login(t, u, token)
 		next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 		// pageThrough gets path and each page its "older" link leads to, at
@@ -340,7 +340,7 @@ func TestDashboardOverview(t *testing.T) {
 func TestDashboardOverviewEmpty(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, store *models.Store) {
-		u, _ := serve(t, store, dbtest.NewClock(t0), dashboard.Deps{Token: []byte(token)})
+		u, _ := serve(t, store, dbtest.NewClock(t0), dashboard.Deps{Tokens: tokens})
 		resp := dashboardtest.Login(t, u, token).Get(t, "/")
 		require.Equal(t, http.StatusOK, resp.Status)
 		require.Contains(t, resp.Body, "No payouts in the window.")
@@ -433,7 +433,7 @@ func TestDashboardPagesAreStrict(t *testing.T) {
 func TestDashboardAssets(t *testing.T) {
 	t.Parallel()
 	store := dbtest.SQLite(t, dbtest.Options{})
-	u, _ := serve(t, store, dbtest.NewClock(t0), dashboard.Deps{Token: []byte(token)})
+	u, _ := serve(t, store, dbtest.NewClock(t0), dashboard.Deps{Tokens: tokens})
 	anon := dashboardtest.NewClient(u)
 
 	page := anon.Get(t, "/login")

@@ -87,7 +87,7 @@ func TestDashboardReconcileNow(t *testing.T) {
 	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		g := &gate{}
 		t.Cleanup(g.open)
-		u, _ := serve(t, store, clock, dashboard.Deps{Token: []byte(token), Reconciler: newReconciler(t, store, clock, g)})
+		u, _ := serve(t, store, clock, dashboard.Deps{Tokens: sharedToken(token), Reconciler: newReconciler(t, store, clock, g)})
 		c := dashboardtest.Login(t, u, token)
 		page := c.Get(t, "/runs")
 		require.Equal(t, http.StatusOK, page.Status)
@@ -155,7 +155,7 @@ func TestDashboardReconcileNow(t *testing.T) {
 func TestDashboardReconcileNotConfigured(t *testing.T) {
 	t.Parallel()
 	store := dbtest.SQLite(t, dbtest.Options{})
-	u, _ := serve(t, store, dbtest.NewClock(store.Now()), dashboard.Deps{Token: []byte(token)})
+	u, _ := serve(t, store, dbtest.NewClock(store.Now()), dashboard.Deps{Tokens: sharedToken(token)})
 	c := dashboardtest.Login(t, u, token)
 	page := c.Get(t, "/runs")
 	require.Equal(t, http.StatusOK, page.Status)

@@ -58,7 +58,7 @@ func TestDashboardReportsPage(t *testing.T) {
 	t.Parallel()
 	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		dashboardtest.Seed(t, store, clock, t0)
-		u, _ := serve(t, store, clock, dashboard.Deps{Token: []byte(token), ReportNames: []string{"all"}, WriteReport: echoCSV})
+		u, _ := serve(t, store, clock, dashboard.Deps{Tokens: sharedToken(token), ReportNames: []string{"all"}, WriteReport: echoCSV})
 		c := dashboardtest.Login(t, u, token)
 		ctx := t.Context()
 
@@ -114,7 +114,7 @@ func TestDashboardReportDownload(t *testing.T) {
 	t.Parallel()
 	dbtest.EachAt(t, t0, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		dashboardtest.Seed(t, store, clock, t0)
-		u, _ := serve(t, store, clock, dashboard.Deps{Token: []byte(token), ReportNames: []string{"all"}, WriteReport: echoCSV})
+		u, _ := serve(t, store, clock, dashboard.Deps{Tokens: sharedToken(token), ReportNames: []string{"all"}, WriteReport: echoCSV})
 		c := dashboardtest.Login(t, u, token)
 
 		resp := c.Get(t, "/reports/download?report=all&from=2025-06-05&to=2025-06-06")
@@ -156,14 +156,14 @@ func TestDashboardReportDownload(t *testing.T) {
 		failing := func(context.Context, io.Writer, string, time.Time, time.Time) error {
 			return fmt.Errorf("read: %w", models.ErrUnavailable)
 		}
-		u2, _ := serve(t, store, clock, dashboard.Deps{Token: []byte(token), ReportNames: []string{"all"}, WriteReport: failing})
+		u2, _ := serve(t, store, clock, dashboard.Deps{Tokens: sharedToken(token), ReportNames: []string{"all"}, WriteReport: failing})
 		resp = dashboardtest.Login(t, u2, token).Get(t, "/reports/download?report=all")
 		require.Equal(t, http.StatusServiceUnavailable, resp.Status)
 		require.Contains(t, resp.Body, "Database unavailable")
 		require.Empty(t, resp.Header.Get("Content-Disposition"))
 
 		// Without reports to offer, the page says so.
-		u3, _ := serve(t, store, clock, dashboard.Deps{Token: []byte(token)})
+		u3, _ := serve(t, store, clock, dashboard.Deps{Tokens: sharedToken(token)})
 		c3 := dashboardtest.Login(t, u3, token)
 		resp = c3.Get(t, "/reports")
 		require.Equal(t, http.StatusOK, resp.Status)

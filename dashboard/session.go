@@ -8,32 +8,42 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/payoutd/payoutd/internal/principal"
 )
 
 // sessionTTL is how long a login lasts.
 const sessionTTL = 12 * time.Hour
 
 // sessionVersion starts every session value, so that a change of format
-// invalidates the old cookies instead of misreading them.
-const sessionVersion = "v1"
+// invalidates the old cookies instead of misreading them. v2 added the
+// token's name.
+const sessionVersion = "v2"
 
-// sessions signs and checks session values and derives CSRF tokens. Its
-// keys come from the API token alone: the daemon keeps no session state, and
-// a new token invalidates every session and every form.
+// sessions signs and checks session values and derives CSRF tokens. A
+// session names the token it logged in with and is signed with keys derived
+// from that token alone: the daemon keeps no session state, and a token
+// that is removed or changed ends its sessions and invalidates their forms.
 type sessions struct {
-	token      []byte
-	tokenSum   [sha256.Size]byte
-	sessionKey []byte
-	csrfKey    []byte
+	tokens *principal.Tokens
+	keys   map[string]tokenKeys // by token name
 }
 
-func newSessions(token []byte) *sessions {
-	return &sessions{
-		token:      token,
-		tokenSum:   sha256.Sum256(token),
-		sessionKey: derive(token, "payoutd/dashboard/session/v1"),
-		csrfKey:    derive(token, "payoutd/dashboard/csrf/v1"),
+type tokenKeys struct {
+	session, csrf []byte
+}
+
+func newSessions(ts []principal.Token) *sessions {
+	s := &sessions{tokens: principal.NewTokens(ts), keys: map[string]tokenKeys{}}
+	for _, t := range ts {
+		if len(t.Secret) > 0 {
+			s.keys[t.Name] = tokenKeys{
+				session: derive(t.Secret, "payoutd/dashboard/session/v1"),
+				csrf:    derive(t.Secret, "payoutd/dashboard/csrf/v1"),
+			}
+		}
 	}
+	return s
 }
 
 // derive gives a key for one purpose, so that a session MAC can never be
@@ -44,67 +54,94 @@ func derive(token []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-func (s *sessions) configured() bool { return len(s.token) > 0 }
+func (s *sessions) configured() bool { return s.tokens.Configured() }
 
-// tokenMatches compares a submitted token with the API token in constant
-// time (hashing first, so that not even the length leaks).
-func (s *sessions) tokenMatches(got string) bool {
-	sum := sha256.Sum256([]byte(got))
-	return s.configured() && hmac.Equal(sum[:], s.tokenSum[:])
+// login returns the name of the token got is, compared in constant time
+// with every configured token.
+func (s *sessions) login(got string) (string, bool) {
+	t, ok := s.tokens.Match(got)
+	return t.Name, ok
 }
 
-// issue returns a new session value that expires at now+sessionTTL:
-// "v1.<expiry unix>.<nonce>.<mac>". The nonce gives each login its own CSRF
-// token.
-func (s *sessions) issue(now time.Time) string {
+// issue returns a new session for the token called name that expires at
+// now+sessionTTL: "v2.<name, base64url>.<expiry unix>.<nonce>.<mac>". The
+// nonce gives each login its own CSRF token.
+func (s *sessions) issue(name string, now time.Time) string {
 	var nonce [12]byte
 	_, _ = rand.Read(nonce[:]) // crypto/rand.Read never fails (Go 1.24+)
-	payload := sessionVersion + "." + strconv.FormatInt(now.Add(sessionTTL).Unix(), 10) + "." +
-		base64.RawURLEncoding.EncodeToString(nonce[:])
-	return payload + "." + base64.RawURLEncoding.EncodeToString(s.mac(s.sessionKey, payload))
+	payload := sessionVersion + "." + base64.RawURLEncoding.EncodeToString([]byte(name)) + "." +
+		strconv.FormatInt(now.Add(sessionTTL).Unix(), 10) + "." + base64.RawURLEncoding.EncodeToString(nonce[:])
+	return payload + "." + base64.RawURLEncoding.EncodeToString(mac(s.keys[name].session, payload))
 }
 
-// valid reports whether value is a session this token signed that has not
-// expired at now.
-func (s *sessions) valid(value string, now time.Time) bool {
-	if !s.configured() || len(value) > 256 {
-		return false
+// valid returns the name of the token that signed value when value is a
+// session that has not expired at now and whose token is still configured.
+func (s *sessions) valid(value string, now time.Time) (string, bool) {
+	if len(value) > 512 {
+		return "", false
 	}
 	i := strings.LastIndexByte(value, '.')
 	if i < 0 {
-		return false
+		return "", false
+	}
+	payload, sig := value[:i], value[i+1:]
+	parts := strings.Split(payload, ".")
+	if len(parts) != 4 || parts[0] != sessionVersion {
+		return "", false
+	}
+	name, keys, ok := s.keysOf(parts[1])
+	if !ok {
+		return "", false
 	}
 	// Compared as text, so that no other spelling of the same bytes (base64
 	// padding bits) passes.
-	payload, sig := value[:i], value[i+1:]
-	want := base64.RawURLEncoding.EncodeToString(s.mac(s.sessionKey, payload))
+	want := base64.RawURLEncoding.EncodeToString(mac(keys.session, payload))
 	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return false
+		return "", false
 	}
-	parts := strings.Split(payload, ".")
-	if len(parts) != 3 || parts[0] != sessionVersion {
-		return false
-	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
 	if err != nil {
-		return false
+		return "", false
 	}
 	expiry := time.Unix(exp, 0)
 	// An expiry further out than one TTL was not issued under today's TTL.
-	return now.Before(expiry) && !expiry.After(now.Add(sessionTTL+time.Minute))
+	if !now.Before(expiry) || expiry.After(now.Add(sessionTTL+time.Minute)) {
+		return "", false
+	}
+	return name, true
 }
 
-// csrf returns the CSRF token for forms shown to the holder of session.
+// keysOf decodes a session's name field and returns its token's keys.
+func (s *sessions) keysOf(field string) (string, tokenKeys, bool) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(field)
+	if err != nil {
+		return "", tokenKeys{}, false
+	}
+	k, ok := s.keys[string(b)]
+	return string(b), k, ok
+}
+
+// csrf returns the CSRF token for forms shown to the holder of session, a
+// value valid has accepted; "" for anything else.
 func (s *sessions) csrf(session string) string {
-	return base64.RawURLEncoding.EncodeToString(s.mac(s.csrfKey, session))
+	parts := strings.Split(session, ".")
+	if len(parts) != 5 {
+		return ""
+	}
+	_, keys, ok := s.keysOf(parts[1])
+	if !ok {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(mac(keys.csrf, session))
 }
 
 // csrfMatches checks a submitted CSRF token in constant time.
 func (s *sessions) csrfMatches(session, got string) bool {
-	return session != "" && hmac.Equal([]byte(got), []byte(s.csrf(session)))
+	want := s.csrf(session)
+	return want != "" && hmac.Equal([]byte(got), []byte(want))
 }
 
-func (s *sessions) mac(key []byte, msg string) []byte {
+func mac(key []byte, msg string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(msg))
 	return m.Sum(nil)

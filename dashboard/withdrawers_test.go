@@ -193,7 +193,7 @@ func TestDashboardWithdrawerEscapes(t *testing.T) {
 			ExchangeRate: ptr(`<sup>1.1</sup>`), WalletDebitCents: ptr(int64(110)),
 		}
 		require.NoError(t, store.PayoutCreate(ctx, p, models.SourceAPI, nil))
-		u, _ := serve(t, store, clock, dashboard.Deps{Token: []byte(token)})
+		u, _ := serve(t, store, clock, dashboard.Deps{Tokens: tokens})
 		c := dashboardtest.Login(t, u, token)
 
 		page := c.Get(t, "/withdrawers/"+url.PathEscape(user))

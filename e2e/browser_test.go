@@ -20,6 +20,7 @@ import (
 
 	"github.com/payoutd/payoutd/dashboard/dashboardtest"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
 )
@@ -376,7 +377,7 @@ func TestBrowserDashboard(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, models.FindingAcknowledged, f.Status)
 	require.Equal(t, note, *f.AckNote)
-	require.Equal(t, "Ana (finance)", *f.AcknowledgedBy)
+	require.Equal(t, principal.APIToken, *f.AcknowledgedBy, "the login's token name, not the typed one")
 	b.screenshot("05-findings-acknowledged")
 	b.requireCleanConsole("on the findings")
 

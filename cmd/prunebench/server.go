@@ -69,7 +69,6 @@ func startPayoutd(ctx context.Context, dbURL string, o options) (*server, error)
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte("prunebench-unused-api-token"),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

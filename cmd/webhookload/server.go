@@ -123,7 +123,6 @@ func startPayoutd(ctx context.Context, o options) (_ *server, err error) {
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte("webhookload-unused-api-token"),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

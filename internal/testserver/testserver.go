@@ -20,6 +20,7 @@ import (
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/onboard"
@@ -96,7 +97,7 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 	}
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
-		APIToken: []byte(APIToken), Initiator: initiator, Onboard: ob, Replayer: pipe.Applier, Reconciler: opts.Reconciler,
+		Tokens: []principal.Token{{Name: principal.APIToken, Secret: []byte(APIToken)}}, Initiator: initiator, Onboard: ob, Replayer: pipe.Applier, Reconciler: opts.Reconciler,
 	})
 	srv := httptest.NewServer(router)
 	t.Cleanup(func() {
