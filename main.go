@@ -60,6 +60,7 @@ func commands() []command {
 		{name: "sim", setup: simCommand},
 		{name: "demo", setup: demoCommand},
 		{name: "replay", args: "[--state STATE] [--from DATE --to DATE]", setup: replayCommand},
+		{name: "healthcheck", args: "[--url URL] [--timeout 3s]", setup: healthcheckCommand},
 	}
 }
 
