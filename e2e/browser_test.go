@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -200,6 +201,74 @@ func (b *browser) drainConsole() []chromedp.ConsoleMessage {
 	msgs := b.console
 	b.console = nil
 	return msgs
+}
+
+// login logs the tab in with the API token from the login form it is on
+// (the dashboard sends every page there first) and requires that it lands
+// on path.
+func (b *browser) login(path string) {
+	b.t.Helper()
+	b.open(path)
+	require.Equal(b.t, "/login", b.location().Path)
+	b.navigate("log in", http.StatusOK,
+		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), testserver.APIToken),
+		chromedp.Submit(chromedp.CSS(`form[action="/login"]`)))
+	require.Equal(b.t, path, b.location().Path)
+}
+
+// viewport sets the tab's size: a desktop window at width 1,400 and more,
+// a phone (touch, twice the pixels) below 640.
+func (b *browser) viewport(width, height int64) {
+	b.t.Helper()
+	if width < 640 {
+		b.do("phone viewport", chromedp.EmulateViewport(width, height, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+		return
+	}
+	b.do("viewport", chromedp.EmulateViewport(width, height))
+}
+
+// box is an element's bounding box as the page lays it out, in CSS pixels.
+type box struct {
+	Found  bool    `json:"found"`
+	Left   float64 `json:"left"`
+	Right  float64 `json:"right"`
+	Top    float64 `json:"top"`
+	Width  float64 `json:"width"`
+	Inner  float64 `json:"inner"` // the window's width
+	Client float64 `json:"client"`
+}
+
+// boxOf scrolls the element css selects into view vertically and returns
+// its bounding box.
+func (b *browser) boxOf(css string) box {
+	b.t.Helper()
+	sel, err := json.Marshal(css)
+	require.NoError(b.t, err)
+	return eval[box](b, `(() => {
+  const el = document.querySelector(`+string(sel)+`);
+  if (!el) return {found: false};
+  el.scrollIntoView({block: "center", inline: "nearest"});
+  const r = el.getBoundingClientRect();
+  return {found: true, left: r.left, right: r.right, top: r.top, width: r.width,
+    inner: window.innerWidth, client: document.documentElement.clientWidth};
+})()`)
+}
+
+// requireInViewport fails unless the element css selects is shown and
+// lies within the window's width.
+func (b *browser) requireInViewport(css, what string) {
+	b.t.Helper()
+	bx := b.boxOf(css)
+	require.True(b.t, bx.Found, "%s: no element %s", what, css)
+	require.Positive(b.t, bx.Width, "%s: %s is not shown", what, css)
+	require.GreaterOrEqual(b.t, bx.Left, 0.0, "%s: %s starts left of the window (%+v)", what, css, bx)
+	require.LessOrEqual(b.t, bx.Right, bx.Client, "%s: %s ends right of the window (%+v)", what, css, bx)
+}
+
+// pageText is the visible text of the page's main element.
+func (b *browser) pageText() string {
+	b.t.Helper()
+	return eval[string](b, `document.getElementById("main").innerText`)
 }
 
 type chartState struct {
@@ -472,12 +541,7 @@ func TestBrowserEventLog(t *testing.T) {
 	ctx := t.Context()
 	parked := fmt.Sprint(ev.Parked.ID)
 
-	b.open("/events")
-	require.Equal(t, "/login", b.location().Path)
-	b.navigate("log in", http.StatusOK,
-		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), testserver.APIToken),
-		chromedp.Submit(chromedp.CSS(`form[action="/login"]`)))
-	require.Equal(t, "/events", b.location().Path)
+	b.login("/events")
 	rowsJS := `[...document.querySelectorAll("tr[data-event-id]")].map((r) => r.dataset.eventId)`
 	require.Len(t, eval[[]string](b, rowsJS), 50, "a page of the event log")
 	b.screenshot("20-events")
