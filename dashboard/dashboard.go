@@ -66,25 +66,26 @@ func Register(r *gin.Engine, d Deps) {
 		panic("dashboard: Deps.Store is nil")
 	}
 	assets := mustLoadAssets()
+	now := d.NowFunc
+	if now == nil {
+		now = d.Store.Now
+	}
 	h := &handler{
 		store:    d.Store,
 		log:      d.Log,
 		sessions: newSessions(d.Token),
 		secure:   d.SecureCookies,
-		now:      d.NowFunc,
-		pages:    mustParsePages(assets),
+		now:      now,
 		assets:   assets,
 		replayer: d.Replayer,
 	}
+	h.pages = mustParsePages(assets, h.now)
 	if h.log == nil {
 		l := logrus.New()
 		l.SetOutput(io.Discard)
 		h.log = logrus.NewEntry(l)
 	}
 	h.log = h.log.WithField("component", "dashboard")
-	if h.now == nil {
-		h.now = d.Store.Now
-	}
 
 	r.GET("/assets/*name", securityHeaders(false), h.asset)
 
@@ -97,6 +98,8 @@ func Register(r *gin.Engine, d Deps) {
 	authed.GET("/", h.overview)
 	authed.GET("/findings", h.findings)
 	authed.POST("/findings/:id/acknowledge", limitBody, h.requireCSRF, h.acknowledge)
+	authed.POST("/findings/:id/snooze", limitBody, h.requireCSRF, h.snooze)
+	authed.GET("/runbook", h.runbook)
 	authed.GET("/payouts", h.payouts)
 	authed.GET("/payouts/:id", h.payout)
 	authed.GET("/withdrawers", h.withdrawers)

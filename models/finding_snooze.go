@@ -97,25 +97,25 @@ func snoozedAt(q *gorm.DB, now time.Time, snoozed bool) *gorm.DB {
 	return q.Where("(snoozed_until IS NULL OR snoozed_until <= ?)", now.UTC())
 }
 
-// FindingTally is how many unresolved findings share a kind and severity:
-// Awake of them are not snoozed, Snoozed are.
+// FindingTally is how many unresolved findings share a kind, severity and
+// status (open or acknowledged): Awake of them are not snoozed, Snoozed are.
 type FindingTally struct {
 	Kind     FindingKind
 	Severity Severity
+	Status   FindingStatus
 	Awake    int64
 	Snoozed  int64
 }
 
-// FindingTallyUnresolved counts the unresolved findings (open or
-// acknowledged) by kind and severity, apart for those snoozed at the
-// store's clock, in one read.
+// FindingTallyUnresolved counts the unresolved findings by kind, severity
+// and status, apart for those snoozed at the store's clock, in one read.
 func (s *Store) FindingTallyUnresolved(ctx context.Context) ([]FindingTally, error) {
 	now := s.Now().UTC()
 	var rows []FindingTally
-	err := s.db.WithContext(ctx).Raw(`SELECT kind, severity,
+	err := s.db.WithContext(ctx).Raw(`SELECT kind, severity, status,
   COUNT(CASE WHEN snoozed_until > ? THEN NULL ELSE 1 END) AS awake,
   COUNT(CASE WHEN snoozed_until > ? THEN 1 END) AS snoozed
-FROM findings WHERE resolved_at IS NULL GROUP BY kind, severity ORDER BY kind, severity`, now, now).Scan(&rows).Error
+FROM findings WHERE resolved_at IS NULL GROUP BY kind, severity, status ORDER BY kind, severity, status`, now, now).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("tally unresolved findings: %w", translate(err))
 	}
