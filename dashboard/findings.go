@@ -105,11 +105,7 @@ func (h *handler) acknowledge(c *gin.Context) {
 		return
 	}
 	h.log.WithField("finding_id", id).Info("finding acknowledged")
-	u, _ := url.Parse(back) // returnPath gives a path that parses
-	q := u.Query()
-	q.Set("acked", id)
-	u.RawQuery = q.Encode()
-	c.Redirect(http.StatusSeeOther, u.String())
+	backTo(c, back, "acked", id)
 }
 
 // snooze snoozes an unresolved finding until the start (UTC) of the date
@@ -147,9 +143,15 @@ func (h *handler) snooze(c *gin.Context) {
 		return
 	}
 	h.log.WithField("finding_id", id).Info("finding snoozed")
+	backTo(c, back, "snoozed", id)
+}
+
+// backTo sends the browser back to back, a path returnPath gave, with
+// key=id added to its query for the page's notice.
+func backTo(c *gin.Context, back, key, id string) {
 	u, _ := url.Parse(back) // returnPath gives a path that parses
 	q := u.Query()
-	q.Set("snoozed", id)
+	q.Set(key, id)
 	u.RawQuery = q.Encode()
 	c.Redirect(http.StatusSeeOther, u.String())
 }
