@@ -71,7 +71,7 @@ func TestDashboardFindingsFilters(t *testing.T) {
 			}
 			require.Equal(t, open, strings.Count(body, `/acknowledge"`), tc.query)
 		}
-		require.Len(t, e.Fx.Findings, 9)
+		require.Len(t, e.Fx.Findings, 10)
 
 		for _, bad := range []string{"status=gone", "kind=bogus", "severity=fatal"} {
 			resp := c.Get(t, "/findings?"+bad)
@@ -249,6 +249,10 @@ type chartsJSON struct {
 	Findings struct {
 		Labels []string `json:"labels"`
 		Counts []int64  `json:"counts"`
+		Series []struct {
+			Severity string  `json:"severity"`
+			Counts   []int64 `json:"counts"`
+		} `json:"series"`
 	} `json:"findings"`
 	Wallet struct {
 		Labels []string `json:"labels"`
