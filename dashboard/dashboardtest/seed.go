@@ -24,9 +24,9 @@ type Fixture struct {
 	Open, Acked, Resolved *models.Finding
 	// Long is an open missing_locally finding whose subject and transaction
 	// are LongValue.
-	Long *models.Finding
-	Runs                  []*models.ReconcileRun // oldest first
-	Snapshots             []*models.WalletSnapshot
+	Long      *models.Finding
+	Runs      []*models.ReconcileRun // oldest first
+	Snapshots []*models.WalletSnapshot
 	// Withdrawers are the payouts' users, registered before their payouts
 	// (see seedWithdrawers), oldest first, as stored when Seed returned.
 	Withdrawers []*models.Withdrawer
