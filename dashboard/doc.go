@@ -1,6 +1,7 @@
 // Package dashboard serves the finance dashboard at GET /: an overview with
-// charts, the findings with an acknowledge action, payout search with each
-// payout's history, and the reconciliation runs.
+// charts, the findings with acknowledge and snooze actions and the runbook
+// of what each kind means and what to do, payout search with each payout's
+// history, and the reconciliation runs.
 //
 // Pages are rendered on the server with html/template; the stylesheet, a
 // small script and the vendored chart library (Chart.js, see
