@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -183,7 +184,7 @@ func withHistory[T, H, V any](h *handlers, c *gin.Context, what string, get func
 }
 
 var (
-	findingStatuses = map[string]bool{"open": true, "acknowledged": true, "resolved": true}
+	findingStatuses = map[string]bool{"open": true, "acknowledged": true, "snoozed": true, "resolved": true}
 	findingKinds    = func() map[string]bool {
 		m := map[string]bool{}
 		for _, k := range models.FindingKinds() {
@@ -203,8 +204,9 @@ func (h *handlers) listFindings(c *gin.Context) {
 		PayoutID: c.Query("payout_id"),
 		Page:     q.page(),
 	}
+	now := h.store.Now()
 	listPage(h, c, q, "findings", "finding", func(ctx context.Context) ([]models.Finding, string, error) { return h.store.FindingList(ctx, f) },
-		newFindingView)
+		func(f *models.Finding) findingView { return newFindingView(f, now) })
 }
 
 type acknowledgeRequest struct {
@@ -244,5 +246,48 @@ func (h *handlers) acknowledgeFinding(c *gin.Context) {
 		h.storeError(c, err, "finding")
 		return
 	}
-	c.JSON(http.StatusOK, newFindingView(f))
+	c.JSON(http.StatusOK, newFindingView(f, h.store.Now()))
+}
+
+type snoozeRequest struct {
+	Until string `json:"until"`
+	Note  string `json:"note"`
+}
+
+// snoozeFinding snoozes an unresolved finding until a time (RFC 3339) or
+// the start of a date (YYYY-MM-DD, UTC), with a note: 200 with the
+// finding; 422 naming each bad field (until in the past or more than 90
+// days ahead, no note); 409 for a resolved finding. Who snoozed is who
+// authenticated the request.
+func (h *handlers) snoozeFinding(c *gin.Context) {
+	var req snoozeRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		respond.Error(c, http.StatusBadRequest, "bad_json", `body must be a JSON object with "until" and "note"`)
+		return
+	}
+	until, err := time.Parse(time.RFC3339, req.Until)
+	if err != nil {
+		until, err = time.Parse(time.DateOnly, req.Until)
+	}
+	errs := models.SnoozeProblems(h.store.Now(), until, req.Note)
+	if err != nil && req.Until != "" {
+		errs["until"] = "must be an RFC 3339 time or a YYYY-MM-DD date"
+	}
+	if len(errs) > 0 {
+		respond.FieldErrors(c, errs)
+		return
+	}
+	who := cmp.Or(principal.Name(c), "api")
+	f, err := h.store.FindingSnooze(c.Request.Context(), c.Param("id"), until.UTC(), who, req.Note)
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		respond.Error(c, http.StatusConflict, "finding_resolved", "the finding is already resolved")
+	case errors.Is(err, models.ErrInvalidSnooze):
+		// The store's clock passed until between the check and the write.
+		respond.FieldErrors(c, map[string]string{"until": "must be in the future"})
+	case err != nil:
+		h.storeError(c, err, "finding")
+	default:
+		c.JSON(http.StatusOK, newFindingView(f, h.store.Now()))
+	}
 }

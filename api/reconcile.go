@@ -72,8 +72,9 @@ func (h *handlers) getRun(c *gin.Context) {
 	}
 	v := newRunView(run)
 	v.Findings = make([]findingView, len(fs))
+	now := h.store.Now()
 	for i := range fs {
-		v.Findings[i] = newFindingView(&fs[i])
+		v.Findings[i] = newFindingView(&fs[i], now)
 	}
 	c.JSON(http.StatusOK, v)
 }

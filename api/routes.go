@@ -102,6 +102,7 @@ func NewRouter(d Deps) *gin.Engine {
 	v1.POST("/quotes", h.createQuote)
 	v1.GET("/findings", h.listFindings)
 	v1.POST("/findings/:id/acknowledge", h.acknowledgeFinding)
+	v1.POST("/findings/:id/snooze", h.snoozeFinding)
 	v1.POST("/reconcile", h.startReconcile)
 	v1.GET("/reconcile/runs", h.listRuns)
 	v1.GET("/reconcile/runs/:id", h.getRun)

@@ -181,13 +181,23 @@ type findingView struct {
 	AcknowledgedAt *time.Time           `json:"acknowledged_at"`
 	AcknowledgedBy *string              `json:"acknowledged_by"`
 	Note           *string              `json:"note"`
+	// The snooze in effect at the store's clock; all three null when the
+	// finding is not snoozed (never snoozed, the snooze ended, or resolved).
+	SnoozedUntil *time.Time `json:"snoozed_until"`
+	SnoozeNote   *string    `json:"snooze_note"`
+	SnoozedBy    *string    `json:"snoozed_by"`
 }
 
-func newFindingView(f *models.Finding) findingView {
-	return findingView{
+// newFindingView shows f as it stands at now, the store's clock.
+func newFindingView(f *models.Finding, now time.Time) findingView {
+	v := findingView{
 		ID: f.ID, Kind: f.Kind, Severity: f.Severity, Status: f.Status, Subject: f.Subject,
 		PayoutID: f.PayoutID, UserID: f.UserID, Details: f.Details,
 		FirstSeenAt: f.FirstSeenAt.UTC(), LastSeenAt: f.LastSeenAt.UTC(), ResolvedAt: utcPtr(f.ResolvedAt),
 		AcknowledgedAt: utcPtr(f.AcknowledgedAt), AcknowledgedBy: f.AcknowledgedBy, Note: f.AckNote,
 	}
+	if f.Snoozed(now) {
+		v.SnoozedUntil, v.SnoozeNote, v.SnoozedBy = utcPtr(f.SnoozedUntil), f.SnoozeNote, f.SnoozedBy
+	}
+	return v
 }

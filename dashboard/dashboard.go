@@ -93,6 +93,10 @@ func Register(r *gin.Engine, d Deps) {
 		panic("dashboard: Deps.Store is nil")
 	}
 	assets := mustLoadAssets()
+	now := d.NowFunc
+	if now == nil {
+		now = d.Store.Now
+	}
 	h := &handler{
 		store:    d.Store,
 		log:      d.Log,
@@ -100,8 +104,7 @@ func Register(r *gin.Engine, d Deps) {
 		secure:   d.SecureCookies,
 		logins:   newLoginLimiter(cmp.Or(d.LoginsPerMinute, 10)),
 		limited:  d.RateLimit,
-		now:      d.NowFunc,
-		pages:    mustParsePages(assets),
+		now:      now,
 		assets:   assets,
 		replayer: d.Replayer,
 
@@ -109,6 +112,7 @@ func Register(r *gin.Engine, d Deps) {
 		reportNames: d.ReportNames,
 		writeReport: d.WriteReport,
 	}
+	h.pages = mustParsePages(assets, h.now)
 	mustAddReportsPage(h.pages)
 	if h.log == nil {
 		l := logrus.New()
@@ -116,9 +120,6 @@ func Register(r *gin.Engine, d Deps) {
 		h.log = logrus.NewEntry(l)
 	}
 	h.log = h.log.WithField("component", "dashboard")
-	if h.now == nil {
-		h.now = d.Store.Now
-	}
 
 	r.GET("/assets/*name", securityHeaders(false), h.asset)
 
@@ -131,6 +132,8 @@ func Register(r *gin.Engine, d Deps) {
 	authed.GET("/", h.overview)
 	authed.GET("/findings", h.findings)
 	authed.POST("/findings/:id/acknowledge", limitBody, h.requireCSRF, h.acknowledge)
+	authed.POST("/findings/:id/snooze", limitBody, h.requireCSRF, h.snooze)
+	authed.GET("/runbook", h.runbook)
 	authed.GET("/payouts", h.payouts)
 	authed.GET("/payouts/:id", h.payout)
 	authed.GET("/withdrawers", h.withdrawers)

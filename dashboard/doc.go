@@ -1,8 +1,9 @@
 // Package dashboard serves the finance dashboard at GET /: an overview with
-// charts, the findings with an acknowledge action, payout search with each
-// payout's history, and the reconciliation runs with a "reconcile now"
-// button; a Reports page renders the finance report and offers its CSV
-// downloads. The lists take the API's filters and refuse any other.
+// charts, the findings with acknowledge and snooze actions and the runbook
+// of what each kind means and what to do, payout search with each payout's
+// history, and the reconciliation runs with a "reconcile now" button; a
+// Reports page renders the finance report and offers its CSV downloads.
+// The lists take the API's filters and refuse any other.
 //
 // Pages are rendered on the server with html/template; the stylesheet, a
 // small script and the vendored chart library (Chart.js, see

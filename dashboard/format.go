@@ -17,10 +17,12 @@ import (
 // templates/layout.html.
 var pageNames = []string{
 	"login", "error", "overview", "findings", "payouts", "payout", "runs", "run", "withdrawers", "withdrawer",
-	"events", "event",
+	"events", "event", "runbook",
 }
 
-func mustParsePages(assets *assetSet) map[string]*template.Template {
+// mustParsePages parses every page; now is the clock that says whether a
+// finding is snoozed.
+func mustParsePages(assets *assetSet, now func() time.Time) map[string]*template.Template {
 	funcs := template.FuncMap{
 		"asset":   assets.url,
 		"when":    formatTime,
@@ -32,7 +34,13 @@ func mustParsePages(assets *assetSet) map[string]*template.Template {
 		"pairs":   pairs,
 		"short":   shortID,
 		"findingTable": func(fs []models.Finding, csrf, ret string) findingTable {
-			return findingTable{Findings: fs, Actions: csrf != "", CSRF: csrf, Return: ret}
+			return newFindingTable(fs, now(), csrf, ret)
+		},
+		"count": func(n int64, one, many string) string {
+			if n == 1 {
+				return "1 " + one
+			}
+			return groupDigits(n) + " " + many
 		},
 		"payoutTable": func(ps []models.Payout, showUser bool, empty string) payoutTable {
 			return payoutTable{Payouts: ps, ShowUser: showUser, Empty: empty}
@@ -89,12 +97,40 @@ func shortID(id string) string {
 }
 
 // findingTable is what the findings-table partial shows: the rows, and the
-// acknowledge forms when a session gave a CSRF token.
+// acknowledge and snooze forms when a session gave a CSRF token.
 type findingTable struct {
-	Findings []models.Finding
-	Actions  bool
-	CSRF     string
-	Return   string // where an acknowledge returns to
+	Rows    []findingRow
+	Actions bool
+	CSRF    string
+	Return  string // where an acknowledge or a snooze returns to
+	// SnoozeMin and SnoozeMax bound the snooze form's date: tomorrow to
+	// MaxSnooze ahead, in UTC.
+	SnoozeMin, SnoozeMax string
+}
+
+// findingRow is one finding as finance reads it: what its kind means and
+// what to do, its details in words, its subject, and whether it is snoozed.
+type findingRow struct {
+	*models.Finding
+	Runbook RunbookEntry
+	Details []detail
+	Subject shown
+	Snoozed bool
+}
+
+func newFindingTable(fs []models.Finding, now time.Time, csrf, ret string) findingTable {
+	t := findingTable{Actions: csrf != "", CSRF: csrf, Return: ret, Rows: make([]findingRow, len(fs))}
+	for i := range fs {
+		f := &fs[i]
+		t.Rows[i] = findingRow{
+			Finding: f, Runbook: runbookFor(f.Kind), Details: findingDetails(f.Details), Subject: findingSubject(f),
+			Snoozed: f.Snoozed(now),
+		}
+	}
+	today := now.UTC().Truncate(24 * time.Hour)
+	t.SnoozeMin = today.AddDate(0, 0, 1).Format(time.DateOnly)
+	t.SnoozeMax = now.UTC().Add(models.MaxSnooze).Format(time.DateOnly)
+	return t
 }
 
 // payoutTable is what the payouts-table partial shows: the rows, with a

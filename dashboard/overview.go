@@ -40,9 +40,16 @@ type overviewData struct {
 	FailedCount   int64
 	OtherCurrency int64 // payouts in the window not in chartCurrency
 	InFlight      models.Money
-	OpenFindings  int64
-	Errors        int64
-	Warnings      int64
+	// OpenFindings are the open findings not snoozed, the ones that need
+	// someone: Errors, Warnings and Infos add up to it.
+	OpenFindings int64
+	Errors       int64
+	Warnings     int64
+	Infos        int64
+	// Acknowledged and Snoozed are the other unresolved findings, counted
+	// apart.
+	Acknowledged  int64
+	Snoozed       int64
 	Wallet        *models.WalletSnapshot
 	WalletBalance models.Money
 	LastRun       *models.ReconcileRun
@@ -68,9 +75,18 @@ type volumeSeries struct {
 	Cents  []int64 `json:"cents"`
 }
 
+// countChart is the open findings by kind, most first: Counts are the
+// totals, Series the same split by severity, so that each bar is coloured
+// by what it holds.
 type countChart struct {
-	Labels []string `json:"labels"`
-	Counts []int64  `json:"counts"`
+	Labels []string         `json:"labels"`
+	Counts []int64          `json:"counts"`
+	Series []severitySeries `json:"series"`
+}
+
+type severitySeries struct {
+	Severity string  `json:"severity"`
+	Counts   []int64 `json:"counts"`
 }
 
 type walletChart struct {
@@ -108,31 +124,9 @@ func (h *handler) loadOverview(ctx context.Context) (*overviewData, error) {
 	// priced yet (inFlight.Unpriced) are not in it.
 	d.InFlight = models.Money{Cents: inFlight.Cents, Currency: chartCurrency}
 
-	byKind, err := h.store.FindingCountOpen(ctx)
-	if err != nil {
+	if err := h.loadFindings(ctx, d); err != nil {
 		return nil, err
 	}
-	kinds := make([]string, 0, len(byKind))
-	for k, n := range byKind {
-		kinds = append(kinds, string(k))
-		d.OpenFindings += n
-	}
-	sort.Slice(kinds, func(i, j int) bool {
-		ni, nj := byKind[models.FindingKind(kinds[i])], byKind[models.FindingKind(kinds[j])]
-		if ni != nj {
-			return ni > nj
-		}
-		return kinds[i] < kinds[j]
-	})
-	d.Charts.Findings = countChart{Labels: kinds, Counts: make([]int64, len(kinds))}
-	for i, k := range kinds {
-		d.Charts.Findings.Counts[i] = byKind[models.FindingKind(k)]
-	}
-	bySeverity, err := h.store.FindingCountOpenBySeverity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	d.Errors, d.Warnings = bySeverity[models.SeverityError], bySeverity[models.SeverityWarning]
 
 	if err := h.loadWallet(ctx, d, since, now); err != nil {
 		return nil, err
@@ -146,6 +140,66 @@ func (h *handler) loadOverview(ctx context.Context) (*overviewData, error) {
 		d.LastRun = &runs[0]
 	}
 	return d, nil
+}
+
+// loadFindings counts the unresolved findings in one read: the open ones
+// not snoozed by severity and by kind (most first) for the card and the
+// chart, and the acknowledged and snoozed ones apart.
+func (h *handler) loadFindings(ctx context.Context, d *overviewData) error {
+	tally, err := h.store.FindingTallyUnresolved(ctx)
+	if err != nil {
+		return err
+	}
+	byKind := map[string]map[models.Severity]int64{}
+	total := map[string]int64{}
+	for _, r := range tally {
+		d.Snoozed += r.Snoozed
+		if r.Status != models.FindingOpen {
+			d.Acknowledged += r.Awake
+			continue
+		}
+		if r.Awake == 0 {
+			continue
+		}
+		d.OpenFindings += r.Awake
+		switch r.Severity {
+		case models.SeverityError:
+			d.Errors += r.Awake
+		case models.SeverityWarning:
+			d.Warnings += r.Awake
+		default:
+			d.Infos += r.Awake
+		}
+		k := string(r.Kind)
+		if byKind[k] == nil {
+			byKind[k] = map[models.Severity]int64{}
+		}
+		byKind[k][r.Severity] += r.Awake
+		total[k] += r.Awake
+	}
+	kinds := make([]string, 0, len(total))
+	for k := range total {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if total[kinds[i]] != total[kinds[j]] {
+			return total[kinds[i]] > total[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	chart := countChart{Labels: kinds, Counts: make([]int64, len(kinds))}
+	for i, k := range kinds {
+		chart.Counts[i] = total[k]
+	}
+	for _, sev := range severities {
+		series := severitySeries{Severity: string(sev), Counts: make([]int64, len(kinds))}
+		for i, k := range kinds {
+			series.Counts[i] = byKind[k][sev]
+		}
+		chart.Series = append(chart.Series, series)
+	}
+	d.Charts.Findings = chart
+	return nil
 }
 
 // loadVolume sums the payouts created in the window by UTC day and status

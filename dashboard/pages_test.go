@@ -71,7 +71,7 @@ func TestDashboardFindingsFilters(t *testing.T) {
 			}
 			require.Equal(t, open, strings.Count(body, `/acknowledge"`), tc.query)
 		}
-		require.Len(t, e.Fx.Findings, 9)
+		require.Len(t, e.Fx.Findings, 10)
 
 		for _, bad := range []string{"status=gone", "kind=bogus", "severity=fatal"} {
 			resp := c.Get(t, "/findings?"+bad)
@@ -249,6 +249,10 @@ type chartsJSON struct {
 	Findings struct {
 		Labels []string `json:"labels"`
 		Counts []int64  `json:"counts"`
+		Series []struct {
+			Severity string  `json:"severity"`
+			Counts   []int64 `json:"counts"`
+		} `json:"series"`
 	} `json:"findings"`
 	Wallet struct {
 		Labels []string `json:"labels"`
@@ -309,10 +313,11 @@ func TestDashboardOverview(t *testing.T) {
 		require.Contains(t, body, `id="stat-completed">`+models.Money{Cents: completed, Currency: "USD"}.String()+`<`)
 		require.Contains(t, body, "Payouts in other currencies: 1.")
 
-		// Open findings by kind, most first.
+		// Open findings by kind, most first: the open list's findings
+		// (acknowledged and snoozed ones are counted apart).
 		openByKind := map[string]int64{}
 		for _, f := range e.Fx.Findings {
-			if f.ResolvedAt == nil {
+			if f.Status == models.FindingOpen {
 				openByKind[string(f.Kind)]++
 			}
 		}

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,7 +17,7 @@ type runRow struct {
 func newRunRow(r models.ReconcileRun) runRow {
 	row := runRow{ReconcileRun: r}
 	if r.FinishedAt != nil {
-		row.Duration = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+		row.Duration = durationWords(r.FinishedAt.Sub(r.StartedAt))
 	}
 	return row
 }
@@ -51,6 +50,7 @@ type runData struct {
 	Findings []models.Finding
 	Self     string
 	Acked    string
+	Snoozed  *models.Finding
 }
 
 // maxRunFindings bounds the findings shown with one run, as the API does.
@@ -70,7 +70,7 @@ func (h *handler) run(c *gin.Context) {
 	}
 	d := runData{
 		Run: newRunRow(*r), Findings: fs, Self: "/runs/" + url.PathEscape(r.ID),
-		Acked: h.ackedNotice(ctx, c.Query("acked")),
+		Acked: h.ackedNotice(ctx, c.Query("acked")), Snoozed: h.snoozedNotice(ctx, c.Query("snoozed")),
 	}
 	h.render(c, http.StatusOK, "run", view{Title: "Run " + shortID(r.ID), Active: "runs", Data: d})
 }

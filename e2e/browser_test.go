@@ -3,12 +3,14 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +205,74 @@ func (b *browser) drainConsole() []chromedp.ConsoleMessage {
 	return msgs
 }
 
+// login logs the tab in with the API token from the login form it is on
+// (the dashboard sends every page there first) and requires that it lands
+// on path.
+func (b *browser) login(path string) {
+	b.t.Helper()
+	b.open(path)
+	require.Equal(b.t, "/login", b.location().Path)
+	b.navigate("log in", http.StatusOK,
+		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), testserver.APIToken),
+		chromedp.Submit(chromedp.CSS(`form[action="/login"]`)))
+	require.Equal(b.t, path, b.location().Path)
+}
+
+// viewport sets the tab's size: a desktop window at width 1,400 and more,
+// a phone (touch, twice the pixels) below 640.
+func (b *browser) viewport(width, height int64) {
+	b.t.Helper()
+	if width < 640 {
+		b.do("phone viewport", chromedp.EmulateViewport(width, height, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+		return
+	}
+	b.do("viewport", chromedp.EmulateViewport(width, height))
+}
+
+// box is an element's bounding box as the page lays it out, in CSS pixels.
+type box struct {
+	Found  bool    `json:"found"`
+	Left   float64 `json:"left"`
+	Right  float64 `json:"right"`
+	Top    float64 `json:"top"`
+	Width  float64 `json:"width"`
+	Inner  float64 `json:"inner"` // the window's width
+	Client float64 `json:"client"`
+}
+
+// boxOf scrolls the element css selects into view vertically and returns
+// its bounding box.
+func (b *browser) boxOf(css string) box {
+	b.t.Helper()
+	sel, err := json.Marshal(css)
+	require.NoError(b.t, err)
+	return eval[box](b, `(() => {
+  const el = document.querySelector(`+string(sel)+`);
+  if (!el) return {found: false};
+  el.scrollIntoView({block: "center", inline: "nearest"});
+  const r = el.getBoundingClientRect();
+  return {found: true, left: r.left, right: r.right, top: r.top, width: r.width,
+    inner: window.innerWidth, client: document.documentElement.clientWidth};
+})()`)
+}
+
+// requireInViewport fails unless the element css selects is shown and
+// lies within the window's width.
+func (b *browser) requireInViewport(css, what string) {
+	b.t.Helper()
+	bx := b.boxOf(css)
+	require.True(b.t, bx.Found, "%s: no element %s", what, css)
+	require.Positive(b.t, bx.Width, "%s: %s is not shown", what, css)
+	require.GreaterOrEqual(b.t, bx.Left, 0.0, "%s: %s starts left of the window (%+v)", what, css, bx)
+	require.LessOrEqual(b.t, bx.Right, bx.Client, "%s: %s ends right of the window (%+v)", what, css, bx)
+}
+
+// pageText is the visible text of the page's main element.
+func (b *browser) pageText() string {
+	b.t.Helper()
+	return eval[string](b, `document.getElementById("main").innerText`)
+}
+
 type chartState struct {
 	Instances int    `json:"instances"`
 	Version   string `json:"version"`
@@ -333,6 +403,7 @@ func TestBrowserDashboard(t *testing.T) {
 		require.Greater(t, c.Painted, 1000, "%s painted pixels", c.ID)
 	}
 	require.Equal(t, 6, charts.Charts[0].Datasets, "one stacked dataset per payout status")
+	require.Equal(t, 3, charts.Charts[1].Datasets, "open findings stacked by severity: error, warning, info")
 	require.Equal(t, len(fx.Snapshots), charts.Charts[2].Points, "a point per wallet snapshot")
 	b.screenshot("02-overview")
 	b.requireCleanConsole("on the overview")
@@ -364,8 +435,7 @@ func TestBrowserDashboard(t *testing.T) {
 	b.do("open the form",
 		chromedp.Click(chromedp.CSS(row+"details.ack-form summary")),
 		chromedp.WaitVisible(chromedp.CSS(row+`textarea[name="note"]`)),
-		chromedp.SendKeys(chromedp.CSS(row+`textarea[name="note"]`), note),
-		chromedp.SendKeys(chromedp.CSS(row+`input[name="by"]`), "Ana (finance)"))
+		chromedp.SendKeys(chromedp.CSS(row+`textarea[name="note"]`), note))
 	b.screenshot("04-acknowledge-form")
 	b.navigate("acknowledge", http.StatusOK, chromedp.Click(chromedp.CSS(row+`button[type="submit"]`)))
 	require.Equal(t, target, b.location().Query().Get("acked"))
@@ -473,12 +543,7 @@ func TestBrowserEventLog(t *testing.T) {
 	ctx := t.Context()
 	parked := fmt.Sprint(ev.Parked.ID)
 
-	b.open("/events")
-	require.Equal(t, "/login", b.location().Path)
-	b.navigate("log in", http.StatusOK,
-		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), testserver.APIToken),
-		chromedp.Submit(chromedp.CSS(`form[action="/login"]`)))
-	require.Equal(t, "/events", b.location().Path)
+	b.login("/events")
 	rowsJS := `[...document.querySelectorAll("tr[data-event-id]")].map((r) => r.dataset.eventId)`
 	require.Len(t, eval[[]string](b, rowsJS), 50, "a page of the event log")
 	b.screenshot("20-events")
@@ -547,4 +612,107 @@ func TestBrowserEventLog(t *testing.T) {
 	}
 	b.screenshot("phone-event")
 	b.requireCleanConsole("at phone width")
+}
+
+// TestBrowserFindings checks the findings where finance acts on them, at a
+// 1,400 px window and a 390 px phone: with 200-character values in a
+// finding, every Acknowledge and Snooze action stays inside the window and
+// the page never scrolls sideways; money is formatted; the Copy button
+// hands over the whole value; a snooze hides the finding and, once its date
+// has passed on the server's clock, it is back.
+func TestBrowserFindings(t *testing.T) {
+	exe := findChromium(t)
+	s, _ := startSeeded(t, false)
+	fx, srv := s.fx, s.srv
+	b := startBrowser(t, exe, srv.URL)
+	long := fx.Long
+	lastRun := fx.Runs[len(fx.Runs)-1]
+	b.login("/findings")
+
+	pages := []struct{ name, path string }{
+		{"findings", "/findings"}, {"findings-open", "/findings?status=open"},
+		{"run", "/runs/" + lastRun.ID}, {"payout", "/payouts/" + *long.PayoutID},
+	}
+	for _, size := range []struct {
+		name          string
+		width, height int64
+	}{{"desktop", 1400, 900}, {"phone", 390, 844}} {
+		b.viewport(size.width, size.height)
+		for _, p := range pages {
+			where := size.name + " " + p.name
+			b.open(p.path)
+			o := eval[overflow](b, overflowJS)
+			require.Equal(t, int(size.width), o.Inner, "%s: viewport", where)
+			require.LessOrEqual(t, o.Scroll, o.Client, "%s: the page scrolls sideways (%+v)", where, o)
+			open := eval[[]string](b, `[...document.querySelectorAll('tr[data-status="open"]')].map((r) => r.dataset.findingId)`)
+			require.Contains(t, open, long.ID, where)
+			for _, id := range open {
+				row := `tr[data-finding-id="` + id + `"] `
+				b.requireInViewport(row+"details.ack-form summary", where+": Acknowledge of "+id)
+				b.requireInViewport(row+"details.snooze-form summary", where+": Snooze of "+id)
+			}
+			// The table itself fits its box: nothing to scroll to.
+			wrap := eval[overflow](b, `(() => { const w = document.querySelector(".table-wrap");
+  return {scroll: w.scrollWidth, client: w.clientWidth, body: 0, inner: window.innerWidth}; })()`)
+			require.LessOrEqual(t, wrap.Scroll, wrap.Client, "%s: the findings table is wider than its box (%+v)", where, wrap)
+
+			text := b.pageText()
+			require.Contains(t, text, "1,234,567.89 USD", where)
+			require.NotContains(t, text, strconv.FormatInt(dashboardtest.LongCents, 10), where)
+			require.NotContains(t, text, dashboardtest.LongValue, "%s: the whole value is on hover and copy only", where)
+			for _, raw := range []string{`"cents"`, "cents", `{"`} {
+				require.NotContains(t, text, raw, where)
+			}
+			b.screenshot("30-" + size.name + "-" + p.name)
+		}
+		b.requireCleanConsole("on the findings at " + size.name + " width")
+	}
+
+	// Copy hands over the whole transaction: to the clipboard, or, where
+	// the browser refuses it, selected in a field to copy by hand.
+	b.viewport(1400, 900)
+	b.open("/findings")
+	row := `tr[data-finding-id="` + long.ID + `"] `
+	b.do("copy", chromedp.Click(chromedp.CSS(row+`td.details button.copy`)))
+	copied, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`(() => { const r = document.querySelector('tr[data-finding-id="`+long.ID+`"]');
+  const f = r.querySelector("input.copy-field");
+  return (f && f.value.length === 200) || [...r.querySelectorAll("button.copy")].some((x) => x.textContent === "Copied"); })()`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	require.NoError(t, err, "copy")
+	require.True(t, copied, "the whole value copied or offered to copy")
+	b.requireCleanConsole("after copying")
+
+	// Snooze until tomorrow (UTC, the server's clock).
+	tomorrow := s.clock.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	note := "Coinflow support: the bank settles it tomorrow"
+	b.open("/findings?status=open")
+	b.do("snooze form",
+		chromedp.Click(chromedp.CSS(row+"details.snooze-form summary")),
+		chromedp.WaitVisible(chromedp.CSS(row+`details.snooze-form textarea[name="note"]`)),
+		chromedp.SetValue(chromedp.CSS(row+`input[name="until"]`), tomorrow.Format(time.DateOnly)),
+		chromedp.SendKeys(chromedp.CSS(row+`details.snooze-form textarea[name="note"]`), note))
+	b.screenshot("31-snooze-form")
+	b.navigate("snooze", http.StatusOK, chromedp.Click(chromedp.CSS(row+`details.snooze-form button[type="submit"]`)))
+	require.Equal(t, long.ID, b.location().Query().Get("snoozed"))
+	require.Equal(t, "open", b.location().Query().Get("status"))
+	shownIDs := `[...document.querySelectorAll("tr[data-finding-id]")].map((r) => r.dataset.findingId)`
+	require.NotContains(t, eval[[]string](b, shownIDs), long.ID, "hidden from the open list")
+	require.Contains(t, eval[string](b, `document.getElementById("snoozed-notice").textContent`), "snoozed until")
+	b.screenshot("32-snoozed")
+	b.open("/findings?status=snoozed")
+	require.Equal(t, []string{long.ID}, eval[[]string](b, shownIDs))
+	require.Contains(t, eval[string](b, `document.querySelector('`+row+`.ack').innerText`), note)
+	f, err := s.store.FindingGet(t.Context(), long.ID)
+	require.NoError(t, err)
+	require.True(t, f.SnoozedUntil.Equal(tomorrow), "%v", f.SnoozedUntil)
+
+	// The date passes on the server's clock: the finding is back, open.
+	// The session (12 hours) has ended by then: log in again.
+	s.clock.Set(tomorrow.Add(time.Minute))
+	b.login("/findings")
+	b.open("/findings?status=open")
+	require.Contains(t, eval[[]string](b, shownIDs), long.ID, "back once the snooze ended")
+	require.Empty(t, eval[[]string](b, `[...document.querySelectorAll("tr[data-snoozed]")].map((r) => r.id)`))
+	b.screenshot("33-back-after-the-date")
+	b.requireCleanConsole("after the snooze")
 }

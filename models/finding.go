@@ -56,6 +56,10 @@ const (
 	FindingOpen         FindingStatus = "open"
 	FindingAcknowledged FindingStatus = "acknowledged"
 	FindingResolved     FindingStatus = "resolved"
+	// FindingSnoozed is a filter, never a stored status: the unresolved
+	// findings whose snooze has not ended. A snoozed finding keeps its
+	// status (open or acknowledged) and is left out of those filters.
+	FindingSnoozed FindingStatus = "snoozed"
 )
 
 // Details is a finding's free-form JSON object.
@@ -108,6 +112,21 @@ type Finding struct {
 	FirstRunID     *string // the reconciliation run that opened it, if one did
 	LastRunID      *string // the last run that saw its condition
 	ResolvedRunID  *string // the run that resolved it
+	// SnoozedUntil hides an unresolved finding from the open list, the
+	// overview's counts and alert reminders until then (migration 009).
+	// SnoozeNote says why, SnoozedBy who, SnoozedAt when. The columns are
+	// kept after the snooze ends or the finding resolves; Snoozed says
+	// whether it is in effect.
+	SnoozedUntil *time.Time
+	SnoozeNote   *string
+	SnoozedBy    *string
+	SnoozedAt    *time.Time
+}
+
+// Snoozed reports whether the finding is snoozed at now: unresolved, with
+// a snooze that ends after now. A resolved finding is never snoozed.
+func (f *Finding) Snoozed(now time.Time) bool {
+	return f.ResolvedAt == nil && f.SnoozedUntil != nil && f.SnoozedUntil.After(now)
 }
 
 // ErrInvalidFinding is returned for a finding without kind, subject or severity.

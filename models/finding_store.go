@@ -126,7 +126,14 @@ type FindingFilter struct {
 // page's cursor.
 func (s *Store) FindingList(ctx context.Context, f FindingFilter) ([]Finding, string, error) {
 	q := s.db.WithContext(ctx).Model(&Finding{})
-	if f.Status != "" {
+	switch f.Status {
+	case "":
+	case FindingSnoozed:
+		q = snoozedAt(q, s.Now(), true)
+	case FindingOpen, FindingAcknowledged:
+		// A snoozed finding is listed under "snoozed" only.
+		q = snoozedAt(q.Where("status = ?", f.Status), s.Now(), false)
+	default:
 		q = q.Where("status = ?", f.Status)
 	}
 	if f.Kind != "" {
@@ -196,13 +203,16 @@ func (s *Store) FindingListUnannounced(ctx context.Context, since FindingMark, l
 
 // FindingListAnnouncedBefore lists open (not acknowledged) unresolved findings
 // last announced at or before cutoff, longest waiting first, reading the
-// announcements by time: those due, not every open finding.
+// announcements by time: those due, not every open finding. A finding
+// snoozed at the store's clock is not due: its reminder waits for the
+// snooze to end, and is then sent, the last announcement being long past.
 func (s *Store) FindingListAnnouncedBefore(ctx context.Context, cutoff time.Time, limit int) ([]Finding, error) {
 	var fs []Finding
 	err := s.db.WithContext(ctx).Table(s.indexedBy("alert_notices n", "alert_notices_last")+" CROSS JOIN findings").
 		Select("findings.*").
 		Where("findings.id = n.finding_id AND n.last_notified_at <= ?", cutoff.UTC()).
 		Where("findings.resolved_at IS NULL AND findings.status = ?", FindingOpen).
+		Where("(findings.snoozed_until IS NULL OR findings.snoozed_until <= ?)", s.Now().UTC()).
 		Order("n.last_notified_at, findings.id").Limit(limit).Find(&fs).Error
 	if err != nil {
 		return nil, fmt.Errorf("list findings to re-announce: %w", translate(err))

@@ -1,6 +1,7 @@
 // payoutd dashboard: draws the overview charts from the JSON block that the
 // server renders into the page (<script type="application/json"
-// id="chart-data">). The page has no inline script; this file and the
+// id="chart-data">), and makes the Copy buttons beside shortened values
+// work. The page has no inline script; this file and the
 // vendored Chart.js are the only scripts the Content-Security-Policy allows.
 (function () {
   "use strict";
@@ -13,7 +14,12 @@
     unknown: "#d08a00",
     failed: "#c0392b"
   };
-  var FINDING_COLOR = "#c0392b";
+  // The severities' colours, as the badges have them (app.css).
+  var SEVERITY_COLORS = {
+    error: "#b42318",
+    warning: "#d08a00",
+    info: "#2f5f9e"
+  };
   var WALLET_COLOR = "#1f3a5f";
 
   function readData() {
@@ -76,21 +82,36 @@
     });
   }
 
+  // One bar per kind, stacked by severity and coloured by it; a severity
+  // with no open finding is left out of the legend.
   function findingsChart(canvas, data) {
-    var findings = data.findings || { labels: [], counts: [] };
+    var findings = data.findings || { labels: [], series: [] };
+    var series = (findings.series || []).filter(function (s) {
+      return s.counts.some(function (n) { return n > 0; });
+    });
     return new Chart(canvas, {
       type: "bar",
       data: {
         labels: (findings.labels || []).map(human),
-        datasets: [{ label: "open findings", data: findings.counts || [], backgroundColor: FINDING_COLOR }]
+        datasets: series.map(function (s) {
+          return {
+            label: s.severity,
+            data: s.counts,
+            backgroundColor: SEVERITY_COLORS[s.severity] || "#8a97a8",
+            stack: "findings"
+          };
+        })
       },
       options: {
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
         indexAxis: "y",
-        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
-        plugins: { legend: { display: false } }
+        scales: {
+          x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+          y: { stacked: true }
+        },
+        plugins: { legend: { position: "bottom" } }
       }
     });
   }
@@ -128,7 +149,47 @@
     });
   }
 
+  // Copy buttons put the whole of a shortened value on the clipboard. The
+  // Clipboard API needs a secure context (https or localhost); elsewhere
+  // the value is selected in a text field for the person to copy.
+  function copyValue(button) {
+    var value = button.getAttribute("data-copy");
+    var done = function () {
+      button.textContent = "Copied";
+      window.setTimeout(function () { button.textContent = "Copy"; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(value).then(done, function () { selectValue(button, value); });
+      return;
+    }
+    selectValue(button, value);
+  }
+
+  function selectValue(button, value) {
+    var field = button.parentNode.querySelector("input.copy-field");
+    if (!field) {
+      field = document.createElement("input");
+      field.className = "copy-field";
+      field.readOnly = true;
+      button.parentNode.insertBefore(field, button.nextSibling);
+    }
+    field.value = value;
+    field.focus();
+    field.select();
+  }
+
+  function initCopy() {
+    document.addEventListener("click", function (e) {
+      var button = e.target.closest ? e.target.closest("button.copy") : null;
+      if (button) {
+        e.preventDefault();
+        copyValue(button);
+      }
+    });
+  }
+
   function init() {
+    initCopy();
     var data = readData();
     if (!data || typeof Chart === "undefined") {
       return;

@@ -5,6 +5,7 @@ package dashboardtest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,11 @@ type Fixture struct {
 	Findings []*models.Finding // as stored after Seed's changes
 	// Open, Acked and Resolved are one finding in each state.
 	Open, Acked, Resolved *models.Finding
-	Runs                  []*models.ReconcileRun // oldest first
-	Snapshots             []*models.WalletSnapshot
+	// Long is an open missing_locally finding whose subject and transaction
+	// are LongValue.
+	Long      *models.Finding
+	Runs      []*models.ReconcileRun // oldest first
+	Snapshots []*models.WalletSnapshot
 	// Withdrawers are the payouts' users, registered before their payouts
 	// (see seedWithdrawers), oldest first, as stored when Seed returned.
 	Withdrawers []*models.Withdrawer
@@ -34,6 +38,18 @@ const (
 	SearchTransaction = "sig-search-7f3a"
 	SearchKey         = "idem-search-7f3a"
 )
+
+// LongValue is a 200-character Coinflow transaction, as long as a value a
+// finding shows gets: a table must fit it without hiding its Action column.
+var LongValue = strings.Repeat("5VfYt3kqGw9ZxR2mNb7LpQ4s", 9)[:200]
+
+// LongCents is the amount of the Long finding's withdrawal, shown as
+// 1,234,567.89 USD.
+const LongCents = 123_456_789
+
+// StuckOverdue is how late the first stuck payout is: "2 minutes 57
+// seconds" on the dashboard.
+const StuckOverdue = 177 * time.Second
 
 // DaysSeeded is how many UTC days, ending on end's, hold seeded payouts.
 const DaysSeeded = 10
@@ -167,18 +183,39 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time)
 		clock.Advance(time.Minute)
 		return got
 	}
+	// The details are shaped as the reconciler and the applier write them,
+	// with values as long as the dashboard must fit (LongValue).
 	p0, p1, p2, p3 := fx.Payouts[0], fx.Payouts[1], fx.Payouts[2], fx.Payouts[3]
-	raise(models.KindStuckPayout, p1.ID, models.SeverityWarning, p1.ID, p1.UserID, models.Details{"status": "pending", "age_hours": 80})
-	raise(models.KindStuckPayout, p2.ID, models.SeverityWarning, p2.ID, p2.UserID, models.Details{"status": "pending", "age_hours": 51})
-	fx.Open = raise(models.KindStatusMismatch, s.ID, models.SeverityError, s.ID, s.UserID,
-		models.Details{"local": "completed", "coinflow": "failed"})
-	raise(models.KindAmountMismatch, p3.ID, models.SeverityError, p3.ID, p3.UserID,
-		models.Details{"local_cents": p3.Amount.Cents, "coinflow_cents": p3.Amount.Cents + 100})
+	raise(models.KindStuckPayout, p1.ID, models.SeverityWarning, p1.ID, p1.UserID, models.Details{
+		"status": "pending", "deadline": end.Add(-3*time.Hour - StuckOverdue), "deadline_basis": "window:standard",
+		"overdue_seconds": int64(StuckOverdue / time.Second), "amount": p1.Amount,
+	})
+	raise(models.KindStuckPayout, p2.ID, models.SeverityWarning, p2.ID, p2.UserID, models.Details{
+		"status": "in_review", "deadline": end.Add(-5 * time.Hour), "deadline_basis": "expected_delivery_date",
+		"overdue_seconds": int64(2 * time.Hour / time.Second), "amount": p2.Amount,
+	})
+	fx.Open = raise(models.KindStatusMismatch, s.ID, models.SeverityError, s.ID, s.UserID, models.Details{
+		"reason": decide.FindingTerminalChanged, "source": "webhook", "status": "completed", "coinflow_status": "failed",
+		"inbox_event_id": 41,
+	})
+	raise(models.KindAmountMismatch, p3.ID, models.SeverityError, p3.ID, p3.UserID, models.Details{
+		"local": p3.Amount, "coinflow": models.Money{Cents: p3.Amount.Cents + 100, Currency: p3.Amount.Currency},
+		"transaction": LongValue,
+	})
 	raise(models.KindSpeedMismatch, p0.ID, models.SeverityInfo, p0.ID, p0.UserID,
-		models.Details{"requested_speed": "same_day", "effective_speed": "standard", "expected": false})
-	raise(models.KindUnverifiedWithdrawer, "user-3", models.SeverityWarning, "", "user-3", models.Details{"verification_status": "pending"})
-	raise(models.KindWalletLowBalance, "wallet", models.SeverityWarning, "", "", models.Details{"balance_cents": balance, "floor_cents": balance + 1})
-	acked := raise(models.KindWebhookUnprocessable, "inbox-41", models.SeverityError, "", "", models.Details{"reason": "missing signature field"})
+		models.Details{"requested_speed": "same_day", "effective_speed": "standard", "expected": false, "amount": p0.Amount})
+	raise(models.KindUnverifiedWithdrawer, "user-3", models.SeverityWarning, "", "user-3",
+		models.Details{"verification_status": "pending", "blocked": false, "payout_status": "pending"})
+	raise(models.KindWalletLowBalance, "wallet", models.SeverityWarning, "", "", models.Details{
+		"balance_cents": balance, "floor_cents": balance + 1, "in_flight_cents": 0, "in_flight_unpriced_payouts": 0,
+	})
+	acked := raise(models.KindWebhookUnprocessable, "inbox:41", models.SeverityError, "", "",
+		models.Details{"inbox_event_id": 41, "event_type": "Withdraw Success", "reason": "decode: missing signature field"})
+	// A withdrawal payoutd did not make, under a transaction as long as a
+	// value can be: the finding that once pushed Acknowledge off screen.
+	fx.Long = raise(models.KindMissingLocally, LongValue, models.SeverityWarning, p3.ID, p3.UserID, models.Details{
+		"transaction": LongValue, "amount": models.Money{Cents: LongCents, Currency: "USD"}, "status": "pending", "speed": "standard",
+	})
 	resolved := raise(models.KindMissingAtCoinflow, p2.ID, models.SeverityError, p2.ID, p2.UserID, models.Details{"idempotency_key": deref(p2.IdempotencyKey)})
 	_, err := store.FindingAcknowledge(ctx, acked.ID, "ops", "known: replayed by hand")
 	must(err)
@@ -201,6 +238,8 @@ func Seed(t testing.TB, store *models.Store, clock *dbtest.Clock, end time.Time)
 			fx.Resolved = f
 		case fx.Open.ID:
 			fx.Open = f
+		case fx.Long.ID:
+			fx.Long = f
 		}
 	}
 	for _, p := range fx.Payouts {
