@@ -21,6 +21,7 @@ import (
 	"github.com/payoutd/payoutd/api"
 	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/inbox"
+	"github.com/payoutd/payoutd/internal/apispec"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/metrics"
@@ -257,7 +258,7 @@ func startRouter(t *testing.T, store *models.Store, clock *dbtest.Clock, token s
 	router := api.NewRouter(api.Deps{
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler, APIToken: []byte(token),
 	})
-	hs := httptest.NewServer(router)
+	hs := httptest.NewServer(apispec.Handler(t, router))
 	t.Cleanup(hs.Close)
 	return hs.URL, pipe
 }

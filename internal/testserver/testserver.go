@@ -18,6 +18,7 @@ import (
 
 	"github.com/payoutd/payoutd/api"
 	"github.com/payoutd/payoutd/coinflow"
+	"github.com/payoutd/payoutd/internal/apispec"
 	"github.com/payoutd/payoutd/initiate"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/metrics"
@@ -94,7 +95,8 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
 		APIToken: []byte(APIToken), Initiator: initiator, Onboard: ob, Replayer: pipe.Applier,
 	})
-	srv := httptest.NewServer(router)
+	// Every answer a test gets is checked against the OpenAPI document.
+	srv := httptest.NewServer(apispec.Handler(t, router))
 	t.Cleanup(func() {
 		srv.Close()
 		pipe.Committer.Close()
