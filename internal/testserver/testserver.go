@@ -18,8 +18,8 @@ import (
 
 	"github.com/payoutd/payoutd/api"
 	"github.com/payoutd/payoutd/coinflow"
-	"github.com/payoutd/payoutd/internal/apispec"
 	"github.com/payoutd/payoutd/initiate"
+	"github.com/payoutd/payoutd/internal/apispec"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/metrics"
 	"github.com/payoutd/payoutd/models"
