@@ -21,6 +21,8 @@ import (
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/metrics"
+	"github.com/payoutd/payoutd/models"
+	"github.com/payoutd/payoutd/rail"
 )
 
 func TestOpenAPIDocumentValidates(t *testing.T) {
@@ -198,4 +200,77 @@ func TestAPISpecCheckerRefusesWrongAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpenAPIEnumsFollowTheCode: each enum of the document lists exactly
+// the values the code knows, so a new status, kind or speed in the code
+// fails here until the document has it.
+func TestOpenAPIEnumsFollowTheCode(t *testing.T) {
+	t.Parallel()
+	ch, err := apispec.New()
+	require.NoError(t, err)
+	enum := func(schema string) []string {
+		t.Helper()
+		ref, ok := ch.Doc.Components.Schemas[schema]
+		require.True(t, ok, "schema %s", schema)
+		return enumOf(t, ref.Value)
+	}
+	var kinds []string
+	for _, k := range models.FindingKinds() {
+		kinds = append(kinds, string(k))
+	}
+	for _, tc := range []struct {
+		where string
+		got   []string
+		want  []string
+	}{
+		{"FindingKind", enum("FindingKind"), kinds},
+		{"Speed", enum("Speed"), rail.Speeds()},
+		{"PayoutStatus", enum("PayoutStatus"), asStrings(models.StatusRequested, models.StatusUnknown, models.StatusPending,
+			models.StatusInReview, models.StatusCompleted, models.StatusFailed)},
+		{"Severity", enum("Severity"), asStrings(models.SeverityInfo, models.SeverityWarning, models.SeverityError)},
+		{"FindingStatus", enum("FindingStatus"), asStrings(models.FindingOpen, models.FindingAcknowledged, models.FindingResolved)},
+		{"EventState", enum("EventState"), asStrings(models.InboxApplied, models.InboxPending, models.InboxParked,
+			models.InboxIgnored, models.InboxUnprocessable)},
+		{"VerificationStatus", enum("VerificationStatus"), asStrings(models.VerificationPending, models.VerificationPartialApproval,
+			models.VerificationApproved, models.VerificationRejected, models.VerificationExpired)},
+		{"EvidenceSource", enum("EvidenceSource"), asStrings(models.SourceWebhook, models.SourceAPI, models.SourceReconcile)},
+		{"Run.outcome", enumOf(t, ch.Doc.Components.Schemas["Run"].Value.Properties["outcome"].Value),
+			[]string{models.RunRunning, models.RunOK, models.RunPartial, models.RunFailed}},
+		{"Payout.source", enumOf(t, ch.Doc.Components.Schemas["Payout"].Value.Properties["source"].Value),
+			asStrings(models.OriginAPI, models.OriginDiscovered)},
+		{"Event.auth.method", enumOf(t, ch.Doc.Components.Schemas["Event"].Value.Properties["auth"].Value.Properties["method"].Value),
+			[]string{models.AuthSignature, models.AuthAuthorization}},
+		{"Event.auth.key", enumOf(t, ch.Doc.Components.Schemas["Event"].Value.Properties["auth"].Value.Properties["key"].Value),
+			[]string{models.AuthKeyCurrent, models.AuthKeyPrevious}},
+	} {
+		require.ElementsMatch(t, tc.want, tc.got, tc.where)
+	}
+	for _, s := range enum("PayoutStatus") {
+		require.True(t, models.PayoutStatus(s).Valid(), s)
+	}
+	for _, s := range enum("EventState") {
+		require.True(t, models.InboxStatusValid(s), s)
+	}
+}
+
+// enumOf is a schema's enum without the null a nullable enum lists.
+func enumOf(t *testing.T, s *openapi3.Schema) []string {
+	t.Helper()
+	require.NotEmpty(t, s.Enum)
+	var out []string
+	for _, v := range s.Enum {
+		if v != nil {
+			out = append(out, v.(string))
+		}
+	}
+	return out
+}
+
+func asStrings[S ~string](vs ...S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
