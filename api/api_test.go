@@ -21,6 +21,7 @@ import (
 	"github.com/payoutd/payoutd/api"
 	"github.com/payoutd/payoutd/decide"
 	"github.com/payoutd/payoutd/inbox"
+	"github.com/payoutd/payoutd/internal/apispec"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/internal/testserver"
@@ -282,7 +283,7 @@ func startRouterWith(t *testing.T, store *models.Store, clock *dbtest.Clock, d a
 	gin.SetMode(gin.ReleaseMode)
 	d.Store, d.Metrics, d.Log, d.Webhook = store, m, logger.WithField("component", "http"), pipe.Handler
 	router := api.NewRouter(d)
-	hs := httptest.NewServer(router)
+	hs := httptest.NewServer(apispec.Handler(t, router))
 	t.Cleanup(hs.Close)
 	return hs.URL, pipe
 }

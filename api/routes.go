@@ -83,6 +83,7 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", readyz(d.Store))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	r.GET("/api/v1/openapi.json", serveOpenAPI()) // outside v1's bearer check: it holds no data
 
 	h := &handlers{store: d.Store, log: d.Log, initiator: d.Initiator, onboard: d.Onboard, reconciler: d.Reconciler, replayer: d.Replayer}
 	v1 := r.Group("/api/v1")

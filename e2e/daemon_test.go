@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -21,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for the tests' own checks
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutd/payoutd/internal/apispec"
 	"github.com/payoutd/payoutd/webhook"
 )
 
@@ -206,7 +208,8 @@ func (d *daemon) waitReady(timeout time.Duration) {
 	}
 }
 
-// get sends a GET, with a bearer token when token is set.
+// get sends a GET, with a bearer token when token is set. An answer the
+// OpenAPI document does not describe fails the test.
 func (d *daemon) get(path, token string) (int, []byte, error) {
 	req, err := http.NewRequest(http.MethodGet, d.URL()+path, nil)
 	if err != nil {
@@ -221,7 +224,17 @@ func (d *daemon) get(path, token string) (int, []byte, error) {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	if err != nil {
+		return resp.StatusCode, b, err
+	}
+	ch, err := apispec.Shared()
+	if err == nil {
+		err = ch.Check(req, resp.StatusCode, resp.Header, b)
+	}
+	if err != nil && !errors.Is(err, apispec.ErrNotDescribed) {
+		d.t.Errorf("apispec: %v", err)
+	}
+	return resp.StatusCode, b, nil
 }
 
 func (d *daemon) logPath(n int) string {

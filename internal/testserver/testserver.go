@@ -19,6 +19,7 @@ import (
 	"github.com/payoutd/payoutd/api"
 	"github.com/payoutd/payoutd/coinflow"
 	"github.com/payoutd/payoutd/initiate"
+	"github.com/payoutd/payoutd/internal/apispec"
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/metrics"
@@ -99,7 +100,8 @@ func Start(t testing.TB, store *models.Store, opts Options) *Server {
 		Store: store, Metrics: m, Log: logger.WithField("component", "http"), Webhook: pipe.Handler,
 		Tokens: []principal.Token{{Name: principal.APIToken, Secret: []byte(APIToken)}}, Initiator: initiator, Onboard: ob, Replayer: pipe.Applier, Reconciler: opts.Reconciler,
 	})
-	srv := httptest.NewServer(router)
+	// Every answer a test gets is checked against the OpenAPI document.
+	srv := httptest.NewServer(apispec.Handler(t, router))
 	t.Cleanup(func() {
 		srv.Close()
 		pipe.Committer.Close()
