@@ -141,7 +141,7 @@ func TestWebhookGivesUp(t *testing.T) {
 	b := setup(t, setupOpts{
 		respond: func(int) int { return http.StatusAccepted }, // 2xx but not 200: retried
 		opts: coinflowtest.Options{WebhookRetry: coinflowtest.RetryPolicy{
-			Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond, GiveUpAfter: 60 * time.Millisecond,
+			Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond, GiveUpAfter: 250 * time.Millisecond,
 		}},
 	})
 	b.addUser(t, "u-1")
