@@ -1,6 +1,7 @@
 package reporttest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,4 +48,25 @@ func SeedVaried(t testing.TB, store *models.Store, clock *dbtest.Clock) *Fixture
 		fx.Payouts = append(fx.Payouts, *p)
 	}
 	return fx
+}
+
+// SeedUnreadable writes, on SQLite, 1,500 payouts a second apart from
+// From, in one transaction, and makes the 1,201st (p-1200) one whose
+// returned_at is text no one can read as a time: the payouts report, in
+// pages of 1,000, fails in its second page, after the first went out.
+// PostgreSQL would refuse such a value, so there is no such test there.
+func SeedUnreadable(t testing.TB, store *models.Store) {
+	t.Helper()
+	var ps []dbtest.RawPayout
+	for i := range 1500 {
+		ps = append(ps, dbtest.RawPayout{ID: fmt.Sprintf("p-%04d", i), Cents: 100, Speed: "standard",
+			CreatedAt: From.Add(time.Duration(i) * time.Second)})
+	}
+	err := store.Tx(t.Context(), func(tx *models.Store) error {
+		dbtest.InsertPayouts(t, tx, ps...)
+		return tx.DB().Exec(`UPDATE payouts SET returned_at = 'not a time' WHERE id = 'p-1200'`).Error
+	})
+	if err != nil {
+		t.Fatalf("seed unreadable: %v", err)
+	}
 }
