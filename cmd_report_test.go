@@ -200,6 +200,12 @@ func TestReportCommandOverflowingSumSaysSo(t *testing.T) {
 		require.EqualError(t, err, "build report 2025-06-01 to 2025-06-03: report payouts: sum of payout amounts overflows int64")
 		require.Equal(t, 1, exitCode(err))
 		require.Empty(t, out)
+
+		out, err = runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03", "--report", "payouts")
+		require.ErrorIs(t, err, models.ErrOverflow)
+		require.EqualError(t, err, "payouts report 2025-06-01 to 2025-06-03: report payouts: sum of payout amounts overflows int64")
+		require.Equal(t, 1, exitCode(err))
+		require.Empty(t, out, "the totals are taken before the first row")
 	})
 }
 

@@ -155,7 +155,7 @@ func TestReportSummaryOverflowingSumIs500(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, srv *testserver.Server, _ *dbtest.Clock) {
 		dbtest.InsertPayouts(t, srv.Store, dbtest.OverflowingPayouts(reporttest.From.Add(9*time.Hour))...)
-		for _, format := range []string{"json", "csv"} {
+		for _, format := range []string{"json", "csv", "csv&report=payouts", "csv&report=summary"} {
 			code, _, b := getReport(t, srv, reportPath+"&format="+format, "")
 			require.Equal(t, http.StatusInternalServerError, code, "%s: %s", format, b)
 			e := requireError(t, b, "sum_overflow")
