@@ -83,6 +83,9 @@ func (h *handlers) reportSummary(c *gin.Context) {
 		}
 	case !out.started:
 		h.storeError(c, err, "report")
+	case c.Request.Context().Err() != nil:
+		// The client went away: nothing to cut, and no fault of payoutd's.
+		h.log.WithFields(logrus.Fields{"route": c.FullPath(), "report": name, "bytes": out.n}).Info("report download abandoned")
 	default:
 		// The 200 and part of the file are out: cut the connection, so that
 		// the client sees a broken download (curl exits 18, a browser marks

@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/payoutd/payoutd/internal/dbtest"
 	"github.com/payoutd/payoutd/internal/testserver"
+	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/report"
 	"github.com/payoutd/payoutd/report/reporttest"
 )
@@ -272,4 +275,47 @@ func TestReportPayoutsCutShortIsVisible(t *testing.T) {
 	code, _, body := getReport(t, srv, reportPath+"&report=payouts", "")
 	require.Equal(t, http.StatusInternalServerError, code, "%s", body)
 	requireError(t, body, "internal")
+}
+
+// A client that goes away mid-download is no fault of payoutd's: logged at
+// info as abandoned, not as a report cut short.
+func TestReportPayoutsAbandonedDownload(t *testing.T) {
+	t.Parallel()
+	clock := dbtest.NewClock(reporttest.Now)
+	srv := testserver.Start(t, dbtest.SQLite(t, dbtest.Options{NowFunc: clock.Now}), testserver.Options{Clock: clock})
+	// 20,000 rows, some 3 MB: more than the sockets hold, so the handler is
+	// still writing when the client leaves.
+	var ps []dbtest.RawPayout
+	for i := range 20_000 {
+		ps = append(ps, dbtest.RawPayout{ID: fmt.Sprintf("a-%05d", i), Cents: 100, Speed: "standard",
+			CreatedAt: reporttest.From.Add(time.Duration(i) * time.Second)})
+	}
+	require.NoError(t, srv.Store.Tx(t.Context(), func(tx *models.Store) error {
+		dbtest.InsertPayouts(t, tx, ps...)
+		return nil
+	}))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+reportPath+"&report=payouts", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", bearer)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = io.ReadFull(resp.Body, make([]byte, 1000))
+	require.NoError(t, err)
+	cancel()
+	_ = resp.Body.Close()
+
+	messages := func() []string {
+		var ms []string
+		for _, e := range srv.Logs.AllEntries() {
+			if e.Data["report"] == "payouts" {
+				ms = append(ms, e.Level.String()+" "+e.Message)
+			}
+		}
+		return ms
+	}
+	require.Eventually(t, func() bool { return len(messages()) > 0 }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"info report download abandoned"}, messages())
 }
