@@ -88,10 +88,13 @@ func (s *Store) reportPayoutPage(ctx context.Context, page []ReportPayout, from,
 	limit int) ([]ReportPayout, any, string, error) {
 	where, args := "created_at >= ? AND created_at < ?", []any{from.UTC(), to.UTC()}
 	if afterAt != nil {
-		// A row comparison: both databases start their index range scan at
-		// the key with it (see keysetPage).
-		where += " AND (created_at, id) > (?, ?)"
-		args = append(args, afterAt, afterID)
+		// The key is also the lower bound of created_at: given the range's
+		// start beside the row comparison, SQLite scanned the index from
+		// the start of the range on every page, so that a page deep in 200,000
+		// payouts took 70 ms instead of 5, and the whole read grew with the
+		// square of the range.
+		where = "created_at >= ? AND created_at < ? AND (created_at, id) > (?, ?)"
+		args = []any{afterAt, to.UTC(), afterAt, afterID}
 	}
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+reportPayoutColumns+` FROM payouts WHERE `+where+`
 ORDER BY created_at, id LIMIT ?`, append(args, limit)...).Rows()
