@@ -173,7 +173,12 @@ func TestPayoutsReportRowsMustAddUp(t *testing.T) {
 	dbtest.EachAt(t, reporttest.Now, func(t *testing.T, store *models.Store, clock *dbtest.Clock) {
 		fx := reporttest.SeedVaried(t, store, clock)
 		whole := writeNamed(t, store, "payouts")
-		w := &discoverer{t: t, store: store}
+		// A payout created late on June 2, inserted on the first write.
+		w := &firstWrite{do: func() error {
+			dbtest.InsertPayouts(t, store, dbtest.RawPayout{ID: "discovered", Cents: 999, Speed: "standard",
+				CreatedAt: reporttest.To.Add(-time.Minute)})
+			return nil
+		}}
 		err := report.WritePayoutsPaged(t.Context(), w, store, reporttest.From, reporttest.To, 2)
 		if store.Dialect() == models.DialectPostgres {
 			require.NoError(t, err)
@@ -187,21 +192,22 @@ func TestPayoutsReportRowsMustAddUp(t *testing.T) {
 	})
 }
 
-// discoverer inserts, on its first write, a payout created late on June 2.
-type discoverer struct {
+// firstWrite runs do before its first write: a change to the database
+// while a report is being read.
+type firstWrite struct {
 	bytes.Buffer
-	t     *testing.T
-	store *models.Store
-	done  bool
+	do   func() error
+	done bool
 }
 
-func (d *discoverer) Write(b []byte) (int, error) {
-	if !d.done {
-		d.done = true
-		dbtest.InsertPayouts(d.t, d.store, dbtest.RawPayout{ID: "discovered", Cents: 999, Speed: "standard",
-			CreatedAt: reporttest.To.Add(-time.Minute)})
+func (f *firstWrite) Write(b []byte) (int, error) {
+	if !f.done {
+		f.done = true
+		if err := f.do(); err != nil {
+			return 0, err
+		}
 	}
-	return d.Buffer.Write(b)
+	return f.Buffer.Write(b)
 }
 
 func TestWriteNamedRefusesBeforeWriting(t *testing.T) {
@@ -293,34 +299,17 @@ func TestPayoutsReportLeavesOutPayoutsCreatedWhileItReads(t *testing.T) {
 		var before bytes.Buffer
 		require.NoError(t, report.WritePayoutsPaged(t.Context(), &before, store, reporttest.From, reporttest.To, 3))
 
-		w := &creator{t: t, store: store, clock: clock}
+		// A payout created through the store a second after the report
+		// started, on the first write.
+		w := &firstWrite{do: func() error {
+			clock.Advance(time.Second)
+			return store.PayoutCreate(t.Context(), &models.Payout{UserID: "u-new", Amount: models.Money{Cents: 5000, Currency: "USD"},
+				Status: models.StatusRequested, Source: models.OriginAPI}, models.SourceAPI, nil)
+		}}
 		require.NoError(t, report.WritePayoutsPaged(t.Context(), w, store, reporttest.From, reporttest.To, 3))
-		require.True(t, w.created)
+		require.True(t, w.done)
 		require.Equal(t, before.String(), w.String())
 		rows := reporttest.ReadTable(t, w.Bytes(), reporttest.Headers["payouts"])
 		require.Len(t, rows, 10)
 	})
-}
-
-// creator creates a payout through the store, a second after the report
-// started, on its first write.
-type creator struct {
-	bytes.Buffer
-	t       *testing.T
-	store   *models.Store
-	clock   *dbtest.Clock
-	created bool
-}
-
-func (c *creator) Write(b []byte) (int, error) {
-	if !c.created {
-		c.created = true
-		c.clock.Advance(time.Second)
-		p := &models.Payout{UserID: "u-new", Amount: models.Money{Cents: 5000, Currency: "USD"}, Status: models.StatusRequested,
-			Source: models.OriginAPI}
-		if err := c.store.PayoutCreate(c.t.Context(), p, models.SourceAPI, nil); err != nil {
-			return 0, err
-		}
-	}
-	return c.Buffer.Write(b)
 }
