@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,12 +19,29 @@ import (
 // reportFlags are payoutd report's own flags.
 type reportFlags struct {
 	from, to, format string
+	name             reportName
+}
+
+// reportName is the value of --report, which may be given empty by
+// mistake: that is an unknown report, not the default.
+type reportName struct {
+	name string
+	set  bool
+}
+
+func (n *reportName) String() string { return n.name }
+
+func (n *reportName) Set(v string) error {
+	n.name, n.set = v, true
+	return nil
 }
 
 func (f *reportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.from, "from", "", "first UTC date of the report, YYYY-MM-DD")
 	fs.StringVar(&f.to, "to", "", "first UTC date NOT in the report, YYYY-MM-DD (--from 2025-06-01 --to 2025-06-02 is June 1)")
-	fs.StringVar(&f.format, "format", "json", "csv or json")
+	fs.StringVar(&f.format, "format", "", "csv or json (default json; csv for a --report that is only a CSV)")
+	fs.Var(&f.name, "report", "the report to write: "+strings.Join(report.Names(), ", ")+
+		" (default: the summary as JSON, all as CSV)")
 }
 
 // check validates the flags' values; a bad one is a usage error naming it.
@@ -43,8 +62,22 @@ func (f *reportFlags) check() (from, to time.Time, err error) {
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
-	if f.format != "csv" && f.format != "json" {
+	name := f.name.name
+	if f.name.set && !slices.Contains(report.Names(), name) {
+		return time.Time{}, time.Time{}, usageError{fmt.Sprintf("invalid value %q for flag -report: want one of %s; %s",
+			name, strings.Join(report.Names(), ", "), usage())}
+	}
+	hasJSON := !f.name.set || name == report.NameSummary || name == report.NameAll
+	switch {
+	case f.format == "" && hasJSON:
+		f.format = "json"
+	case f.format == "":
+		f.format = "csv"
+	case f.format != "csv" && f.format != "json":
 		return time.Time{}, time.Time{}, usageError{fmt.Sprintf("invalid value %q for flag -format: want csv or json; %s", f.format, usage())}
+	case f.format == "json" && !hasJSON:
+		return time.Time{}, time.Time{}, usageError{fmt.Sprintf(
+			"flag -format json: report %s is a CSV report (summary and all also come as JSON); %s", name, usage())}
 	}
 	return from, to, nil
 }
@@ -58,14 +91,16 @@ func reportCommand(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		return writeReport(ctx, e.cfg, e.stdout, from, to, f.format)
+		return writeReport(ctx, e.cfg, e.stdout, from, to, f.format, f.name.name)
 	}
 }
 
-// writeReport writes the finance report for [from, to) to stdout as csv
-// or json. It reads only: a database whose migrations are behind is
-// refused rather than migrated.
-func writeReport(ctx context.Context, cfg Config, stdout io.Writer, from, to time.Time, format string) error {
+// writeReport writes the finance report for [from, to) to stdout: as JSON
+// the summary; as CSV the report called name, all when name is empty. It
+// reads only: a database whose migrations are behind is refused rather
+// than migrated. CSV goes out as it is read (the payouts report streams);
+// an error after the first row leaves stdout short and exits 1.
+func writeReport(ctx context.Context, cfg Config, stdout io.Writer, from, to time.Time, format, name string) error {
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -78,12 +113,12 @@ func writeReport(ctx context.Context, cfg Config, stdout io.Writer, from, to tim
 	if !current {
 		return errors.New("database migrations are not current: run payoutd migrate first")
 	}
+	if format == "csv" {
+		return report.WriteNamed(ctx, stdout, store, cmp.Or(name, report.NameAll), from, to)
+	}
 	s, err := report.Build(ctx, store, from, to)
 	if err != nil {
 		return err
-	}
-	if format == "csv" {
-		return report.WriteCSV(stdout, s)
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/report"
 	"github.com/payoutd/payoutd/report/reporttest"
@@ -159,6 +162,9 @@ func TestReportCommandUsageErrors(t *testing.T) {
 		"over 366 days":  {[]string{"--from", "2025-01-01", "--to", "2026-01-03"}, "-to"},
 		"bad format":     {[]string{"--from", "2025-06-01", "--to", "2025-06-02", "--format", "xml"}, "-format"},
 		"unknown flag":   {[]string{"--from", "2025-06-01", "--to", "2025-06-02", "--since", "x"}, "-since"},
+		"unknown report": {[]string{"--from", "2025-06-01", "--to", "2025-06-02", "--report", "ledger"}, "-report"},
+		"empty report":   {[]string{"--from", "2025-06-01", "--to", "2025-06-02", "--report="}, "-report"},
+		"json of a csv":  {[]string{"--from", "2025-06-01", "--to", "2025-06-02", "--report", "payouts", "--format", "json"}, "-format"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, err := runReport(t, dbURL, tc.args...)
@@ -194,5 +200,114 @@ func TestReportCommandOverflowingSumSaysSo(t *testing.T) {
 		require.EqualError(t, err, "build report 2025-06-01 to 2025-06-03: report payouts: sum of payout amounts overflows int64")
 		require.Equal(t, 1, exitCode(err))
 		require.Empty(t, out)
+
+		out, err = runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03", "--report", "payouts")
+		require.ErrorIs(t, err, models.ErrOverflow)
+		require.EqualError(t, err, "payouts report 2025-06-01 to 2025-06-03: report payouts: sum of payout amounts overflows int64")
+		require.Equal(t, 1, exitCode(err))
+		require.Empty(t, out, "the totals are taken before the first row")
 	})
+}
+
+// eachVariedDB runs fn on each database of eachFileDB, seeded with the
+// varied report fixture, with a payoutd serving the same store through the
+// API on the store's clock, set to the wall clock the CLI runs on.
+func eachVariedDB(t *testing.T, fn func(t *testing.T, srv *testserver.Server, dbURL string, fx *reporttest.Fixture)) {
+	t.Helper()
+	eachFileDB(t, reporttest.Now, func(t *testing.T, store *models.Store, clock *dbtest.Clock, dbURL string) {
+		fx := reporttest.SeedVaried(t, store, clock)
+		clock.Set(time.Now())
+		fn(t, testserver.Start(t, store, testserver.Options{Clock: clock}), dbURL, fx)
+	})
+}
+
+// apiCSV gets the named report for the fixture's range through the API.
+func apiCSV(t *testing.T, srv *testserver.Server, name string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet,
+		srv.URL+"/api/v1/reports/summary?from=2025-06-01&to=2025-06-03&format=csv&report="+name, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testserver.APIToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	return string(b)
+}
+
+// asOf is the instant an aging report was made, and the report with it
+// blanked: the one thing two runs of it may differ in.
+func asOf(t *testing.T, csv string) (string, time.Time) {
+	t.Helper()
+	rows := reporttest.ReadTable(t, []byte(csv), reporttest.Headers["aging"])
+	require.NotEmpty(t, rows)
+	at, err := time.Parse(time.RFC3339Nano, rows[0]["as_of"])
+	require.NoError(t, err)
+	return strings.ReplaceAll(csv, rows[0]["as_of"], "AS_OF"), at
+}
+
+// Every named report through the CLI: the fixture's figures, the itemized
+// rows adding up to the summary, and the API's bytes for the same store
+// and range (but the instant aging and all are made at).
+func TestReportCommandNamed(t *testing.T) {
+	t.Parallel()
+	eachVariedDB(t, func(t *testing.T, srv *testserver.Server, dbURL string, fx *reporttest.Fixture) {
+		tables := map[string]reporttest.Table{}
+		for _, name := range reporttest.Names {
+			out, err := runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03", "--report", name, "--format", "csv")
+			require.NoError(t, err, name)
+			api := apiCSV(t, srv, name)
+			switch name {
+			case "all":
+				got, at := withoutGenerated(out)
+				want, _ := withoutGenerated(api)
+				require.Equal(t, want, got)
+				reporttest.CheckCSV(t, fx, []byte(out), at)
+			case "aging":
+				got, at := asOf(t, out)
+				want, _ := asOf(t, api)
+				require.Equal(t, want, got)
+				require.WithinDuration(t, time.Now(), at, time.Minute)
+				tables[name] = reporttest.CheckNamed(t, fx, name, []byte(out), at)
+			default:
+				require.Equal(t, api, out, "%s: the API's bytes", name)
+				tables[name] = reporttest.CheckNamed(t, fx, name, []byte(out), time.Now())
+			}
+		}
+		reporttest.CheckItemizedAgainstSummary(t, tables["payouts"], tables["summary"])
+
+		// A CSV-only report needs no --format.
+		out, err := runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03", "--report", "payouts")
+		require.NoError(t, err)
+		require.Equal(t, apiCSV(t, srv, "payouts"), out)
+		// summary and all are JSON unless CSV is asked for.
+		for _, name := range []string{"summary", "all"} {
+			out, err := runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03", "--report", name)
+			require.NoError(t, err)
+			var s report.Summary
+			require.NoError(t, json.Unmarshal([]byte(out), &s), "%s: %s", name, out)
+			reporttest.CheckSummary(t, fx, &s, s.GeneratedAt)
+		}
+	})
+}
+
+// A failure after the first rows of the payouts report leaves stdout short
+// and exits 1 saying why: never a short file and a success. A stored time
+// that cannot be read makes it; PostgreSQL would not store one.
+func TestReportCommandPayoutsCutShortFails(t *testing.T) {
+	t.Parallel()
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "payoutd.db")
+	store, err := models.Open(t.Context(), models.Options{URL: dbURL})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	_, err = store.Migrate(t.Context())
+	require.NoError(t, err)
+	reporttest.SeedUnreadable(t, store)
+	out, err := runReport(t, dbURL, "--from", "2025-06-01", "--to", "2025-06-03", "--report", "payouts")
+	require.ErrorContains(t, err, "payouts report 2025-06-01 to 2025-06-03: report payouts: ")
+	require.Equal(t, 1, exitCode(err))
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	require.Len(t, lines, 1001, "the header and the first page")
 }

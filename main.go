@@ -84,7 +84,7 @@ func commands() []command {
 		{name: "serve", summary: "run the daemon: webhooks, API, dashboard, metrics and the schedules (the default command)", setup: serveCommand},
 		{name: "migrate", summary: "apply the database migrations and exit", setup: migrateCommand},
 		{name: "reconcile", args: "--once [--fail-on-findings]", summary: "run every reconciliation check once and print a summary", setup: reconcileCommand},
-		{name: "report", args: "--from DATE --to DATE [--format csv|json]", summary: "write the finance report for a range of days to stdout", setup: reportCommand},
+		{name: "report", args: "--from DATE --to DATE [--report NAME] [--format csv|json]", summary: "write the finance report for a range of days to stdout", setup: reportCommand},
 		{name: "sim", summary: "run the Coinflow emulator on its own", setup: simCommand},
 		{name: "demo", summary: "run the emulator, payoutd on a fresh database and synthetic payout traffic", setup: demoCommand},
 		{name: "replay", args: "[--state STATE] [--from DATE --to DATE]", summary: "apply stored webhooks again, never applying an effect twice", setup: replayCommand},

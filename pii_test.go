@@ -132,6 +132,7 @@ func testNoPII(t *testing.T, store *models.Store, clock *dbtest.Clock, dbURL str
 	for _, argv := range [][]string{
 		{"report", "--from", "2026-03-01", "--to", "2026-04-01", "--format", "csv"},
 		{"report", "--from", "2026-03-01", "--to", "2026-04-01", "--format", "json"},
+		{"report", "--from", "2026-03-01", "--to", "2026-04-01", "--report", "payouts"},
 		{"reconcile", "--once"},
 	} {
 		var stdout, stderr bytes.Buffer

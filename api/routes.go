@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -114,7 +113,10 @@ func NewRouter(d Deps) *gin.Engine {
 	dd := dashboard.Deps{
 		Store: d.Store, Tokens: d.Tokens, Log: d.Log, Replayer: d.Replayer, SecureCookies: d.SecureCookies,
 		LoginsPerMinute: d.RateLimit.LoginsPerMinute, RateLimit: limited,
-		ReportNames: []string{"all"}, WriteReport: writeReport(d.Store),
+		ReportNames: report.Names(),
+		WriteReport: func(ctx context.Context, w io.Writer, name string, from, to time.Time) error {
+			return report.WriteNamed(ctx, w, d.Store, name, from, to)
+		},
 	}
 	if d.Reconciler != nil { // a nil *Reconciler in the interface would not compare nil
 		dd.Reconciler = d.Reconciler
@@ -138,21 +140,5 @@ func readyz(store *models.Store) gin.HandlerFunc {
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
-	}
-}
-
-// writeReport writes the dashboard's CSV downloads: "all" is the summary
-// as one CSV (report.WriteCSV), what GET /api/v1/reports/summary?format=csv
-// gives.
-func writeReport(store *models.Store) func(ctx context.Context, w io.Writer, name string, from, to time.Time) error {
-	return func(ctx context.Context, w io.Writer, name string, from, to time.Time) error {
-		if name != "all" {
-			return fmt.Errorf("write report %q: no such report", name)
-		}
-		s, err := report.Build(ctx, store, from, to)
-		if err != nil {
-			return err
-		}
-		return report.WriteCSV(w, s)
 	}
 }

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -13,7 +12,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/report"
 )
@@ -97,15 +98,26 @@ func (h *handler) reportDownload(c *gin.Context) {
 		h.fail(c, http.StatusServiceUnavailable, "Downloads unavailable", "This payoutd offers no CSV reports.", "/reports")
 		return
 	}
-	var buf bytes.Buffer
-	if err := h.writeReport(c.Request.Context(), &buf, name, from, to); err != nil {
-		h.storeError(c, err, "report", "/reports")
-		return
-	}
 	last := to.AddDate(0, 0, -1)
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="payoutd-%s-%s-through-%s.csv"`,
+	out := respond.NewDownload(c, "text/csv; charset=utf-8", fmt.Sprintf("payoutd-%s-%s-through-%s.csv",
 		name, from.Format(reportDay), last.Format(reportDay)))
-	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	// Streamed: the itemized payouts of a month can be a hundred megabytes.
+	// A failure before the first byte is an error page; after it, the
+	// download is cut so that the browser marks it failed.
+	err := h.writeReport(c.Request.Context(), out, name, from, to)
+	switch {
+	case err == nil:
+		if !out.Started() {
+			out.Start()
+		}
+	case !out.Started():
+		h.storeError(c, err, "report", "/reports")
+	case c.Request.Context().Err() != nil:
+		h.logger(c).WithFields(logrus.Fields{"report": name, "bytes": out.Bytes()}).Info("report download abandoned")
+	default:
+		h.logger(c).WithError(err).WithFields(logrus.Fields{"report": name, "bytes": out.Bytes()}).Error("report cut short")
+		respond.Abort(c)
+	}
 }
 
 // reportRange reads the from and to days of l, both included, and returns

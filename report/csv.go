@@ -189,13 +189,22 @@ func (o *csvOut) totals(section, col, value string, ts []Amount) {
 
 // defuse keeps a spreadsheet from reading a text cell as a formula: speeds
 // and statuses come from Coinflow. Numbers are never defused; a negative
-// amount stays a number.
+// amount, in cents or as a decimal, stays a number.
 func defuse(v string) string {
-	if v == "" || strings.IndexByte("=+-@\t\r", v[0]) < 0 {
-		return v
-	}
-	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+	if v == "" || strings.IndexByte("=+-@\t\r", v[0]) < 0 || isNumber(v) {
 		return v
 	}
 	return "'" + v
+}
+
+// isNumber reports whether v is a plain decimal number: an optional minus,
+// digits, and optionally a point and digits. A spreadsheet reads nothing
+// else into it.
+func isNumber(v string) bool {
+	v = strings.TrimPrefix(v, "-")
+	whole, frac, dot := strings.Cut(v, ".")
+	digits := func(s string) bool {
+		return s != "" && strings.Trim(s, "0123456789") == ""
+	}
+	return digits(whole) && (!dot || digits(frac))
 }

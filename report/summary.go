@@ -2,7 +2,9 @@
 // of UTC dates, at what speed and cost, what failed or came back, what is
 // still waiting, how the wallet moved, and what reconciliation still flags.
 // The API (GET /api/v1/reports/summary) and the CLI (payoutd report) serve
-// the same Summary, as JSON or as CSV.
+// the same Summary as JSON, and the same CSVs: WriteNamed writes each of
+// the reports Names lists, from an itemized one of every payout (read in
+// pages, itemized.go) to the combined table of every section (WriteCSV).
 //
 // The range is [From, To) in whole UTC dates: To is the first day NOT
 // included, so From 2025-06-01 To 2025-06-02 is the single day of June 1.
