@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -277,7 +276,7 @@ func (h *handlers) snoozeFinding(c *gin.Context) {
 		respond.FieldErrors(c, errs)
 		return
 	}
-	who := cmp.Or(principal.Name(c), "api")
+	who := principal.Name(c)
 	f, err := h.store.FindingSnooze(c.Request.Context(), c.Param("id"), until.UTC(), who, req.Note)
 	switch {
 	case errors.Is(err, models.ErrConflict):

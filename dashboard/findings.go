@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -124,7 +123,7 @@ func (h *handler) snooze(c *gin.Context) {
 		h.fail(c, http.StatusUnprocessableEntity, "Snooze not possible", msg, back)
 		return
 	}
-	who := cmp.Or(principal.Name(c), "dashboard")
+	who := principal.Name(c)
 	_, err = h.store.FindingSnooze(c.Request.Context(), id, until, who, note)
 	switch {
 	case errors.Is(err, models.ErrConflict):

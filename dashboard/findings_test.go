@@ -16,6 +16,7 @@ import (
 
 	"github.com/payoutd/payoutd/dashboard"
 	"github.com/payoutd/payoutd/dashboard/dashboardtest"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -214,7 +215,7 @@ func TestDashboardSnooze(t *testing.T) {
 		got, err = e.Store.FindingGet(ctx, target.ID)
 		require.NoError(t, err)
 		require.True(t, got.SnoozedUntil.Equal(until))
-		require.Equal(t, "dashboard", *got.SnoozedBy, "no login name yet: the dashboard")
+		require.Equal(t, principal.APIToken, *got.SnoozedBy, "the login's token name")
 		require.Equal(t, "Coinflow support: settles Friday", *got.SnoozeNote)
 
 		after := c.Get(t, resp.Header.Get("Location"))
