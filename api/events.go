@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/payoutd/payoutd/internal/mask"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/internal/respond"
 	"github.com/payoutd/payoutd/models"
 )
@@ -18,10 +19,6 @@ import (
 type Replayer interface {
 	Replay(ctx context.Context, id int64, by string) (*models.EventReplay, error)
 }
-
-// apiReplayer is who a replay through the API is recorded as: the API has
-// one shared bearer token, so the token is the only "who" there is.
-const apiReplayer = "api-token"
 
 // eventView is a stored webhook as the event log lists it: never its body.
 type eventView struct {
@@ -202,7 +199,7 @@ func (h *handlers) replayEvent(c *gin.Context) {
 		respond.Error(c, http.StatusServiceUnavailable, "replay_unavailable", "replay is not available in this process")
 		return
 	}
-	r, err := h.replayer.Replay(c.Request.Context(), id, apiReplayer)
+	r, err := h.replayer.Replay(c.Request.Context(), id, principal.Name(c))
 	if err != nil {
 		h.storeError(c, err, "event")
 		return

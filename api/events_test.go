@@ -12,6 +12,7 @@ import (
 
 	"github.com/payoutd/payoutd/inbox"
 	"github.com/payoutd/payoutd/internal/dbtest"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/internal/testserver"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/webhook"
@@ -354,7 +355,7 @@ func replay(t *testing.T, srv *testserver.Server, id int64) replayJSON {
 	var r replayJSON
 	mustJSON(t, b, &r)
 	require.Equal(t, id, r.EventID)
-	require.Equal(t, "api-token", r.ReplayedBy)
+	require.Equal(t, principal.APIToken, r.ReplayedBy)
 	require.NotEmpty(t, r.RequestedAt)
 	require.NotNil(t, r.FinishedAt)
 	require.NotNil(t, r.Outcome)
@@ -429,7 +430,7 @@ func TestReplaySemantics(t *testing.T) {
 		require.Len(t, ev.Replays, 3)
 		var outcomes []string
 		for _, r := range ev.Replays {
-			require.Equal(t, "api-token", r.ReplayedBy)
+			require.Equal(t, principal.APIToken, r.ReplayedBy)
 			outcomes = append(outcomes, *r.Outcome)
 		}
 		require.Equal(t, []string{"unchanged", "applied", "unchanged"}, outcomes)

@@ -37,7 +37,17 @@ func recovery(log *logrus.Entry) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					// A deliberate abort (respond.Abort): net/http must see
+					// it to cut the connection under a response begun.
+					panic(r)
+				}
 				reqlog.Entry(c.Request.Context(), log).WithFields(logrus.Fields{"route": c.FullPath(), "panic": r}).Error("handler panicked")
+				if c.Writer.Written() {
+					// Part of an answer is out: an error body after it would
+					// make it look whole. Cut the connection instead.
+					panic(http.ErrAbortHandler)
+				}
 				respond.Internal(c)
 			}
 		}()

@@ -184,4 +184,20 @@ func TestRequestIDOnRecoveredPanic(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, status)
 	require.Equal(t, "panic-1", got)
 	requireEveryLineCarries(t, entries, "panic-1", "handler panicked")
+
+	// A panic once part of an answer is out cuts the connection: an error
+	// body appended to a begun download would make it look whole.
+	r.GET("/half", func(c *gin.Context) {
+		c.Status(http.StatusOK)
+		_, _ = c.Writer.WriteString("id,amount\n1,2.00\n")
+		c.Writer.Flush()
+		panic("after the first rows")
+	})
+	resp, err := http.Get(srv + "/half")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "the download is cut, not ended")
+	require.Equal(t, "id,amount\n1,2.00\n", string(body), "no error body after the rows")
 }

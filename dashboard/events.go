@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/payoutd/payoutd/internal/mask"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -131,24 +131,15 @@ func (h *handler) event(c *gin.Context) {
 // replay applies the event again through the one replay path
 // (inbox.Applier.Replay): an applied event is decided again and nothing
 // written, any other is applied once. requireSession and
-// requireCSRF have run. The dashboard's sessions carry no identity, so the
-// replay is recorded as by "dashboard", with the name the form gave, if
-// any.
+// requireCSRF have run. The replay is recorded under the login's token
+// name.
 func (h *handler) replay(c *gin.Context) {
 	id, ok := h.eventID(c)
 	if !ok {
 		return
 	}
 	back := "/events/" + strconv.FormatInt(id, 10)
-	by := strings.TrimSpace(c.PostForm("by"))
-	if len(by) > maxBy {
-		h.fail(c, http.StatusUnprocessableEntity, "Name too long", "The name must be at most 200 bytes.", back)
-		return
-	}
-	who := "dashboard"
-	if by != "" {
-		who += ": " + by
-	}
+	who := principal.Name(c)
 	if h.replayer == nil {
 		h.fail(c, http.StatusServiceUnavailable, "Replay unavailable", "This payoutd does not apply webhooks, so it cannot replay one.", back)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutd/payoutd/dashboard/dashboardtest"
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/models"
 )
 
@@ -212,7 +213,7 @@ func TestDashboardEventReplay(t *testing.T) {
 		// With both: the parked event is applied again, once, through the
 		// one replay path, and who and when are recorded and shown.
 		e.Clock.Advance(90e9)
-		resp := c.PostForm(t, path, url.Values{"csrf": {csrf}, "by": {"Ana <ops>"}})
+		resp := c.PostForm(t, path, url.Values{"csrf": {csrf}})
 		require.Equal(t, http.StatusSeeOther, resp.Status, resp.Body)
 		loc := resp.Header.Get("Location")
 		require.True(t, strings.HasPrefix(loc, eventPath(ev.Parked)+"?replayed="), loc)
@@ -222,7 +223,7 @@ func TestDashboardEventReplay(t *testing.T) {
 		rs, err = e.Store.EventReplayList(ctx, ev.Parked.ID)
 		require.NoError(t, err)
 		require.Len(t, rs, 1)
-		require.Equal(t, "dashboard: Ana <ops>", rs[0].ReplayedBy)
+		require.Equal(t, principal.APIToken, rs[0].ReplayedBy, "the login's token name")
 		require.True(t, rs[0].RequestedAt.Equal(e.Clock.Now().UTC()))
 		page = c.Get(t, strings.TrimSuffix(loc, "#replays"))
 		require.Contains(t, page.Body, `<p class="notice" role="status" id="replay-notice">Replay recorded: applied.</p>`)

@@ -573,21 +573,20 @@ func TestBrowserEventLog(t *testing.T) {
 
 	// Replay it.
 	clock.Advance(time.Minute)
-	b.do("name", chromedp.SendKeys(chromedp.CSS(`form.replay-form input[name="by"]`), "Ana (finance)"))
 	b.navigate("replay", http.StatusOK, chromedp.Click(chromedp.CSS(`form.replay-form button[type="submit"]`)))
 	require.Equal(t, "/events/"+parked, b.location().Path)
 	require.NotEmpty(t, b.location().Query().Get("replayed"))
 	require.Equal(t, "Replay recorded: applied.", eval[string](b, `document.getElementById("replay-notice").textContent`))
 	replays := eval[[]string](b, `[...document.querySelectorAll("tr[data-replay-id]")].map((r) => r.innerText.replace(/\s+/g, " ").trim())`)
 	require.Len(t, replays, 1)
-	require.Contains(t, replays[0], "dashboard: Ana (finance)")
+	require.Contains(t, replays[0], principal.APIToken)
 	require.Contains(t, replays[0], "applied")
 	require.Equal(t, "applied", eval[string](b, `document.getElementById("event-state").textContent`), "applied once, by the replay")
 	b.screenshot("23-event-replayed")
 	rs, err := store.EventReplayList(ctx, ev.Parked.ID)
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
-	require.Equal(t, "dashboard: Ana (finance)", rs[0].ReplayedBy)
+	require.Equal(t, principal.APIToken, rs[0].ReplayedBy, "the login's token name")
 	require.True(t, rs[0].RequestedAt.Equal(clock.Now().UTC()))
 
 	// Nothing is left for the applier; the event and its payout link both

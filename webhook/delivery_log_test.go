@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -87,4 +88,31 @@ func TestDeliveriesAreLoggedAtInfoSampled(t *testing.T) {
 			require.NotContains(t, line, "u-log-", "a log line quotes the body")
 		}
 	})
+}
+
+// Anyone can post to the endpoint, so the warnings about refused
+// deliveries are sampled like the deliveries; the counter keeps them all.
+func TestRejectedDeliveriesAreLoggedSampled(t *testing.T) {
+	t.Parallel()
+	store := dbtest.SQLite(t, dbtest.Options{})
+	clock := dbtest.NewClock(t0)
+	s := testserver.Start(t, store, testserver.Options{Clock: clock, Pipeline: webhook.PipelineConfig{
+		Handler: webhook.HandlerConfig{LogPerSecond: 2},
+	}})
+	forged := map[string]string{"Coinflow-Signature": "t=1,v1=00"}
+	for i := range 5 {
+		status, _ := s.PostWebhook(t, withdrawBody(fmt.Sprintf("sig-bad-%d", i), "u-bad"), forged)
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	require.Len(t, entriesWith(s, "reject unauthenticated webhook"), 2, "two a second")
+	require.Empty(t, entriesWith(s, "unauthenticated webhooks not logged"))
+
+	clock.Advance(time.Second)
+	status, _ := s.PostWebhook(t, withdrawBody("sig-bad-next", "u-bad"), forged)
+	require.Equal(t, http.StatusUnauthorized, status)
+	held := entriesWith(s, "unauthenticated webhooks not logged")
+	require.Len(t, held, 1)
+	require.Equal(t, 3, held[0].Data["not_logged"])
+	require.Len(t, entriesWith(s, "reject unauthenticated webhook"), 3)
+	require.Empty(t, inboxRows(t, s), "nothing refused is stored")
 }

@@ -49,6 +49,7 @@ type Handler struct {
 	log       *logrus.Entry
 	cfg       HandlerConfig
 	delivered *sampler // the log lines about successful deliveries
+	rejected  *sampler // the log lines about refused ones: anyone can send those
 
 	// previousLog limits the log line about the previous key to one an
 	// hour by the handler's clock; previousSince counts what it summarises.
@@ -82,7 +83,8 @@ func NewHandler(committer *Committer, m *metrics.Metrics, log *logrus.Entry, cfg
 	for _, s := range []string{models.AuthSignature, models.AuthAuthorization} {
 		m.WebhooksPreviousKey.WithLabelValues(s)
 	}
-	return &Handler{committer: committer, metrics: m, log: log, cfg: cfg, delivered: newSampler(cfg.LogPerSecond, cfg.NowFunc)}, nil
+	return &Handler{committer: committer, metrics: m, log: log, cfg: cfg, delivered: newSampler(cfg.LogPerSecond, cfg.NowFunc),
+		rejected: newSampler(cfg.LogPerSecond, cfg.NowFunc)}, nil
 }
 
 // ackResponse is the body of a 200.
@@ -119,7 +121,7 @@ func (h *Handler) Handle(c *gin.Context) {
 		cause := failureCause(err)
 		h.count("", "unauthenticated")
 		h.metrics.WebhookAuthFailures.WithLabelValues(cause).Inc()
-		reqlog.Entry(c.Request.Context(), h.log).WithFields(logrus.Fields{"remote": c.ClientIP(), "cause": cause, "reason": err.Error()}).Warn("reject unauthenticated webhook")
+		h.logRejected(c, cause, err)
 		respond.Error(c, http.StatusUnauthorized, "unauthenticated", "webhook signature or authorization is not valid")
 		return
 	}
@@ -178,6 +180,23 @@ func (h *Handler) logDelivered(ctx context.Context, ev models.InboxEvent, id int
 		f["inbox_event_id"] = id
 	}
 	log.WithFields(f).Info("webhook received")
+}
+
+// logRejected writes the warning about an unauthenticated delivery, sampled
+// like the deliveries (HandlerConfig.LogPerSecond): anyone can post to the
+// endpoint, so an unbounded line per refusal would let them fill the disk.
+// payoutd_webhook_auth_failures_total counts every one.
+func (h *Handler) logRejected(c *gin.Context, cause string, err error) {
+	s := h.rejected.next()
+	log := reqlog.Entry(c.Request.Context(), h.log)
+	if s.notLogged > 0 {
+		log.WithFields(logrus.Fields{
+			"not_logged": s.notLogged, "since": s.notLoggedSince.Format(time.RFC3339), "limit_per_second": h.cfg.LogPerSecond,
+		}).Warn("unauthenticated webhooks not logged")
+	}
+	if s.log {
+		log.WithFields(logrus.Fields{"remote": c.ClientIP(), "cause": cause, "reason": err.Error()}).Warn("reject unauthenticated webhook")
+	}
 }
 
 // readBody reads at most MaxBodyBytes; with a declared length (checked
