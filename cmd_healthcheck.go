@@ -20,7 +20,14 @@ func healthcheckCommand(fs *flag.FlagSet) action {
 	return func(ctx context.Context, e env) error {
 		u := *target
 		if u == "" {
-			u = readyzURL(e.cfg.Listen)
+			// Loaded here (configOwn), so that a configuration problem
+			// exits 1 like any unhealthy answer: Docker reserves a
+			// HEALTHCHECK's exit code 2.
+			cfg, _, errs := load(e.configPath, e.explicitConfig, e.getenv)
+			if len(errs) > 0 {
+				return fmt.Errorf("healthcheck: the configuration has %d problem(s), first: %w", len(errs), errs[0])
+			}
+			u = readyzURL(cfg.Listen)
 		}
 		if *timeout <= 0 {
 			// Exit 1 like any other failure: Docker reserves a

@@ -72,6 +72,16 @@ func TestHealthcheckAnswers(t *testing.T) {
 	}
 }
 
+// A configuration problem is an unhealthy answer too: exit 1, not the
+// usage code 2 Docker reserves.
+func TestHealthcheckConfigProblemExits1(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"payoutd", "healthcheck"}, getenvFrom(map[string]string{"PAYOUTD_LISTEN": "nowhere"}), &stdout, &stderr)
+	require.ErrorContains(t, err, "PAYOUTD_LISTEN")
+	require.Equal(t, 1, exitCode(err))
+	require.Empty(t, stdout.String())
+}
+
 // TestHealthcheckAgainstServe asks the real daemon, at the address its
 // configuration listens on (no --url, as the container image does): not
 // ready before it serves, ready while it does, and not after it stopped.

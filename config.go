@@ -311,10 +311,16 @@ func (c Config) problems() []error {
 	positive("shutdown_timeout", c.ShutdownTimeout)
 	errs = append(errs, c.API.Tokens.validate(c.API.Token)...)
 	for i, p := range c.TrustedProxies {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			if _, err := netip.ParseAddr(p); err != nil {
-				bad(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP address or CIDR", p)
-			}
+		key := fmt.Sprintf("trusted_proxies[%d]", i)
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		switch a, err := netip.ParseAddr(p); {
+		case err != nil:
+			bad(key, "%q is not an IP address or CIDR", p)
+		case a.Zone() != "":
+			// gin's proxy list (net.ParseIP) takes no zone.
+			bad(key, "%q has a zone: give the address without %%zone", p)
 		}
 	}
 	switch c.Dashboard.SecureCookies {

@@ -59,7 +59,7 @@ func (t *APITokens) setEnv(raw string) error {
 
 // tokenName is what a token's name may be: it is shown on the dashboard
 // and recorded with acknowledgements.
-var tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+var tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // minTokenLength keeps guessable tokens out of api.tokens.
 const minTokenLength = 16
@@ -79,7 +79,10 @@ func (t APITokens) validate(single Secret) []error {
 		}
 		switch {
 		case !tokenName.MatchString(tok.Name):
-			bad("name", "%q must be 1-64 letters, digits, '.', '_', '@' or '-'", tok.Name)
+			// Not quoted: a pair written the wrong way round makes the
+			// token the name. No '@' either: a name is logged, and an email
+			// address is PII.
+			bad("name", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
 		case names[tok.Name]:
 			bad("name", "%q is used twice", tok.Name)
 		case single != "" && tok.Name == principal.APIToken:

@@ -37,7 +37,9 @@ func TestConfigRejectsBadAccessSettings(t *testing.T) {
 		"duplicate name":     {map[string]string{"PAYOUTD_API_TOKENS": "a=aaaaaaaaaaaaaaaa1,a=bbbbbbbbbbbbbbbb2"}, `api.tokens[1].name: "a" is used twice`},
 		"name of api.token":  {map[string]string{"PAYOUTD_API_TOKEN": "x", "PAYOUTD_API_TOKENS": "api=aaaaaaaaaaaaaaaa1"}, `api.tokens[0].name: "api" is the name api.token acts as`},
 		"reused token":       {map[string]string{"PAYOUTD_API_TOKEN": "same-token-0123456789", "PAYOUTD_API_TOKENS": "a=same-token-0123456789"}, "api.tokens[0].token: the same token is configured twice"},
-		"bad name":           {map[string]string{"PAYOUTD_API_TOKENS": "a b=aaaaaaaaaaaaaaaa1"}, `api.tokens[0].name: "a b"`},
+		"bad name":           {map[string]string{"PAYOUTD_API_TOKENS": "a b=aaaaaaaaaaaaaaaa1"}, `api.tokens[0].name: must be 1-64 letters`},
+		"email as name":      {map[string]string{"PAYOUTD_API_TOKENS": "ana@example.com=aaaaaaaaaaaaaaaa1"}, `api.tokens[0].name: must be 1-64 letters`},
+		"pair reversed":      {map[string]string{"PAYOUTD_API_TOKENS": "s3cr3t+t0ken/abcdefgh=alice"}, `api.tokens[0].name: must be 1-64 letters`},
 		"bad proxy":          {map[string]string{"PAYOUTD_TRUSTED_PROXIES": "proxy.local"}, `PAYOUTD_TRUSTED_PROXIES: trusted_proxies[0]: "proxy.local"`},
 		"bad secure cookies": {map[string]string{"PAYOUTD_DASHBOARD_SECURE_COOKIES": "sometimes"}, "dashboard.secure_cookies"},
 		"no login limit":     {map[string]string{"PAYOUTD_RATE_LIMIT_LOGIN_PER_MINUTE": "0"}, "rate_limit.login_per_minute"},
@@ -47,6 +49,7 @@ func TestConfigRejectsBadAccessSettings(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadConfig(filepath.Join(dir, "missing.yaml"), false, getenvFrom(tc.env))
 			require.ErrorContains(t, err, tc.want)
+			require.NotContains(t, err.Error(), "s3cr3t", "a token taken for a name is never quoted")
 			for _, v := range tc.env {
 				if len(v) >= 16 && name != "bad proxy" {
 					require.NotContains(t, err.Error(), v, "a token or secret is never quoted")

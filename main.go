@@ -88,7 +88,7 @@ func commands() []command {
 		{name: "sim", summary: "run the Coinflow emulator on its own", setup: simCommand},
 		{name: "demo", summary: "run the emulator, payoutd on a fresh database and synthetic payout traffic", setup: demoCommand},
 		{name: "replay", args: "[--state STATE] [--from DATE --to DATE]", summary: "apply stored webhooks again, never applying an effect twice", setup: replayCommand},
-		{name: "healthcheck", args: "[--url URL] [--timeout 3s]", summary: "ask /readyz once; exit 0 when ready, 1 otherwise (the container's HEALTHCHECK)", setup: healthcheckCommand},
+		{name: "healthcheck", args: "[--url URL] [--timeout 3s]", summary: "ask /readyz once; exit 0 when ready, 1 otherwise (the container's HEALTHCHECK)", setup: healthcheckCommand, config: configOwn},
 		{name: "config", summary: "check the configuration", subs: []command{
 			{name: "check", summary: "print the effective configuration, secrets redacted; exit 2 listing every problem", setup: configCheckCommand, config: configOwn},
 		}},

@@ -73,6 +73,12 @@ func TestSnoozeFinding(t *testing.T) {
 		code, b = send(t, http.MethodPost, snoozeURL(f.ID), bearer, `not json`)
 		require.Equal(t, http.StatusBadRequest, code, "%s", b)
 		requireError(t, b, "bad_json")
+		huge := `{"until":"2025-06-03","note":"` + strings.Repeat("x", 20<<10) + `"}`
+		for _, u := range []string{snoozeURL(f.ID), srv.URL + "/api/v1/findings/" + f.ID + "/acknowledge"} {
+			code, b = send(t, http.MethodPost, u, bearer, huge)
+			require.Equal(t, http.StatusRequestEntityTooLarge, code, "%s: %.200s", u, b)
+			requireError(t, b, "too_large")
+		}
 		code, b = send(t, http.MethodPost, snoozeURL(f.ID), "", `{"until":"2025-06-03","note":"x"}`)
 		require.Equal(t, http.StatusUnauthorized, code, "%s", b)
 		got, err := store.FindingGet(ctx, f.ID)

@@ -157,6 +157,11 @@ func TestDashboardBadFilters(t *testing.T) {
 			{"/events", "state=bogus", "state must be one of applied"},
 			{"/events", "kind=x", "kind is not a filter of this page"},
 			{"/runs", "outcome=ok", "outcome is not a filter of this page"},
+			{"/findings", "stauts=open", "stauts is not a filter of this page"},
+			{"/findings", "from=2025-01-01", "from is not a filter of this page"},
+			{"/findings", "status=closed", "status must be one of open, acknowledged, snoozed, resolved"},
+			{"/findings", "severity=fatal", "severity must be one of"},
+			{"/findings", "kind=lost_money", "kind must be one of"},
 		}
 		for _, tc := range cases {
 			resp := c.Get(t, tc.path+"?"+tc.query)

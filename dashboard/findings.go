@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,14 +42,14 @@ type findingsData struct {
 
 func (h *handler) findings(c *gin.Context) {
 	l := newListing(c, "/findings", "finding", "status", "kind", "severity", "payout_id")
+	l.strict(c, "acked", "snoozed") // the notices after an acknowledgement or a snooze
 	f := models.FindingFilter{
-		Status:   models.FindingStatus(l.get("status")),
-		Kind:     models.FindingKind(l.get("kind")),
-		Severity: models.Severity(l.get("severity")),
+		Status:   oneOf(&l, "status", func(v models.FindingStatus) bool { return slices.Contains(findingStatuses, v) }, findingStatuses),
+		Kind:     oneOf(&l, "kind", func(v models.FindingKind) bool { return slices.Contains(findingKinds, v) }, findingKinds),
+		Severity: oneOf(&l, "severity", func(v models.Severity) bool { return slices.Contains(severities, v) }, severities),
 		PayoutID: l.get("payout_id"),
 	}
-	if !known(f.Status, findingStatuses) || !known(f.Kind, findingKinds) || !known(f.Severity, severities) {
-		h.badFilter(c, l)
+	if h.rejected(c, l) {
 		return
 	}
 	fs, next, ok := listPage(h, c, l, func(ctx context.Context, p models.Page) ([]models.Finding, string, error) {

@@ -157,15 +157,6 @@ func (l listing) link(cursor string) string {
 	return withQuery(l.path, cloneWith(l.filter, "cursor", cursor))
 }
 
-// known reports whether v is "" (no filter) or one of the choices a filter
-// form offers.
-func known[T ~string](v T, choices []T) bool { return v == "" || slices.Contains(choices, v) }
-
-// badFilter answers a filter value the list's form does not offer.
-func (h *handler) badFilter(c *gin.Context, l listing) {
-	h.fail(c, http.StatusBadRequest, "Unknown filter", "A filter has a value this dashboard does not know.", l.path)
-}
-
 // listPage asks list for l's page and returns its rows and the link to the
 // next page ("" on the last). On a store error it has answered, and ok is
 // false.

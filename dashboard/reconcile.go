@@ -7,7 +7,9 @@ import (
 	"net/url"
 
 	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
 
+	"github.com/payoutd/payoutd/internal/principal"
 	"github.com/payoutd/payoutd/models"
 	"github.com/payoutd/payoutd/reconcile"
 )
@@ -58,7 +60,7 @@ func (h *handler) reconcileNow(c *gin.Context) {
 	case err != nil:
 		h.storeError(c, err, "run", "/runs")
 	default:
-		h.log.WithField("run_id", run.ID).Info("reconciliation started from the dashboard")
+		h.logger(c).WithFields(logrus.Fields{"run_id": run.ID, "principal": principal.Name(c)}).Info("reconciliation started from the dashboard")
 		c.Redirect(http.StatusSeeOther, "/runs/"+url.PathEscape(run.ID))
 	}
 }

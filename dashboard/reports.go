@@ -81,8 +81,10 @@ func (h *handler) reports(c *gin.Context) {
 }
 
 // reportDownload answers one CSV report as an attachment. It is a GET
-// behind the login that changes nothing; the CSV is written whole before
-// the answer starts, so that a failure is an error page, not a cut file.
+// behind the login that changes nothing. It streams (respond.Download): a
+// failure before the first byte is an error page, one after it cuts the
+// download, so that the browser marks it failed rather than keeping a
+// short file.
 func (h *handler) reportDownload(c *gin.Context) {
 	l := newListing(c, "/reports", "report", "report", "from", "to")
 	l.strict(c)

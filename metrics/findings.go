@@ -13,7 +13,7 @@ import (
 // FindingsSource is what RegisterFindings reads at scrape time;
 // *models.Store is one.
 type FindingsSource interface {
-	FindingCountOpenByKindSeverity(ctx context.Context) ([]models.FindingCount, error)
+	FindingTallyUnresolved(ctx context.Context) ([]models.FindingTally, error)
 	WalletSnapshotLatestBefore(ctx context.Context, t time.Time) (*models.WalletSnapshot, error)
 	AlertOutboxBacklog(ctx context.Context) (int64, time.Time, error)
 }
@@ -54,9 +54,11 @@ var (
 	descUp = prometheus.NewDesc("payoutd_store_metrics_up",
 		"1 when the last scrape could read findings, wallet and alert outbox from the database, else 0.", nil, nil)
 	descFindingsOpen = prometheus.NewDesc("payoutd_findings_open",
-		"Unresolved findings (open or acknowledged) by kind and severity.", []string{"kind", "severity"}, nil)
+		"Unresolved findings (open or acknowledged) by kind and severity, not counting those snoozed now.", []string{"kind", "severity"}, nil)
+	descFindingsSnoozed = prometheus.NewDesc("payoutd_findings_snoozed",
+		"Unresolved findings snoozed until a time still to come, by kind and severity.", []string{"kind", "severity"}, nil)
 	descStuck = prometheus.NewDesc("payoutd_stuck_payouts",
-		"Payouts with an unresolved stuck_payout finding.", nil, nil)
+		"Payouts with an unresolved stuck_payout finding that is not snoozed now.", nil, nil)
 	descWallet = prometheus.NewDesc("payoutd_wallet_balance_cents",
 		"Coinflow wallet balance in USD cents at the latest reconciliation snapshot.", nil, nil)
 	descWalletAt = prometheus.NewDesc("payoutd_wallet_balance_timestamp_seconds",
@@ -83,7 +85,7 @@ type storeCollector struct {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descFindingsOpen, descStuck, descWallet, descWalletAt, descOutbox, descOutboxAge} {
+	for _, d := range []*prometheus.Desc{descUp, descFindingsOpen, descFindingsSnoozed, descStuck, descWallet, descWalletAt, descOutbox, descOutboxAge} {
 		ch <- d
 	}
 }
@@ -96,28 +98,32 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 
-	if rows, err := c.src.FindingCountOpenByKindSeverity(ctx); err != nil {
+	// A snoozed finding is counted apart, so that an alert rule on
+	// payoutd_findings_open waits with the snooze as the reminders do.
+	if rows, err := c.src.FindingTallyUnresolved(ctx); err != nil {
 		up = 0
 	} else {
 		type key struct {
 			kind models.FindingKind
 			sev  models.Severity
 		}
-		n := map[key]int64{}
+		awake, snoozed := map[key]int64{}, map[key]int64{}
 		for _, k := range knownKinds {
 			for _, s := range knownSeverities {
-				n[key{k, s}] = 0
+				awake[key{k, s}], snoozed[key{k, s}] = 0, 0
 			}
 		}
 		var stuck int64
 		for _, r := range rows {
-			n[key{r.Kind, r.Severity}] += r.N
+			awake[key{r.Kind, r.Severity}] += r.Awake
+			snoozed[key{r.Kind, r.Severity}] += r.Snoozed
 			if r.Kind == models.KindStuckPayout {
-				stuck += r.N
+				stuck += r.Awake
 			}
 		}
-		for k, v := range n {
+		for k, v := range awake {
 			gauge(descFindingsOpen, float64(v), string(k.kind), string(k.sev))
+			gauge(descFindingsSnoozed, float64(snoozed[k]), string(k.kind), string(k.sev))
 		}
 		gauge(descStuck, float64(stuck))
 	}

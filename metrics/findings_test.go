@@ -100,6 +100,22 @@ func TestFindingsMetricsReadTheStoreAtScrapeTime(t *testing.T) {
 		require.Equal(t, 2.0, got["payoutd_alert_outbox_backlog"][""])
 		require.Equal(t, 90.0, got["payoutd_alert_outbox_oldest_pending_age_seconds"][""])
 		require.Equal(t, 1.0, got["payoutd_alert_deliveries_total"]["outcome=failed,sink=slack"])
+		require.Equal(t, 0.0, got["payoutd_findings_snoozed"]["kind=stuck_payout,severity=error"])
+
+		// A snoozed finding is counted apart while its snooze lasts, so
+		// that alert rules wait with it; then it is open again.
+		snoozed := raise(models.KindStuckPayout, "p-5", models.SeverityError)
+		_, err = store.FindingSnooze(ctx, snoozed.ID, clock.Now().Add(48*time.Hour), "ops", "Coinflow: settles Monday")
+		require.NoError(t, err)
+		got = gather(t, m.Registry)
+		require.Equal(t, 2.0, got["payoutd_findings_open"]["kind=stuck_payout,severity=error"], "the snoozed one is not open")
+		require.Equal(t, 1.0, got["payoutd_findings_snoozed"]["kind=stuck_payout,severity=error"])
+		require.Equal(t, 2.0, got["payoutd_stuck_payouts"][""])
+		clock.Advance(49 * time.Hour)
+		got = gather(t, m.Registry)
+		require.Equal(t, 3.0, got["payoutd_findings_open"]["kind=stuck_payout,severity=error"], "the snooze is over")
+		require.Equal(t, 0.0, got["payoutd_findings_snoozed"]["kind=stuck_payout,severity=error"])
+		require.Equal(t, 3.0, got["payoutd_stuck_payouts"][""])
 
 		// A database that does not answer fails no scrape: the gauges go,
 		// and up says why.

@@ -3,6 +3,7 @@ package respond
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -40,10 +41,18 @@ func (d *Download) Started() bool { return d.started }
 // Bytes is how much of the body was written.
 func (d *Download) Bytes() int64 { return d.n }
 
+// WriteWindow is how long one write of a download may take: each write
+// moves the connection's write deadline this far ahead, so that a large
+// report outlives the server's WriteTimeout while a client that stops
+// reading is still cut off.
+const WriteWindow = 30 * time.Second
+
 func (d *Download) Write(b []byte) (int, error) {
 	if !d.started {
 		d.Start()
 	}
+	// A network deadline, not a business time: the wall clock is right here.
+	_ = http.NewResponseController(d.c.Writer).SetWriteDeadline(time.Now().Add(WriteWindow))
 	n, err := d.c.Writer.Write(b)
 	d.n += int64(n)
 	return n, err
