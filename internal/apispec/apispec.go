@@ -121,6 +121,9 @@ func Handler(t Reporter, next http.Handler) http.Handler {
 		}
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		if r.Context().Err() != nil {
+			return // the client left: what it was sent is not an answer to check
+		}
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK // net/http's default for a handler that wrote nothing
@@ -149,7 +152,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	r.body.Write(b)
+	r.body.Write(b) // what the handler wrote, even where net/http refuses it (a 204's body)
 	return r.ResponseWriter.Write(b)
 }
 
