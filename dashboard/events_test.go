@@ -227,7 +227,7 @@ func TestDashboardEventReplay(t *testing.T) {
 		require.True(t, rs[0].RequestedAt.Equal(e.Clock.Now().UTC()))
 		page = c.Get(t, strings.TrimSuffix(loc, "#replays"))
 		require.Contains(t, page.Body, `<p class="notice" role="status" id="replay-notice">Replay recorded: applied.</p>`)
-		require.Contains(t, page.Body, `<td data-label="By">dashboard: Ana &lt;ops&gt;</td>`)
+		require.Contains(t, page.Body, `<td data-label="By">`+principal.APIToken+`</td>`)
 		require.Contains(t, page.Body, `<span class="badge ev-applied" id="event-state">applied</span>`)
 
 		// A crafted notice link shows nothing.
@@ -242,7 +242,7 @@ func TestDashboardEventReplay(t *testing.T) {
 		require.Equal(t, ev.Payout, after)
 		page = c.Get(t, strings.TrimSuffix(resp.Header.Get("Location"), "#replays"))
 		require.Contains(t, page.Body, "Replay recorded: unchanged.")
-		require.Contains(t, page.Body, `<td data-label="By">dashboard</td>`)
+		require.Contains(t, page.Body, `<td data-label="By">`+principal.APIToken+`</td>`)
 		hist, err := e.Store.PayoutHistoryList(ctx, e.Fx.Search.ID)
 		require.NoError(t, err)
 		require.Len(t, hist, 3, "no new history")
