@@ -18,16 +18,16 @@ import (
 // requestID gives each request an id: the caller's X-Request-Id when
 // reqlog accepts it, else a new one. The id is set on the response before
 // anything else runs, so every answer carries it (errors, 404s, recovered
-// panics), and the request's context carries a log entry with it, which
-// reqlog.Entry adds to every line logged while serving the request.
-func requestID(log *logrus.Entry) gin.HandlerFunc {
+// panics), and the request's context carries it, for reqlog.Entry to add
+// to every line logged while serving the request.
+func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader(reqlog.Header)
 		if !reqlog.Accept(id) {
 			id = reqlog.New()
 		}
 		c.Header(reqlog.Header, id)
-		c.Request = c.Request.WithContext(reqlog.With(c.Request.Context(), log.WithField(reqlog.Field, id)))
+		c.Request = c.Request.WithContext(reqlog.With(c.Request.Context(), id))
 		c.Next()
 	}
 }

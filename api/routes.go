@@ -70,7 +70,7 @@ func NewRouter(d Deps) *gin.Engine {
 		panic("api: trusted proxies: " + err.Error()) // config validation checks them first
 	}
 	limited := d.Metrics.NewRateLimit()
-	r.Use(requestID(d.Log), recovery(d.Log), observe(d.Log, d.Metrics))
+	r.Use(requestID(), recovery(d.Log), observe(d.Log, d.Metrics))
 	r.NoRoute(func(c *gin.Context) { respond.Error(c, http.StatusNotFound, "not_found", "no such route") })
 	r.HandleMethodNotAllowed = true
 	r.NoMethod(func(c *gin.Context) {

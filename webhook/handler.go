@@ -163,12 +163,11 @@ func (h *Handler) logDelivered(ctx context.Context, ev models.InboxEvent, id int
 		return
 	}
 	s := h.delivered.next()
-	log := reqlog.Entry(ctx, h.log)
-	if s.notLogged > 0 {
-		log.WithFields(logrus.Fields{
-			"not_logged": s.notLogged, "since": s.notLoggedSince.Format(time.RFC3339), "limit_per_second": h.cfg.LogPerSecond,
-		}).Info("webhook deliveries not logged")
+	if !s.log && s.notLogged == 0 {
+		return // held back: under load most deliveries build no log entry at all
 	}
+	log := reqlog.Entry(ctx, h.log)
+	h.heldBack(log, s, logrus.InfoLevel, "webhook deliveries not logged")
 	if !s.log {
 		return
 	}
@@ -189,13 +188,19 @@ func (h *Handler) logDelivered(ctx context.Context, ev models.InboxEvent, id int
 func (h *Handler) logRejected(c *gin.Context, cause string, err error) {
 	s := h.rejected.next()
 	log := reqlog.Entry(c.Request.Context(), h.log)
+	h.heldBack(log, s, logrus.WarnLevel, "unauthenticated webhooks not logged")
+	if s.log {
+		log.WithFields(logrus.Fields{"remote": c.ClientIP(), "cause": cause, "reason": err.Error()}).Warn("reject unauthenticated webhook")
+	}
+}
+
+// heldBack writes, at level, the line counting what a sampler held back
+// since its last report, when it held any back.
+func (h *Handler) heldBack(log *logrus.Entry, s sampled, level logrus.Level, msg string) {
 	if s.notLogged > 0 {
 		log.WithFields(logrus.Fields{
 			"not_logged": s.notLogged, "since": s.notLoggedSince.Format(time.RFC3339), "limit_per_second": h.cfg.LogPerSecond,
-		}).Warn("unauthenticated webhooks not logged")
-	}
-	if s.log {
-		log.WithFields(logrus.Fields{"remote": c.ClientIP(), "cause": cause, "reason": err.Error()}).Warn("reject unauthenticated webhook")
+		}).Log(level, msg)
 	}
 }
 

@@ -26,10 +26,10 @@ const MaxLen = 128
 
 type ctxKey struct{}
 
-// With returns ctx carrying entry, the request's log entry (which carries
-// Field).
-func With(ctx context.Context, entry *logrus.Entry) context.Context {
-	return context.WithValue(ctx, ctxKey{}, entry)
+// With returns ctx carrying the request's id. Only the id is kept: a log
+// entry is made when a line is written (Entry), not for every request.
+func With(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
 }
 
 // Entry is fallback with the id of the request ctx belongs to, or fallback
@@ -48,11 +48,7 @@ func ID(ctx context.Context) string {
 	if ctx == nil {
 		return ""
 	}
-	e, _ := ctx.Value(ctxKey{}).(*logrus.Entry)
-	if e == nil {
-		return ""
-	}
-	id, _ := e.Data[Field].(string)
+	id, _ := ctx.Value(ctxKey{}).(string)
 	return id
 }
 
